@@ -1,0 +1,427 @@
+//! Charts of a run, as PNG and SVG, drawn with plotters. Text uses the bundled DejaVu Sans,
+//! so charts render the same on a machine without system fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+use crate::money::gbp;
+use crate::scenario::Scenario;
+use crate::summary::RunSummary;
+
+/// Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub const SKY: RGBColor = RGBColor(86, 180, 233);
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const GREY: RGBColor = RGBColor(96, 96, 96);
+
+const FONT: &str = "sans-serif";
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let regular: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+        let bold: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+        // Both are valid TrueType files checked in with the source; see the font test below.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, regular);
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, bold);
+    });
+}
+
+type DrawResult<E> = std::result::Result<(), DrawingAreaErrorKind<E>>;
+
+/// Draws one chart function on a PNG and an SVG backend of the same size.
+macro_rules! render {
+    ($dir:expr, $name:literal, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+        let fail = |e: String| Error::Output(format!("chart {}: {e}", $name));
+        let png = $dir.join(concat!($name, ".png"));
+        let svg = $dir.join(concat!($name, ".svg"));
+        {
+            let root = BitMapBackend::new(&png, $size).into_drawing_area();
+            $chart(&root, $($arg),*).map_err(|e| fail(e.to_string()))?;
+            root.present().map_err(|e| fail(e.to_string()))?;
+        }
+        {
+            let root = SVGBackend::new(&svg, $size).into_drawing_area();
+            $chart(&root, $($arg),*).map_err(|e| fail(e.to_string()))?;
+            root.present().map_err(|e| fail(e.to_string()))?;
+        }
+    }};
+}
+
+/// Draws every chart of a run into `dir` (created), each as `<name>.png` and `<name>.svg`.
+pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> {
+    register_fonts();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let period = format!(
+        "{}: {} to {} ({} months), {} iterations",
+        scenario.name,
+        scenario.start,
+        scenario.end(),
+        scenario.months,
+        s.iterations
+    );
+    let icb_height = 190 + 26 * s.icbs.len() as u32;
+    render!(dir, "icb_costs", (1500, icb_height), icb_costs(scenario, s, &period));
+    render!(dir, "distribution", (1400, 780), distribution(scenario, s, &period));
+    let action_height = 260 + 60 * (s.actions.len() as u32 + 1);
+    render!(dir, "actions", (1400, action_height), actions(s, &period));
+    render!(dir, "monthly", (1400, 780), monthly(scenario, s, &period));
+    Ok(())
+}
+
+/// `NHS Cheshire and Merseyside Integrated Care Board` → `Cheshire and Merseyside`.
+pub fn short_icb_name(name: &str) -> &str {
+    let name = name.strip_prefix("NHS ").unwrap_or(name);
+    name.strip_suffix(" Integrated Care Board")
+        .or_else(|| name.strip_suffix(" ICB"))
+        .unwrap_or(name)
+}
+
+/// 1st, 2nd, 3rd, 4th, 11th, 62nd…
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Title, subtitle and a plotting area below them.
+fn titled<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    root.draw(&Text::new(title.to_string(), (30, 18), (FONT, 30).into_font().style(FontStyle::Bold).color(&BLACK)))?;
+    root.draw(&Text::new(subtitle.to_string(), (30, 58), (FONT, 19).into_font().color(&GREY)))?;
+    Ok(root.margin(95, 25, 25, 40))
+}
+
+/// A padded axis range that holds every value and zero.
+fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    (if lo < 0.0 { lo - pad } else { 0.0 })..(hi + pad)
+}
+
+fn icb_costs<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let n = s.icbs.len();
+    let reference = s.reference_gbp;
+    // Ascending by mean, drawn bottom-up, so the costliest ICB is at the top.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| s.icbs[a].cost.mean.total_cmp(&s.icbs[b].cost.mean).then(a.cmp(&b)));
+    let title = format!(
+        "{} of {} ICBs have a mean cost above the {} reference",
+        s.icbs_mean_above_reference,
+        n,
+        gbp(reference)
+    );
+    let area = titled(root, &title, period)?;
+    let lo = s.icbs.iter().map(|r| r.cost.p05).fold(f64::INFINITY, f64::min);
+    let hi = s.icbs.iter().map(|r| r.cost.p95).fold(reference, f64::max);
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&i| format!("{} {}", short_icb_name(&s.icbs[i].name), s.icbs[i].code))
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(480)
+        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc(format!(
+            "Cost to the ICB over the period: dot = mean, bar = 90% interval (5th to 95th percentile); {} = reference",
+            gbp(reference)
+        ))
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
+        let c = &s.icbs[i].cost;
+        let y = SegmentValue::CenterOf(row as i32);
+        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], SKY.stroke_width(5))
+    }))?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
+        Circle::new((s.icbs[i].cost.mean, SegmentValue::CenterOf(row as i32)), 5, BLUE.filled())
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(reference, SegmentValue::Exact(0)), (reference, SegmentValue::Last)],
+        VERMILLION.stroke_width(2),
+    )))?;
+    // The segmented axis has one spare row above the last ICB: the reference label goes there.
+    let x = chart.x_range();
+    chart.draw_series(std::iter::once(reference_label(
+        &scenario.reference.label,
+        (reference, SegmentValue::CenterOf(n as i32)),
+        reference > x.start + 0.6 * (x.end - x.start),
+    )))?;
+    Ok(())
+}
+
+fn distribution<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let reference = s.reference_gbp;
+    let avg = &s.per_icb_average;
+    let title = format!(
+        "Mean cost per ICB: {} to {} in 9 of 10 futures; {} is {}",
+        gbp(avg.p05),
+        gbp(avg.p95),
+        gbp(reference),
+        reference_position(s.reference_percentile)
+    );
+    let area = titled(root, &title, period)?;
+    let sorted = &s.per_icb_average_draws;
+    let (lo, hi) = (avg.min, avg.max);
+    let bins = 60usize;
+    let width = if hi > lo { (hi - lo) / bins as f64 } else { lo.abs().max(1.0) / bins as f64 };
+    let start = if hi > lo { lo } else { lo - width * bins as f64 / 2.0 };
+    let mut counts = vec![0usize; bins];
+    for &x in sorted {
+        let k = ((x - start) / width).floor().clamp(0.0, (bins - 1) as f64) as usize;
+        counts[k] += 1;
+    }
+    let n = sorted.len() as f64;
+    let shares: Vec<f64> = counts.iter().map(|&c| 100.0 * c as f64 / n).collect();
+    let y_max = shares.iter().copied().fold(0.0, f64::max) * 1.15;
+    let end = start + width * bins as f64;
+    let x_range = padded(start.min(reference), end.max(reference));
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x_range, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_label_formatter(&|x| gbp(*x))
+        .y_label_formatter(&|y| if y_max < 10.0 { format!("{y:.1}%") } else { format!("{y:.0}%") })
+        .x_desc(format!("Simulated mean cost per ICB over the period (national total ÷ {})", s.icbs.len()))
+        .y_desc("Share of simulated futures")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
+        let x0 = start + width * k as f64;
+        Rectangle::new([(x0, 0.0), (x0 + width, h)], BLUE.mix(0.75).filled())
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(reference, 0.0), (reference, y_max)],
+        VERMILLION.stroke_width(3),
+    )))?;
+    let x = chart.x_range();
+    chart.draw_series(std::iter::once(reference_label(
+        &format!("{} ({})", scenario.reference.label, reference_position(s.reference_percentile)),
+        (reference, y_max * 0.96),
+        reference > x.start + 0.6 * (x.end - x.start),
+    )))?;
+    Ok(())
+}
+
+/// The reference line's label, set to the left of the line when the line is far right.
+fn reference_label<C>(text: &str, at: C, left_of_line: bool) -> Text<'static, C, String> {
+    let (h, text) = if left_of_line {
+        (HPos::Right, format!("{text}  "))
+    } else {
+        (HPos::Left, format!("  {text}"))
+    };
+    Text::new(text, at, (FONT, 17).into_font().color(&VERMILLION).pos(Pos::new(h, VPos::Center)))
+}
+
+/// Where the reference falls among simulated values, in words.
+pub fn reference_position(percentile: f64) -> String {
+    if percentile >= 100.0 {
+        "above every simulated future".to_string()
+    } else if percentile <= 0.0 {
+        "below every simulated future".to_string()
+    } else {
+        format!("at the {} percentile", ordinal(percentile.round().clamp(1.0, 99.0) as u32))
+    }
+}
+
+fn actions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &RunSummary, period: &str) -> DrawResult<DB::ErrorType> {
+    let n = s.actions.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| s.actions[a].cost.mean.total_cmp(&s.actions[b].cost.mean).then(b.cmp(&a)));
+    let largest = &s.actions[*order.last().expect("at least one action")];
+    let title = if n == 1 {
+        format!("{}: {} nationally on average", largest.label, gbp(largest.cost.mean))
+    } else {
+        format!(
+            "{} is the largest cost: {} of {} nationally on average",
+            largest.label,
+            gbp(largest.cost.mean),
+            gbp(s.national.mean)
+        )
+    };
+    let area = titled(root, &title, period)?;
+    let lo = s.actions.iter().map(|a| a.cost.p05).fold(f64::INFINITY, f64::min);
+    let hi = s.actions.iter().map(|a| a.cost.p95).fold(f64::NEG_INFINITY, f64::max);
+    let labels: Vec<String> = order.iter().map(|&a| s.actions[a].label.clone()).collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(420)
+        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc("National cost over the period: bar = mean, line = 90% interval")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
+        let mean = s.actions[a].cost.mean;
+        Rectangle::new(
+            [(0.0, SegmentValue::Exact(row as i32)), (mean, SegmentValue::Exact(row as i32 + 1))],
+            BLUE.mix(0.8).filled(),
+        )
+    }))?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
+        let c = &s.actions[a].cost;
+        let y = SegmentValue::CenterOf(row as i32);
+        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], BLACK.stroke_width(2))
+    }))?;
+    Ok(())
+}
+
+fn monthly<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let last = s.monthly.last().expect("at least one month");
+    let title = format!(
+        "National cost reaches {} by {} (90% interval {} to {})",
+        gbp(last.cumulative.mean),
+        last.month,
+        gbp(last.cumulative.p05),
+        gbp(last.cumulative.p95)
+    );
+    let area = titled(root, &title, period)?;
+    let months = s.monthly.len();
+    let lo = s.monthly.iter().map(|m| m.cumulative.p05).fold(f64::INFINITY, f64::min);
+    let hi = s.monthly.iter().map(|m| m.cumulative.p95).fold(f64::NEG_INFINITY, f64::max);
+    let labels: Vec<String> = s.monthly.iter().map(|m| m.month.to_string()).collect();
+    let step = months.div_ceil(12).max(1);
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(110)
+        .build_cartesian_2d(-0.3f64..(months as f64 - 0.7), padded(lo, hi))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(months.min(14))
+        .x_label_formatter(&|x| {
+            let k = x.round();
+            let k_usize = k as usize;
+            if (x - k).abs() < 1e-9 && k >= 0.0 && k_usize < months && k_usize % step == 0 {
+                labels[k_usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| gbp(*y))
+        .x_desc(format!("Month (cumulative from {})", scenario.start))
+        .y_desc("Cumulative national cost")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    let xs = || (0..months).map(|m| m as f64);
+    let band: Vec<(f64, f64)> = xs()
+        .zip(s.monthly.iter().map(|m| m.cumulative.p95))
+        .chain(xs().rev().zip(s.monthly.iter().rev().map(|m| m.cumulative.p05)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))?
+        .label("90% interval")
+        .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
+    chart
+        .draw_series(LineSeries::new(xs().zip(s.monthly.iter().map(|m| m.cumulative.p50)), GREY.stroke_width(2)))?
+        .label("median")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
+    chart
+        .draw_series(
+            LineSeries::new(xs().zip(s.monthly.iter().map(|m| m.cumulative.mean)), BLUE.stroke_width(3))
+                .point_size(4),
+        )?
+        .label("mean")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 17))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.2))
+        .draw()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_shortened_for_axis_labels() {
+        assert_eq!(short_icb_name("NHS Cheshire and Merseyside Integrated Care Board"), "Cheshire and Merseyside");
+        assert_eq!(short_icb_name("Alpha"), "Alpha");
+    }
+
+    #[test]
+    fn ordinals_follow_english_usage() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100].iter().map(|&n| ordinal(n)).collect();
+        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]);
+    }
+
+    #[test]
+    fn bundled_fonts_are_valid_truetype() {
+        for bytes in [
+            &include_bytes!("../assets/fonts/DejaVuSans.ttf")[..],
+            &include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf")[..],
+        ] {
+            assert!(plotters::style::register_font("test-font", FontStyle::Normal, bytes_static(bytes)).is_ok());
+        }
+    }
+
+    fn bytes_static(b: &[u8]) -> &'static [u8] {
+        Box::leak(b.to_vec().into_boxed_slice())
+    }
+}

@@ -1,0 +1,229 @@
+//! The ICB table: one row per ICB with its code, name, region and the numeric columns that
+//! scenarios use as drivers. Read with polars; the default table is embedded in the binary.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, FileProblems, Problem};
+
+/// How the embedded table is named in outputs and messages.
+pub const EMBEDDED_NAME: &str = "embedded:data/icbs.csv";
+/// `data/icbs.csv` as shipped: the 42 ICBs of 2024/25 (see `data/SOURCES.md`).
+pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/icbs.csv");
+
+/// A validated ICB table.
+#[derive(Debug, Clone)]
+pub struct IcbTable {
+    /// The file as the user named it, or [`EMBEDDED_NAME`].
+    pub source: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub codes: Vec<String>,
+    pub names: Vec<String>,
+    /// NHS England region, or empty where the table has no `region` column.
+    pub regions: Vec<String>,
+    /// Every column of the file, in file order.
+    pub columns: Vec<String>,
+    /// The numeric columns that were asked for and are present.
+    numeric: Vec<(String, Vec<f64>)>,
+}
+
+impl IcbTable {
+    /// Reads a table from a file, or the embedded one when `path` is `None`, parsing the
+    /// `numeric` columns that are present (a column that is absent is the scenario's problem:
+    /// see [`IcbTable::has_column`]).
+    pub fn load(path: Option<&Path>, numeric: &[String]) -> Result<IcbTable, Error> {
+        match path {
+            None => Self::from_csv(EMBEDDED_CSV, EMBEDDED_NAME, numeric),
+            Some(p) => {
+                let name = p.display().to_string();
+                let bytes = std::fs::read(p).map_err(|e| {
+                    Error::input(&name, Problem::new(None, "file", format!("cannot read the ICB table: {e}")))
+                })?;
+                Self::from_csv(&bytes, &name, numeric)
+            }
+        }
+        .map_err(|p| Error::Input(vec![p]))
+    }
+
+    /// Parses CSV bytes. Every column is read as text (an explicit all-text schema), then each
+    /// column the scenario needs is converted here, so a bad value is reported with its line
+    /// and ICB code rather than as a bare parse failure.
+    pub fn from_csv(bytes: &[u8], source: &str, numeric: &[String]) -> Result<IcbTable, FileProblems> {
+        let fail = |problems: Vec<Problem>| FileProblems {
+            file: source.to_string(),
+            problems,
+        };
+        let frame = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| fail(vec![Problem::new(None, "csv", format!("not a readable CSV table: {e}"))]))?;
+        let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        let mut problems = Vec::new();
+        let text = |name: &str, problems: &mut Vec<Problem>| -> Option<Vec<Option<String>>> {
+            match frame.column(name).and_then(|c| c.str().map(|s| s.iter().map(|v| v.map(str::to_string)).collect())) {
+                Ok(values) => Some(values),
+                Err(_) => {
+                    problems.push(Problem::new(
+                        None,
+                        name,
+                        format!("required column '{name}' is missing; the table has: {}", columns.join(", ")),
+                    ));
+                    None
+                }
+            }
+        };
+        let codes = text("icb_code", &mut problems);
+        let names = text("icb_name", &mut problems);
+        let regions = if columns.iter().any(|c| c == "region") { text("region", &mut problems) } else { None };
+        let (Some(codes), Some(names)) = (codes, names) else {
+            return Err(fail(problems));
+        };
+        if codes.is_empty() {
+            return Err(fail(vec![Problem::new(None, "icb_code", "the table has no ICB rows")]));
+        }
+        // Line of a data row: the header is line 1.
+        let line = |row: usize| Some(row + 2);
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let codes: Vec<String> = codes
+            .iter()
+            .enumerate()
+            .map(|(row, code)| {
+                let code = code.as_deref().map(str::trim).unwrap_or("");
+                if code.is_empty() {
+                    problems.push(Problem::new(line(row), "icb_code", "empty ICB code"));
+                } else if let Some((_, first)) = seen.iter().find(|(c, _)| *c == code) {
+                    problems.push(Problem::new(
+                        line(row),
+                        "icb_code",
+                        format!("duplicate ICB code '{code}' (first on line {})", first + 2),
+                    ));
+                } else {
+                    seen.push((code, row));
+                }
+                code.to_string()
+            })
+            .collect();
+        let who = |row: usize| match codes[row].as_str() {
+            "" => String::new(),
+            code => format!(" (ICB {code})"),
+        };
+        let mut numeric_columns = Vec::new();
+        for name in numeric.iter().filter(|n| columns.contains(n)) {
+            let raw = frame.column(name).and_then(|c| c.str().cloned()).expect("all columns are text");
+            let values: Vec<f64> = raw
+                .iter()
+                .enumerate()
+                .map(|(row, cell)| {
+                    let cell = cell.unwrap_or("").trim();
+                    let bad = |what: String| Problem::new(line(row), name.as_str(), format!("{what}{}", who(row)));
+                    match cell.parse::<f64>() {
+                        Ok(v) if !v.is_finite() => problems.push(bad(format!("'{cell}' is not a finite number"))),
+                        Ok(v) if v < 0.0 => problems.push(bad(format!("{cell} is negative; a driver must be 0 or more"))),
+                        Ok(v) => return v,
+                        Err(_) if cell.is_empty() => problems.push(bad("empty value".to_string())),
+                        Err(_) => problems.push(bad(format!("'{cell}' is not a number"))),
+                    }
+                    f64::NAN
+                })
+                .collect();
+            numeric_columns.push((name.clone(), values));
+        }
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        let clean = |v: Vec<Option<String>>| v.into_iter().map(|s| s.unwrap_or_default().trim().to_string()).collect();
+        Ok(IcbTable {
+            source: source.to_string(),
+            sha256: sha256_hex(bytes),
+            regions: regions.map(clean).unwrap_or_else(|| vec![String::new(); codes.len()]),
+            names: clean(names),
+            codes,
+            columns,
+            numeric: numeric_columns,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// A numeric column that was asked for when the table was loaded.
+    pub fn numeric(&self, name: &str) -> Option<&[f64]> {
+        self.numeric.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Lower-case hex SHA-256, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn embedded_table_has_the_42_icbs_and_their_totals() {
+        let t = IcbTable::load(None, &cols(&["registered_patients", "gp_practices", "prescribing_cost_gbp"])).unwrap();
+        assert_eq!(t.len(), 42);
+        assert_eq!(t.codes[0], "QOQ");
+        let sum = |c: &str| t.numeric(c).unwrap().iter().sum::<f64>();
+        // National totals quoted in data/SOURCES.md.
+        assert_eq!(sum("registered_patients"), 63_878_949.0);
+        assert_eq!(sum("gp_practices"), 6_208.0);
+        assert_eq!(sum("prescribing_cost_gbp"), 10_100_001_000.0);
+        assert_eq!(t.regions.iter().filter(|r| *r == "Midlands").count(), 11);
+        assert_eq!(t.sha256, sha256_hex(EMBEDDED_CSV));
+    }
+
+    #[test]
+    fn region_is_optional_and_only_asked_columns_are_parsed() {
+        let csv = b"icb_code,icb_name,patients,notes\nA,Alpha,10,x\nB,Beta,20,y\n";
+        let t = IcbTable::from_csv(csv, "t.csv", &cols(&["patients"])).unwrap();
+        assert_eq!(t.regions, vec!["", ""]);
+        assert_eq!(t.numeric("patients").unwrap(), &[10.0, 20.0]);
+        assert!(t.numeric("notes").is_none());
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_line_and_code() {
+        let csv = b"icb_code,icb_name,patients\nA,Alpha,ten\nB,Beta,-3\nA,Again,5\n,Blank,1\nC,Gamma,\n";
+        let e = IcbTable::from_csv(csv, "t.csv", &cols(&["patients"])).unwrap_err();
+        let text = e.to_string();
+        for expected in [
+            "t.csv:2: patients: 'ten' is not a number (ICB A)",
+            "t.csv:3: patients: -3 is negative; a driver must be 0 or more (ICB B)",
+            "t.csv:4: icb_code: duplicate ICB code 'A' (first on line 2)",
+            "t.csv:5: icb_code: empty ICB code",
+            "t.csv:6: patients: empty value (ICB C)",
+        ] {
+            assert!(text.contains(expected), "missing «{expected}» in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn missing_required_columns_are_named() {
+        let e = IcbTable::from_csv(b"code,name\nA,Alpha\n", "t.csv", &[]).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("t.csv: icb_code: required column 'icb_code' is missing; the table has: code, name"), "{text}");
+        assert!(text.contains("icb_name: required column 'icb_name' is missing"), "{text}");
+    }
+}

@@ -1,0 +1,21 @@
+//! icb-impact: a Monte Carlo simulator of what GP collective action costs England's
+//! Integrated Care Boards.
+//!
+//! Data flow: scenario TOML + ICB table → validated [`scenario::Scenario`] and
+//! [`data::IcbTable`] → [`model::Model`] → [`engine::run`] → [`engine::Draws`] →
+//! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
+
+pub mod chart;
+pub mod cli;
+pub mod data;
+pub mod dist;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod money;
+pub mod month;
+pub mod output;
+pub mod rng;
+pub mod scenario;
+pub mod stats;
+pub mod summary;

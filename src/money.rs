@@ -1,0 +1,80 @@
+//! Pounds as people read them: £950, £12k, £1.2m, £1.5bn.
+
+/// Short form with about three significant figures: `£1.2m`, `£850k`, `−£40k`.
+pub fn gbp(x: f64) -> String {
+    let sign = if x < 0.0 { "−" } else { "" };
+    let a = x.abs();
+    let (value, unit) = if a >= 1e9 {
+        (a / 1e9, "bn")
+    } else if a >= 1e6 {
+        (a / 1e6, "m")
+    } else if a >= 1e3 {
+        (a / 1e3, "k")
+    } else {
+        (a, "")
+    };
+    let digits = if value >= 100.0 || unit.is_empty() {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    // Trailing zeros say nothing: £1.50m reads as £1.5m, £2.00m as £2m.
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{sign}£{text}{unit}")
+}
+
+/// Whole pounds with thousands separators: `£2,000,000`.
+pub fn gbp_full(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{}£{out}", if x < 0.0 && digits != "0" { "−" } else { "" })
+}
+
+/// Rounds pounds to whole pence for tables.
+pub fn pence(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_form_scales_and_trims() {
+        assert_eq!(gbp(2_000_000.0), "£2m");
+        assert_eq!(gbp(1_234_567.0), "£1.23m");
+        assert_eq!(gbp(12_345_678.0), "£12.3m");
+        assert_eq!(gbp(850_000.0), "£850k");
+        assert_eq!(gbp(950.0), "£950");
+        assert_eq!(gbp(205e6), "£205m");
+        assert_eq!(gbp(1.5e9), "£1.5bn");
+        assert_eq!(gbp(-40_000.0), "−£40k");
+        assert_eq!(gbp(0.0), "£0");
+    }
+
+    #[test]
+    fn full_form_groups_thousands() {
+        assert_eq!(gbp_full(2_000_000.0), "£2,000,000");
+        assert_eq!(gbp_full(999.4), "£999");
+        assert_eq!(gbp_full(-1234.0), "−£1,234");
+    }
+
+    #[test]
+    fn pence_rounds_to_two_places() {
+        assert_eq!(pence(1.005_1), 1.01);
+        assert_eq!(pence(2.0), 2.0);
+    }
+}

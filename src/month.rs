@@ -1,0 +1,82 @@
+//! Calendar months (`YYYY-MM`), the time unit of every scenario.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A calendar month, stored as months since January of year 0 so that differences are plain
+/// subtraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month(i32);
+
+impl Month {
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        ((1..=12).contains(&month) && (1900..=2200).contains(&year))
+            .then(|| Month(year * 12 + month as i32 - 1))
+    }
+
+    pub fn year(self) -> i32 {
+        self.0.div_euclid(12)
+    }
+
+    /// 1 to 12.
+    pub fn month(self) -> u32 {
+        self.0.rem_euclid(12) as u32 + 1
+    }
+
+    /// The month `n` months later (earlier when negative).
+    pub fn plus(self, n: i32) -> Month {
+        Month(self.0 + n)
+    }
+
+    /// Whole months from `earlier` to `self` (negative when `self` is earlier).
+    pub fn since(self, earlier: Month) -> i32 {
+        self.0 - earlier.0
+    }
+}
+
+impl FromStr for Month {
+    type Err = String;
+
+    /// Accepts exactly `YYYY-MM`, years 1900 to 2200.
+    fn from_str(text: &str) -> Result<Month, String> {
+        let bad = || format!("'{text}' is not a month: write YYYY-MM, e.g. 2024-08");
+        let bytes = text.as_bytes();
+        if bytes.len() != 7 || bytes[4] != b'-' {
+            return Err(bad());
+        }
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let (year, month) = (&text[..4], &text[5..]);
+        if !digits(year) || !digits(month) {
+            return Err(bad());
+        }
+        let (year, month): (i32, u32) = (year.parse().map_err(|_| bad())?, month.parse().map_err(|_| bad())?);
+        Month::new(year, month).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_round_trip() {
+        let m: Month = "2024-08".parse().unwrap();
+        assert_eq!((m.year(), m.month()), (2024, 8));
+        assert_eq!(m.to_string(), "2024-08");
+        assert_eq!(m.plus(5).to_string(), "2025-01");
+        assert_eq!("2025-01".parse::<Month>().unwrap().since(m), 5);
+    }
+
+    #[test]
+    fn rejects_malformed_months() {
+        for bad in ["2024-13", "2024-00", "2024-8", "24-08", "2024/08", "August", "2024-08-01", ""] {
+            assert!(bad.parse::<Month>().is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Output files: CSV tables (polars), JSON summary and manifest, charts; all written into a
+//! temporary directory beside the target and renamed into place, so a failed or interrupted
+//! run never leaves half a result and never loses the previous one.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::chart;
+use crate::data::IcbTable;
+use crate::error::{Error, Problem, Result};
+use crate::money::pence;
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+use crate::summary::RunSummary;
+
+/// The file that marks a directory as ours, so that `--out` never replaces anything else.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The versions that decide the sampled numbers (kept equal to the exact pins in Cargo.toml;
+/// a test checks).
+pub const GENERATOR: &str = "Xoshiro256PlusPlus (rand_xoshiro 0.8.1) seeded per (seed, iteration, ICB, factor) by SplitMix64; rand 0.10.3; rand_distr 0.6.0";
+
+/// How a run came about, for the manifest.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub scenario_path: PathBuf,
+    pub scenario_sha256: String,
+    pub threads: usize,
+    pub wall_seconds: f64,
+}
+
+/// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
+pub fn write_run(out: &Path, scenario: &Scenario, table: &IcbTable, summary: &RunSummary, info: &RunInfo) -> Result<()> {
+    replace_dir(out, |dir| {
+        write_csv(&dir.join("icb_summary.csv"), icb_table(summary)?)?;
+        write_csv(&dir.join("action_summary.csv"), action_table(scenario, summary)?)?;
+        write_csv(&dir.join("monthly.csv"), monthly_table(summary)?)?;
+        write_json(&dir.join("summary.json"), &summary_json(scenario, table, summary))?;
+        chart::write_all(&dir.join("charts"), scenario, summary)?;
+        write_json(&dir.join(MANIFEST), &manifest(scenario, table, summary, info))
+    })
+}
+
+/// Runs `write` on a fresh temporary directory beside `out`, then moves it to `out`. A
+/// directory already at `out` is replaced only if it holds a previous run (a manifest) or
+/// nothing at all.
+pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if out.exists() {
+        let ours = out.join(MANIFEST).is_file();
+        let empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !(ours || empty) {
+            return Err(Error::input(
+                out.display().to_string(),
+                Problem::new(
+                    None,
+                    "--out",
+                    "exists and does not hold a previous run (no manifest.json); choose another directory or remove it",
+                ),
+            ));
+        }
+    }
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create", &parent, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".icb-impact-new-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
+    write(tmp.path())?;
+    if out.exists() {
+        // Move the previous run aside first: if the next rename fails it is still there.
+        let old = tempfile::Builder::new()
+            .prefix(".icb-impact-old-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
+        let aside = old.path().join("previous");
+        std::fs::rename(out, &aside).map_err(|e| Error::io("cannot move aside", out, e))?;
+        if let Err(e) = std::fs::rename(tmp.path(), out) {
+            let _ = std::fs::rename(&aside, out);
+            return Err(Error::io("cannot move the new results to", out, e));
+        }
+        // `old` is removed with the previous run when it drops.
+    } else {
+        std::fs::rename(tmp.path(), out).map_err(|e| Error::io("cannot move the new results to", out, e))?;
+    }
+    // The temporary directory has been renamed away; forget it without deleting `out`.
+    let _ = tmp.keep();
+    Ok(())
+}
+
+fn write_csv(path: &Path, mut frame: DataFrame) -> Result<()> {
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    CsvWriter::new(&mut file).include_header(true).finish(&mut frame)?;
+    file.sync_all().map_err(|e| Error::io("cannot write", path, e))
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Output(format!("json: {e}")))?;
+    text.push('\n');
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    file.write_all(text.as_bytes()).map_err(|e| Error::io("cannot write", path, e))?;
+    file.sync_all().map_err(|e| Error::io("cannot write", path, e))
+}
+
+fn money(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    values.map(pence).collect()
+}
+
+fn icb_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.icbs.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "icb_code" => s.icbs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        "icb_name" => s.icbs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        "region" => s.icbs.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "sd_gbp" => col(|c| c.sd),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+        "prob_above_reference" => s.icbs.iter().map(|r| r.prob_above_reference).collect::<Vec<_>>(),
+    )?)
+}
+
+fn action_table(scenario: &Scenario, s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.icb_actions.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "icb_code" => s.icb_actions.iter().map(|r| s.icbs[r.icb].code.as_str()).collect::<Vec<_>>(),
+        "action" => s.icb_actions.iter().map(|r| scenario.actions[r.action].id.as_str()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+fn monthly_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.monthly.iter().map(|r| f(&r.cumulative)));
+    Ok(df!(
+        "month" => s.monthly.iter().map(|r| r.month.to_string()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+#[derive(Serialize)]
+struct MoneySummary {
+    mean: f64,
+    sd: f64,
+    mcse_mean: f64,
+    p05: f64,
+    p50: f64,
+    p95: f64,
+}
+
+impl From<&Summary> for MoneySummary {
+    fn from(s: &Summary) -> Self {
+        MoneySummary {
+            mean: pence(s.mean),
+            sd: pence(s.sd),
+            mcse_mean: pence(s.mcse_mean),
+            p05: pence(s.p05),
+            p50: pence(s.p50),
+            p95: pence(s.p95),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ActionJson<'a> {
+    id: &'a str,
+    label: &'a str,
+    national_gbp: MoneySummary,
+}
+
+#[derive(Serialize)]
+struct ReferenceJson<'a> {
+    per_icb_gbp: f64,
+    label: &'a str,
+    source: &'a str,
+    /// Percentile of the simulated mean cost per ICB at which the reference falls.
+    percentile_of_mean_per_icb: f64,
+    /// Probability that the mean cost per ICB exceeds the reference.
+    prob_mean_per_icb_above: f64,
+    icbs_with_mean_above: usize,
+    share_of_icbs_with_mean_above: f64,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    scenario: &'a str,
+    period_start: String,
+    period_end: String,
+    months: u32,
+    icbs: usize,
+    iterations: usize,
+    seed: u64,
+    national_total_gbp: MoneySummary,
+    mean_per_icb_gbp: MoneySummary,
+    reference: ReferenceJson<'a>,
+    actions: Vec<ActionJson<'a>>,
+}
+
+fn summary_json<'a>(scenario: &'a Scenario, table: &IcbTable, s: &'a RunSummary) -> SummaryJson<'a> {
+    SummaryJson {
+        scenario: &scenario.name,
+        period_start: scenario.start.to_string(),
+        period_end: scenario.end().to_string(),
+        months: scenario.months,
+        icbs: table.len(),
+        iterations: s.iterations,
+        seed: scenario.seed,
+        national_total_gbp: (&s.national).into(),
+        mean_per_icb_gbp: (&s.per_icb_average).into(),
+        reference: ReferenceJson {
+            per_icb_gbp: scenario.reference.per_icb_gbp,
+            label: &scenario.reference.label,
+            source: &scenario.reference.source,
+            percentile_of_mean_per_icb: s.reference_percentile,
+            prob_mean_per_icb_above: s.prob_average_above_reference,
+            icbs_with_mean_above: s.icbs_mean_above_reference,
+            share_of_icbs_with_mean_above: s.icbs_mean_above_reference as f64 / table.len() as f64,
+        },
+        actions: s
+            .actions
+            .iter()
+            .map(|a| ActionJson {
+                id: &a.id,
+                label: &a.label,
+                national_gbp: (&a.cost).into(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct FileJson {
+    path: String,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct ManifestJson {
+    tool: &'static str,
+    version: &'static str,
+    generator: &'static str,
+    scenario: FileJson,
+    data: FileJson,
+    seed: u64,
+    iterations: usize,
+    threads: usize,
+    wall_time_seconds: f64,
+}
+
+fn manifest(scenario: &Scenario, table: &IcbTable, s: &RunSummary, info: &RunInfo) -> ManifestJson {
+    ManifestJson {
+        tool: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        generator: GENERATOR,
+        scenario: FileJson {
+            path: info.scenario_path.display().to_string(),
+            sha256: info.scenario_sha256.clone(),
+        },
+        data: FileJson {
+            path: table.source.clone(),
+            sha256: table.sha256.clone(),
+        },
+        seed: scenario.seed,
+        iterations: s.iterations,
+        threads: info.threads,
+        wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_names_the_exact_pins_of_cargo_toml() {
+        let manifest = include_str!("../Cargo.toml");
+        for (krate, version) in [("rand", "0.10.3"), ("rand_distr", "0.6.0"), ("rand_xoshiro", "0.8.1")] {
+            assert!(
+                manifest.lines().any(|l| l.starts_with(&format!("{krate} ")) && l.contains(&format!("\"={version}\""))),
+                "Cargo.toml does not pin {krate} = \"={version}\""
+            );
+            assert!(GENERATOR.contains(&format!("{krate} {version}")));
+        }
+    }
+
+    #[test]
+    fn replace_dir_refuses_a_directory_that_is_not_a_run() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("mine");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("thesis.docx"), b"precious").unwrap();
+        let e = replace_dir(&out, |_| Ok(())).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(std::fs::read(out.join("thesis.docx")).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_previous_run_and_leaves_no_temporary_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("run");
+        replace_dir(&out, |d| {
+            std::fs::write(d.join(MANIFEST), b"first").map_err(|e| Error::io("w", d, e))
+        })
+        .unwrap();
+        let e = replace_dir(&out, |d| {
+            std::fs::write(d.join("half.csv"), b"half").unwrap();
+            Err(Error::Output("disk full".into()))
+        });
+        assert!(e.is_err());
+        assert_eq!(std::fs::read(out.join(MANIFEST)).unwrap(), b"first");
+        assert!(!out.join("half.csv").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("run")]);
+    }
+
+    #[test]
+    fn a_successful_write_replaces_the_previous_run_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("run");
+        let write = |files: &'static [&'static str]| {
+            replace_dir(&out, move |d| {
+                for f in files {
+                    std::fs::write(d.join(f), f.as_bytes()).map_err(|e| Error::io("w", d, e))?;
+                }
+                Ok(())
+            })
+        };
+        write(&[MANIFEST, "old.csv"]).unwrap();
+        write(&[MANIFEST, "new.csv"]).unwrap();
+        assert!(out.join("new.csv").exists());
+        assert!(!out.join("old.csv").exists());
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,212 @@
+//! Scenario parsing: defaults, and data-driven error tests (a snippet of TOML and the exact
+//! problems expected, each with its line and field).
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[scenario]
+name = "t"
+start = "2024-08"
+months = 6
+
+[actions.a]
+[[actions.a.costs]]
+driver = "registered_patients"
+factors = { rate = 2.5 }
+"#;
+
+fn parse_ok(text: &str) -> Scenario {
+    match parse(text, "s.toml", Path::new("/base")) {
+        Ok(s) => s,
+        Err(e) => panic!("unexpected problems:\n{e}"),
+    }
+}
+
+/// The problems reported for `text`, one per line, as a user would see them.
+fn problems(text: &str) -> Vec<String> {
+    match parse(text, "s.toml", Path::new("")) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string().lines().map(str::to_string).collect(),
+    }
+}
+
+/// `MINIMAL` with `line` replaced by `with`.
+fn edit(line: &str, with: &str) -> String {
+    assert!(MINIMAL.contains(line), "{line} not in the minimal scenario");
+    MINIMAL.replacen(line, with, 1)
+}
+
+#[test]
+fn minimal_scenario_takes_documented_defaults() {
+    let s = parse_ok(MINIMAL);
+    assert_eq!(s.iterations, DEFAULT_ITERATIONS);
+    assert_eq!(s.seed, DEFAULT_SEED);
+    assert_eq!(s.reference, default_reference());
+    assert_eq!(s.data, None);
+    assert_eq!(s.end().to_string(), "2025-01");
+    let a = &s.actions[0];
+    assert_eq!((a.label.as_str(), a.start, a.end, a.ramp_months), ("a", s.start, None, 1));
+    assert_eq!(a.costs[0].label, "cost line 1");
+    let f = &a.costs[0].factors[0];
+    assert_eq!((f.path.as_str(), f.vary, f.dist.mean()), ("actions.a.costs[0].factors.rate", Vary::National, 2.5));
+}
+
+#[test]
+fn full_scenario_reads_every_field() {
+    let s = parse_ok(
+        r#"
+[scenario]
+name = "n"
+description = "d"
+start = "2024-08"
+months = 12
+iterations = 500
+seed = 7
+data = "../data/icbs.csv"
+
+[reference]
+per_icb_gbp = 4200000
+label = "BOB"
+source = "HL"
+
+[actions.b]
+label = "Second"
+start = "2024-09"
+end = "2025-01"
+ramp_months = 3
+factors = { p = { dist = "pert", min = 0.2, mode = 0.35, max = 0.65, vary = "icb", source = "src", assumption = true } }
+
+[[actions.b.costs]]
+label = "L"
+factors = { x = { dist = "lognormal", p05 = 1, p95 = 4 }, y = { dist = "bernoulli", p = 0.5 } }
+
+[actions.a]
+[[actions.a.costs]]
+factors = { z = { dist = "fixed", value = 3, source = "known" } }
+"#,
+    );
+    assert_eq!((s.iterations, s.seed, s.months), (500, 7, 12));
+    assert_eq!(s.data.as_deref(), Some(Path::new("/base/../data/icbs.csv")));
+    assert_eq!(s.reference.label, "BOB");
+    // File order, not alphabetical.
+    assert_eq!(s.actions.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+    let b = &s.actions[0];
+    assert_eq!((b.ramp_months, b.end.unwrap().to_string()), (3, "2025-01".to_string()));
+    let p = &b.factors[0];
+    assert_eq!((p.vary, p.assumption, p.source.as_deref()), (Vary::Icb, true, Some("src")));
+    assert_eq!(p.line, 21);
+    assert_eq!(s.factors().count(), 4);
+    assert_eq!(s.actions[1].costs[0].factors[0].dist.mean(), 3.0);
+}
+
+#[test]
+fn a_custom_reference_without_label_is_labelled_by_its_value() {
+    let s = parse_ok(&format!("{MINIMAL}\n[reference]\nper_icb_gbp = 4200000\n"));
+    assert_eq!(s.reference.label, "£4200000 per ICB");
+    assert_eq!(s.reference.source, "");
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    assert_eq!(problems("[scenario]\nname = \"t\nmonths = 6\n").len(), 1);
+    let p = problems("[scenario]\nname = \"t\"\nmonths = = 6\n");
+    assert!(p[0].starts_with("s.toml:3: toml: malformed TOML"), "{p:?}");
+}
+
+#[test]
+fn each_bad_value_is_reported_with_line_and_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("months = 6", "months = 0", "s.toml:5: scenario.months: must be a whole number from 1 to 600, found 0"),
+        ("months = 6", "months = -3", "s.toml:5: scenario.months: must be a whole number from 1 to 600, found -3"),
+        ("months = 6", "months = \"six\"", "s.toml:5: scenario.months: invalid type: string \"six\", expected i64"),
+        ("start = \"2024-08\"", "start = \"2024-13\"", "s.toml:4: scenario.start: '2024-13' is not a month: write YYYY-MM, e.g. 2024-08"),
+        ("start = \"2024-08\"", "start = \"Aug 2024\"", "s.toml:4: scenario.start: 'Aug 2024' is not a month"),
+        ("name = \"t\"", "", "s.toml:2: scenario.name: required but missing"),
+        ("rate = 2.5", "rate = { dist = \"gamma\", shape = 2 }", "s.toml:10: actions.a.costs[0].factors.rate.dist: unknown dist 'gamma'; expected one of: fixed, uniform, triangular, pert, normal, lognormal, beta, bernoulli"),
+        ("rate = 2.5", "rate = { dist = \"uniform\", min = 3, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate: min 3 must be less than max 1 (for a known value write a number)"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mode = 2, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate: mode 2 is outside [min 0, max 1]"),
+        ("rate = 2.5", "rate = { dist = \"triangular\", min = 0, mode = -1, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate: mode -1 is outside [min 0, max 1]"),
+        ("rate = 2.5", "rate = { dist = \"normal\", mean = 1, sd = 0 }", "s.toml:10: actions.a.costs[0].factors.rate: sd 0 must be greater than 0"),
+        ("rate = 2.5", "rate = { dist = \"normal\", mean = 1, sd = -2 }", "s.toml:10: actions.a.costs[0].factors.rate: sd -2 must be greater than 0"),
+        ("rate = 2.5", "rate = { dist = \"lognormal\", p05 = 5, p95 = 5 }", "s.toml:10: actions.a.costs[0].factors.rate: p05 5 must be less than p95 5"),
+        ("rate = 2.5", "rate = { dist = \"bernoulli\", p = 1.2 }", "s.toml:10: actions.a.costs[0].factors.rate: p 1.2 is a probability and must lie in [0, 1]"),
+        ("rate = 2.5", "rate = { dist = \"bernoulli\", p = -0.1 }", "s.toml:10: actions.a.costs[0].factors.rate: p -0.1 is a probability and must lie in [0, 1]"),
+        ("rate = 2.5", "rate = { dist = \"beta\", alpha = 0, beta = 2 }", "s.toml:10: actions.a.costs[0].factors.rate: alpha 0 must be greater than 0"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mode: required but missing"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mode = 0.5, max = 1, vary = \"region\" }", "s.toml:10: actions.a.costs[0].factors.rate.vary: unknown vary 'region'; expected \"national\" or \"icb\""),
+        ("rate = 2.5", "rate = \"high\"", "s.toml:10: actions.a.costs[0].factors.rate: expected a number or a distribution such as { dist = \"pert\", min = 0.2, mode = 0.35, max = 0.65 }, found a string"),
+        ("rate = 2.5", "rate = nan", "s.toml:10: actions.a.costs[0].factors.rate: value must be a finite number, found NaN"),
+        ("[actions.a]", "[actions.a]\nstart = \"2025-01\"\nend = \"2024-12\"", "s.toml:7: actions.a.end: end 2024-12 is before start 2025-01"),
+        ("[actions.a]", "[actions.a]\nramp_months = 0", "s.toml:8: actions.a.ramp_months: must be a whole number of months from 1 to 600, found 0"),
+    ];
+    for (line, with, expected) in cases {
+        let got = problems(&edit(line, with));
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{with}\nexpected: {expected}\ngot: {got:#?}");
+    }
+}
+
+#[test]
+fn unknown_keys_are_rejected_at_every_level() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("[scenario]", "[scenario]\nseeds = 1", "s.toml:3: scenario.seeds: unknown key 'seeds'; expected one of: name, description, start, months, iterations, seed, data"),
+        ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, actions"),
+        ("[actions.a]", "[actions.a]\nlable = \"x\"", "s.toml:8: actions.a.lable: unknown key 'lable'"),
+        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, vary, source, assumption, min, mode, max"),
+    ];
+    for (line, with, expected) in cases {
+        let got = problems(&edit(line, with));
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{with}\nexpected: {expected}\ngot: {got:#?}");
+    }
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_at_once() {
+    let text = r#"
+[scenario]
+name = "t"
+start = "2024-13"
+months = 0
+colour = "red"
+
+[actions.a]
+end = "someday"
+[[actions.a.costs]]
+factors = { x = { dist = "pert", min = 1, mode = 5, max = 2 }, y = { dist = "normal", mean = 0, sd = 0 } }
+
+[actions.b]
+label = "no costs"
+"#;
+    let got = problems(text);
+    let expected = [
+        "s.toml:4: scenario.start",
+        "s.toml:5: scenario.months",
+        "s.toml:6: scenario.colour: unknown key",
+        "s.toml:9: actions.a.end",
+        "s.toml:11: actions.a.costs[0].factors.x: mode 5 is outside",
+        "s.toml:11: actions.a.costs[0].factors.y: sd 0",
+        "s.toml:13: actions.b.costs: at least one",
+    ];
+    for e in expected {
+        assert!(got.iter().any(|p| p.starts_with(e)), "missing {e} in {got:#?}");
+    }
+    assert_eq!(got.len(), expected.len(), "{got:#?}");
+}
+
+#[test]
+fn a_scenario_needs_actions_with_cost_lines() {
+    let only_scenario = "[scenario]\nname = \"t\"\nstart = \"2024-08\"\nmonths = 6\n";
+    assert!(problems(only_scenario)[0].contains("actions: required"));
+    let empty_costs = format!("{only_scenario}[actions.a]\ncosts = []\n");
+    assert!(problems(&empty_costs)[0].contains("actions.a.costs: at least one cost line is required"));
+    assert!(problems("")[0].contains("scenario: required"));
+}
+
+#[test]
+fn stream_identity_is_the_factor_path() {
+    // Adding an action must not change another factor's stream.
+    let one = parse_ok(MINIMAL);
+    let two = parse_ok(&format!("{MINIMAL}\n[actions.b]\n[[actions.b.costs]]\nfactors = {{ q = 1 }}\n"));
+    assert_eq!(one.actions[0].costs[0].factors[0].stream, two.actions[0].costs[0].factors[0].stream);
+    assert_eq!(two.actions[1].costs[0].factors[0].stream, rng::key("actions.b.costs[0].factors.q"));
+}

@@ -1,0 +1,130 @@
+//! From the draws of a run to the figures every output shows: per ICB, per ICB and action,
+//! per month, nationally, and against the reference figure.
+
+use rayon::prelude::*;
+
+use crate::data::IcbTable;
+use crate::engine::Draws;
+use crate::month::Month;
+use crate::scenario::Scenario;
+use crate::stats::{percentile_of, share_above, Summary};
+
+/// One ICB's cost over the horizon.
+#[derive(Debug, Clone)]
+pub struct IcbResult {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub cost: Summary,
+    /// Share of iterations in which the ICB's cost exceeds the reference.
+    pub prob_above_reference: f64,
+}
+
+/// One ICB's cost from one action.
+#[derive(Debug, Clone)]
+pub struct IcbActionResult {
+    pub icb: usize,
+    pub action: usize,
+    pub cost: Summary,
+}
+
+/// An action's national cost.
+#[derive(Debug, Clone)]
+pub struct ActionResult {
+    pub id: String,
+    pub label: String,
+    pub cost: Summary,
+}
+
+/// Cumulative national cost to the end of a month.
+#[derive(Debug, Clone)]
+pub struct MonthResult {
+    pub month: Month,
+    pub cumulative: Summary,
+}
+
+/// Everything the tables, charts and printed summary show.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub iterations: usize,
+    pub icbs: Vec<IcbResult>,
+    /// ICB-major, actions in scenario order.
+    pub icb_actions: Vec<IcbActionResult>,
+    pub actions: Vec<ActionResult>,
+    pub monthly: Vec<MonthResult>,
+    pub national: Summary,
+    /// National cost ÷ number of ICBs, per iteration.
+    pub per_icb_average: Summary,
+    /// The per-iteration values behind `per_icb_average`, for the histogram.
+    pub per_icb_average_draws: Vec<f64>,
+    pub reference_gbp: f64,
+    /// Percentile (0–100) of the per-ICB average at which the reference falls.
+    pub reference_percentile: f64,
+    /// Share of iterations in which the per-ICB average exceeds the reference.
+    pub prob_average_above_reference: f64,
+    /// ICBs whose mean cost exceeds the reference.
+    pub icbs_mean_above_reference: usize,
+}
+
+impl RunSummary {
+    pub fn new(scenario: &Scenario, table: &IcbTable, draws: &Draws) -> RunSummary {
+        let reference = scenario.reference.per_icb_gbp;
+        let icbs: Vec<IcbResult> = (0..draws.n_icb)
+            .into_par_iter()
+            .map(|i| {
+                let values = draws.icb(i);
+                IcbResult {
+                    code: table.codes[i].clone(),
+                    name: table.names[i].clone(),
+                    region: table.regions[i].clone(),
+                    prob_above_reference: share_above(&values, reference),
+                    cost: Summary::of(values),
+                }
+            })
+            .collect();
+        let icb_actions = (0..draws.n_icb * draws.n_actions)
+            .into_par_iter()
+            .map(|k| {
+                let (icb, action) = (k / draws.n_actions, k % draws.n_actions);
+                IcbActionResult {
+                    icb,
+                    action,
+                    cost: Summary::of(draws.icb_action(icb, action)),
+                }
+            })
+            .collect();
+        let actions = scenario
+            .actions
+            .par_iter()
+            .enumerate()
+            .map(|(a, action)| ActionResult {
+                id: action.id.clone(),
+                label: action.label.clone(),
+                cost: Summary::of(draws.national_action(a)),
+            })
+            .collect();
+        let monthly = (0..draws.months)
+            .into_par_iter()
+            .map(|m| MonthResult {
+                month: scenario.start.plus(m as i32),
+                cumulative: Summary::of(draws.cumulative_to(m)),
+            })
+            .collect();
+        let n_icb = draws.n_icb as f64;
+        let per_icb_average_draws: Vec<f64> = draws.national.iter().map(|x| x / n_icb).collect();
+        RunSummary {
+            iterations: draws.iterations,
+            icbs_mean_above_reference: icbs.iter().filter(|r| r.cost.mean > reference).count(),
+            icbs,
+            icb_actions,
+            actions,
+            monthly,
+            national: Summary::of(draws.national.clone()),
+            per_icb_average: Summary::of(per_icb_average_draws.clone()),
+            reference_percentile: percentile_of(&per_icb_average_draws, reference),
+            prob_average_above_reference: share_above(&per_icb_average_draws, reference),
+            per_icb_average_draws,
+            reference_gbp: reference,
+        }
+    }
+}
