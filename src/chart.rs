@@ -67,8 +67,18 @@ pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> 
         s.iterations
     );
     let icb_height = 190 + 26 * s.icbs.len() as u32;
-    render!(dir, "icb_costs", (1500, icb_height), icb_costs(scenario, s, &period));
-    render!(dir, "distribution", (1400, 780), distribution(scenario, s, &period));
+    render!(
+        dir,
+        "icb_costs",
+        (1500, icb_height),
+        icb_costs(scenario, s, &period)
+    );
+    render!(
+        dir,
+        "distribution",
+        (1400, 780),
+        distribution(scenario, s, &period)
+    );
     let action_height = 260 + 60 * (s.actions.len() as u32 + 1);
     render!(dir, "actions", (1400, action_height), actions(s, &period));
     render!(dir, "monthly", (1400, 780), monthly(scenario, s, &period));
@@ -102,8 +112,16 @@ fn titled<'a, DB: DrawingBackend>(
     subtitle: &str,
 ) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    root.draw(&Text::new(title.to_string(), (30, 18), (FONT, 30).into_font().style(FontStyle::Bold).color(&BLACK)))?;
-    root.draw(&Text::new(subtitle.to_string(), (30, 58), (FONT, 19).into_font().color(&GREY)))?;
+    root.draw(&Text::new(
+        title.to_string(),
+        (30, 18),
+        (FONT, 30).into_font().style(FontStyle::Bold).color(&BLACK),
+    ))?;
+    root.draw(&Text::new(
+        subtitle.to_string(),
+        (30, 58),
+        (FONT, 19).into_font().color(&GREY),
+    ))?;
     Ok(root.margin(95, 25, 25, 40))
 }
 
@@ -124,7 +142,13 @@ fn icb_costs<DB: DrawingBackend>(
     let reference = s.reference_gbp;
     // Ascending by mean, drawn bottom-up, so the costliest ICB is at the top.
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| s.icbs[a].cost.mean.total_cmp(&s.icbs[b].cost.mean).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        s.icbs[a]
+            .cost
+            .mean
+            .total_cmp(&s.icbs[b].cost.mean)
+            .then(a.cmp(&b))
+    });
     let title = format!(
         "{} of {} ICBs have a mean cost above the {} reference",
         s.icbs_mean_above_reference,
@@ -132,7 +156,11 @@ fn icb_costs<DB: DrawingBackend>(
         gbp(reference)
     );
     let area = titled(root, &title, period)?;
-    let lo = s.icbs.iter().map(|r| r.cost.p05).fold(f64::INFINITY, f64::min);
+    let lo = s
+        .icbs
+        .iter()
+        .map(|r| r.cost.p05)
+        .fold(f64::INFINITY, f64::min);
     let hi = s.icbs.iter().map(|r| r.cost.p95).fold(reference, f64::max);
     let labels: Vec<String> = order
         .iter()
@@ -166,10 +194,17 @@ fn icb_costs<DB: DrawingBackend>(
         PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], SKY.stroke_width(5))
     }))?;
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
-        Circle::new((s.icbs[i].cost.mean, SegmentValue::CenterOf(row as i32)), 5, BLUE.filled())
+        Circle::new(
+            (s.icbs[i].cost.mean, SegmentValue::CenterOf(row as i32)),
+            5,
+            BLUE.filled(),
+        )
     }))?;
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![(reference, SegmentValue::Exact(0)), (reference, SegmentValue::Last)],
+        vec![
+            (reference, SegmentValue::Exact(0)),
+            (reference, SegmentValue::Last),
+        ],
         VERMILLION.stroke_width(2),
     )))?;
     // The segmented axis has one spare row above the last ICB: the reference label goes there.
@@ -201,8 +236,16 @@ fn distribution<DB: DrawingBackend>(
     let sorted = &s.per_icb_average_draws;
     let (lo, hi) = (avg.min, avg.max);
     let bins = 60usize;
-    let width = if hi > lo { (hi - lo) / bins as f64 } else { lo.abs().max(1.0) / bins as f64 };
-    let start = if hi > lo { lo } else { lo - width * bins as f64 / 2.0 };
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        lo.abs().max(1.0) / bins as f64
+    };
+    let start = if hi > lo {
+        lo
+    } else {
+        lo - width * bins as f64 / 2.0
+    };
     let mut counts = vec![0usize; bins];
     for &x in sorted {
         let k = ((x - start) / width).floor().clamp(0.0, (bins - 1) as f64) as usize;
@@ -221,8 +264,17 @@ fn distribution<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_label_formatter(&|x| gbp(*x))
-        .y_label_formatter(&|y| if y_max < 10.0 { format!("{y:.1}%") } else { format!("{y:.0}%") })
-        .x_desc(format!("Simulated mean cost per ICB over the period (national total ÷ {})", s.icbs.len()))
+        .y_label_formatter(&|y| {
+            if y_max < 10.0 {
+                format!("{y:.1}%")
+            } else {
+                format!("{y:.0}%")
+            }
+        })
+        .x_desc(format!(
+            "Simulated mean cost per ICB over the period (national total ÷ {})",
+            s.icbs.len()
+        ))
         .y_desc("Share of simulated futures")
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
@@ -239,7 +291,11 @@ fn distribution<DB: DrawingBackend>(
     )))?;
     let x = chart.x_range();
     chart.draw_series(std::iter::once(reference_label(
-        &format!("{} ({})", scenario.reference.label, reference_position(s.reference_percentile)),
+        &format!(
+            "{} ({})",
+            scenario.reference.label,
+            reference_position(s.reference_percentile)
+        ),
         (reference, y_max * 0.96),
         reference > x.start + 0.6 * (x.end - x.start),
     )))?;
@@ -253,7 +309,14 @@ fn reference_label<C>(text: &str, at: C, left_of_line: bool) -> Text<'static, C,
     } else {
         (HPos::Left, format!("  {text}"))
     };
-    Text::new(text, at, (FONT, 17).into_font().color(&VERMILLION).pos(Pos::new(h, VPos::Center)))
+    Text::new(
+        text,
+        at,
+        (FONT, 17)
+            .into_font()
+            .color(&VERMILLION)
+            .pos(Pos::new(h, VPos::Center)),
+    )
 }
 
 /// Where the reference falls among simulated values, in words.
@@ -263,17 +326,34 @@ pub fn reference_position(percentile: f64) -> String {
     } else if percentile <= 0.0 {
         "below every simulated future".to_string()
     } else {
-        format!("at the {} percentile", ordinal(percentile.round().clamp(1.0, 99.0) as u32))
+        format!(
+            "at the {} percentile",
+            ordinal(percentile.round().clamp(1.0, 99.0) as u32)
+        )
     }
 }
 
-fn actions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &RunSummary, period: &str) -> DrawResult<DB::ErrorType> {
+fn actions<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
     let n = s.actions.len();
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| s.actions[a].cost.mean.total_cmp(&s.actions[b].cost.mean).then(b.cmp(&a)));
+    order.sort_by(|&a, &b| {
+        s.actions[a]
+            .cost
+            .mean
+            .total_cmp(&s.actions[b].cost.mean)
+            .then(b.cmp(&a))
+    });
     let largest = &s.actions[*order.last().expect("at least one action")];
     let title = if n == 1 {
-        format!("{}: {} nationally on average", largest.label, gbp(largest.cost.mean))
+        format!(
+            "{}: {} nationally on average",
+            largest.label,
+            gbp(largest.cost.mean)
+        )
     } else {
         format!(
             "{} is the largest cost: {} of {} nationally on average",
@@ -283,8 +363,16 @@ fn actions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &RunSummary, pe
         )
     };
     let area = titled(root, &title, period)?;
-    let lo = s.actions.iter().map(|a| a.cost.p05).fold(f64::INFINITY, f64::min);
-    let hi = s.actions.iter().map(|a| a.cost.p95).fold(f64::NEG_INFINITY, f64::max);
+    let lo = s
+        .actions
+        .iter()
+        .map(|a| a.cost.p05)
+        .fold(f64::INFINITY, f64::min);
+    let hi = s
+        .actions
+        .iter()
+        .map(|a| a.cost.p95)
+        .fold(f64::NEG_INFINITY, f64::max);
     let labels: Vec<String> = order.iter().map(|&a| s.actions[a].label.clone()).collect();
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
@@ -308,7 +396,10 @@ fn actions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &RunSummary, pe
     chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
         let mean = s.actions[a].cost.mean;
         Rectangle::new(
-            [(0.0, SegmentValue::Exact(row as i32)), (mean, SegmentValue::Exact(row as i32 + 1))],
+            [
+                (0.0, SegmentValue::Exact(row as i32)),
+                (mean, SegmentValue::Exact(row as i32 + 1)),
+            ],
             BLUE.mix(0.8).filled(),
         )
     }))?;
@@ -336,8 +427,16 @@ fn monthly<DB: DrawingBackend>(
     );
     let area = titled(root, &title, period)?;
     let months = s.monthly.len();
-    let lo = s.monthly.iter().map(|m| m.cumulative.p05).fold(f64::INFINITY, f64::min);
-    let hi = s.monthly.iter().map(|m| m.cumulative.p95).fold(f64::NEG_INFINITY, f64::max);
+    let lo = s
+        .monthly
+        .iter()
+        .map(|m| m.cumulative.p05)
+        .fold(f64::INFINITY, f64::min);
+    let hi = s
+        .monthly
+        .iter()
+        .map(|m| m.cumulative.p95)
+        .fold(f64::NEG_INFINITY, f64::max);
     let labels: Vec<String> = s.monthly.iter().map(|m| m.month.to_string()).collect();
     let step = months.div_ceil(12).max(1);
     let mut chart = ChartBuilder::on(&area)
@@ -368,20 +467,29 @@ fn monthly<DB: DrawingBackend>(
     let xs = || (0..months).map(|m| m as f64);
     let band: Vec<(f64, f64)> = xs()
         .zip(s.monthly.iter().map(|m| m.cumulative.p95))
-        .chain(xs().rev().zip(s.monthly.iter().rev().map(|m| m.cumulative.p05)))
+        .chain(
+            xs().rev()
+                .zip(s.monthly.iter().rev().map(|m| m.cumulative.p05)),
+        )
         .collect();
     chart
         .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))?
         .label("90% interval")
         .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
     chart
-        .draw_series(LineSeries::new(xs().zip(s.monthly.iter().map(|m| m.cumulative.p50)), GREY.stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            xs().zip(s.monthly.iter().map(|m| m.cumulative.p50)),
+            GREY.stroke_width(2),
+        ))?
         .label("median")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
     chart
         .draw_series(
-            LineSeries::new(xs().zip(s.monthly.iter().map(|m| m.cumulative.mean)), BLUE.stroke_width(3))
-                .point_size(4),
+            LineSeries::new(
+                xs().zip(s.monthly.iter().map(|m| m.cumulative.mean)),
+                BLUE.stroke_width(3),
+            )
+            .point_size(4),
         )?
         .label("mean")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
@@ -401,14 +509,23 @@ mod tests {
 
     #[test]
     fn names_are_shortened_for_axis_labels() {
-        assert_eq!(short_icb_name("NHS Cheshire and Merseyside Integrated Care Board"), "Cheshire and Merseyside");
+        assert_eq!(
+            short_icb_name("NHS Cheshire and Merseyside Integrated Care Board"),
+            "Cheshire and Merseyside"
+        );
         assert_eq!(short_icb_name("Alpha"), "Alpha");
     }
 
     #[test]
     fn ordinals_follow_english_usage() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100].iter().map(|&n| ordinal(n)).collect();
-        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]);
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100]
+            .iter()
+            .map(|&n| ordinal(n))
+            .collect();
+        assert_eq!(
+            got,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]
+        );
     }
 
     #[test]
@@ -417,7 +534,12 @@ mod tests {
             &include_bytes!("../assets/fonts/DejaVuSans.ttf")[..],
             &include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf")[..],
         ] {
-            assert!(plotters::style::register_font("test-font", FontStyle::Normal, bytes_static(bytes)).is_ok());
+            assert!(plotters::style::register_font(
+                "test-font",
+                FontStyle::Normal,
+                bytes_static(bytes)
+            )
+            .is_ok());
         }
     }
 

@@ -107,8 +107,12 @@ pub struct Prepared {
 /// Loads and checks a scenario and its ICB table (`data` overrides the scenario's).
 pub fn prepare(scenario_path: &Path, data: Option<&Path>) -> Result<Prepared> {
     let scenario = scenario::load(scenario_path)?;
-    let scenario_sha256 = sha256_hex(&std::fs::read(scenario_path).map_err(|e| Error::io("cannot read", scenario_path, e))?);
-    let data = data.map(Path::to_path_buf).or_else(|| scenario.data.clone());
+    let scenario_sha256 = sha256_hex(
+        &std::fs::read(scenario_path).map_err(|e| Error::io("cannot read", scenario_path, e))?,
+    );
+    let data = data
+        .map(Path::to_path_buf)
+        .or_else(|| scenario.data.clone());
     let table = IcbTable::load(data.as_deref(), &scenario.driver_columns())?;
     let model = Model::new(&scenario, &table).map_err(|problems| {
         Error::Input(vec![FileProblems {
@@ -147,7 +151,10 @@ fn run(args: &RunArgs) -> Result<()> {
         p.scenario.seed = seed;
         p.model.seed = seed;
     }
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.input.scenario));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.input.scenario));
     let say = |text: &str| {
         if !args.quiet {
             eprintln!("{text}");
@@ -156,7 +163,8 @@ fn run(args: &RunArgs) -> Result<()> {
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }
-    let iterations = usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
+    let iterations =
+        usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, |n| n as usize))
         .build()
@@ -192,11 +200,20 @@ fn run(args: &RunArgs) -> Result<()> {
 }
 
 fn too_many(n: u64) -> Error {
-    Error::input("--iterations", Problem::new(None, "iterations", format!("{n} is more than this machine can address")))
+    Error::input(
+        "--iterations",
+        Problem::new(
+            None,
+            "iterations",
+            format!("{n} is more than this machine can address"),
+        ),
+    )
 }
 
 fn default_out(scenario: &Path) -> PathBuf {
-    let stem = scenario.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let stem = scenario
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
     Path::new("output").join(stem)
 }
 
@@ -205,7 +222,9 @@ fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} iterations ({per_sec}, {eta} left)") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} iterations ({per_sec}, {eta} left)")
+    {
         bar.set_style(style);
     }
     bar
@@ -230,7 +249,12 @@ fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
         gbp(n.p95),
         gbp(n.mcse_mean)
     );
-    println!("Mean per ICB:   {} (90% interval {} to {})", gbp(a.mean), gbp(a.p05), gbp(a.p95));
+    println!(
+        "Mean per ICB:   {} (90% interval {} to {})",
+        gbp(a.mean),
+        gbp(a.p05),
+        gbp(a.p95)
+    );
     println!(
         "Reference:      {} ({}) is {} of the mean per ICB; {} of {} ICBs have a mean cost above it",
         gbp(s.reference_gbp),
@@ -253,10 +277,24 @@ fn validate(args: &InputArgs) -> Result<()> {
     if !s.description.is_empty() {
         println!("            {}", s.description);
     }
-    println!("Period:     {} to {} ({} months)", s.start, s.end(), s.months);
+    println!(
+        "Period:     {} to {} ({} months)",
+        s.start,
+        s.end(),
+        s.months
+    );
     println!("Iterations: {}, seed {}", s.iterations, s.seed);
-    println!("ICB table:  {} ({} ICBs, sha256 {})", p.table.source, p.table.len(), &p.table.sha256[..12]);
-    println!("Reference:  {} per ICB: {}", gbp(s.reference.per_icb_gbp), s.reference.label);
+    println!(
+        "ICB table:  {} ({} ICBs, sha256 {})",
+        p.table.source,
+        p.table.len(),
+        &p.table.sha256[..12]
+    );
+    println!(
+        "Reference:  {} per ICB: {}",
+        gbp(s.reference.per_icb_gbp),
+        s.reference.label
+    );
     println!(
         "Draws:      {} national factors per iteration, {} per ICB",
         p.model.national.len(),
@@ -277,7 +315,11 @@ fn validate(args: &InputArgs) -> Result<()> {
             print_factor(f, "  ");
         }
         for line in &action.costs {
-            println!("  Cost line: {} = {} × factors × w(m) / 12", line.label, line.driver.as_deref().unwrap_or("1"));
+            println!(
+                "  Cost line: {} = {} × factors × w(m) / 12",
+                line.label,
+                line.driver.as_deref().unwrap_or("1")
+            );
             for f in &line.factors {
                 print_factor(f, "    ");
             }

@@ -41,7 +41,10 @@ impl IcbTable {
             Some(p) => {
                 let name = p.display().to_string();
                 let bytes = std::fs::read(p).map_err(|e| {
-                    Error::input(&name, Problem::new(None, "file", format!("cannot read the ICB table: {e}")))
+                    Error::input(
+                        &name,
+                        Problem::new(None, "file", format!("cannot read the ICB table: {e}")),
+                    )
                 })?;
                 Self::from_csv(&bytes, &name, numeric)
             }
@@ -52,7 +55,11 @@ impl IcbTable {
     /// Parses CSV bytes. Every column is read as text (an explicit all-text schema), then each
     /// column the scenario needs is converted here, so a bad value is reported with its line
     /// and ICB code rather than as a bare parse failure.
-    pub fn from_csv(bytes: &[u8], source: &str, numeric: &[String]) -> Result<IcbTable, FileProblems> {
+    pub fn from_csv(
+        bytes: &[u8],
+        source: &str,
+        numeric: &[String],
+    ) -> Result<IcbTable, FileProblems> {
         let fail = |problems: Vec<Problem>| FileProblems {
             file: source.to_string(),
             problems,
@@ -62,17 +69,33 @@ impl IcbTable {
             .with_infer_schema_length(Some(0))
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
-            .map_err(|e| fail(vec![Problem::new(None, "csv", format!("not a readable CSV table: {e}"))]))?;
-        let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+            .map_err(|e| {
+                fail(vec![Problem::new(
+                    None,
+                    "csv",
+                    format!("not a readable CSV table: {e}"),
+                )])
+            })?;
+        let columns: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let mut problems = Vec::new();
         let text = |name: &str, problems: &mut Vec<Problem>| -> Option<Vec<Option<String>>> {
-            match frame.column(name).and_then(|c| c.str().map(|s| s.iter().map(|v| v.map(str::to_string)).collect())) {
+            match frame.column(name).and_then(|c| {
+                c.str()
+                    .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+            }) {
                 Ok(values) => Some(values),
                 Err(_) => {
                     problems.push(Problem::new(
                         None,
                         name,
-                        format!("required column '{name}' is missing; the table has: {}", columns.join(", ")),
+                        format!(
+                            "required column '{name}' is missing; the table has: {}",
+                            columns.join(", ")
+                        ),
                     ));
                     None
                 }
@@ -80,12 +103,20 @@ impl IcbTable {
         };
         let codes = text("icb_code", &mut problems);
         let names = text("icb_name", &mut problems);
-        let regions = if columns.iter().any(|c| c == "region") { text("region", &mut problems) } else { None };
+        let regions = if columns.iter().any(|c| c == "region") {
+            text("region", &mut problems)
+        } else {
+            None
+        };
         let (Some(codes), Some(names)) = (codes, names) else {
             return Err(fail(problems));
         };
         if codes.is_empty() {
-            return Err(fail(vec![Problem::new(None, "icb_code", "the table has no ICB rows")]));
+            return Err(fail(vec![Problem::new(
+                None,
+                "icb_code",
+                "the table has no ICB rows",
+            )]));
         }
         // Line of a data row: the header is line 1.
         let line = |row: usize| Some(row + 2);
@@ -115,16 +146,25 @@ impl IcbTable {
         };
         let mut numeric_columns = Vec::new();
         for name in numeric.iter().filter(|n| columns.contains(n)) {
-            let raw = frame.column(name).and_then(|c| c.str().cloned()).expect("all columns are text");
+            let raw = frame
+                .column(name)
+                .and_then(|c| c.str().cloned())
+                .expect("all columns are text");
             let values: Vec<f64> = raw
                 .iter()
                 .enumerate()
                 .map(|(row, cell)| {
                     let cell = cell.unwrap_or("").trim();
-                    let bad = |what: String| Problem::new(line(row), name.as_str(), format!("{what}{}", who(row)));
+                    let bad = |what: String| {
+                        Problem::new(line(row), name.as_str(), format!("{what}{}", who(row)))
+                    };
                     match cell.parse::<f64>() {
-                        Ok(v) if !v.is_finite() => problems.push(bad(format!("'{cell}' is not a finite number"))),
-                        Ok(v) if v < 0.0 => problems.push(bad(format!("{cell} is negative; a driver must be 0 or more"))),
+                        Ok(v) if !v.is_finite() => {
+                            problems.push(bad(format!("'{cell}' is not a finite number")))
+                        }
+                        Ok(v) if v < 0.0 => problems.push(bad(format!(
+                            "{cell} is negative; a driver must be 0 or more"
+                        ))),
                         Ok(v) => return v,
                         Err(_) if cell.is_empty() => problems.push(bad("empty value".to_string())),
                         Err(_) => problems.push(bad(format!("'{cell}' is not a number"))),
@@ -137,11 +177,17 @@ impl IcbTable {
         if !problems.is_empty() {
             return Err(fail(problems));
         }
-        let clean = |v: Vec<Option<String>>| v.into_iter().map(|s| s.unwrap_or_default().trim().to_string()).collect();
+        let clean = |v: Vec<Option<String>>| {
+            v.into_iter()
+                .map(|s| s.unwrap_or_default().trim().to_string())
+                .collect()
+        };
         Ok(IcbTable {
             source: source.to_string(),
             sha256: sha256_hex(bytes),
-            regions: regions.map(clean).unwrap_or_else(|| vec![String::new(); codes.len()]),
+            regions: regions
+                .map(clean)
+                .unwrap_or_else(|| vec![String::new(); codes.len()]),
             names: clean(names),
             codes,
             columns,
@@ -163,13 +209,19 @@ impl IcbTable {
 
     /// A numeric column that was asked for when the table was loaded.
     pub fn numeric(&self, name: &str) -> Option<&[f64]> {
-        self.numeric.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.numeric
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
 /// Lower-case hex SHA-256, as `sha256sum` prints it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,7 +234,15 @@ mod tests {
 
     #[test]
     fn embedded_table_has_the_42_icbs_and_their_totals() {
-        let t = IcbTable::load(None, &cols(&["registered_patients", "gp_practices", "prescribing_cost_gbp"])).unwrap();
+        let t = IcbTable::load(
+            None,
+            &cols(&[
+                "registered_patients",
+                "gp_practices",
+                "prescribing_cost_gbp",
+            ]),
+        )
+        .unwrap();
         assert_eq!(t.len(), 42);
         assert_eq!(t.codes[0], "QOQ");
         let sum = |c: &str| t.numeric(c).unwrap().iter().sum::<f64>();
@@ -205,7 +265,8 @@ mod tests {
 
     #[test]
     fn every_bad_row_is_reported_with_line_and_code() {
-        let csv = b"icb_code,icb_name,patients\nA,Alpha,ten\nB,Beta,-3\nA,Again,5\n,Blank,1\nC,Gamma,\n";
+        let csv =
+            b"icb_code,icb_name,patients\nA,Alpha,ten\nB,Beta,-3\nA,Again,5\n,Blank,1\nC,Gamma,\n";
         let e = IcbTable::from_csv(csv, "t.csv", &cols(&["patients"])).unwrap_err();
         let text = e.to_string();
         for expected in [
@@ -223,7 +284,15 @@ mod tests {
     fn missing_required_columns_are_named() {
         let e = IcbTable::from_csv(b"code,name\nA,Alpha\n", "t.csv", &[]).unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("t.csv: icb_code: required column 'icb_code' is missing; the table has: code, name"), "{text}");
-        assert!(text.contains("icb_name: required column 'icb_name' is missing"), "{text}");
+        assert!(
+            text.contains(
+                "t.csv: icb_code: required column 'icb_code' is missing; the table has: code, name"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("icb_name: required column 'icb_name' is missing"),
+            "{text}"
+        );
     }
 }

@@ -119,7 +119,9 @@ impl Spec {
             }
             Spec::LogNormal { p05, p95 } => {
                 if p05 <= 0.0 {
-                    out.push(format!("p05 {p05} must be greater than 0 (a lognormal is positive)"));
+                    out.push(format!(
+                        "p05 {p05} must be greater than 0 (a lognormal is positive)"
+                    ));
                 }
                 if p05 >= p95 {
                     out.push(format!("p05 {p05} must be less than p95 {p95}"));
@@ -199,7 +201,9 @@ impl Spec {
             Spec::Triangular { min, mode, max } => {
                 format!("triangular from {min} to {max}, most likely {mode}")
             }
-            Spec::Pert { min, mode, max } => format!("PERT from {min} to {max}, most likely {mode}"),
+            Spec::Pert { min, mode, max } => {
+                format!("PERT from {min} to {max}, most likely {mode}")
+            }
             Spec::Normal { mean, sd } => format!("normal with mean {mean} and sd {sd}"),
             Spec::LogNormal { p05, p95 } => format!("lognormal with 90% interval {p05} to {p95}"),
             Spec::Beta { alpha, beta } => format!("beta({alpha}, {beta})"),
@@ -243,15 +247,21 @@ impl Dist {
             Spec::Triangular { min, mode, max } => {
                 Sampler::Triangular(Triangular::new(min, max, mode).map_err(|e| failed(&e))?)
             }
-            Spec::Pert { min, mode, max } => {
-                Sampler::Pert(Pert::new(min, max).with_mode(mode).map_err(|e| failed(&e))?)
+            Spec::Pert { min, mode, max } => Sampler::Pert(
+                Pert::new(min, max)
+                    .with_mode(mode)
+                    .map_err(|e| failed(&e))?,
+            ),
+            Spec::Normal { mean, sd } => {
+                Sampler::Normal(Normal::new(mean, sd).map_err(|e| failed(&e))?)
             }
-            Spec::Normal { mean, sd } => Sampler::Normal(Normal::new(mean, sd).map_err(|e| failed(&e))?),
             Spec::LogNormal { p05, p95 } => {
                 let (mu, sigma) = Spec::lognormal_mu_sigma(p05, p95);
                 Sampler::LogNormal(LogNormal::new(mu, sigma).map_err(|e| failed(&e))?)
             }
-            Spec::Beta { alpha, beta } => Sampler::Beta(Beta::new(alpha, beta).map_err(|e| failed(&e))?),
+            Spec::Beta { alpha, beta } => {
+                Sampler::Beta(Beta::new(alpha, beta).map_err(|e| failed(&e))?)
+            }
             Spec::Bernoulli { p } => Sampler::Bernoulli(Bernoulli::new(p).map_err(|e| failed(&e))?),
         };
         Ok(Dist { spec, sampler })
@@ -323,7 +333,8 @@ mod tests {
             }
             Spec::Pert { min, mode, max } => {
                 let r = max - min;
-                let d = SBeta::new(1.0 + 4.0 * (mode - min) / r, 1.0 + 4.0 * (max - mode) / r).unwrap();
+                let d =
+                    SBeta::new(1.0 + 4.0 * (mode - min) / r, 1.0 + 4.0 * (max - mode) / r).unwrap();
                 Box::new(move |x| d.cdf(((x - min) / r).clamp(0.0, 1.0)))
             }
             Spec::Normal { mean, sd } => {
@@ -358,17 +369,49 @@ mod tests {
 
     fn continuous_specs() -> Vec<Spec> {
         vec![
-            Spec::Uniform { min: -1.0, max: 3.0 },
-            Spec::Triangular { min: 0.0, mode: 0.2, max: 1.0 },
-            Spec::Triangular { min: 1.0, mode: 1.0, max: 2.0 },
-            Spec::Pert { min: 0.2, mode: 0.35, max: 0.65 },
-            Spec::Pert { min: 0.5, mode: 2.5, max: 6.2 },
-            Spec::Pert { min: 0.0, mode: 1.0, max: 1.0 },
-            Spec::Normal { mean: 10.0, sd: 2.5 },
+            Spec::Uniform {
+                min: -1.0,
+                max: 3.0,
+            },
+            Spec::Triangular {
+                min: 0.0,
+                mode: 0.2,
+                max: 1.0,
+            },
+            Spec::Triangular {
+                min: 1.0,
+                mode: 1.0,
+                max: 2.0,
+            },
+            Spec::Pert {
+                min: 0.2,
+                mode: 0.35,
+                max: 0.65,
+            },
+            Spec::Pert {
+                min: 0.5,
+                mode: 2.5,
+                max: 6.2,
+            },
+            Spec::Pert {
+                min: 0.0,
+                mode: 1.0,
+                max: 1.0,
+            },
+            Spec::Normal {
+                mean: 10.0,
+                sd: 2.5,
+            },
             Spec::LogNormal { p05: 0.5, p95: 6.2 },
             Spec::LogNormal { p05: 1e5, p95: 4e6 },
-            Spec::Beta { alpha: 2.0, beta: 5.0 },
-            Spec::Beta { alpha: 0.5, beta: 0.5 },
+            Spec::Beta {
+                alpha: 2.0,
+                beta: 5.0,
+            },
+            Spec::Beta {
+                alpha: 0.5,
+                beta: 0.5,
+            },
         ]
     }
 
@@ -419,7 +462,14 @@ mod tests {
     #[test]
     fn ks_test_detects_a_wrong_distribution() {
         // The test above must be able to fail: PERT draws against a uniform CDF.
-        let xs = draws(Spec::Pert { min: 0.0, mode: 0.3, max: 1.0 }, 7);
+        let xs = draws(
+            Spec::Pert {
+                min: 0.0,
+                mode: 0.3,
+                max: 1.0,
+            },
+            7,
+        );
         let d = ks_statistic(xs, &*analytic_cdf(Spec::Uniform { min: 0.0, max: 1.0 }));
         assert!(d > 1.949 / (N as f64).sqrt());
     }
@@ -434,25 +484,68 @@ mod tests {
 
     #[test]
     fn bernoulli_draws_only_zero_or_one() {
-        assert!(draws(Spec::Bernoulli { p: 0.5 }, 9).iter().all(|&x| x == 0.0 || x == 1.0));
+        assert!(draws(Spec::Bernoulli { p: 0.5 }, 9)
+            .iter()
+            .all(|&x| x == 0.0 || x == 1.0));
     }
 
     #[test]
     fn invalid_parameters_are_each_named() {
         let cases = [
-            (Spec::Uniform { min: 2.0, max: 1.0 }, "min 2 must be less than max 1"),
-            (Spec::Pert { min: 0.0, mode: 2.0, max: 1.0 }, "mode 2 is outside [min 0, max 1]"),
-            (Spec::Triangular { min: 0.0, mode: -1.0, max: 1.0 }, "mode -1 is outside"),
-            (Spec::Normal { mean: 1.0, sd: 0.0 }, "sd 0 must be greater than 0"),
-            (Spec::LogNormal { p05: 3.0, p95: 2.0 }, "p05 3 must be less than p95 2"),
-            (Spec::LogNormal { p05: -1.0, p95: 2.0 }, "p05 -1 must be greater than 0"),
-            (Spec::Beta { alpha: 0.0, beta: 1.0 }, "alpha 0 must be greater than 0"),
+            (
+                Spec::Uniform { min: 2.0, max: 1.0 },
+                "min 2 must be less than max 1",
+            ),
+            (
+                Spec::Pert {
+                    min: 0.0,
+                    mode: 2.0,
+                    max: 1.0,
+                },
+                "mode 2 is outside [min 0, max 1]",
+            ),
+            (
+                Spec::Triangular {
+                    min: 0.0,
+                    mode: -1.0,
+                    max: 1.0,
+                },
+                "mode -1 is outside",
+            ),
+            (
+                Spec::Normal { mean: 1.0, sd: 0.0 },
+                "sd 0 must be greater than 0",
+            ),
+            (
+                Spec::LogNormal { p05: 3.0, p95: 2.0 },
+                "p05 3 must be less than p95 2",
+            ),
+            (
+                Spec::LogNormal {
+                    p05: -1.0,
+                    p95: 2.0,
+                },
+                "p05 -1 must be greater than 0",
+            ),
+            (
+                Spec::Beta {
+                    alpha: 0.0,
+                    beta: 1.0,
+                },
+                "alpha 0 must be greater than 0",
+            ),
             (Spec::Bernoulli { p: 1.5 }, "p 1.5 is a probability"),
-            (Spec::Fixed { value: f64::NAN }, "value must be a finite number"),
+            (
+                Spec::Fixed { value: f64::NAN },
+                "value must be a finite number",
+            ),
         ];
         for (spec, expected) in cases {
             let problems = Dist::new(spec).unwrap_err();
-            assert!(problems.iter().any(|p| p.contains(expected)), "{spec:?}: {problems:?}");
+            assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "{spec:?}: {problems:?}"
+            );
         }
     }
 }

@@ -31,7 +31,12 @@ pub struct Draws {
 impl Draws {
     /// ICB `icb`'s total in each iteration.
     pub fn icb(&self, icb: usize) -> Vec<f64> {
-        self.icb_total.iter().skip(icb).step_by(self.n_icb).copied().collect()
+        self.icb_total
+            .iter()
+            .skip(icb)
+            .step_by(self.n_icb)
+            .copied()
+            .collect()
     }
 
     /// ICB `icb`'s cost from action `action` in each iteration.
@@ -133,23 +138,33 @@ fn one_iteration(
 ) -> f64 {
     let seed = model.seed;
     for (value, slot) in s.national.iter_mut().zip(&model.national) {
-        *value = slot.dist.sample(&mut stream(seed, iteration, NATIONAL, slot.stream));
+        *value = slot
+            .dist
+            .sample(&mut stream(seed, iteration, NATIONAL, slot.stream));
     }
     for (product, line) in s.line_national.iter_mut().zip(&model.lines) {
-        *product = line.national.iter().fold(line.constant, |p, &j| p * s.national[j]);
+        *product = line
+            .national
+            .iter()
+            .fold(line.constant, |p, &j| p * s.national[j]);
     }
     s.line_sum.fill(0.0);
     let n_actions = model.n_actions;
     let mut total = 0.0;
     for (i, &icb_key) in model.icb_keys.iter().enumerate() {
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
-            *value = slot.dist.sample(&mut stream(seed, iteration, icb_key, slot.stream));
+            *value = slot
+                .dist
+                .sample(&mut stream(seed, iteration, icb_key, slot.stream));
         }
         let actions = &mut action_out[i * n_actions..(i + 1) * n_actions];
         actions.fill(0.0);
         for (l, line) in model.lines.iter().enumerate() {
             let driver = line.driver.as_ref().map_or(1.0, |d| d[i]);
-            let amount = line.per_icb.iter().fold(driver * s.line_national[l], |p, &k| p * s.per_icb[k]);
+            let amount = line
+                .per_icb
+                .iter()
+                .fold(driver * s.line_national[l], |p, &k| p * s.per_icb[k]);
             actions[line.action] += amount * line.weight_sum;
             s.line_sum[l] += amount;
         }

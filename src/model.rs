@@ -73,13 +73,18 @@ pub struct Model {
 impl Model {
     /// Compiles the scenario; problems name scenario fields (a driver column the table lacks).
     pub fn new(scenario: &Scenario, table: &IcbTable) -> Result<Model, Vec<Problem>> {
-        let horizon: Vec<Month> = (0..scenario.months as i32).map(|m| scenario.start.plus(m)).collect();
+        let horizon: Vec<Month> = (0..scenario.months as i32)
+            .map(|m| scenario.start.plus(m))
+            .collect();
         let mut national = Vec::new();
         let mut per_icb = Vec::new();
         let mut problems = Vec::new();
         let mut lines = Vec::new();
         for (a, action) in scenario.actions.iter().enumerate() {
-            let weights: Vec<f64> = horizon.iter().map(|&m| time_weight(action, m) / 12.0).collect();
+            let weights: Vec<f64> = horizon
+                .iter()
+                .map(|&m| time_weight(action, m) / 12.0)
+                .collect();
             let weight_sum = weights.iter().sum();
             for (n, cost) in action.costs.iter().enumerate() {
                 let driver = match &cost.driver {
@@ -119,13 +124,16 @@ impl Model {
                         Vary::Icb => (&mut per_icb, &mut line.per_icb),
                     };
                     // An action's factor is one draw shared by all its lines.
-                    let at = slots.iter().position(|s: &Slot| s.stream == factor.stream).unwrap_or_else(|| {
-                        slots.push(Slot {
-                            stream: factor.stream,
-                            dist: factor.dist.clone(),
+                    let at = slots
+                        .iter()
+                        .position(|s: &Slot| s.stream == factor.stream)
+                        .unwrap_or_else(|| {
+                            slots.push(Slot {
+                                stream: factor.stream,
+                                dist: factor.dist.clone(),
+                            });
+                            slots.len() - 1
                         });
-                        slots.len() - 1
-                    });
                     indices.push(at);
                 }
                 lines.push(line);

@@ -49,7 +49,10 @@ impl FromStr for Month {
         if !digits(year) || !digits(month) {
             return Err(bad());
         }
-        let (year, month): (i32, u32) = (year.parse().map_err(|_| bad())?, month.parse().map_err(|_| bad())?);
+        let (year, month): (i32, u32) = (
+            year.parse().map_err(|_| bad())?,
+            month.parse().map_err(|_| bad())?,
+        );
         Month::new(year, month).ok_or_else(bad)
     }
 }
@@ -75,7 +78,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed_months() {
-        for bad in ["2024-13", "2024-00", "2024-8", "24-08", "2024/08", "August", "2024-08-01", ""] {
+        for bad in [
+            "2024-13",
+            "2024-00",
+            "2024-8",
+            "24-08",
+            "2024/08",
+            "August",
+            "2024-08-01",
+            "",
+        ] {
             assert!(bad.parse::<Month>().is_err(), "{bad} accepted");
         }
     }

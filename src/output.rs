@@ -34,14 +34,29 @@ pub struct RunInfo {
 }
 
 /// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
-pub fn write_run(out: &Path, scenario: &Scenario, table: &IcbTable, summary: &RunSummary, info: &RunInfo) -> Result<()> {
+pub fn write_run(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    summary: &RunSummary,
+    info: &RunInfo,
+) -> Result<()> {
     replace_dir(out, |dir| {
         write_csv(&dir.join("icb_summary.csv"), icb_table(summary)?)?;
-        write_csv(&dir.join("action_summary.csv"), action_table(scenario, summary)?)?;
+        write_csv(
+            &dir.join("action_summary.csv"),
+            action_table(scenario, summary)?,
+        )?;
         write_csv(&dir.join("monthly.csv"), monthly_table(summary)?)?;
-        write_json(&dir.join("summary.json"), &summary_json(scenario, table, summary))?;
+        write_json(
+            &dir.join("summary.json"),
+            &summary_json(scenario, table, summary),
+        )?;
         chart::write_all(&dir.join("charts"), scenario, summary)?;
-        write_json(&dir.join(MANIFEST), &manifest(scenario, table, summary, info))
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, summary, info),
+        )
     })
 }
 
@@ -55,7 +70,10 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
     };
     if out.exists() {
         let ours = out.join(MANIFEST).is_file();
-        let empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = out.is_dir()
+            && std::fs::read_dir(out)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
         if !(ours || empty) {
             return Err(Error::input(
                 out.display().to_string(),
@@ -87,7 +105,8 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
         }
         // `old` is removed with the previous run when it drops.
     } else {
-        std::fs::rename(tmp.path(), out).map_err(|e| Error::io("cannot move the new results to", out, e))?;
+        std::fs::rename(tmp.path(), out)
+            .map_err(|e| Error::io("cannot move the new results to", out, e))?;
     }
     // The temporary directory has been renamed away; forget it without deleting `out`.
     let _ = tmp.keep();
@@ -96,16 +115,22 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
 
 fn write_csv(path: &Path, mut frame: DataFrame) -> Result<()> {
     let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
-    CsvWriter::new(&mut file).include_header(true).finish(&mut frame)?;
-    file.sync_all().map_err(|e| Error::io("cannot write", path, e))
+    CsvWriter::new(&mut file)
+        .include_header(true)
+        .finish(&mut frame)?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Output(format!("json: {e}")))?;
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Output(format!("json: {e}")))?;
     text.push('\n');
     let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
-    file.write_all(text.as_bytes()).map_err(|e| Error::io("cannot write", path, e))?;
-    file.sync_all().map_err(|e| Error::io("cannot write", path, e))
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
 }
 
 fn money(values: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -208,7 +233,11 @@ struct SummaryJson<'a> {
     actions: Vec<ActionJson<'a>>,
 }
 
-fn summary_json<'a>(scenario: &'a Scenario, table: &IcbTable, s: &'a RunSummary) -> SummaryJson<'a> {
+fn summary_json<'a>(
+    scenario: &'a Scenario,
+    table: &IcbTable,
+    s: &'a RunSummary,
+) -> SummaryJson<'a> {
     SummaryJson {
         scenario: &scenario.name,
         period_start: scenario.start.to_string(),
@@ -286,9 +315,14 @@ mod tests {
     #[test]
     fn generator_names_the_exact_pins_of_cargo_toml() {
         let manifest = include_str!("../Cargo.toml");
-        for (krate, version) in [("rand", "0.10.3"), ("rand_distr", "0.6.0"), ("rand_xoshiro", "0.8.1")] {
+        for (krate, version) in [
+            ("rand", "0.10.3"),
+            ("rand_distr", "0.6.0"),
+            ("rand_xoshiro", "0.8.1"),
+        ] {
             assert!(
-                manifest.lines().any(|l| l.starts_with(&format!("{krate} ")) && l.contains(&format!("\"={version}\""))),
+                manifest.lines().any(|l| l.starts_with(&format!("{krate} "))
+                    && l.contains(&format!("\"={version}\""))),
                 "Cargo.toml does not pin {krate} = \"={version}\""
             );
             assert!(GENERATOR.contains(&format!("{krate} {version}")));
@@ -321,7 +355,10 @@ mod tests {
         assert!(e.is_err());
         assert_eq!(std::fs::read(out.join(MANIFEST)).unwrap(), b"first");
         assert!(!out.join("half.csv").exists());
-        let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("run")]);
     }
 

@@ -50,7 +50,12 @@ mod tests {
     fn streams_depend_on_every_part_of_the_key() {
         let base = stream(1, 2, 3, 4).next_u64();
         assert_eq!(base, stream(1, 2, 3, 4).next_u64());
-        for other in [stream(0, 2, 3, 4), stream(1, 0, 3, 4), stream(1, 2, 0, 4), stream(1, 2, 3, 0)] {
+        for other in [
+            stream(0, 2, 3, 4),
+            stream(1, 0, 3, 4),
+            stream(1, 2, 0, 4),
+            stream(1, 2, 3, 0),
+        ] {
             assert_ne!(base, other.clone().next_u64());
         }
         // Swapping parts must not give the same stream.
@@ -62,6 +67,9 @@ mod tests {
         // Pinned: a change here silently changes every published result.
         assert_eq!(key(""), mix(0xcbf2_9ce4_8422_2325));
         assert_ne!(key("actions.a.factors.x"), key("actions.a.factors.y"));
-        assert_eq!(stream(20240801, 0, NATIONAL, key("x")).next_u64(), 0xbda3_ea7e_c889_34fa);
+        assert_eq!(
+            stream(20240801, 0, NATIONAL, key("x")).next_u64(),
+            0xbda3_ea7e_c889_34fa
+        );
     }
 }

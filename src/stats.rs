@@ -43,9 +43,9 @@ impl Summary {
 pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let shift = values[0];
-    let (sum, sum_sq) = values
-        .iter()
-        .fold((0.0, 0.0), |(s, q), &x| (s + (x - shift), q + (x - shift) * (x - shift)));
+    let (sum, sum_sq) = values.iter().fold((0.0, 0.0), |(s, q), &x| {
+        (s + (x - shift), q + (x - shift) * (x - shift))
+    });
     let mean_shifted = sum / n;
     let var = if values.len() > 1 {
         ((sum_sq - sum * mean_shifted) / (n - 1.0)).max(0.0)

@@ -5,6 +5,7 @@
 
 mod reader;
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
@@ -176,20 +177,35 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
         Err(e) => {
             let mut r = Reader::new(text);
             let span = e.span().unwrap_or(0..0);
-            r.problem(&span, "toml", format!("malformed TOML: {}", e.message().trim_end()));
+            r.problem(
+                &span,
+                "toml",
+                format!("malformed TOML: {}", e.message().trim_end()),
+            );
             return Err(fail(r.problems));
         }
     };
     let mut r = Reader::new(text);
     let span = root.span();
-    let mut top = Table::from_value(&mut r, "", Spanned::new(span, DeValue::Table(root.into_inner())), "a table")
-        .expect("a TOML document is a table");
+    let mut top = Table::from_value(
+        &mut r,
+        "",
+        Spanned::new(span, DeValue::Table(root.into_inner())),
+        "a table",
+    )
+    .expect("a TOML document is a table");
     let scenario = read_scenario(&mut r, &mut top, base);
-    let reference = top.take("reference").and_then(|v| read_reference(&mut r, v));
+    let reference = top
+        .take("reference")
+        .and_then(|v| read_reference(&mut r, v));
     let actions = match top.take("actions") {
         Some(v) => read_actions(&mut r, v, scenario.as_ref().map(|s| s.start)),
         None => {
-            r.problem(&(0..0), "actions", "required: at least one [actions.<id>] table with a [[actions.<id>.costs]] line");
+            r.problem(
+                &(0..0),
+                "actions",
+                "required: at least one [actions.<id>] table with a [[actions.<id>.costs]] line",
+            );
             Vec::new()
         }
     };
@@ -207,25 +223,40 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
 /// `[scenario]`, with `actions` and `reference` left empty for the caller to fill.
 fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenario> {
     let Some(value) = top.take("scenario") else {
-        r.problem(&(0..0), "scenario", "required: a [scenario] table with name, start and months");
+        r.problem(
+            &(0..0),
+            "scenario",
+            "required: a [scenario] table with name, start and months",
+        );
         return None;
     };
     let mut t = Table::from_value(r, "scenario", value, "a table")?;
     let name = t.required::<String>(r, "name").map(|(v, _)| v);
-    let description = t.get::<String>(r, "description").map(|(v, _)| v).unwrap_or_default();
+    let description = t
+        .get::<String>(r, "description")
+        .map(|(v, _)| v)
+        .unwrap_or_default();
     let start = read_month(r, &mut t, "start", true);
     let months = t.required::<i64>(r, "months").and_then(|(v, span)| {
         if (1..=i64::from(MAX_MONTHS)).contains(&v) {
             Some(v as u32)
         } else {
-            r.problem(&span, &t.field("months"), format!("must be a whole number from 1 to {MAX_MONTHS}, found {v}"));
+            r.problem(
+                &span,
+                &t.field("months"),
+                format!("must be a whole number from 1 to {MAX_MONTHS}, found {v}"),
+            );
             None
         }
     });
     let iterations = match t.get::<i64>(r, "iterations") {
         Some((v, _)) if v >= 1 => Some(v as u64),
         Some((v, span)) => {
-            r.problem(&span, &t.field("iterations"), format!("must be at least 1, found {v}"));
+            r.problem(
+                &span,
+                &t.field("iterations"),
+                format!("must be at least 1, found {v}"),
+            );
             None
         }
         None => Some(DEFAULT_ITERATIONS),
@@ -233,17 +264,32 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
     let seed = match t.get::<i64>(r, "seed") {
         Some((v, _)) if v >= 0 => Some(v as u64),
         Some((v, span)) => {
-            r.problem(&span, &t.field("seed"), format!("must be a non-negative integer, found {v}"));
+            r.problem(
+                &span,
+                &t.field("seed"),
+                format!("must be a non-negative integer, found {v}"),
+            );
             None
         }
         None => Some(DEFAULT_SEED),
     };
     let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
-    t.finish(r, &["name", "description", "start", "months", "iterations", "seed", "data"]);
+    t.finish(
+        r,
+        &[
+            "name",
+            "description",
+            "start",
+            "months",
+            "iterations",
+            "seed",
+            "data",
+        ],
+    );
     Some(Scenario {
         name: name?,
         description,
-        start: start.ok()??,
+        start: start.ok()??.0,
         months: months?,
         iterations: iterations?,
         seed: seed?,
@@ -255,13 +301,28 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
 
 /// A `YYYY-MM` key: `Ok(None)` when absent and optional, `Err(())` when missing but required
 /// or invalid (the problem is recorded).
-fn read_month(r: &mut Reader, t: &mut Table, key: &str, required: bool) -> Result<Option<Month>, ()> {
+fn read_month(
+    r: &mut Reader,
+    t: &mut Table,
+    key: &str,
+    required: bool,
+) -> Result<Option<(Month, Range<usize>)>, ()> {
     let present = t.has(key);
-    let got = if required { t.required::<String>(r, key) } else { t.get::<String>(r, key) };
+    let got = if required {
+        t.required::<String>(r, key)
+    } else {
+        t.get::<String>(r, key)
+    };
     match got {
         None if present || required => Err(()),
         None => Ok(None),
-        Some((text, span)) => text.parse::<Month>().map(Some).map_err(|msg| r.problem(&span, &t.field(key), msg)),
+        Some((text, span)) => match text.parse::<Month>() {
+            Ok(m) => Ok(Some((m, span))),
+            Err(msg) => {
+                r.problem(&span, &t.field(key), msg);
+                Err(())
+            }
+        },
     }
 }
 
@@ -271,7 +332,11 @@ fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> {
     let per_icb_gbp = match t.get::<f64>(r, "per_icb_gbp") {
         Some((v, _)) if v.is_finite() && v > 0.0 => Some(v),
         Some((v, span)) => {
-            r.problem(&span, "reference.per_icb_gbp", format!("must be a positive amount in pounds, found {v}"));
+            r.problem(
+                &span,
+                "reference.per_icb_gbp",
+                format!("must be a positive amount in pounds, found {v}"),
+            );
             None
         }
         None => Some(default.per_icb_gbp),
@@ -291,7 +356,13 @@ fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> {
                 default.label.clone()
             }
         }),
-        source: source.unwrap_or_else(|| if custom { String::new() } else { default.source }),
+        source: source.unwrap_or_else(|| {
+            if custom {
+                String::new()
+            } else {
+                default.source
+            }
+        }),
     })
 }
 
@@ -309,17 +380,32 @@ fn read_actions(r: &mut Reader, value: Value, scenario_start: Option<Month>) -> 
         .collect()
 }
 
-fn read_action(r: &mut Reader, id: &str, value: Value, scenario_start: Option<Month>) -> Option<Action> {
+fn read_action(
+    r: &mut Reader,
+    id: &str,
+    value: Value,
+    scenario_start: Option<Month>,
+) -> Option<Action> {
     let path = join("actions", id);
     let mut t = Table::from_value(r, &path, value, "a table")?;
-    let label = t.get::<String>(r, "label").map(|(v, _)| v).unwrap_or_else(|| id.to_string());
-    let description = t.get::<String>(r, "description").map(|(v, _)| v).unwrap_or_default();
+    let label = t
+        .get::<String>(r, "label")
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| id.to_string());
+    let description = t
+        .get::<String>(r, "description")
+        .map(|(v, _)| v)
+        .unwrap_or_default();
     let start = read_month(r, &mut t, "start", false);
     let end = read_month(r, &mut t, "end", false);
     let ramp_months = match t.get::<i64>(r, "ramp_months") {
         Some((v, _)) if (1..=i64::from(MAX_MONTHS)).contains(&v) => Some(v as u32),
         Some((v, span)) => {
-            r.problem(&span, &t.field("ramp_months"), format!("must be a whole number of months from 1 to {MAX_MONTHS}, found {v}"));
+            r.problem(
+                &span,
+                &t.field("ramp_months"),
+                format!("must be a whole number of months from 1 to {MAX_MONTHS}, found {v}"),
+            );
             None
         }
         None => Some(1),
@@ -331,22 +417,41 @@ fn read_action(r: &mut Reader, id: &str, value: Value, scenario_start: Option<Mo
     let costs = match t.take("costs") {
         Some(v) => read_costs(r, &path, v),
         None => {
-            r.problem(&t.span, &t.field("costs"), "at least one [[".to_string() + &t.field("costs") + "]] cost line is required");
+            r.problem(
+                &t.span,
+                &t.field("costs"),
+                "at least one [[".to_string() + &t.field("costs") + "]] cost line is required",
+            );
             None
         }
     };
     let start = match start {
-        Ok(Some(m)) => Some(m),
+        Ok(Some((m, _))) => Some(m),
         Ok(None) => scenario_start,
         Err(()) => None,
     };
-    let end = end.ok();
-    if let (Some(s), Some(Some(e))) = (start, end) {
-        if e < s {
-            r.problem(&t.span, &t.field("end"), format!("end {e} is before start {s}"));
+    if let (Some(s), Ok(Some((e, span)))) = (start, &end) {
+        if e < &s {
+            r.problem(
+                span,
+                &t.field("end"),
+                format!("end {e} is before start {s}"),
+            );
         }
     }
-    t.finish(r, &["label", "description", "start", "end", "ramp_months", "factors", "costs"]);
+    let end = end.ok().map(|e| e.map(|(m, _)| m));
+    t.finish(
+        r,
+        &[
+            "label",
+            "description",
+            "start",
+            "end",
+            "ramp_months",
+            "factors",
+            "costs",
+        ],
+    );
     Some(Action {
         id: id.to_string(),
         label,
@@ -365,7 +470,14 @@ fn read_costs(r: &mut Reader, action_path: &str, value: Value) -> Option<Vec<Cos
     let items = match value.into_inner() {
         DeValue::Array(items) => items,
         other => {
-            r.problem(&span, &field, format!("expected an array of tables ([[{field}]]), found {}", kind(&other)));
+            r.problem(
+                &span,
+                &field,
+                format!(
+                    "expected an array of tables ([[{field}]]), found {}",
+                    kind(&other)
+                ),
+            );
             return None;
         }
     };
@@ -386,8 +498,13 @@ fn read_costs(r: &mut Reader, action_path: &str, value: Value) -> Option<Vec<Cos
 
 fn read_cost_line(r: &mut Reader, path: &str, n: usize, value: Value) -> Option<CostLine> {
     let mut t = Table::from_value(r, path, value, "a table")?;
-    let label = t.get::<String>(r, "label").map(|(v, _)| v).unwrap_or_else(|| format!("cost line {}", n + 1));
-    let driver = t.get::<String>(r, "driver").map(|(v, span)| (v, r.line(&span)));
+    let label = t
+        .get::<String>(r, "label")
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| format!("cost line {}", n + 1));
+    let driver = t
+        .get::<String>(r, "driver")
+        .map(|(v, span)| (v, r.line(&span)));
     let factors = match t.take("factors") {
         Some(v) => read_factors(r, &t.field("factors"), v),
         None => Some(Vec::new()),
@@ -455,19 +572,33 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
         Some((v, _)) if v == "national" => Some(Vary::National),
         Some((v, _)) if v == "icb" => Some(Vary::Icb),
         Some((v, span)) => {
-            r.problem(&span, &t.field("vary"), format!("unknown vary '{v}'; expected \"national\" or \"icb\""));
+            r.problem(
+                &span,
+                &t.field("vary"),
+                format!("unknown vary '{v}'; expected \"national\" or \"icb\""),
+            );
             None
         }
     };
     let source = t.get::<String>(r, "source").map(|(v, _)| v);
-    let assumption = t.get::<bool>(r, "assumption").map(|(v, _)| v).unwrap_or(false);
+    let assumption = t
+        .get::<bool>(r, "assumption")
+        .map(|(v, _)| v)
+        .unwrap_or(false);
     let common = ["dist", "vary", "source", "assumption"];
     let Some((dist_name, dist_span)) = dist_name else {
         t.drain();
         return None;
     };
     let Some(params) = Spec::parameters(&dist_name) else {
-        r.problem(&dist_span, &t.field("dist"), format!("unknown dist '{dist_name}'; expected one of: {}", NAMES.join(", ")));
+        r.problem(
+            &dist_span,
+            &t.field("dist"),
+            format!(
+                "unknown dist '{dist_name}'; expected one of: {}",
+                NAMES.join(", ")
+            ),
+        );
         t.drain();
         return None;
     };
@@ -478,7 +609,11 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
                 if v.is_finite() {
                     Some(v)
                 } else {
-                    r.problem(&span, &t.field(p), format!("must be a finite number, found {v}"));
+                    r.problem(
+                        &span,
+                        &t.field(p),
+                        format!("must be a finite number, found {v}"),
+                    );
                     None
                 }
             })
@@ -492,7 +627,7 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
     Some(make(dist, vary?, source, assumption))
 }
 
-fn build_dist(r: &mut Reader, span: &std::ops::Range<usize>, path: &str, spec: Spec) -> Option<Dist> {
+fn build_dist(r: &mut Reader, span: &Range<usize>, path: &str, spec: Spec) -> Option<Dist> {
     match Dist::new(spec) {
         Ok(d) => Some(d),
         Err(problems) => {

@@ -27,7 +27,11 @@ impl<'t> Reader<'t> {
 
     pub fn line(&self, span: &Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     pub fn problem(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
@@ -59,7 +63,12 @@ pub struct Table<'i> {
 
 impl<'i> Table<'i> {
     /// The value as a table, or a problem saying what was expected.
-    pub fn from_value(r: &mut Reader, path: &str, value: Value<'i>, expected: &str) -> Option<Self> {
+    pub fn from_value(
+        r: &mut Reader,
+        path: &str,
+        value: Value<'i>,
+        expected: &str,
+    ) -> Option<Self> {
         let span = value.span();
         match value.into_inner() {
             DeValue::Table(map) => Some(Table {
@@ -71,7 +80,11 @@ impl<'i> Table<'i> {
                     .collect(),
             }),
             other => {
-                r.problem(&span, path, format!("expected {expected}, found {}", kind(&other)));
+                r.problem(
+                    &span,
+                    path,
+                    format!("expected {expected}, found {}", kind(&other)),
+                );
                 None
             }
         }
@@ -98,14 +111,22 @@ impl<'i> Table<'i> {
     }
 
     /// An optional key, deserialized; `None` when absent or invalid (the latter is recorded).
-    pub fn get<T: DeserializeOwned>(&mut self, r: &mut Reader, key: &str) -> Option<(T, Range<usize>)> {
+    pub fn get<T: DeserializeOwned>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+    ) -> Option<(T, Range<usize>)> {
         let value = self.take(key)?;
         let span = value.span();
         r.de(&self.field(key), value).map(|v| (v, span))
     }
 
     /// A required key: a problem when absent.
-    pub fn required<T: DeserializeOwned>(&mut self, r: &mut Reader, key: &str) -> Option<(T, Range<usize>)> {
+    pub fn required<T: DeserializeOwned>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+    ) -> Option<(T, Range<usize>)> {
         if !self.has(key) {
             r.problem(&self.span, &self.field(key), "required but missing");
             return None;
@@ -120,7 +141,10 @@ impl<'i> Table<'i> {
             r.problem(
                 &span,
                 &field,
-                format!("unknown key '{key}'; expected one of: {}", allowed.join(", ")),
+                format!(
+                    "unknown key '{key}'; expected one of: {}",
+                    allowed.join(", ")
+                ),
             );
         }
     }

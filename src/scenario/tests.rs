@@ -45,10 +45,16 @@ fn minimal_scenario_takes_documented_defaults() {
     assert_eq!(s.data, None);
     assert_eq!(s.end().to_string(), "2025-01");
     let a = &s.actions[0];
-    assert_eq!((a.label.as_str(), a.start, a.end, a.ramp_months), ("a", s.start, None, 1));
+    assert_eq!(
+        (a.label.as_str(), a.start, a.end, a.ramp_months),
+        ("a", s.start, None, 1)
+    );
     assert_eq!(a.costs[0].label, "cost line 1");
     let f = &a.costs[0].factors[0];
-    assert_eq!((f.path.as_str(), f.vary, f.dist.mean()), ("actions.a.costs[0].factors.rate", Vary::National, 2.5));
+    assert_eq!(
+        (f.path.as_str(), f.vary, f.dist.mean()),
+        ("actions.a.costs[0].factors.rate", Vary::National, 2.5)
+    );
 }
 
 #[test]
@@ -89,11 +95,20 @@ factors = { z = { dist = "fixed", value = 3, source = "known" } }
     assert_eq!(s.data.as_deref(), Some(Path::new("/base/../data/icbs.csv")));
     assert_eq!(s.reference.label, "BOB");
     // File order, not alphabetical.
-    assert_eq!(s.actions.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+    assert_eq!(
+        s.actions.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
     let b = &s.actions[0];
-    assert_eq!((b.ramp_months, b.end.unwrap().to_string()), (3, "2025-01".to_string()));
+    assert_eq!(
+        (b.ramp_months, b.end.unwrap().to_string()),
+        (3, "2025-01".to_string())
+    );
     let p = &b.factors[0];
-    assert_eq!((p.vary, p.assumption, p.source.as_deref()), (Vary::Icb, true, Some("src")));
+    assert_eq!(
+        (p.vary, p.assumption, p.source.as_deref()),
+        (Vary::Icb, true, Some("src"))
+    );
     assert_eq!(p.line, 21);
     assert_eq!(s.factors().count(), 4);
     assert_eq!(s.actions[1].costs[0].factors[0].dist.mean(), 3.0);
@@ -136,12 +151,15 @@ fn each_bad_value_is_reported_with_line_and_field() {
         ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mode = 0.5, max = 1, vary = \"region\" }", "s.toml:10: actions.a.costs[0].factors.rate.vary: unknown vary 'region'; expected \"national\" or \"icb\""),
         ("rate = 2.5", "rate = \"high\"", "s.toml:10: actions.a.costs[0].factors.rate: expected a number or a distribution such as { dist = \"pert\", min = 0.2, mode = 0.35, max = 0.65 }, found a string"),
         ("rate = 2.5", "rate = nan", "s.toml:10: actions.a.costs[0].factors.rate: value must be a finite number, found NaN"),
-        ("[actions.a]", "[actions.a]\nstart = \"2025-01\"\nend = \"2024-12\"", "s.toml:7: actions.a.end: end 2024-12 is before start 2025-01"),
+        ("[actions.a]", "[actions.a]\nstart = \"2025-01\"\nend = \"2024-12\"", "s.toml:9: actions.a.end: end 2024-12 is before start 2025-01"),
         ("[actions.a]", "[actions.a]\nramp_months = 0", "s.toml:8: actions.a.ramp_months: must be a whole number of months from 1 to 600, found 0"),
     ];
     for (line, with, expected) in cases {
         let got = problems(&edit(line, with));
-        assert!(got.iter().any(|p| p.starts_with(expected)), "{with}\nexpected: {expected}\ngot: {got:#?}");
+        assert!(
+            got.iter().any(|p| p.starts_with(expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
     }
 }
 
@@ -156,7 +174,10 @@ fn unknown_keys_are_rejected_at_every_level() {
     ];
     for (line, with, expected) in cases {
         let got = problems(&edit(line, with));
-        assert!(got.iter().any(|p| p.starts_with(expected)), "{with}\nexpected: {expected}\ngot: {got:#?}");
+        assert!(
+            got.iter().any(|p| p.starts_with(expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
     }
 }
 
@@ -188,7 +209,10 @@ label = "no costs"
         "s.toml:13: actions.b.costs: at least one",
     ];
     for e in expected {
-        assert!(got.iter().any(|p| p.starts_with(e)), "missing {e} in {got:#?}");
+        assert!(
+            got.iter().any(|p| p.starts_with(e)),
+            "missing {e} in {got:#?}"
+        );
     }
     assert_eq!(got.len(), expected.len(), "{got:#?}");
 }
@@ -198,7 +222,9 @@ fn a_scenario_needs_actions_with_cost_lines() {
     let only_scenario = "[scenario]\nname = \"t\"\nstart = \"2024-08\"\nmonths = 6\n";
     assert!(problems(only_scenario)[0].contains("actions: required"));
     let empty_costs = format!("{only_scenario}[actions.a]\ncosts = []\n");
-    assert!(problems(&empty_costs)[0].contains("actions.a.costs: at least one cost line is required"));
+    assert!(
+        problems(&empty_costs)[0].contains("actions.a.costs: at least one cost line is required")
+    );
     assert!(problems("")[0].contains("scenario: required"));
 }
 
@@ -206,7 +232,15 @@ fn a_scenario_needs_actions_with_cost_lines() {
 fn stream_identity_is_the_factor_path() {
     // Adding an action must not change another factor's stream.
     let one = parse_ok(MINIMAL);
-    let two = parse_ok(&format!("{MINIMAL}\n[actions.b]\n[[actions.b.costs]]\nfactors = {{ q = 1 }}\n"));
-    assert_eq!(one.actions[0].costs[0].factors[0].stream, two.actions[0].costs[0].factors[0].stream);
-    assert_eq!(two.actions[1].costs[0].factors[0].stream, rng::key("actions.b.costs[0].factors.q"));
+    let two = parse_ok(&format!(
+        "{MINIMAL}\n[actions.b]\n[[actions.b.costs]]\nfactors = {{ q = 1 }}\n"
+    ));
+    assert_eq!(
+        one.actions[0].costs[0].factors[0].stream,
+        two.actions[0].costs[0].factors[0].stream
+    );
+    assert_eq!(
+        two.actions[1].costs[0].factors[0].stream,
+        rng::key("actions.b.costs[0].factors.q")
+    );
 }

@@ -1,0 +1,211 @@
+//! The command line as a user meets it: help, validate, run from any directory on the
+//! embedded table, the files written and what they hold.
+
+use crate::{read_csv, shipped, stderr, stdout, Sandbox, TINY_ICBS};
+
+#[test]
+fn help_and_version_succeed() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = stdout(&help);
+    for word in ["run", "validate", "Exit codes"] {
+        assert!(text.contains(word), "{word} missing from --help:\n{text}");
+    }
+    let run_help = stdout(&sb.run(&["run", "--help"]));
+    for flag in [
+        "--iterations",
+        "--seed",
+        "--out",
+        "--data",
+        "--quiet",
+        "--threads",
+    ] {
+        assert!(run_help.contains(flag), "{flag} missing from run --help");
+    }
+    let version = sb.run(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(stdout(&version).contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn validate_prints_what_would_be_simulated_and_writes_nothing() {
+    let sb = Sandbox::new();
+    let out = sb.run(&[
+        "validate",
+        shipped("medicines-optimisation-2024.toml")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "is valid",
+        "Period:     2024-08 to 2025-01 (6 months)",
+        "ICB table:  embedded:data/icbs.csv (42 ICBs",
+        "Action medicines_optimisation (Switch off medicines optimisation software): 2024-08 to 2025-01, ramp 3 months",
+        "participation (icb): PERT from 0.2 to 0.65, most likely 0.35; mean 0.375000; ASSUMPTION",
+        "Cost line: Prescribing savings lost = registered_patients × factors × w(m) / 12",
+        "source: ",
+    ] {
+        assert!(text.contains(expected), "missing «{expected}» in:\n{text}");
+    }
+    assert_eq!(std::fs::read_dir(sb.dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn run_works_from_any_directory_on_the_embedded_table() {
+    let sb = Sandbox::new();
+    let scenario = shipped("medicines-optimisation-2024.toml");
+    let out = sb.run(&["run", scenario.to_str().unwrap(), "--iterations", "2000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Default directory: output/<scenario file stem>, relative to where it was run.
+    let dir = sb.path("output/medicines-optimisation-2024");
+    assert!(dir.join("manifest.json").is_file());
+    let text = stdout(&out);
+    assert!(
+        text.contains("National cost:")
+            && text.contains("Results in output/medicines-optimisation-2024"),
+        "{text}"
+    );
+    // Progress and messages go to stderr, not stdout.
+    assert!(stderr(&out).contains("Simulating"));
+
+    let icbs = read_csv(&dir.join("icb_summary.csv"));
+    assert_eq!(icbs.len(), 43);
+    assert_eq!(icbs[1][0], "QOQ");
+    let actions = read_csv(&dir.join("action_summary.csv"));
+    assert_eq!(
+        actions[0],
+        ["icb_code", "action", "mean_gbp", "p05_gbp", "p50_gbp", "p95_gbp"]
+    );
+    assert_eq!(actions.len(), 1 + 42);
+    let monthly = read_csv(&dir.join("monthly.csv"));
+    assert_eq!(
+        monthly[0],
+        ["month", "mean_gbp", "p05_gbp", "p50_gbp", "p95_gbp"]
+    );
+    assert_eq!(
+        monthly
+            .iter()
+            .skip(1)
+            .map(|r| r[0].as_str())
+            .collect::<Vec<_>>(),
+        ["2024-08", "2024-09", "2024-10", "2024-11", "2024-12", "2025-01"]
+    );
+
+    // The ICB rows and the national figures agree: means add up.
+    let sum_of_means: f64 = icbs
+        .iter()
+        .skip(1)
+        .map(|r| r[3].parse::<f64>().unwrap())
+        .sum();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let national = summary["national_total_gbp"]["mean"].as_f64().unwrap();
+    assert!(
+        (sum_of_means - national).abs() < 1.0,
+        "{sum_of_means} vs {national}"
+    );
+    let last_month: f64 = monthly[6][1].parse().unwrap();
+    assert!((last_month - national).abs() < 1.0);
+    assert_eq!(summary["iterations"], 2000);
+    assert_eq!(summary["reference"]["per_icb_gbp"], 2_000_000.0);
+    assert!((summary["mean_per_icb_gbp"]["mean"].as_f64().unwrap() - national / 42.0).abs() < 0.01);
+    assert!(summary["national_total_gbp"]["mcse_mean"].as_f64().unwrap() > 0.0);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["data"]["path"], "embedded:data/icbs.csv");
+    assert_eq!(manifest["scenario"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(manifest["seed"], 20240801);
+
+    for chart in ["icb_costs", "distribution", "actions", "monthly"] {
+        let png = std::fs::read(dir.join(format!("charts/{chart}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{chart}.png is not a PNG");
+        let svg = std::fs::read_to_string(dir.join(format!("charts/{chart}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("£"),
+            "{chart}.svg has no £ labels"
+        );
+    }
+}
+
+#[test]
+fn png_charts_have_rendered_text() {
+    // Without a font the PNG would hold only lines and boxes; the title and labels add many
+    // dark anti-aliased pixels in the title band at the top.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let scenario = std::fs::read_to_string(shipped("medicines-optimisation-2024.toml")).unwrap();
+    let scenario = scenario.replace(
+        "driver = \"prescribing_cost_gbp\"",
+        "driver = \"gp_practices\"",
+    );
+    sb.write("s.toml", &scenario);
+    let out = sb.run(&[
+        "run",
+        "s.toml",
+        "--data",
+        "icbs.csv",
+        "--out",
+        "o",
+        "--iterations",
+        "300",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(sb.path("o/charts/icb_costs.svg")).unwrap();
+    assert!(
+        svg.contains("of 4 ICBs have a mean cost above the £2m reference"),
+        "title missing"
+    );
+    let png = std::fs::read(sb.path("o/charts/icb_costs.png")).unwrap();
+    // The PNG is compressed; a rendered title makes it far larger than the bare frame would.
+    assert!(
+        png.len() > 20_000,
+        "icb_costs.png is only {} bytes",
+        png.len()
+    );
+}
+
+#[test]
+fn data_flag_replaces_the_table_and_is_recorded() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    sb.write(
+        "s.toml",
+        "[scenario]\nname = \"d\"\nstart = \"2024-08\"\nmonths = 2\n[actions.a]\n[[actions.a.costs]]\ndriver = \"registered_patients\"\nfactors = { r = 1.2 }\n",
+    );
+    let out = sb.run(&[
+        "run",
+        "s.toml",
+        "--data",
+        "icbs.csv",
+        "--out",
+        "o",
+        "-q",
+        "--iterations",
+        "5",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = read_csv(&sb.path("o/icb_summary.csv"));
+    assert_eq!(rows.len(), 5);
+    // 1,000,000 patients × £1.2 a year × 2 months / 12.
+    assert_eq!(rows[1][3], "200000.0");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("o/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["data"]["path"], "icbs.csv");
+}
+
+#[test]
+fn an_action_outside_the_horizon_is_warned_about() {
+    let sb = Sandbox::new();
+    sb.write(
+        "s.toml",
+        "[scenario]\nname = \"w\"\nstart = \"2024-08\"\nmonths = 2\n[actions.late]\nstart = \"2026-01\"\n[[actions.late.costs]]\nfactors = { r = 1 }\n",
+    );
+    let out = sb.run(&["validate", "s.toml"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("warning: action 'late' is active 2026-01 to the end, outside the horizon 2024-08 to 2024-09: it adds nothing"), "{}", stderr(&out));
+}

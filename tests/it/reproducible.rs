@@ -1,0 +1,179 @@
+//! Same scenario, data and seed → the same bytes, whatever the thread count; draws keyed by
+//! factor identity, so adding an action leaves the others' results unchanged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{read_csv, shipped, Sandbox};
+
+/// Every file under `dir`, relative path → bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The manifest without the two fields that describe the machine rather than the result.
+fn manifest_without_circumstances(bytes: &[u8]) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let m = v.as_object_mut().unwrap();
+    assert!(m.remove("threads").is_some() && m.remove("wall_time_seconds").is_some());
+    v
+}
+
+#[test]
+fn outputs_are_byte_identical_for_one_and_two_threads() {
+    let sb = Sandbox::new();
+    let scenario = shipped("medicines-optimisation-2024.toml");
+    let scenario = scenario.to_str().unwrap();
+    let one = sb.run_env(
+        &[
+            "run",
+            scenario,
+            "--iterations",
+            "3000",
+            "--out",
+            "one",
+            "--quiet",
+        ],
+        &[("RAYON_NUM_THREADS", "1")],
+    );
+    let two = sb.run_env(
+        &[
+            "run",
+            scenario,
+            "--iterations",
+            "3000",
+            "--out",
+            "two",
+            "--quiet",
+        ],
+        &[("RAYON_NUM_THREADS", "2")],
+    );
+    let three = sb.run(&[
+        "run",
+        scenario,
+        "--iterations",
+        "3000",
+        "--out",
+        "three",
+        "--quiet",
+        "--threads",
+        "3",
+    ]);
+    for o in [&one, &two, &three] {
+        assert!(o.status.success(), "{}", crate::stderr(o));
+    }
+    let (a, b, c) = (
+        files(&sb.path("one")),
+        files(&sb.path("two")),
+        files(&sb.path("three")),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let expected = [
+        "action_summary.csv",
+        "charts/actions.png",
+        "charts/actions.svg",
+        "charts/distribution.png",
+        "charts/distribution.svg",
+        "charts/icb_costs.png",
+        "charts/icb_costs.svg",
+        "charts/monthly.png",
+        "charts/monthly.svg",
+        "icb_summary.csv",
+        "manifest.json",
+        "monthly.csv",
+        "summary.json",
+    ];
+    assert_eq!(a.keys().map(String::as_str).collect::<Vec<_>>(), expected);
+    for (name, bytes) in &a {
+        if name == "manifest.json" {
+            let m = manifest_without_circumstances(bytes);
+            assert_eq!(m, manifest_without_circumstances(&b[name]));
+            assert_eq!(m, manifest_without_circumstances(&c[name]));
+        } else {
+            assert!(
+                bytes == &b[name] && bytes == &c[name],
+                "{name} differs between thread counts"
+            );
+        }
+    }
+    let m: serde_json::Value = serde_json::from_slice(&a["manifest.json"]).unwrap();
+    assert_eq!(m["threads"], 1);
+    let m: serde_json::Value = serde_json::from_slice(&b["manifest.json"]).unwrap();
+    assert_eq!(m["threads"], 2);
+}
+
+#[test]
+fn another_seed_gives_other_numbers_and_the_same_seed_the_same() {
+    let sb = Sandbox::new();
+    let scenario = shipped("medicines-optimisation-2024.toml");
+    let s = scenario.to_str().unwrap();
+    for (out, seed) in [("a", "1"), ("b", "1"), ("c", "2")] {
+        assert!(sb
+            .run(&[
+                "run",
+                s,
+                "--iterations",
+                "500",
+                "--seed",
+                seed,
+                "--out",
+                out,
+                "-q"
+            ])
+            .status
+            .success());
+    }
+    let read = |d: &str| std::fs::read(sb.path(d).join("icb_summary.csv")).unwrap();
+    assert_eq!(read("a"), read("b"));
+    assert_ne!(read("a"), read("c"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("c/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 2);
+}
+
+#[test]
+fn adding_an_action_leaves_every_other_draw_unchanged() {
+    let sb = Sandbox::new();
+    let base = std::fs::read_to_string(shipped("medicines-optimisation-2024.toml")).unwrap();
+    // An uncertain action inserted before the existing one, with national and ICB-level factors.
+    let extra = base.replacen(
+        "[actions.medicines_optimisation]",
+        "[actions.advice_and_guidance]\nfactors = { p = { dist = \"uniform\", min = 0, max = 1, vary = \"icb\" } }\n\
+         [[actions.advice_and_guidance.costs]]\ndriver = \"registered_patients\"\n\
+         factors = { r = { dist = \"pert\", min = 0.1, mode = 0.2, max = 0.5 } }\n\n[actions.medicines_optimisation]",
+        1,
+    );
+    sb.write("base.toml", &base);
+    sb.write("extra.toml", &extra);
+    for (s, out) in [("base.toml", "base"), ("extra.toml", "extra")] {
+        let o = sb.run(&["run", s, "--iterations", "2000", "--out", out, "-q"]);
+        assert!(o.status.success(), "{}", crate::stderr(&o));
+    }
+    let rows = |out: &str| -> Vec<Vec<String>> {
+        read_csv(&sb.path(out).join("action_summary.csv"))
+            .into_iter()
+            .filter(|r| r[1] == "medicines_optimisation")
+            .collect()
+    };
+    let (base_rows, extra_rows) = (rows("base"), rows("extra"));
+    assert_eq!(base_rows.len(), 42);
+    assert_eq!(base_rows, extra_rows);
+    // ...while the totals do change.
+    assert_ne!(
+        std::fs::read(sb.path("base/icb_summary.csv")).unwrap(),
+        std::fs::read(sb.path("extra/icb_summary.csv")).unwrap()
+    );
+}
