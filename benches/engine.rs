@@ -16,7 +16,7 @@ use icb_impact::summary::RunSummary;
 fn scenario() -> icb_impact::cli::Prepared {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/medicines-optimisation-2024.toml");
-    prepare(&path, None).expect("shipped scenario is valid")
+    prepare(&path, &Default::default()).expect("shipped scenario is valid")
 }
 
 fn engine_run(c: &mut Criterion) {

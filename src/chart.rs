@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
+use crate::benchmark::Comparison;
 use crate::error::{Error, Result};
 use crate::money::gbp;
 use crate::scenario::Scenario;
@@ -59,11 +60,12 @@ pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> 
     register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let period = format!(
-        "{}: {} to {} ({} months), {} iterations",
+        "{}: {} to {} ({} months), {}, {} iterations",
         scenario.name,
         scenario.start,
         scenario.end(),
         scenario.months,
+        scenario.cost_view.describe(),
         s.iterations
     );
     let icb_height = 190 + 26 * s.icbs.len() as u32;
@@ -83,6 +85,51 @@ pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> 
     render!(dir, "actions", (1400, action_height), actions(s, &period));
     render!(dir, "monthly", (1400, 780), monthly(scenario, s, &period));
     Ok(())
+}
+
+/// Draws the benchmark chart into `dir` (created) as `benchmarks.png` and `benchmarks.svg`.
+pub fn write_benchmarks(
+    dir: &Path,
+    scenario: &Scenario,
+    rows: &[Comparison],
+    iterations: usize,
+) -> Result<()> {
+    register_fonts();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
+    let period = format!(
+        "{}: {} to {} ({} months), {}, {} iterations",
+        scenario.name,
+        scenario.start,
+        scenario.end(),
+        scenario.months,
+        scenario.cost_view.describe(),
+        iterations
+    );
+    let height = 260 + 60 * (shown.len() as u32 + 1);
+    render!(
+        dir,
+        "benchmarks",
+        (1500, height),
+        benchmarks(&shown, &period)
+    );
+    Ok(())
+}
+
+/// Tick values 1, 2, 5, 10, 20, 50… between `lo` and `hi`, for a log axis.
+fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        out.extend(
+            [1.0, 2.0, 5.0]
+                .iter()
+                .map(|m| m * decade)
+                .filter(|v| (lo..=hi).contains(v)),
+        );
+        decade *= 10.0;
+    }
+    out
 }
 
 /// `NHS Cheshire and Merseyside Integrated Care Board` → `Cheshire and Merseyside`.
@@ -500,6 +547,93 @@ fn monthly<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.2))
         .draw()?;
+    Ok(())
+}
+
+fn benchmarks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[&Comparison],
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let inside = rows
+        .iter()
+        .filter(|c| {
+            c.published_percentile
+                .is_some_and(|p| (5.0..=95.0).contains(&p))
+        })
+        .count();
+    let title = format!(
+        "{inside} of {} published figures fall inside the simulated 90% interval",
+        rows.len()
+    );
+    let area = titled(root, &title, period)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Figures span £1m to £500m: a log axis keeps each readable.
+    let values = rows.iter().flat_map(|c| {
+        let s = c.simulated.expect("only simulated rows are shown");
+        [s.p05, s.p95, c.benchmark.published_gbp.unwrap_or(s.mean)]
+    });
+    let positive: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+    let lo = positive
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(1e6)
+        / 2.0;
+    let hi = positive.iter().copied().fold(0.0, f64::max).max(lo * 10.0) * 2.0;
+    let n = rows.len();
+    // The first figure at the top.
+    let y_of = |k: usize| SegmentValue::CenterOf((n - 1 - k) as i32);
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|c| c.benchmark.label.clone())
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(560)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
+            (0..n as i32).into_segmented(),
+        )?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    let floor = |v: f64| v.max(lo);
+    chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
+        let s = c.simulated.expect("simulated");
+        let y = y_of(row);
+        PathElement::new(
+            vec![(floor(s.p05), y.clone()), (floor(s.p95), y)],
+            SKY.stroke_width(6),
+        )
+    }))?;
+    chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
+        let s = c.simulated.expect("simulated");
+        Circle::new((floor(s.mean), y_of(row)), 6, BLUE.filled())
+    }))?;
+    chart.draw_series(rows.iter().enumerate().filter_map(|(row, c)| {
+        let p = c.benchmark.published_gbp?;
+        Some(Cross::new(
+            (floor(p), y_of(row)),
+            9,
+            VERMILLION.stroke_width(3),
+        ))
+    }))?;
     Ok(())
 }
 

@@ -8,13 +8,14 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::benchmark;
 use crate::data::{sha256_hex, IcbTable};
 use crate::engine;
 use crate::error::{Error, FileProblems, Problem, Result};
 use crate::model::Model;
 use crate::money::gbp;
 use crate::output::{self, RunInfo};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, CostView, Scenario};
 use crate::summary::RunSummary;
 
 #[derive(Debug, Parser)]
@@ -39,6 +40,18 @@ enum Command {
     Run(RunArgs),
     /// Check a scenario and its ICB table without running, and print what would be simulated.
     Validate(InputArgs),
+    /// Run a scenario and set each published figure (data/benchmarks.csv) against the
+    /// simulated quantity on the same scope and period.
+    Benchmark(BenchmarkArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchmarkArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Table of published figures [default: the embedded data/benchmarks.csv].
+    #[arg(long, value_name = "FILE")]
+    benchmarks: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +61,19 @@ struct InputArgs {
     /// ICB table (CSV) to use instead of the scenario's `data` or the embedded table.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Cost view (overrides the scenario's `cost_view`): icb_cash or economic.
+    #[arg(long, value_name = "VIEW", value_parser = ["icb_cash", "economic"])]
+    view: Option<String>,
+}
+
+impl InputArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            data: self.data.clone(),
+            view: self.view.as_deref().and_then(CostView::parse),
+            ..Overrides::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +110,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
+        Command::Benchmark(args) => benchmark(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,15 +131,25 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-/// Loads and checks a scenario and its ICB table (`data` overrides the scenario's).
-pub fn prepare(scenario_path: &Path, data: Option<&Path>) -> Result<Prepared> {
-    let scenario = scenario::load(scenario_path)?;
+/// What the command line may change in a scenario.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data: Option<PathBuf>,
+    pub view: Option<CostView>,
+    pub iterations: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+/// Loads and checks a scenario and its ICB table, with the command line's overrides applied.
+pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> {
+    let mut scenario = scenario::load(scenario_path)?;
+    scenario.cost_view = overrides.view.unwrap_or(scenario.cost_view);
+    scenario.iterations = overrides.iterations.unwrap_or(scenario.iterations);
+    scenario.seed = overrides.seed.unwrap_or(scenario.seed);
     let scenario_sha256 = sha256_hex(
         &std::fs::read(scenario_path).map_err(|e| Error::io("cannot read", scenario_path, e))?,
     );
-    let data = data
-        .map(Path::to_path_buf)
-        .or_else(|| scenario.data.clone());
+    let data = overrides.data.clone().or_else(|| scenario.data.clone());
     let table = IcbTable::load(data.as_deref(), &scenario.driver_columns())?;
     let model = Model::new(&scenario, &table).map_err(|problems| {
         Error::Input(vec![FileProblems {
@@ -123,12 +160,13 @@ pub fn prepare(scenario_path: &Path, data: Option<&Path>) -> Result<Prepared> {
     let mut warnings = Vec::new();
     for action in &scenario.actions {
         let (first, last) = (scenario.start, scenario.end());
-        if action.start > last || action.end.is_some_and(|e| e < first) {
+        let t = &action.timing;
+        if t.effect_start() > last || t.end.is_some_and(|e| e < first) {
             warnings.push(format!(
-                "action '{}' is active {} to {}, outside the horizon {first} to {last}: it adds nothing",
+                "action '{}' has effect {} to {}, outside the horizon {first} to {last}: it adds nothing",
                 action.id,
-                action.start,
-                action.end.map_or("the end".to_string(), |e| e.to_string())
+                t.effect_start(),
+                t.end.map_or("the end".to_string(), |e| e.to_string())
             ));
         }
     }
@@ -141,25 +179,22 @@ pub fn prepare(scenario_path: &Path, data: Option<&Path>) -> Result<Prepared> {
     })
 }
 
-fn run(args: &RunArgs) -> Result<()> {
-    let started = Instant::now();
-    let mut p = prepare(&args.input.scenario, args.input.data.as_deref())?;
-    if let Some(n) = args.iterations {
-        p.scenario.iterations = n;
-    }
-    if let Some(seed) = args.seed {
-        p.scenario.seed = seed;
-        p.model.seed = seed;
-    }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&args.input.scenario));
-    let say = |text: &str| {
-        if !args.quiet {
-            eprintln!("{text}");
-        }
+/// A finished simulation.
+struct Simulation {
+    prepared: Prepared,
+    draws: engine::Draws,
+    threads: usize,
+    pool: rayon::ThreadPool,
+}
+
+/// Prepares the scenario and runs the engine with a progress bar.
+fn simulate(args: &RunArgs) -> Result<Simulation> {
+    let overrides = Overrides {
+        iterations: args.iterations,
+        seed: args.seed,
+        ..args.input.overrides()
     };
+    let p = prepare(&args.input.scenario, &overrides)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }
@@ -170,33 +205,114 @@ fn run(args: &RunArgs) -> Result<()> {
         .build()
         .map_err(|e| Error::Output(format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();
-    say(&format!(
-        "Simulating {} ({} ICBs, {} months from {}) with {} iterations, seed {}, {} threads",
-        p.scenario.name,
-        p.table.len(),
-        p.scenario.months,
-        p.scenario.start,
-        iterations,
-        p.scenario.seed,
-        threads
-    ));
+    if !args.quiet {
+        eprintln!(
+            "Simulating {} ({} ICBs, {} months from {}, {}) with {} iterations, seed {}, {} threads",
+            p.scenario.name,
+            p.table.len(),
+            p.scenario.months,
+            p.scenario.start,
+            p.scenario.cost_view.describe(),
+            iterations,
+            p.scenario.seed,
+            threads
+        );
+    }
     let bar = progress_bar(iterations as u64, args.quiet);
-    let (draws, summary) = pool.install(|| {
-        let draws = engine::run(&p.model, iterations, &|n| bar.inc(n));
-        let summary = RunSummary::new(&p.scenario, &p.table, &draws);
-        (draws, summary)
-    });
+    let draws = pool.install(|| engine::run(&p.model, iterations, &|n| bar.inc(n)));
     bar.finish_and_clear();
-    drop(draws);
-    let info = RunInfo {
-        scenario_path: args.input.scenario.clone(),
-        scenario_sha256: p.scenario_sha256.clone(),
+    Ok(Simulation {
+        prepared: p,
+        draws,
         threads,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    };
-    pool.install(|| output::write_run(&out, &p.scenario, &p.table, &summary, &info))?;
+        pool,
+    })
+}
+
+impl Simulation {
+    fn info(&self, args: &RunArgs, started: Instant) -> RunInfo {
+        RunInfo {
+            scenario_path: args.input.scenario.clone(),
+            scenario_sha256: self.prepared.scenario_sha256.clone(),
+            threads: self.threads,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let sim = simulate(args)?;
+    let p = &sim.prepared;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.input.scenario, ""));
+    let summary = sim
+        .pool
+        .install(|| RunSummary::new(&p.scenario, &p.table, &sim.draws));
+    let info = sim.info(args, started);
+    sim.pool
+        .install(|| output::write_run(&out, &p.scenario, &p.table, &summary, &info))?;
     print_summary(&p.scenario, &summary, &out);
     Ok(())
+}
+
+fn benchmark(args: &BenchmarkArgs) -> Result<()> {
+    let started = Instant::now();
+    let (_, benchmarks) = benchmark::load(args.benchmarks.as_deref())?;
+    let run = &args.run;
+    let sim = simulate(run)?;
+    let p = &sim.prepared;
+    let rows = benchmark::compare(&benchmarks, &p.scenario, &p.table, &sim.draws);
+    let out = run
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&run.input.scenario, "-benchmark"));
+    let info = sim.info(run, started);
+    output::write_benchmark(
+        &out,
+        &p.scenario,
+        &p.table,
+        &rows,
+        &info,
+        sim.draws.iterations,
+    )?;
+    print_benchmarks(&p.scenario, &rows, &out);
+    Ok(())
+}
+
+fn print_benchmarks(scenario: &Scenario, rows: &[benchmark::Comparison], out: &Path) {
+    println!(
+        "{}: {} to {} ({} months), {}",
+        scenario.name,
+        scenario.start,
+        scenario.end(),
+        scenario.months,
+        scenario.cost_view.describe()
+    );
+    println!(
+        "{:<62} {:>10} {:>32}  {}",
+        "Published figure", "Published", "Simulated mean (90% interval)", "Published figure falls"
+    );
+    for c in rows {
+        let label: String = c.benchmark.label.chars().take(62).collect();
+        let published = c.benchmark.published_gbp.map_or("-".to_string(), gbp);
+        match (&c.simulated, c.published_percentile) {
+            (Some(s), Some(pct)) => println!(
+                "{label:<62} {published:>10} {:>32}  {}{}",
+                format!("{} ({} to {})", gbp(s.mean), gbp(s.p05), gbp(s.p95)),
+                crate::chart::reference_position(pct),
+                if c.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", c.note)
+                }
+            ),
+            _ => println!("{label:<62} {published:>10} {:>32}  {}", "-", c.note),
+        }
+    }
+    println!("Results in {}", out.display());
 }
 
 fn too_many(n: u64) -> Error {
@@ -210,11 +326,11 @@ fn too_many(n: u64) -> Error {
     )
 }
 
-fn default_out(scenario: &Path) -> PathBuf {
+fn default_out(scenario: &Path, suffix: &str) -> PathBuf {
     let stem = scenario
         .file_stem()
         .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    Path::new("output").join(stem)
+    Path::new("output").join(format!("{stem}{suffix}"))
 }
 
 fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
@@ -234,11 +350,12 @@ fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
     let n = &s.national;
     let a = &s.per_icb_average;
     println!(
-        "{}: {} to {} ({} months), {} iterations, seed {}",
+        "{}: {} to {} ({} months), {}, {} iterations, seed {}",
         scenario.name,
         scenario.start,
         scenario.end(),
         scenario.months,
+        scenario.cost_view.describe(),
         s.iterations,
         scenario.seed
     );
@@ -267,7 +384,7 @@ fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
 }
 
 fn validate(args: &InputArgs) -> Result<()> {
-    let p = prepare(&args.scenario, args.data.as_deref())?;
+    let p = prepare(&args.scenario, &args.overrides())?;
     let s = &p.scenario;
     for w in &p.warnings {
         eprintln!("warning: {w}");
@@ -300,26 +417,47 @@ fn validate(args: &InputArgs) -> Result<()> {
         p.model.national.len(),
         p.model.per_icb.len()
     );
+    println!(
+        "Cost view:  {} ({})",
+        s.cost_view.as_str(),
+        s.cost_view.describe()
+    );
+    if let Some(e) = &s.engagement {
+        let curve: Vec<String> = e.curve.iter().map(|(m, v)| format!("{m} {v}")).collect();
+        println!(
+            "Engagement: national share {} (linear between, flat outside)",
+            curve.join(", ")
+        );
+        print_factor(&e.icb, "  ");
+    }
     for action in &s.actions {
         println!();
         println!(
-            "Action {} ({}): {} to {}, ramp {} month{}",
+            "Action {} ({}): {}{}",
             action.id,
             action.label,
-            action.start,
-            action.end.map_or("the end".to_string(), |e| e.to_string()),
-            action.ramp_months,
-            if action.ramp_months == 1 { "" } else { "s" }
+            describe_timing(&action.timing),
+            if action.engaged { "; engaged" } else { "" }
         );
         for f in &action.factors {
             print_factor(f, "  ");
         }
         for line in &action.costs {
+            let views: Vec<&str> = line.views.iter().map(|v| v.as_str()).collect();
             println!(
-                "  Cost line: {} = {} × factors × w(m) / 12",
+                "  Cost line: {} = {}{} × factors × w(m) / 12{}",
                 line.label,
-                line.driver.as_deref().unwrap_or("1")
+                if line.negative { "−" } else { "" },
+                line.driver.as_deref().unwrap_or("1"),
+                if line.views.contains(&s.cost_view) {
+                    String::new()
+                } else {
+                    format!(" (not counted: views {})", views.join(", "))
+                }
             );
+            if line.timing != action.timing {
+                println!("    timing: {}", describe_timing(&line.timing));
+            }
             for f in &line.factors {
                 print_factor(f, "    ");
             }
@@ -328,13 +466,38 @@ fn validate(args: &InputArgs) -> Result<()> {
     Ok(())
 }
 
+fn describe_timing(t: &scenario::Timing) -> String {
+    let ramp = match t.ramp {
+        scenario::Ramp::Linear { months: 1 } => "full effect at once".to_string(),
+        scenario::Ramp::Linear { months } => format!("linear ramp over {months} months"),
+        scenario::Ramp::Exponential { tau_months } => {
+            format!("exponential build-up, tau {tau_months} months")
+        }
+    };
+    let notice = match t.notice_months {
+        0 => String::new(),
+        n => format!(" after {n} months' notice"),
+    };
+    format!(
+        "{} to {}{notice}, {ramp}",
+        t.start,
+        t.end.map_or("the end".to_string(), |e| e.to_string())
+    )
+}
+
 fn print_factor(f: &scenario::Factor, indent: &str) {
     println!(
-        "{indent}{} ({}): {}; mean {:.6}{}",
+        "{indent}{} ({}{}): {}; mean {:.6}{}{}",
         f.name,
         f.vary.as_str(),
+        f.view
+            .map_or(String::new(), |v| format!(", {} view only", v.as_str())),
         f.dist.spec().describe(),
         f.dist.mean(),
+        f.baseline.as_ref().map_or(String::new(), |b| format!(
+            "; net of a baseline {}",
+            b.dist.spec().describe()
+        )),
         if f.assumption { "; ASSUMPTION" } else { "" }
     );
     if let Some(source) = &f.source {

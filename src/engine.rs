@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::model::Model;
-use crate::rng::{stream, NATIONAL};
+use crate::rng::NATIONAL;
 
 /// Iterations handed to one rayon task.
 const BLOCK: usize = 512;
@@ -138,9 +138,7 @@ fn one_iteration(
 ) -> f64 {
     let seed = model.seed;
     for (value, slot) in s.national.iter_mut().zip(&model.national) {
-        *value = slot
-            .dist
-            .sample(&mut stream(seed, iteration, NATIONAL, slot.stream));
+        *value = slot.draw(seed, iteration, NATIONAL);
     }
     for (product, line) in s.line_national.iter_mut().zip(&model.lines) {
         *product = line
@@ -153,9 +151,7 @@ fn one_iteration(
     let mut total = 0.0;
     for (i, &icb_key) in model.icb_keys.iter().enumerate() {
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
-            *value = slot
-                .dist
-                .sample(&mut stream(seed, iteration, icb_key, slot.stream));
+            *value = slot.draw(seed, iteration, icb_key);
         }
         let actions = &mut action_out[i * n_actions..(i + 1) * n_actions];
         actions.fill(0.0);

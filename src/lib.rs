@@ -5,6 +5,7 @@
 //! [`data::IcbTable`] → [`model::Model`] → [`engine::run`] → [`engine::Draws`] →
 //! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
 
+pub mod benchmark;
 pub mod chart;
 pub mod cli;
 pub mod data;

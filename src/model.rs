@@ -10,30 +10,78 @@
 //! where `w(m) = 0` outside the action's [start, end], else
 //! `min(1, (months since start + 1) / ramp_months)`. Factors are annual rates. An ICB's cost
 //! is the sum over actions, lines and the months of the horizon.
+//!
+//! Extensions, each a special case of the same product (see `docs/model.md`): an exponential
+//! ramp `1 − exp(−(months since start + 1) / tau)`; a notice period that moves the start of the
+//! effect; negative lines (×−1); a factor net of a baseline, `max(0, x − b)`; an engagement
+//! curve that multiplies `w(m)` and an ICB engagement factor shared by all engaged actions;
+//! factors and lines that count in one cost view only.
 
 use crate::data::IcbTable;
 use crate::dist::Dist;
 use crate::error::Problem;
 use crate::month::Month;
-use crate::rng;
-use crate::scenario::{Action, Scenario, Vary};
+use crate::rng::{self, stream};
+use crate::scenario::{Factor, Ramp, Scenario, Timing, Vary};
 
-/// The time weight `w(m)` of an action in month `m` (0 to 1).
-pub fn time_weight(action: &Action, month: Month) -> f64 {
-    let since = month.since(action.start);
-    let ended = action.end.is_some_and(|end| month > end);
+/// The time weight `w(m)` of a timing in month `m` (0 to 1).
+pub fn time_weight(timing: &Timing, month: Month) -> f64 {
+    let since = month.since(timing.effect_start());
+    let ended = timing.end.is_some_and(|end| month > end);
     if since < 0 || ended {
-        0.0
-    } else {
-        (f64::from(since + 1) / f64::from(action.ramp_months)).min(1.0)
+        return 0.0;
+    }
+    let k = f64::from(since + 1);
+    match timing.ramp {
+        Ramp::Linear { months } => (k / f64::from(months)).min(1.0),
+        Ramp::Exponential { tau_months } => 1.0 - (-k / tau_months).exp(),
     }
 }
 
-/// A factor the engine draws: its stream and its distribution.
+/// A factor the engine draws: its stream and its distribution, and optionally a baseline
+/// subtracted from it.
 #[derive(Debug, Clone)]
 pub struct Slot {
     pub stream: u64,
     pub dist: Dist,
+    pub baseline: Option<(u64, Dist)>,
+}
+
+impl Slot {
+    fn of(f: &Factor) -> Slot {
+        Slot {
+            stream: f.stream,
+            dist: f.dist.clone(),
+            baseline: f.baseline.as_ref().map(|b| (b.stream, b.dist.clone())),
+        }
+    }
+
+    /// The factor's value in one iteration for one entity (ICB or [`rng::NATIONAL`]).
+    #[inline]
+    pub fn draw(&self, seed: u64, iteration: u64, entity: u64) -> f64 {
+        let x = self
+            .dist
+            .sample(&mut stream(seed, iteration, entity, self.stream));
+        match &self.baseline {
+            None => x,
+            Some((key, dist)) => {
+                (x - dist.sample(&mut stream(seed, iteration, entity, *key))).max(0.0)
+            }
+        }
+    }
+
+    /// The value when nothing about it is uncertain.
+    fn fixed_value(f: &Factor) -> Option<f64> {
+        let base = match &f.baseline {
+            None => Some(None),
+            Some(b) => b.dist.is_fixed().then(|| Some(b.dist.mean())),
+        };
+        match (f.dist.is_fixed(), base) {
+            (true, Some(None)) => Some(f.dist.mean()),
+            (true, Some(Some(b))) => Some((f.dist.mean() - b).max(0.0)),
+            _ => None,
+        }
+    }
 }
 
 /// One cost line, ready to evaluate.
@@ -43,13 +91,13 @@ pub struct Line {
     pub action: usize,
     /// The driver per ICB; `None` is 1 per ICB.
     pub driver: Option<Vec<f64>>,
-    /// Product of the line's fixed factors (action's and line's).
+    /// Product of the line's fixed factors (action's and line's), and −1 for a negative line.
     pub constant: f64,
     /// Indices into [`Model::national`] of the line's national factors.
     pub national: Vec<usize>,
     /// Indices into [`Model::per_icb`] of the line's ICB-level factors.
     pub per_icb: Vec<usize>,
-    /// `w(m) / 12` for each month of the horizon.
+    /// `w(m) / 12` for each month of the horizon (times the engagement curve, if engaged).
     pub month_weights: Vec<f64>,
     /// `Σ_m w(m) / 12`.
     pub weight_sum: f64,
@@ -71,8 +119,10 @@ pub struct Model {
 }
 
 impl Model {
-    /// Compiles the scenario; problems name scenario fields (a driver column the table lacks).
+    /// Compiles the scenario for its cost view; problems name scenario fields (a driver
+    /// column the table lacks).
     pub fn new(scenario: &Scenario, table: &IcbTable) -> Result<Model, Vec<Problem>> {
+        let view = scenario.cost_view;
         let horizon: Vec<Month> = (0..scenario.months as i32)
             .map(|m| scenario.start.plus(m))
             .collect();
@@ -81,11 +131,7 @@ impl Model {
         let mut problems = Vec::new();
         let mut lines = Vec::new();
         for (a, action) in scenario.actions.iter().enumerate() {
-            let weights: Vec<f64> = horizon
-                .iter()
-                .map(|&m| time_weight(action, m) / 12.0)
-                .collect();
-            let weight_sum = weights.iter().sum();
+            let engagement = scenario.engagement.as_ref().filter(|_| action.engaged);
             for (n, cost) in action.costs.iter().enumerate() {
                 let driver = match &cost.driver {
                     None => None,
@@ -105,33 +151,44 @@ impl Model {
                         }
                     },
                 };
+                if !cost.views.contains(&view) {
+                    continue;
+                }
+                let month_weights: Vec<f64> = horizon
+                    .iter()
+                    .map(|&m| {
+                        time_weight(&cost.timing, m) * engagement.map_or(1.0, |e| e.share(m)) / 12.0
+                    })
+                    .collect();
                 let mut line = Line {
                     action: a,
                     driver,
-                    constant: 1.0,
+                    constant: if cost.negative { -1.0 } else { 1.0 },
                     national: Vec::new(),
                     per_icb: Vec::new(),
-                    month_weights: weights.clone(),
-                    weight_sum,
+                    weight_sum: month_weights.iter().sum(),
+                    month_weights,
                 };
-                for factor in action.factors.iter().chain(&cost.factors) {
-                    if factor.dist.is_fixed() {
-                        line.constant *= factor.dist.mean();
+                let factors = engagement
+                    .map(|e| &e.icb)
+                    .into_iter()
+                    .chain(&action.factors)
+                    .chain(&cost.factors);
+                for factor in factors.filter(|f| f.view.is_none_or(|v| v == view)) {
+                    if let Some(value) = Slot::fixed_value(factor) {
+                        line.constant *= value;
                         continue;
                     }
                     let (slots, indices) = match factor.vary {
                         Vary::National => (&mut national, &mut line.national),
                         Vary::Icb => (&mut per_icb, &mut line.per_icb),
                     };
-                    // An action's factor is one draw shared by all its lines.
+                    // A factor shared by several lines (the action's, the engagement) is one draw.
                     let at = slots
                         .iter()
                         .position(|s: &Slot| s.stream == factor.stream)
                         .unwrap_or_else(|| {
-                            slots.push(Slot {
-                                stream: factor.stream,
-                                dist: factor.dist.clone(),
-                            });
+                            slots.push(Slot::of(factor));
                             slots.len() - 1
                         });
                     indices.push(at);
@@ -167,16 +224,43 @@ impl Model {
 mod tests {
     use super::*;
 
-    fn action(start: &str, end: Option<&str>, ramp: u32) -> Action {
-        Action {
-            id: "a".into(),
-            label: "a".into(),
-            description: String::new(),
+    fn m(text: &str) -> Month {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn exponential_ramp_builds_up_towards_full_effect() {
+        let t = Timing {
+            start: m("2024-06"),
+            end: None,
+            notice_months: 0,
+            ramp: Ramp::Exponential { tau_months: 8.0 },
+        };
+        assert_eq!(time_weight(&t, m("2024-05")), 0.0);
+        assert_eq!(time_weight(&t, m("2024-06")), 1.0 - (-1.0f64 / 8.0).exp());
+        assert_eq!(time_weight(&t, m("2025-05")), 1.0 - (-12.0f64 / 8.0).exp());
+    }
+
+    #[test]
+    fn notice_period_delays_the_effect_as_a_step() {
+        let t = Timing {
+            start: m("2024-08"),
+            end: Some(m("2025-03")),
+            notice_months: 3,
+            ramp: Ramp::Linear { months: 1 },
+        };
+        let got: Vec<f64> = (0..9)
+            .map(|k| time_weight(&t, m("2024-08").plus(k)))
+            .collect();
+        assert_eq!(got, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+    }
+
+    fn action(start: &str, end: Option<&str>, ramp: u32) -> Timing {
+        Timing {
             start: start.parse().unwrap(),
             end: end.map(|e| e.parse().unwrap()),
-            ramp_months: ramp,
-            factors: vec![],
-            costs: vec![],
+            notice_months: 0,
+            ramp: Ramp::Linear { months: ramp },
         }
     }
 

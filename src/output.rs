@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::benchmark::Comparison;
 use crate::chart;
 use crate::data::IcbTable;
 use crate::error::{Error, Problem, Result};
@@ -42,12 +43,15 @@ pub fn write_run(
     info: &RunInfo,
 ) -> Result<()> {
     replace_dir(out, |dir| {
-        write_csv(&dir.join("icb_summary.csv"), icb_table(summary)?)?;
-        write_csv(
-            &dir.join("action_summary.csv"),
-            action_table(scenario, summary)?,
-        )?;
-        write_csv(&dir.join("monthly.csv"), monthly_table(summary)?)?;
+        let view = scenario.cost_view.as_str();
+        let tables = [
+            ("icb_summary.csv", icb_table(summary)?),
+            ("action_summary.csv", action_table(scenario, summary)?),
+            ("monthly.csv", monthly_table(summary)?),
+        ];
+        for (name, frame) in tables {
+            write_csv(&dir.join(name), with_view(frame, view)?)?;
+        }
         write_json(
             &dir.join("summary.json"),
             &summary_json(scenario, table, summary),
@@ -55,9 +59,52 @@ pub fn write_run(
         chart::write_all(&dir.join("charts"), scenario, summary)?;
         write_json(
             &dir.join(MANIFEST),
-            &manifest(scenario, table, summary, info),
+            &manifest(scenario, table, summary.iterations, info),
         )
     })
+}
+
+/// Writes a benchmark comparison to `out`: `benchmarks.csv`, its chart and a manifest.
+pub fn write_benchmark(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    comparisons: &[Comparison],
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    replace_dir(out, |dir| {
+        write_csv(
+            &dir.join("benchmarks.csv"),
+            with_view(benchmark_table(comparisons)?, scenario.cost_view.as_str())?,
+        )?;
+        chart::write_benchmarks(&dir.join("charts"), scenario, comparisons, iterations)?;
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, iterations, info),
+        )
+    })
+}
+
+fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
+    let sim = |f: fn(&Summary) -> f64| {
+        rows.iter()
+            .map(|c| c.simulated.as_ref().map(|s| pence(f(s))))
+            .collect::<Vec<_>>()
+    };
+    Ok(df!(
+        "id" => rows.iter().map(|c| c.benchmark.id.as_str()).collect::<Vec<_>>(),
+        "label" => rows.iter().map(|c| c.benchmark.label.as_str()).collect::<Vec<_>>(),
+        "quantity" => rows.iter().map(|c| c.benchmark.quantity.as_str()).collect::<Vec<_>>(),
+        "published_gbp" => rows.iter().map(|c| c.benchmark.published_gbp).collect::<Vec<_>>(),
+        "simulated_mean_gbp" => sim(|s| s.mean),
+        "simulated_p05_gbp" => sim(|s| s.p05),
+        "simulated_p50_gbp" => sim(|s| s.p50),
+        "simulated_p95_gbp" => sim(|s| s.p95),
+        "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
+        "note" => rows.iter().map(|c| c.note.as_str()).collect::<Vec<_>>(),
+        "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
+    )?)
 }
 
 /// Runs `write` on a fresh temporary directory beside `out`, then moves it to `out`. A
@@ -131,6 +178,13 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
         .map_err(|e| Error::io("cannot write", path, e))?;
     file.sync_all()
         .map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// Adds a last column naming the cost view, so every table says which it is.
+fn with_view(mut frame: DataFrame, view: &str) -> Result<DataFrame> {
+    let column = Column::new("cost_view".into(), vec![view; frame.height()]);
+    frame.with_column(column)?;
+    Ok(frame)
 }
 
 fn money(values: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -221,6 +275,8 @@ struct ReferenceJson<'a> {
 #[derive(Serialize)]
 struct SummaryJson<'a> {
     scenario: &'a str,
+    cost_view: &'static str,
+    cost_view_label: &'static str,
     period_start: String,
     period_end: String,
     months: u32,
@@ -240,6 +296,8 @@ fn summary_json<'a>(
 ) -> SummaryJson<'a> {
     SummaryJson {
         scenario: &scenario.name,
+        cost_view: scenario.cost_view.as_str(),
+        cost_view_label: scenario.cost_view.describe(),
         period_start: scenario.start.to_string(),
         period_end: scenario.end().to_string(),
         months: scenario.months,
@@ -282,13 +340,19 @@ struct ManifestJson {
     generator: &'static str,
     scenario: FileJson,
     data: FileJson,
+    cost_view: &'static str,
     seed: u64,
     iterations: usize,
     threads: usize,
     wall_time_seconds: f64,
 }
 
-fn manifest(scenario: &Scenario, table: &IcbTable, s: &RunSummary, info: &RunInfo) -> ManifestJson {
+fn manifest(
+    scenario: &Scenario,
+    table: &IcbTable,
+    iterations: usize,
+    info: &RunInfo,
+) -> ManifestJson {
     ManifestJson {
         tool: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
@@ -301,8 +365,9 @@ fn manifest(scenario: &Scenario, table: &IcbTable, s: &RunSummary, info: &RunInf
             path: table.source.clone(),
             sha256: table.sha256.clone(),
         },
+        cost_view: scenario.cost_view.as_str(),
         seed: scenario.seed,
-        iterations: s.iterations,
+        iterations,
         threads: info.threads,
         wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,
     }

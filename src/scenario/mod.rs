@@ -49,7 +49,11 @@ pub struct Scenario {
     pub seed: u64,
     /// ICB table named by the scenario, resolved against the scenario's folder.
     pub data: Option<PathBuf>,
+    /// Whose costs are counted.
+    pub cost_view: CostView,
     pub reference: Reference,
+    /// Engagement shared by all (engaged) actions of an ICB.
+    pub engagement: Option<Engagement>,
     /// In file order.
     pub actions: Vec<Action>,
 }
@@ -62,18 +66,112 @@ pub struct Reference {
     pub source: String,
 }
 
+/// Whose costs a run counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostView {
+    /// What lands on the ICB's budget (e.g. only the variable part of extra hospital activity).
+    IcbCash,
+    /// The whole-NHS economic cost, whoever pays.
+    Economic,
+}
+
+impl CostView {
+    pub const NAMES: [&'static str; 2] = ["icb_cash", "economic"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostView::IcbCash => "icb_cash",
+            CostView::Economic => "economic",
+        }
+    }
+
+    /// Words for titles and summaries.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CostView::IcbCash => "ICB cash",
+            CostView::Economic => "whole-NHS economic cost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CostView> {
+        match text {
+            "icb_cash" => Some(CostView::IcbCash),
+            "economic" => Some(CostView::Economic),
+            _ => None,
+        }
+    }
+}
+
+/// How an effect builds up once it starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ramp {
+    /// `min(1, k / months)` in the k-th month of effect (k = 1, 2, …).
+    Linear { months: u32 },
+    /// `1 − exp(−k / tau_months)` in the k-th month of effect: a build-up that approaches full
+    /// effect without reaching it (new prescriptions replacing old ones, say).
+    Exponential { tau_months: f64 },
+}
+
+/// When an action (or one of its cost lines) has effect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// First month of the action.
+    pub start: Month,
+    /// Last active month, inclusive; `None` runs to the end of the horizon.
+    pub end: Option<Month>,
+    /// Months between the start and the first month of effect (a notice period: a step).
+    pub notice_months: u32,
+    pub ramp: Ramp,
+}
+
+impl Timing {
+    /// First month with an effect.
+    pub fn effect_start(&self) -> Month {
+        self.start.plus(self.notice_months as i32)
+    }
+}
+
+/// A latent engagement per ICB, shared by all engaged actions: participation in month m is
+/// `curve(m) × icb multiplier × the action's own factors`.
+#[derive(Debug, Clone)]
+pub struct Engagement {
+    /// National mean share of practices taking part, by month: linear between points, flat
+    /// before the first and after the last.
+    pub curve: Vec<(Month, f64)>,
+    /// The ICB's engagement relative to the national mean (mean about 1).
+    pub icb: Factor,
+    pub source: Option<String>,
+}
+
+impl Engagement {
+    /// The curve at `month`.
+    pub fn share(&self, month: Month) -> f64 {
+        let (first, last) = (self.curve[0], self.curve[self.curve.len() - 1]);
+        if month <= first.0 {
+            return first.1;
+        }
+        if month >= last.0 {
+            return last.1;
+        }
+        let k = self
+            .curve
+            .windows(2)
+            .position(|w| month < w[1].0)
+            .expect("month inside the curve");
+        let ((m0, v0), (m1, v1)) = (self.curve[k], self.curve[k + 1]);
+        v0 + (v1 - v0) * f64::from(month.since(m0)) / f64::from(m1.since(m0))
+    }
+}
+
 /// One collective action and the costs it causes.
 #[derive(Debug, Clone)]
 pub struct Action {
     pub id: String,
     pub label: String,
     pub description: String,
-    /// First active month.
-    pub start: Month,
-    /// Last active month, inclusive; `None` runs to the end of the horizon.
-    pub end: Option<Month>,
-    /// Months to reach full effect (≥ 1).
-    pub ramp_months: u32,
+    pub timing: Timing,
+    /// Whether the scenario's engagement applies to this action.
+    pub engaged: bool,
     /// Factors shared by every cost line of the action.
     pub factors: Vec<Factor>,
     pub costs: Vec<CostLine>,
@@ -88,6 +186,12 @@ pub struct CostLine {
     /// Line of the `driver` key, for problems found against the data.
     pub driver_line: Option<usize>,
     pub factors: Vec<Factor>,
+    /// A saving or a fee no longer paid: the line is subtracted.
+    pub negative: bool,
+    /// The cost views the line counts in.
+    pub views: Vec<CostView>,
+    /// The action's timing with the line's own notice and ramp, if it gives them.
+    pub timing: Timing,
 }
 
 /// Whether a factor is one draw per iteration shared by all ICBs, or one draw per ICB.
@@ -119,9 +223,21 @@ pub struct Factor {
     pub source: Option<String>,
     /// The scenario marks this value as an assumption rather than evidence.
     pub assumption: bool,
+    /// Applies only in this cost view (1 in the other).
+    pub view: Option<CostView>,
+    /// A share already there before the action: the factor counts `max(0, value − baseline)`.
+    pub baseline: Option<Baseline>,
     /// `rng::key(path)`: the factor's random stream.
     pub stream: u64,
     pub line: usize,
+}
+
+/// The baseline of a factor, drawn like the factor (same `vary`) from its own stream.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub dist: Dist,
+    /// `rng::key(path + ".baseline")`.
+    pub stream: u64,
 }
 
 impl Scenario {
@@ -198,8 +314,18 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
     let reference = top
         .take("reference")
         .and_then(|v| read_reference(&mut r, v));
+    let engagement = match top.take("engagement") {
+        Some(v) => read_engagement(&mut r, v).ok_or(()),
+        None => Ok(None),
+    };
+    let has_engagement = matches!(engagement, Ok(Some(_)));
     let actions = match top.take("actions") {
-        Some(v) => read_actions(&mut r, v, scenario.as_ref().map(|s| s.start)),
+        Some(v) => read_actions(
+            &mut r,
+            v,
+            scenario.as_ref().map(|s| s.start),
+            has_engagement,
+        ),
         None => {
             r.problem(
                 &(0..0),
@@ -209,10 +335,11 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
             Vec::new()
         }
     };
-    top.finish(&mut r, &["scenario", "reference", "actions"]);
-    match scenario {
-        Some(s) if r.problems.is_empty() => Ok(Scenario {
+    top.finish(&mut r, &["scenario", "reference", "engagement", "actions"]);
+    match (scenario, engagement) {
+        (Some(s), Ok(engagement)) if r.problems.is_empty() => Ok(Scenario {
             reference: reference.unwrap_or_else(default_reference),
+            engagement,
             actions,
             ..s
         }),
@@ -220,7 +347,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
     }
 }
 
-/// `[scenario]`, with `actions` and `reference` left empty for the caller to fill.
+/// `[scenario]`, with `actions`, `engagement` and `reference` left for the caller to fill.
 fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenario> {
     let Some(value) = top.take("scenario") else {
         r.problem(
@@ -237,43 +364,22 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
         .map(|(v, _)| v)
         .unwrap_or_default();
     let start = read_month(r, &mut t, "start", true);
-    let months = t.required::<i64>(r, "months").and_then(|(v, span)| {
-        if (1..=i64::from(MAX_MONTHS)).contains(&v) {
-            Some(v as u32)
-        } else {
-            r.problem(
-                &span,
-                &t.field("months"),
-                format!("must be a whole number from 1 to {MAX_MONTHS}, found {v}"),
-            );
-            None
-        }
-    });
-    let iterations = match t.get::<i64>(r, "iterations") {
-        Some((v, _)) if v >= 1 => Some(v as u64),
-        Some((v, span)) => {
-            r.problem(
-                &span,
-                &t.field("iterations"),
-                format!("must be at least 1, found {v}"),
-            );
-            None
-        }
-        None => Some(DEFAULT_ITERATIONS),
+    let months = if t.has("months") {
+        t.int_in(
+            r,
+            "months",
+            1,
+            i64::from(MAX_MONTHS),
+            &format!("a whole number from 1 to {MAX_MONTHS}"),
+        )
+    } else {
+        r.problem(&t.span, &t.field("months"), "required but missing");
+        Err(())
     };
-    let seed = match t.get::<i64>(r, "seed") {
-        Some((v, _)) if v >= 0 => Some(v as u64),
-        Some((v, span)) => {
-            r.problem(
-                &span,
-                &t.field("seed"),
-                format!("must be a non-negative integer, found {v}"),
-            );
-            None
-        }
-        None => Some(DEFAULT_SEED),
-    };
+    let iterations = t.int_in(r, "iterations", 1, i64::MAX, "at least 1");
+    let seed = t.int_in(r, "seed", 0, i64::MAX, "a non-negative integer");
     let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
+    let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
     t.finish(
         r,
         &[
@@ -284,17 +390,24 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
             "iterations",
             "seed",
             "data",
+            "cost_view",
         ],
     );
     Some(Scenario {
         name: name?,
         description,
         start: start.ok()??.0,
-        months: months?,
-        iterations: iterations?,
-        seed: seed?,
+        months: months.ok()?? as u32,
+        iterations: iterations.ok()?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
+        seed: seed.ok()?.map_or(DEFAULT_SEED, |v| v as u64),
         data,
+        cost_view: cost_view
+            .ok()?
+            .as_deref()
+            .and_then(CostView::parse)
+            .unwrap_or(CostView::IcbCash),
         reference: default_reference(),
+        engagement: None,
         actions: Vec::new(),
     })
 }
@@ -366,7 +479,72 @@ fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> {
     })
 }
 
-fn read_actions(r: &mut Reader, value: Value, scenario_start: Option<Month>) -> Vec<Action> {
+/// `[engagement]`: `None` (with problems recorded) when invalid.
+fn read_engagement(r: &mut Reader, value: Value) -> Option<Option<Engagement>> {
+    let mut t = Table::from_value(r, "engagement", value, "a table")?;
+    let curve = match t.take("curve") {
+        None => {
+            r.problem(&t.span, &t.field("curve"), "required: national shares by month, e.g. { \"2024-08\" = 0.46, \"2024-11\" = 0.70 }");
+            None
+        }
+        Some(v) => read_curve(r, &t.field("curve"), v),
+    };
+    let icb = match t.take("icb") {
+        Some(v) => read_factor(r, "engagement.icb", "icb", v, Vary::Icb, true),
+        None => {
+            r.problem(&t.span, &t.field("icb"), "required: the ICB's engagement relative to the national mean, e.g. { dist = \"pert\", min = 0.5, mode = 1, max = 1.35 }");
+            None
+        }
+    };
+    let source = t.get::<String>(r, "source").map(|(v, _)| v);
+    t.finish(r, &["curve", "icb", "source"]);
+    Some(Some(Engagement {
+        curve: curve?,
+        icb: icb?,
+        source,
+    }))
+}
+
+fn read_curve(r: &mut Reader, path: &str, value: Value) -> Option<Vec<(Month, f64)>> {
+    let mut t = Table::from_value(r, path, value, "a table of month = share")?;
+    let mut points = Vec::new();
+    let mut ok = true;
+    for (key, key_span, v) in t.drain() {
+        let field = join(path, &key);
+        let month = key
+            .parse::<Month>()
+            .map_err(|m| r.problem(&key_span, &field, m))
+            .ok();
+        let share = r.de::<f64>(&field, v).filter(|s| {
+            let fine = (0.0..=1.0).contains(s);
+            if !fine {
+                r.problem(&key_span, &field, format!("share {s} must lie in [0, 1]"));
+            }
+            fine
+        });
+        match (month, share) {
+            (Some(m), Some(s)) => points.push((m, s)),
+            _ => ok = false,
+        }
+    }
+    points.sort_by_key(|p| p.0);
+    if ok && points.is_empty() {
+        r.problem(&t.span, path, "needs at least one month = share point");
+        ok = false;
+    }
+    if points.windows(2).any(|w| w[0].0 == w[1].0) {
+        r.problem(&t.span, path, "a month appears twice");
+        ok = false;
+    }
+    ok.then_some(points)
+}
+
+fn read_actions(
+    r: &mut Reader,
+    value: Value,
+    scenario_start: Option<Month>,
+    has_engagement: bool,
+) -> Vec<Action> {
     let Some(mut t) = Table::from_value(r, "actions", value, "a table of actions") else {
         return Vec::new();
     };
@@ -376,8 +554,76 @@ fn read_actions(r: &mut Reader, value: Value, scenario_start: Option<Month>) -> 
     }
     entries
         .into_iter()
-        .filter_map(|(id, _, v)| read_action(r, &id, v, scenario_start))
+        .filter_map(|(id, _, v)| read_action(r, &id, v, scenario_start, has_engagement))
         .collect()
+}
+
+/// `ramp_months = N` or `ramp = { shape = "linear", months = N }` or
+/// `ramp = { shape = "exponential", tau_months = T }`: `Ok(None)` when absent.
+fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, ()> {
+    let months_what = format!("a whole number of months from 1 to {MAX_MONTHS}");
+    let simple = t.int_in(r, "ramp_months", 1, i64::from(MAX_MONTHS), &months_what)?;
+    let Some(value) = t.take("ramp") else {
+        return Ok(simple.map(|m| Ramp::Linear { months: m as u32 }));
+    };
+    let field = t.field("ramp");
+    let span = value.span();
+    if simple.is_some() {
+        r.problem(&span, &field, "give either ramp_months or ramp, not both");
+        return Err(());
+    }
+    let mut rt = Table::from_value(
+        r,
+        &field,
+        value,
+        "a table such as { shape = \"exponential\", tau_months = 8 }",
+    )
+    .ok_or(())?;
+    let shape = rt.choice(r, "shape", &["linear", "exponential"]);
+    let ramp = match shape {
+        Ok(Some(s)) if s == "linear" => {
+            match rt.int_in(r, "months", 1, i64::from(MAX_MONTHS), &months_what) {
+                Ok(Some(m)) => Ok(Ramp::Linear { months: m as u32 }),
+                Ok(None) => {
+                    r.problem(&span, &rt.field("months"), "required for a linear ramp");
+                    Err(())
+                }
+                Err(()) => Err(()),
+            }
+        }
+        Ok(Some(_)) => match rt.get::<f64>(r, "tau_months") {
+            Some((tau, _)) if tau.is_finite() && tau > 0.0 && tau <= f64::from(MAX_MONTHS) => {
+                Ok(Ramp::Exponential { tau_months: tau })
+            }
+            Some((tau, tspan)) => {
+                r.problem(
+                    &tspan,
+                    &rt.field("tau_months"),
+                    format!("must be a number of months above 0, found {tau}"),
+                );
+                Err(())
+            }
+            None => {
+                r.problem(
+                    &span,
+                    &rt.field("tau_months"),
+                    "required for an exponential ramp",
+                );
+                Err(())
+            }
+        },
+        Ok(None) => {
+            r.problem(
+                &span,
+                &rt.field("shape"),
+                "required: \"linear\" or \"exponential\"",
+            );
+            Err(())
+        }
+        Err(()) => Err(()),
+    };
+    rt.finish(r, &["shape", "months", "tau_months"]);
+    ramp.map(Some)
 }
 
 fn read_action(
@@ -385,6 +631,7 @@ fn read_action(
     id: &str,
     value: Value,
     scenario_start: Option<Month>,
+    has_engagement: bool,
 ) -> Option<Action> {
     let path = join("actions", id);
     let mut t = Table::from_value(r, &path, value, "a table")?;
@@ -398,32 +645,29 @@ fn read_action(
         .unwrap_or_default();
     let start = read_month(r, &mut t, "start", false);
     let end = read_month(r, &mut t, "end", false);
-    let ramp_months = match t.get::<i64>(r, "ramp_months") {
-        Some((v, _)) if (1..=i64::from(MAX_MONTHS)).contains(&v) => Some(v as u32),
-        Some((v, span)) => {
+    let ramp = read_ramp(r, &mut t);
+    let notice = t.int_in(
+        r,
+        "notice_months",
+        0,
+        i64::from(MAX_MONTHS),
+        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
+    );
+    let engaged = match t.get::<bool>(r, "engaged") {
+        Some((true, span)) if !has_engagement => {
             r.problem(
                 &span,
-                &t.field("ramp_months"),
-                format!("must be a whole number of months from 1 to {MAX_MONTHS}, found {v}"),
+                &t.field("engaged"),
+                "there is no [engagement] section to apply",
             );
             None
         }
-        None => Some(1),
+        Some((v, _)) => Some(v),
+        None => Some(has_engagement),
     };
     let factors = match t.take("factors") {
         Some(v) => read_factors(r, &t.field("factors"), v),
         None => Some(Vec::new()),
-    };
-    let costs = match t.take("costs") {
-        Some(v) => read_costs(r, &path, v),
-        None => {
-            r.problem(
-                &t.span,
-                &t.field("costs"),
-                "at least one [[".to_string() + &t.field("costs") + "]] cost line is required",
-            );
-            None
-        }
     };
     let start = match start {
         Ok(Some((m, _))) => Some(m),
@@ -439,7 +683,29 @@ fn read_action(
             );
         }
     }
-    let end = end.ok().map(|e| e.map(|(m, _)| m));
+    let timing = match (start, end, ramp, notice) {
+        (Some(start), Ok(end), Ok(ramp), Ok(notice)) => Some(Timing {
+            start,
+            end: end.map(|(m, _)| m),
+            notice_months: notice.unwrap_or(0) as u32,
+            ramp: ramp.unwrap_or(Ramp::Linear { months: 1 }),
+        }),
+        _ => None,
+    };
+    let costs = match t.take("costs") {
+        Some(v) => read_costs(r, &path, v, timing),
+        None => {
+            r.problem(
+                &t.span,
+                &t.field("costs"),
+                format!(
+                    "at least one [[{}]] cost line is required",
+                    t.field("costs")
+                ),
+            );
+            None
+        }
+    };
     t.finish(
         r,
         &[
@@ -448,6 +714,9 @@ fn read_action(
             "start",
             "end",
             "ramp_months",
+            "ramp",
+            "notice_months",
+            "engaged",
             "factors",
             "costs",
         ],
@@ -456,15 +725,19 @@ fn read_action(
         id: id.to_string(),
         label,
         description,
-        start: start?,
-        end: end?,
-        ramp_months: ramp_months?,
+        timing: timing?,
+        engaged: engaged?,
         factors: factors?,
         costs: costs?,
     })
 }
 
-fn read_costs(r: &mut Reader, action_path: &str, value: Value) -> Option<Vec<CostLine>> {
+fn read_costs(
+    r: &mut Reader,
+    action_path: &str,
+    value: Value,
+    timing: Option<Timing>,
+) -> Option<Vec<CostLine>> {
     let span = value.span();
     let field = join(action_path, "costs");
     let items = match value.into_inner() {
@@ -488,7 +761,7 @@ fn read_costs(r: &mut Reader, action_path: &str, value: Value) -> Option<Vec<Cos
     let mut lines = Vec::new();
     let mut ok = true;
     for (n, item) in items.into_iter().enumerate() {
-        match read_cost_line(r, &format!("{field}[{n}]"), n, item) {
+        match read_cost_line(r, &format!("{field}[{n}]"), n, item, timing) {
             Some(line) => lines.push(line),
             None => ok = false,
         }
@@ -496,7 +769,13 @@ fn read_costs(r: &mut Reader, action_path: &str, value: Value) -> Option<Vec<Cos
     ok.then_some(lines)
 }
 
-fn read_cost_line(r: &mut Reader, path: &str, n: usize, value: Value) -> Option<CostLine> {
+fn read_cost_line(
+    r: &mut Reader,
+    path: &str,
+    n: usize,
+    value: Value,
+    timing: Option<Timing>,
+) -> Option<CostLine> {
     let mut t = Table::from_value(r, path, value, "a table")?;
     let label = t
         .get::<String>(r, "label")
@@ -510,12 +789,57 @@ fn read_cost_line(r: &mut Reader, path: &str, n: usize, value: Value) -> Option<
         None => Some(Vec::new()),
     };
     let _ = t.get::<String>(r, "description");
-    t.finish(r, &["label", "description", "driver", "factors"]);
+    let negative = t.get::<bool>(r, "negative").is_some_and(|(v, _)| v);
+    let views = match t.get::<Vec<String>>(r, "views") {
+        None => Some(vec![CostView::IcbCash, CostView::Economic]),
+        Some((names, span)) => {
+            let views: Vec<Option<CostView>> = names.iter().map(|v| CostView::parse(v)).collect();
+            if names.is_empty() || views.contains(&None) {
+                r.problem(&span, &t.field("views"), format!("expected a non-empty list of \"icb_cash\" and \"economic\", found {names:?}"));
+                None
+            } else {
+                Some(views.into_iter().flatten().collect())
+            }
+        }
+    };
+    let ramp = read_ramp(r, &mut t);
+    let notice = t.int_in(
+        r,
+        "notice_months",
+        0,
+        i64::from(MAX_MONTHS),
+        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
+    );
+    t.finish(
+        r,
+        &[
+            "label",
+            "description",
+            "driver",
+            "factors",
+            "negative",
+            "views",
+            "ramp_months",
+            "ramp",
+            "notice_months",
+        ],
+    );
+    let timing = match (timing, ramp, notice) {
+        (Some(t), Ok(ramp), Ok(notice)) => Timing {
+            ramp: ramp.unwrap_or(t.ramp),
+            notice_months: notice.map_or(t.notice_months, |n| n as u32),
+            ..t
+        },
+        _ => return None,
+    };
     Some(CostLine {
         label,
         driver_line: driver.as_ref().map(|d| d.1),
         driver: driver.map(|d| d.0),
         factors: factors?,
+        negative,
+        views: views?,
+        timing,
     })
 }
 
@@ -524,7 +848,7 @@ fn read_factors(r: &mut Reader, path: &str, value: Value) -> Option<Vec<Factor>>
     let mut out = Vec::new();
     let mut ok = true;
     for (name, _, v) in t.drain() {
-        match read_factor(r, &join(path, &name), &name, v) {
+        match read_factor(r, &join(path, &name), &name, v, Vary::National, true) {
             Some(f) => out.push(f),
             None => ok = false,
         }
@@ -532,17 +856,28 @@ fn read_factors(r: &mut Reader, path: &str, value: Value) -> Option<Vec<Factor>>
     ok.then_some(out)
 }
 
-/// A DIST: a bare number (known value) or `{ dist = "...", <parameters>, vary, source, assumption }`.
-fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<Factor> {
+/// A DIST: a bare number (known value) or `{ dist = "...", <parameters>, vary, source,
+/// assumption, view, baseline }`. A baseline (`full = false`) takes only `dist`, its
+/// parameters, `source` and `assumption`.
+fn read_factor(
+    r: &mut Reader,
+    path: &str,
+    name: &str,
+    value: Value,
+    default_vary: Vary,
+    full: bool,
+) -> Option<Factor> {
     let span = value.span();
     let line = r.line(&span);
-    let make = |dist, vary, source, assumption| Factor {
+    let make = |dist, vary, source, assumption, view, baseline| Factor {
         name: name.to_string(),
         path: path.to_string(),
         dist,
         vary,
         source,
         assumption,
+        view,
+        baseline,
         stream: rng::key(path),
         line,
     };
@@ -550,7 +885,7 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
         DeValue::Integer(_) | DeValue::Float(_) => {
             let v: f64 = r.de(path, value)?;
             let dist = build_dist(r, &span, path, Spec::Fixed { value: v })?;
-            return Some(make(dist, Vary::National, None, false));
+            return Some(make(dist, default_vary, None, false, None, None));
         }
         DeValue::Table(_) => {}
         other => {
@@ -567,25 +902,39 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
     }
     let mut t = Table::from_value(r, path, value, "a table")?;
     let dist_name = t.required::<String>(r, "dist");
-    let vary = match t.get::<String>(r, "vary") {
-        None => Some(Vary::National),
-        Some((v, _)) if v == "national" => Some(Vary::National),
-        Some((v, _)) if v == "icb" => Some(Vary::Icb),
-        Some((v, span)) => {
-            r.problem(
-                &span,
-                &t.field("vary"),
-                format!("unknown vary '{v}'; expected \"national\" or \"icb\""),
-            );
-            None
-        }
-    };
     let source = t.get::<String>(r, "source").map(|(v, _)| v);
-    let assumption = t
-        .get::<bool>(r, "assumption")
-        .map(|(v, _)| v)
-        .unwrap_or(false);
-    let common = ["dist", "vary", "source", "assumption"];
+    let assumption = t.get::<bool>(r, "assumption").is_some_and(|(v, _)| v);
+    let mut common = vec!["dist", "source", "assumption"];
+    let (vary, view, baseline) = if full {
+        common.extend(["vary", "view", "baseline"]);
+        let vary = t
+            .choice(r, "vary", &["national", "icb"])
+            .map(|v| match v.as_deref() {
+                Some("icb") => Vary::Icb,
+                Some(_) => Vary::National,
+                None => default_vary,
+            });
+        let view = t
+            .choice(r, "view", &CostView::NAMES)
+            .map(|v| v.as_deref().and_then(CostView::parse));
+        let baseline = match t.take("baseline") {
+            None => Ok(None),
+            Some(v) => {
+                let bpath = join(path, "baseline");
+                read_factor(r, &bpath, "baseline", v, default_vary, false)
+                    .map(|b| {
+                        Some(Baseline {
+                            dist: b.dist,
+                            stream: b.stream,
+                        })
+                    })
+                    .ok_or(())
+            }
+        };
+        (vary, view, baseline)
+    } else {
+        (Ok(default_vary), Ok(None), Ok(None))
+    };
     let Some((dist_name, dist_span)) = dist_name else {
         t.drain();
         return None;
@@ -624,7 +973,14 @@ fn read_factor(r: &mut Reader, path: &str, name: &str, value: Value) -> Option<F
     let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
     let spec = Spec::from_parts(&dist_name, &values).expect("parameters match the dist");
     let dist = build_dist(r, &span, path, spec)?;
-    Some(make(dist, vary?, source, assumption))
+    Some(make(
+        dist,
+        vary.ok()?,
+        source,
+        assumption,
+        view.ok()?,
+        baseline.ok()?,
+    ))
 }
 
 fn build_dist(r: &mut Reader, span: &Range<usize>, path: &str, spec: Spec) -> Option<Dist> {

@@ -134,6 +134,56 @@ impl<'i> Table<'i> {
         self.get(r, key)
     }
 
+    /// An optional whole number in `[min, max]`: `Ok(None)` when absent, `Err(())` when
+    /// invalid (recorded, with `what` describing the expected value).
+    pub fn int_in(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) -> Result<Option<i64>, ()> {
+        let present = self.has(key);
+        match self.get::<i64>(r, key) {
+            Some((v, _)) if (min..=max).contains(&v) => Ok(Some(v)),
+            Some((v, span)) => {
+                r.problem(
+                    &span,
+                    &self.field(key),
+                    format!("must be {what}, found {v}"),
+                );
+                Err(())
+            }
+            None if present => Err(()),
+            None => Ok(None),
+        }
+    }
+
+    /// An optional string that must be one of `choices`.
+    pub fn choice(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+        choices: &[&str],
+    ) -> Result<Option<String>, ()> {
+        let present = self.has(key);
+        match self.get::<String>(r, key) {
+            Some((v, _)) if choices.contains(&v.as_str()) => Ok(Some(v)),
+            Some((v, span)) => {
+                let quoted: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+                r.problem(
+                    &span,
+                    &self.field(key),
+                    format!("unknown {key} '{v}'; expected {}", quoted.join(" or ")),
+                );
+                Err(())
+            }
+            None if present => Err(()),
+            None => Ok(None),
+        }
+    }
+
     /// Reports every key that was not taken.
     pub fn finish(self, r: &mut Reader, allowed: &[&str]) {
         for (key, span, _) in self.entries {

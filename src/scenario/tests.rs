@@ -46,8 +46,22 @@ fn minimal_scenario_takes_documented_defaults() {
     assert_eq!(s.end().to_string(), "2025-01");
     let a = &s.actions[0];
     assert_eq!(
-        (a.label.as_str(), a.start, a.end, a.ramp_months),
-        ("a", s.start, None, 1)
+        (
+            a.label.as_str(),
+            a.timing.start,
+            a.timing.end,
+            a.timing.ramp
+        ),
+        ("a", s.start, None, Ramp::Linear { months: 1 })
+    );
+    assert_eq!(
+        (a.engaged, a.timing.notice_months, s.cost_view),
+        (false, 0, CostView::IcbCash)
+    );
+    let line = &a.costs[0];
+    assert_eq!(
+        (line.negative, line.views.len(), line.timing),
+        (false, 2, a.timing)
     );
     assert_eq!(a.costs[0].label, "cost line 1");
     let f = &a.costs[0].factors[0];
@@ -101,8 +115,8 @@ factors = { z = { dist = "fixed", value = 3, source = "known" } }
     );
     let b = &s.actions[0];
     assert_eq!(
-        (b.ramp_months, b.end.unwrap().to_string()),
-        (3, "2025-01".to_string())
+        (b.timing.ramp, b.timing.end.unwrap().to_string()),
+        (Ramp::Linear { months: 3 }, "2025-01".to_string())
     );
     let p = &b.factors[0];
     assert_eq!(
@@ -166,11 +180,11 @@ fn each_bad_value_is_reported_with_line_and_field() {
 #[test]
 fn unknown_keys_are_rejected_at_every_level() {
     let cases: &[(&str, &str, &str)] = &[
-        ("[scenario]", "[scenario]\nseeds = 1", "s.toml:3: scenario.seeds: unknown key 'seeds'; expected one of: name, description, start, months, iterations, seed, data"),
-        ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, actions"),
+        ("[scenario]", "[scenario]\nseeds = 1", "s.toml:3: scenario.seeds: unknown key 'seeds'; expected one of: name, description, start, months, iterations, seed, data, cost_view"),
+        ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, engagement, actions"),
         ("[actions.a]", "[actions.a]\nlable = \"x\"", "s.toml:8: actions.a.lable: unknown key 'lable'"),
-        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors"),
-        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, vary, source, assumption, min, mode, max"),
+        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, min, mode, max"),
     ];
     for (line, with, expected) in cases {
         let got = problems(&edit(line, with));
@@ -243,4 +257,85 @@ fn stream_identity_is_the_factor_path() {
         two.actions[1].costs[0].factors[0].stream,
         rng::key("actions.b.costs[0].factors.q")
     );
+}
+
+#[test]
+fn extension_keys_are_read() {
+    let s = parse_ok(
+        r#"
+[scenario]
+name = "x"
+start = "2024-08"
+months = 12
+cost_view = "economic"
+
+[engagement]
+curve = { "2024-11" = 0.70, "2024-08" = 0.46 }
+icb = { dist = "pert", min = 0.5, mode = 1, max = 1.35 }
+
+[actions.a]
+ramp = { shape = "exponential", tau_months = 8 }
+notice_months = 2
+
+[[actions.a.costs]]
+negative = true
+views = ["icb_cash"]
+ramp_months = 4
+factors = { p = { dist = "uniform", min = 0.2, max = 0.6, baseline = { dist = "pert", min = 0.05, mode = 0.1, max = 0.2 }, view = "icb_cash" } }
+
+[actions.b]
+engaged = false
+[[actions.b.costs]]
+notice_months = 0
+"#,
+    );
+    assert_eq!(s.cost_view, CostView::Economic);
+    let e = s.engagement.as_ref().unwrap();
+    // Points sorted by month; linear between, flat outside.
+    assert_eq!(e.curve[0].1, 0.46);
+    assert_eq!(e.icb.vary, Vary::Icb);
+    assert!((e.share("2024-09".parse().unwrap()) - 0.54).abs() < 1e-12);
+    assert_eq!(e.share("2024-01".parse().unwrap()), 0.46);
+    assert_eq!(e.share("2026-01".parse().unwrap()), 0.70);
+    let a = &s.actions[0];
+    assert!(a.engaged);
+    assert_eq!(a.timing.ramp, Ramp::Exponential { tau_months: 8.0 });
+    assert_eq!(a.timing.effect_start().to_string(), "2024-10");
+    let line = &a.costs[0];
+    assert!(line.negative);
+    assert_eq!(line.views, vec![CostView::IcbCash]);
+    assert_eq!(line.timing.ramp, Ramp::Linear { months: 4 });
+    assert_eq!(line.timing.notice_months, 2);
+    let f = &line.factors[0];
+    assert_eq!(f.view, Some(CostView::IcbCash));
+    let b = f.baseline.as_ref().unwrap();
+    assert_eq!(b.stream, rng::key("actions.a.costs[0].factors.p.baseline"));
+    assert!(!s.actions[1].engaged);
+    assert_eq!(s.actions[1].costs[0].timing.notice_months, 0);
+}
+
+#[test]
+fn extension_keys_are_checked() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("[actions.a]", "[actions.a]\nramp = { shape = \"sigmoid\" }", "s.toml:8: actions.a.ramp.shape: unknown shape 'sigmoid'; expected \"linear\" or \"exponential\""),
+        ("[actions.a]", "[actions.a]\nramp = { shape = \"exponential\", tau_months = 0 }", "s.toml:8: actions.a.ramp.tau_months: must be a number of months above 0, found 0"),
+        ("[actions.a]", "[actions.a]\nramp = { shape = \"exponential\" }", "s.toml:8: actions.a.ramp.tau_months: required for an exponential ramp"),
+        ("[actions.a]", "[actions.a]\nramp_months = 2\nramp = { shape = \"linear\", months = 2 }", "s.toml:9: actions.a.ramp: give either ramp_months or ramp, not both"),
+        ("[actions.a]", "[actions.a]\nnotice_months = -1", "s.toml:8: actions.a.notice_months: must be a whole number of months from 0 to 600, found -1"),
+        ("[actions.a]", "[actions.a]\nengaged = true", "s.toml:8: actions.a.engaged: there is no [engagement] section to apply"),
+        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\nviews = [\"cash\"]", "s.toml:10: actions.a.costs[0].views: expected a non-empty list of \"icb_cash\" and \"economic\""),
+        ("rate = 2.5", "rate = { dist = \"fixed\", value = 1, view = \"nhs\" }", "s.toml:10: actions.a.costs[0].factors.rate.view: unknown view 'nhs'"),
+        ("rate = 2.5", "rate = { dist = \"fixed\", value = 1, baseline = { dist = \"fixed\", value = 0, vary = \"icb\" } }", "s.toml:10: actions.a.costs[0].factors.rate.baseline.vary: unknown key 'vary'; expected one of: dist, source, assumption, value"),
+        ("months = 6", "months = 6\ncost_view = \"cash\"", "s.toml:6: scenario.cost_view: unknown cost_view 'cash'; expected \"icb_cash\" or \"economic\""),
+        ("[actions.a]", "[engagement]\ncurve = { \"2024-08\" = 1.5 }\nicb = 1\n[actions.a]", "s.toml:8: engagement.curve.2024-08: share 1.5 must lie in [0, 1]"),
+        ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "s.toml:8: engagement.curve.Aug: 'Aug' is not a month"),
+        ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "engagement.icb: required"),
+    ];
+    for (line, with, expected) in cases {
+        let got = problems(&edit(line, with));
+        assert!(
+            got.iter().any(|p| p.contains(expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
+    }
 }

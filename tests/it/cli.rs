@@ -43,7 +43,8 @@ fn validate_prints_what_would_be_simulated_and_writes_nothing() {
         "is valid",
         "Period:     2024-08 to 2025-01 (6 months)",
         "ICB table:  embedded:data/icbs.csv (42 ICBs",
-        "Action medicines_optimisation (Switch off medicines optimisation software): 2024-08 to 2025-01, ramp 3 months",
+        "Action medicines_optimisation (Switch off medicines optimisation software): 2024-08 to 2025-01",
+        "Cost view:  icb_cash (ICB cash)",
         "participation (icb): PERT from 0.2 to 0.65, most likely 0.35; mean 0.375000; ASSUMPTION",
         "Cost line: Prescribing savings lost = registered_patients × factors × w(m) / 12",
         "source: ",
@@ -77,13 +78,28 @@ fn run_works_from_any_directory_on_the_embedded_table() {
     let actions = read_csv(&dir.join("action_summary.csv"));
     assert_eq!(
         actions[0],
-        ["icb_code", "action", "mean_gbp", "p05_gbp", "p50_gbp", "p95_gbp"]
+        [
+            "icb_code",
+            "action",
+            "mean_gbp",
+            "p05_gbp",
+            "p50_gbp",
+            "p95_gbp",
+            "cost_view"
+        ]
     );
     assert_eq!(actions.len(), 1 + 42);
     let monthly = read_csv(&dir.join("monthly.csv"));
     assert_eq!(
         monthly[0],
-        ["month", "mean_gbp", "p05_gbp", "p50_gbp", "p95_gbp"]
+        [
+            "month",
+            "mean_gbp",
+            "p05_gbp",
+            "p50_gbp",
+            "p95_gbp",
+            "cost_view"
+        ]
     );
     assert_eq!(
         monthly
@@ -207,5 +223,5 @@ fn an_action_outside_the_horizon_is_warned_about() {
     );
     let out = sb.run(&["validate", "s.toml"]);
     assert!(out.status.success());
-    assert!(stderr(&out).contains("warning: action 'late' is active 2026-01 to the end, outside the horizon 2024-08 to 2024-09: it adds nothing"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: action 'late' has effect 2026-01 to the end, outside the horizon 2024-08 to 2024-09: it adds nothing"), "{}", stderr(&out));
 }

@@ -1,9 +1,10 @@
 //! The cost formula checked exactly with known values, and the simulated means checked against
 //! analytic expectations within Monte Carlo standard errors.
 
-use icb_impact::cli::prepare;
+use icb_impact::cli::{prepare, Overrides};
 use icb_impact::engine;
 use icb_impact::month::Month;
+use icb_impact::scenario::CostView;
 use icb_impact::summary::RunSummary;
 
 use crate::{Sandbox, TINY_ICBS};
@@ -53,7 +54,7 @@ factors = { per_practice = 1000 }
 fn fixed_values_give_exactly_the_documented_formula() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&sb.write("exact.toml", EXACT), None).unwrap();
+    let p = prepare(&sb.write("exact.toml", EXACT), &Default::default()).unwrap();
     let draws = engine::run(&p.model, 50, &|_| {});
     let s = RunSummary::new(&p.scenario, &p.table, &draws);
     let patients = [1_000_000.0, 250_000.0, 2_000_000.0, 0.0];
@@ -118,7 +119,8 @@ fn exact_results_reach_the_csv_rounded_to_pence() {
             "p05_gbp",
             "p50_gbp",
             "p95_gbp",
-            "prob_above_reference"
+            "prob_above_reference",
+            "cost_view"
         ]
     );
     // Delta has no patients and no practices: only the flat line, 0.4 × 120,000 × Σw / 12,
@@ -157,7 +159,7 @@ factors = { amount = { dist = "normal", mean = 100000, sd = 20000, vary = "icb" 
 fn simulated_means_match_the_product_of_factor_means_within_four_standard_errors() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&sb.write("s.toml", STOCHASTIC), None).unwrap();
+    let p = prepare(&sb.write("s.toml", STOCHASTIC), &Default::default()).unwrap();
     let iterations = 40_000;
     let draws = engine::run(&p.model, iterations, &|_| {});
     let s = RunSummary::new(&p.scenario, &p.table, &draws);
@@ -216,9 +218,147 @@ fn icb_level_factors_vary_between_icbs_and_national_ones_do_not() {
         )
     };
     for (vary, same) in [("national", true), ("icb", false)] {
-        let p = prepare(&sb.write("v.toml", &scenario(vary)), None).unwrap();
+        let p = prepare(&sb.write("v.toml", &scenario(vary)), &Default::default()).unwrap();
         let d = engine::run(&p.model, 100, &|_| {});
         let (a, b) = (d.icb(0), d.icb(1));
         assert_eq!(a == b, same, "vary = {vary}");
     }
+}
+
+const EXTENSIONS: &str = r#"
+[scenario]
+name = "extensions"
+start = "2024-08"
+months = 6
+iterations = 20
+data = "icbs.csv"
+
+[engagement]
+curve = { "2024-07" = 0.4, "2024-10" = 0.7 }
+icb = 1.2
+
+[actions.build]
+start = "2024-08"
+ramp = { shape = "exponential", tau_months = 4 }
+
+[[actions.build.costs]]
+driver = "registered_patients"
+factors = { rate = 2.0 }
+
+[actions.notice]
+engaged = false
+notice_months = 2
+
+[[actions.notice.costs]]
+factors = { flat = 1200 }
+
+[[actions.notice.costs]]
+negative = true
+factors = { fee = 300 }
+
+[actions.additional]
+engaged = false
+factors = { share = { dist = "fixed", value = 0.6, baseline = 0.25 } }
+
+[[actions.additional.costs]]
+driver = "gp_practices"
+factors = { cost = 100, cash_share = { dist = "fixed", value = 0.5, view = "icb_cash" } }
+
+[[actions.additional.costs]]
+views = ["economic"]
+factors = { admin = 1000 }
+"#;
+
+#[test]
+fn each_extension_gives_exactly_its_documented_formula() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let path = sb.write("ext.toml", EXTENSIONS);
+    let patients = [1_000_000.0, 250_000.0, 2_000_000.0, 0.0];
+    let practices = [100.0, 30.0, 180.0, 0.0];
+    let start: Month = "2024-08".parse().unwrap();
+    // The engagement curve, linear from 0.4 in July to 0.7 in October, then flat.
+    let curve = [0.5, 0.6, 0.7, 0.7, 0.7, 0.7];
+    for view in [CostView::IcbCash, CostView::Economic] {
+        let overrides = Overrides {
+            view: Some(view),
+            ..Default::default()
+        };
+        let p = prepare(&path, &overrides).unwrap();
+        let d = engine::run(&p.model, 20, &|_| {});
+        let s = RunSummary::new(&p.scenario, &p.table, &d);
+        for i in 0..4 {
+            let (mut build, mut notice) = (0.0, 0.0);
+            for m in 0..6 {
+                // Exponential build-up from August: 1 − exp(−k / 4) in the k-th month.
+                let w = 1.0 - (-(m as f64 + 1.0) / 4.0).exp();
+                build += patients[i] * 2.0 * 1.2 * curve[m] * w / 12.0;
+                // Two months' notice: nothing in August and September, then a step.
+                let step = if m >= 2 { 1.0 } else { 0.0 };
+                notice += (1200.0 - 300.0) * step / 12.0;
+            }
+            // Net of the baseline: 0.6 − 0.25, a factor of the action and so of both its lines;
+            // the cash share counts only in the ICB cash view, the admin line only in the
+            // economic view.
+            let additional = match view {
+                CostView::IcbCash => practices[i] * 100.0 * 0.35 * 0.5 * 6.0 / 12.0,
+                CostView::Economic => (practices[i] * 100.0 + 1000.0) * 0.35 * 6.0 / 12.0,
+            };
+            let got: Vec<f64> = s.icb_actions[i * 3..i * 3 + 3]
+                .iter()
+                .map(|r| r.cost.mean)
+                .collect();
+            for (g, e) in got.iter().zip([build, notice, additional]) {
+                assert!(
+                    (g - e).abs() <= 1e-9 * e.abs().max(1.0),
+                    "{view:?} ICB {i}: {got:?} vs {build}, {notice}, {additional}"
+                );
+            }
+        }
+        assert_eq!(start, p.scenario.start);
+    }
+}
+
+#[test]
+fn a_baseline_is_subtracted_draw_by_draw_and_floored_at_zero() {
+    // E[max(0, U − 0.5)] for U uniform on [0, 1] is 1/8; the variance is 1/24 − 1/64.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", "icb_code,icb_name\nA,A\n");
+    let text = "[scenario]\nname = \"b\"\nstart = \"2024-01\"\nmonths = 12\ndata = \"icbs.csv\"\n\
+                [actions.a]\nfactors = { x = { dist = \"uniform\", min = 0, max = 1, baseline = 0.5 } }\n\
+                [[actions.a.costs]]\nfactors = { k = 1 }\n";
+    let p = prepare(&sb.write("b.toml", text), &Default::default()).unwrap();
+    let n = 40_000;
+    let d = engine::run(&p.model, n, &|_| {});
+    let values = d.icb(0);
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let se = ((1.0 / 24.0 - 1.0 / 64.0) / n as f64).sqrt();
+    assert!((mean - 0.125).abs() < 4.0 * se, "{mean} vs 0.125 ± {se}");
+    assert!(values.iter().all(|&v| v >= 0.0));
+    assert!(
+        values.iter().filter(|&&v| v == 0.0).count() > n / 3,
+        "about half the draws are floored at 0"
+    );
+}
+
+#[test]
+fn engagement_moves_an_icbs_actions_together() {
+    // With the ICB engagement the only uncertainty, two engaged actions of one ICB keep a
+    // constant ratio in every iteration, and differ between ICBs.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", "icb_code,icb_name,n\nA,A,1\nB,B,1\n");
+    let text = "[scenario]\nname = \"e\"\nstart = \"2024-08\"\nmonths = 3\ndata = \"icbs.csv\"\n\
+                [engagement]\ncurve = { \"2024-08\" = 0.5 }\nicb = { dist = \"uniform\", min = 0.5, max = 1.5 }\n\
+                [actions.x]\n[[actions.x.costs]]\ndriver = \"n\"\nfactors = { r = 3 }\n\
+                [actions.y]\n[[actions.y.costs]]\ndriver = \"n\"\nfactors = { r = 5 }\n";
+    let p = prepare(&sb.write("e.toml", text), &Default::default()).unwrap();
+    let d = engine::run(&p.model, 200, &|_| {});
+    for i in 0..2 {
+        let (x, y) = (d.icb_action(i, 0), d.icb_action(i, 1));
+        assert!(x
+            .iter()
+            .zip(&y)
+            .all(|(a, b)| (b / a - 5.0 / 3.0).abs() < 1e-12));
+    }
+    assert_ne!(d.icb_action(0, 0), d.icb_action(1, 0));
 }
