@@ -43,6 +43,53 @@ enum Command {
     /// Run a scenario and set each published figure (data/benchmarks.csv) against the
     /// simulated quantity on the same scope and period.
     Benchmark(BenchmarkArgs),
+    /// Run two or more scenarios with common random numbers and report, per ICB and
+    /// nationally, the paired difference of each from the first (B − A).
+    Compare(CompareArgs),
+    /// Which assumptions drive the result: tornado, rank correlations (Spearman, PRCC) and
+    /// Sobol indices of the national factors.
+    Sensitivity(SensitivityArgs),
+}
+
+#[derive(Debug, Args)]
+struct SensitivityArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Base sample size of the Saltelli design for Sobol indices (model evaluations:
+    /// (2 + factors) × N, and again per action).
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..))]
+    sobol_samples: u64,
+    /// Bootstrap resamples for the Sobol intervals.
+    #[arg(long, value_name = "B", default_value_t = 500)]
+    bootstrap: usize,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline scenario A, then the scenarios B, C, … compared with it.
+    #[arg(required = true, num_args = 2..)]
+    scenarios: Vec<PathBuf>,
+    /// ICB table (CSV) for every scenario, instead of each scenario's `data`.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Cost view for every scenario: icb_cash or economic.
+    #[arg(long, value_name = "VIEW", value_parser = ["icb_cash", "economic"])]
+    view: Option<String>,
+    /// Iterations [default: the first scenario's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: Option<u64>,
+    /// Seed for every scenario [default: the first scenario's]: the same seed gives common random numbers.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory [default: output/compare-<first scenario's stem>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads [default: RAYON_NUM_THREADS or one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +142,48 @@ struct RunArgs {
     /// No progress bar or messages on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Run in batches (of --iterations, or the scenario's iterations) until the relative
+    /// standard error of the national mean is below this, e.g. 0.005.
+    #[arg(long, value_name = "RSE", value_parser = positive_fraction)]
+    target_rse: Option<f64>,
+    /// Also write samples.parquet: every iteration's cost per ICB and action, and the national
+    /// factors' values.
+    #[arg(long)]
+    samples: bool,
+    /// Upper bound on iterations with --target-rse.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_iterations: u64,
+}
+
+fn positive_fraction(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("'{text}' is not a number between 0 and 1")),
+    }
+}
+
+/// `writeln!` into the `String` that a command prints at the end (writing to a `String`
+/// cannot fail).
+macro_rules! outln {
+    ($text:expr) => {{
+        $text.push('\n');
+    }};
+    ($text:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($text, $($arg)*);
+    }};
+}
+
+/// Prints a command's report on stdout; a reader that has gone away (`| head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to", "standard output", e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Entry point of the binary.
@@ -111,6 +200,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
         Command::Benchmark(args) => benchmark(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Sensitivity(args) => sensitivity(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -157,7 +248,18 @@ pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> 
             problems,
         }])
     })?;
-    let mut warnings = Vec::new();
+    let mut warnings = model.warnings.clone();
+    let national = model.national.len() as u64;
+    if model.correlation.is_some() && scenario.iterations <= national + 1 {
+        return Err(Error::input(
+            scenario_path.display().to_string(),
+            Problem::new(
+                None,
+                "correlations",
+                format!("inducing correlations needs more iterations than factors: {} iterations for {national} national factors", scenario.iterations),
+            ),
+        ));
+    }
     for action in &scenario.actions {
         let (first, last) = (scenario.start, scenario.end());
         let t = &action.timing;
@@ -185,6 +287,41 @@ struct Simulation {
     draws: engine::Draws,
     threads: usize,
     pool: rayon::ThreadPool,
+    /// The batch ends of a run to a target standard error.
+    checkpoints: Option<Vec<usize>>,
+    target_rse: Option<f64>,
+}
+
+/// Runs batches of `batch` iterations until the relative standard error of the national mean
+/// is at most `target` or `max` iterations are done. Deterministic: the result is the run of
+/// that many iterations. Returns the draws and the iteration count after each batch.
+fn until_converged(
+    model: &Model,
+    batch: usize,
+    max: usize,
+    target: f64,
+    quiet: bool,
+) -> (engine::Draws, Vec<usize>) {
+    let bar = progress_bar(max as u64, quiet);
+    let mut draws = engine::run(model, batch.min(max), &|n| bar.inc(n));
+    let mut ends = vec![draws.iterations];
+    loop {
+        let trace = crate::stats::convergence_trace(&draws.national, &[draws.iterations]);
+        let rse = trace.first().map_or(f64::INFINITY, |t| t.rse);
+        if rse <= target || draws.iterations >= max {
+            break;
+        }
+        let more = batch.min(max - draws.iterations);
+        draws.append(engine::run_from(
+            model,
+            draws.iterations as u64,
+            more,
+            &|n| bar.inc(n),
+        ));
+        ends.push(draws.iterations);
+    }
+    bar.finish_and_clear();
+    (draws, ends)
 }
 
 /// Prepares the scenario and runs the engine with a progress bar.
@@ -197,6 +334,16 @@ fn simulate(args: &RunArgs) -> Result<Simulation> {
     let p = prepare(&args.input.scenario, &overrides)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");
+    }
+    if args.target_rse.is_some() && engine::needs_whole_run(&p.model) {
+        return Err(Error::input(
+            "--target-rse",
+            Problem::new(
+                None,
+                "sampling",
+                "a Latin hypercube or correlated inputs need a fixed iteration count: use --iterations instead of --target-rse",
+            ),
+        ));
     }
     let iterations =
         usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
@@ -218,14 +365,28 @@ fn simulate(args: &RunArgs) -> Result<Simulation> {
             threads
         );
     }
-    let bar = progress_bar(iterations as u64, args.quiet);
-    let draws = pool.install(|| engine::run(&p.model, iterations, &|n| bar.inc(n)));
-    bar.finish_and_clear();
+    let (draws, checkpoints) = match args.target_rse {
+        None => {
+            let bar = progress_bar(iterations as u64, args.quiet);
+            let draws = pool.install(|| engine::run(&p.model, iterations, &|n| bar.inc(n)));
+            bar.finish_and_clear();
+            (draws, None)
+        }
+        Some(target) => {
+            let max =
+                usize::try_from(args.max_iterations).map_err(|_| too_many(args.max_iterations))?;
+            let (draws, ends) =
+                pool.install(|| until_converged(&p.model, iterations, max, target, args.quiet));
+            (draws, Some(ends))
+        }
+    };
     Ok(Simulation {
         prepared: p,
         draws,
         threads,
         pool,
+        checkpoints,
+        target_rse: args.target_rse,
     })
 }
 
@@ -248,14 +409,32 @@ fn run(args: &RunArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.input.scenario, ""));
-    let summary = sim
+    let mut summary = sim
         .pool
         .install(|| RunSummary::new(&p.scenario, &p.table, &sim.draws));
+    if let Some(ends) = &sim.checkpoints {
+        summary.trace = crate::stats::convergence_trace(&sim.draws.national, ends);
+        summary.target_rse = sim.target_rse;
+    }
+    for w in summary.warnings() {
+        eprintln!("warning: {w}");
+    }
     let info = sim.info(args, started);
-    sim.pool
-        .install(|| output::write_run(&out, &p.scenario, &p.table, &summary, &info))?;
-    print_summary(&p.scenario, &summary, &out);
-    Ok(())
+    sim.pool.install(|| {
+        let samples = match args.samples {
+            true => Some(output::samples_frame(
+                &p.scenario,
+                &p.table,
+                &crate::sensitivity::factor_names(&p.model),
+                &sim.draws,
+            )?),
+            false => None,
+        };
+        output::write_run(&out, &p.scenario, &p.table, &summary, &info, samples)
+    })?;
+    let mut text = String::new();
+    print_summary(&mut text, &p.scenario, &summary, &out);
+    emit(&text)
 }
 
 fn benchmark(args: &BenchmarkArgs) -> Result<()> {
@@ -278,12 +457,195 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
         &info,
         sim.draws.iterations,
     )?;
-    print_benchmarks(&p.scenario, &rows, &out);
-    Ok(())
+    let mut text = String::new();
+    print_benchmarks(&mut text, &p.scenario, &rows, &out);
+    emit(&text)
 }
 
-fn print_benchmarks(scenario: &Scenario, rows: &[benchmark::Comparison], out: &Path) {
-    println!(
+fn sensitivity(args: &SensitivityArgs) -> Result<()> {
+    use crate::sensitivity as sa;
+    let started = Instant::now();
+    let run = &args.run;
+    let sim = simulate(run)?;
+    let p = &sim.prepared;
+    let names = sa::factor_names(&p.model);
+    let n = args.sobol_samples as usize;
+    let (tornado, ranks, sobol, by_action) = sim.pool.install(|| {
+        (
+            sa::tornado(&p.model),
+            sa::rank_sensitivity(&sim.draws, &p.table.codes),
+            sa::sobol_indices(&p.model, n, false, args.bootstrap),
+            sa::sobol_indices(&p.model, n, true, args.bootstrap),
+        )
+    });
+    let (base, tornado) = tornado;
+    let out = run
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&run.input.scenario, "-sensitivity"));
+    let info = sim.info(run, started);
+    let result = output::Sensitivity {
+        names: &names,
+        base_national: base,
+        tornado: &tornado,
+        ranks: &ranks,
+        sobol: &sobol,
+        sobol_by_action: &by_action,
+        n_icb: p.table.len(),
+    };
+    output::write_sensitivity(
+        &out,
+        &p.scenario,
+        &p.table,
+        &result,
+        &info,
+        sim.draws.iterations,
+    )?;
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: {}, expected national cost at the medians {}",
+        p.scenario.name,
+        p.scenario.cost_view.describe(),
+        gbp(base)
+    );
+    outln!(
+        text,
+        "Tornado (each national factor at its 10th and 90th percentile, others at their medians):"
+    );
+    for r in tornado.iter().take(10) {
+        outln!(
+            text,
+            "  {:<70} {:>9} to {:>9}  swing {}",
+            names[r.factor].path,
+            gbp(r.national_low),
+            gbp(r.national_high),
+            gbp(r.swing())
+        );
+    }
+    outln!(
+        text,
+        "Sobol indices of the expected national cost (first order, total order, 95% intervals):"
+    );
+    let mut ranked: Vec<&sa::SobolRow> = sobol.iter().collect();
+    ranked.sort_by(|a, b| b.index.total.total_cmp(&a.index.total));
+    for r in ranked.iter().take(10) {
+        let i = &r.index;
+        outln!(
+            text,
+            "  {:<70} S {:.3} [{:.3}, {:.3}]  ST {:.3} [{:.3}, {:.3}]",
+            r.name,
+            i.first,
+            i.first_lo,
+            i.first_hi,
+            i.total,
+            i.total_lo,
+            i.total_hi
+        );
+    }
+    outln!(text, "Results in {}", out.display());
+    emit(&text)
+}
+
+fn compare(args: &CompareArgs) -> Result<()> {
+    let started = Instant::now();
+    let run_args = |path: &PathBuf, iterations: Option<u64>, seed: Option<u64>| RunArgs {
+        input: InputArgs {
+            scenario: path.clone(),
+            data: args.data.clone(),
+            view: args.view.clone(),
+        },
+        iterations,
+        seed,
+        out: None,
+        threads: args.threads,
+        quiet: args.quiet,
+        target_rse: None,
+        max_iterations: 1,
+        samples: false,
+    };
+    let baseline = simulate(&run_args(&args.scenarios[0], args.iterations, args.seed))?;
+    let (iterations, seed) = (
+        baseline.draws.iterations as u64,
+        baseline.prepared.scenario.seed,
+    );
+    let mut compared = Vec::new();
+    for path in &args.scenarios[1..] {
+        let other = simulate(&run_args(path, Some(iterations), Some(seed)))?;
+        let (a, b) = (&baseline.prepared, &other.prepared);
+        if let Some(why) =
+            crate::compare::unpairable(&a.table, &b.table, &baseline.draws, &other.draws)
+        {
+            return Err(Error::input(
+                path.display().to_string(),
+                Problem::new(None, "compare", why),
+            ));
+        }
+        let rows = baseline
+            .pool
+            .install(|| crate::compare::paired(&a.table, &baseline.draws, &other.draws));
+        compared.push(output::Compared {
+            path: path.clone(),
+            sha256: b.scenario_sha256.clone(),
+            scenario: b.scenario.clone(),
+            rows,
+        });
+    }
+    let first = &args.scenarios[0];
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = first
+            .file_stem()
+            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+        Path::new("output").join(format!("compare-{stem}"))
+    });
+    let info = RunInfo {
+        scenario_path: first.clone(),
+        scenario_sha256: baseline.prepared.scenario_sha256.clone(),
+        threads: baseline.threads,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    let a = &baseline.prepared;
+    output::write_compare(
+        &out,
+        &a.scenario,
+        &a.table,
+        &compared,
+        &info,
+        baseline.draws.iterations,
+    )?;
+    let mut text = String::new();
+    outln!(
+        text,
+        "Baseline A: {} ({} iterations, seed {}, {})",
+        a.scenario.name,
+        iterations,
+        seed,
+        a.scenario.cost_view.describe()
+    );
+    for c in &compared {
+        let n = c.rows.last().expect("a national row");
+        outln!(
+            text,
+            "{} − A: national {} (90% interval {} to {}); P(B > A) = {:.3}",
+            c.scenario.name,
+            gbp(n.diff.mean),
+            gbp(n.diff.p05),
+            gbp(n.diff.p95),
+            n.prob_b_greater
+        );
+    }
+    outln!(text, "Results in {}", out.display());
+    emit(&text)
+}
+
+fn print_benchmarks(
+    text: &mut String,
+    scenario: &Scenario,
+    rows: &[benchmark::Comparison],
+    out: &Path,
+) {
+    outln!(
+        text,
         "{}: {} to {} ({} months), {}",
         scenario.name,
         scenario.start,
@@ -291,15 +653,20 @@ fn print_benchmarks(scenario: &Scenario, rows: &[benchmark::Comparison], out: &P
         scenario.months,
         scenario.cost_view.describe()
     );
-    println!(
+    outln!(
+        text,
         "{:<62} {:>10} {:>32}  {}",
-        "Published figure", "Published", "Simulated mean (90% interval)", "Published figure falls"
+        "Published figure",
+        "Published",
+        "Simulated mean (90% interval)",
+        "Published figure falls"
     );
     for c in rows {
         let label: String = c.benchmark.label.chars().take(62).collect();
         let published = c.benchmark.published_gbp.map_or("-".to_string(), gbp);
         match (&c.simulated, c.published_percentile) {
-            (Some(s), Some(pct)) => println!(
+            (Some(s), Some(pct)) => outln!(
+                text,
                 "{label:<62} {published:>10} {:>32}  {}{}",
                 format!("{} ({} to {})", gbp(s.mean), gbp(s.p05), gbp(s.p95)),
                 crate::chart::reference_position(pct),
@@ -309,10 +676,10 @@ fn print_benchmarks(scenario: &Scenario, rows: &[benchmark::Comparison], out: &P
                     format!(" [{}]", c.note)
                 }
             ),
-            _ => println!("{label:<62} {published:>10} {:>32}  {}", "-", c.note),
+            _ => outln!(text, "{label:<62} {published:>10} {:>32}  {}", "-", c.note),
         }
     }
-    println!("Results in {}", out.display());
+    outln!(text, "Results in {}", out.display());
 }
 
 fn too_many(n: u64) -> Error {
@@ -346,10 +713,11 @@ fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
+fn print_summary(text: &mut String, scenario: &Scenario, s: &RunSummary, out: &Path) {
     let n = &s.national;
     let a = &s.per_icb_average;
-    println!(
+    outln!(
+        text,
         "{}: {} to {} ({} months), {}, {} iterations, seed {}",
         scenario.name,
         scenario.start,
@@ -359,20 +727,25 @@ fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
         s.iterations,
         scenario.seed
     );
-    println!(
-        "National cost:  mean {} (90% interval {} to {}; Monte Carlo standard error {})",
+    outln!(
+        text,
+        "National cost:  mean {} ± {} (90% interval {} ± {} to {} ± {})",
         gbp(n.mean),
+        gbp(n.mcse_mean),
         gbp(n.p05),
+        gbp(n.mcse_p05),
         gbp(n.p95),
-        gbp(n.mcse_mean)
+        gbp(n.mcse_p95)
     );
-    println!(
-        "Mean per ICB:   {} (90% interval {} to {})",
+    outln!(
+        text,
+        "Mean per ICB:   {} ± {} (90% interval {} to {})",
         gbp(a.mean),
+        gbp(a.mcse_mean),
         gbp(a.p05),
         gbp(a.p95)
     );
-    println!(
+    outln!(text, 
         "Reference:      {} ({}) is {} of the mean per ICB; {} of {} ICBs have a mean cost above it",
         gbp(s.reference_gbp),
         scenario.reference.label,
@@ -380,59 +753,71 @@ fn print_summary(scenario: &Scenario, s: &RunSummary, out: &Path) {
         s.icbs_mean_above_reference,
         s.icbs.len()
     );
-    println!("Results in {}", out.display());
+    outln!(
+        text,
+        "(± is the Monte Carlo standard error of the figure beside it.)"
+    );
+    outln!(text, "Results in {}", out.display());
 }
 
 fn validate(args: &InputArgs) -> Result<()> {
     let p = prepare(&args.scenario, &args.overrides())?;
     let s = &p.scenario;
+    let mut text = String::new();
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }
-    println!("{} is valid.", args.scenario.display());
-    println!("Scenario:   {}", s.name);
+    outln!(text, "{} is valid.", args.scenario.display());
+    outln!(text, "Scenario:   {}", s.name);
     if !s.description.is_empty() {
-        println!("            {}", s.description);
+        outln!(text, "            {}", s.description);
     }
-    println!(
+    outln!(
+        text,
         "Period:     {} to {} ({} months)",
         s.start,
         s.end(),
         s.months
     );
-    println!("Iterations: {}, seed {}", s.iterations, s.seed);
-    println!(
+    outln!(text, "Iterations: {}, seed {}", s.iterations, s.seed);
+    outln!(
+        text,
         "ICB table:  {} ({} ICBs, sha256 {})",
         p.table.source,
         p.table.len(),
         &p.table.sha256[..12]
     );
-    println!(
+    outln!(
+        text,
         "Reference:  {} per ICB: {}",
         gbp(s.reference.per_icb_gbp),
         s.reference.label
     );
-    println!(
+    outln!(
+        text,
         "Draws:      {} national factors per iteration, {} per ICB",
         p.model.national.len(),
         p.model.per_icb.len()
     );
-    println!(
+    outln!(
+        text,
         "Cost view:  {} ({})",
         s.cost_view.as_str(),
         s.cost_view.describe()
     );
     if let Some(e) = &s.engagement {
         let curve: Vec<String> = e.curve.iter().map(|(m, v)| format!("{m} {v}")).collect();
-        println!(
+        outln!(
+            text,
             "Engagement: national share {} (linear between, flat outside)",
             curve.join(", ")
         );
-        print_factor(&e.icb, "  ");
+        print_factor(&mut text, &e.icb, "  ");
     }
     for action in &s.actions {
-        println!();
-        println!(
+        outln!(text);
+        outln!(
+            text,
             "Action {} ({}): {}{}",
             action.id,
             action.label,
@@ -440,11 +825,12 @@ fn validate(args: &InputArgs) -> Result<()> {
             if action.engaged { "; engaged" } else { "" }
         );
         for f in &action.factors {
-            print_factor(f, "  ");
+            print_factor(&mut text, f, "  ");
         }
         for line in &action.costs {
             let views: Vec<&str> = line.views.iter().map(|v| v.as_str()).collect();
-            println!(
+            outln!(
+                text,
                 "  Cost line: {} = {}{} × factors × w(m) / 12{}",
                 line.label,
                 if line.negative { "−" } else { "" },
@@ -456,14 +842,14 @@ fn validate(args: &InputArgs) -> Result<()> {
                 }
             );
             if line.timing != action.timing {
-                println!("    timing: {}", describe_timing(&line.timing));
+                outln!(text, "    timing: {}", describe_timing(&line.timing));
             }
             for f in &line.factors {
-                print_factor(f, "    ");
+                print_factor(&mut text, f, "    ");
             }
         }
     }
-    Ok(())
+    emit(&text)
 }
 
 fn describe_timing(t: &scenario::Timing) -> String {
@@ -485,8 +871,9 @@ fn describe_timing(t: &scenario::Timing) -> String {
     )
 }
 
-fn print_factor(f: &scenario::Factor, indent: &str) {
-    println!(
+fn print_factor(text: &mut String, f: &scenario::Factor, indent: &str) {
+    outln!(
+        text,
         "{indent}{} ({}{}): {}; mean {:.6}{}{}",
         f.name,
         f.vary.as_str(),
@@ -501,6 +888,6 @@ fn print_factor(f: &scenario::Factor, indent: &str) {
         if f.assumption { "; ASSUMPTION" } else { "" }
     );
     if let Some(source) = &f.source {
-        println!("{indent}  source: {source}");
+        outln!(text, "{indent}  source: {source}");
     }
 }

@@ -193,6 +193,53 @@ impl Spec {
         }
     }
 
+    /// The value below which a share `p` of draws falls (the inverse CDF), for Latin hypercube
+    /// sampling, copulas and the tornado's 10th and 90th percentiles. For a bernoulli, the
+    /// smallest value with CDF ≥ p: 0 when `p ≤ 1 − prob`, else 1.
+    pub fn quantile(&self, p: f64) -> f64 {
+        use statrs::distribution::{
+            Beta as SBeta, ContinuousCDF, LogNormal as SLogNormal, Normal as SNormal,
+        };
+        let p = p.clamp(0.0, 1.0);
+        match *self {
+            Spec::Fixed { value } => value,
+            Spec::Uniform { min, max } => min + p * (max - min),
+            Spec::Triangular { min, mode, max } => {
+                let split = (mode - min) / (max - min);
+                if p < split {
+                    min + (p * (max - min) * (mode - min)).sqrt()
+                } else {
+                    max - ((1.0 - p) * (max - min) * (max - mode)).sqrt()
+                }
+            }
+            Spec::Pert { min, mode, max } => {
+                let r = max - min;
+                let beta = SBeta::new(1.0 + 4.0 * (mode - min) / r, 1.0 + 4.0 * (max - mode) / r)
+                    .expect("validated PERT parameters");
+                min + r * beta.inverse_cdf(p)
+            }
+            Spec::Normal { mean, sd } => SNormal::new(mean, sd)
+                .expect("validated normal")
+                .inverse_cdf(p),
+            Spec::LogNormal { p05, p95 } => {
+                let (mu, sigma) = Self::lognormal_mu_sigma(p05, p95);
+                SLogNormal::new(mu, sigma)
+                    .expect("validated lognormal")
+                    .inverse_cdf(p)
+            }
+            Spec::Beta { alpha, beta } => SBeta::new(alpha, beta)
+                .expect("validated beta")
+                .inverse_cdf(p),
+            Spec::Bernoulli { p: prob } => {
+                if p <= 1.0 - prob {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+
     /// The distribution in words, for `validate` and reports.
     pub fn describe(&self) -> String {
         match *self {
@@ -472,6 +519,27 @@ mod tests {
         );
         let d = ks_statistic(xs, &*analytic_cdf(Spec::Uniform { min: 0.0, max: 1.0 }));
         assert!(d > 1.949 / (N as f64).sqrt());
+    }
+
+    #[test]
+    fn quantiles_invert_the_analytic_cdf() {
+        for spec in continuous_specs() {
+            let cdf = analytic_cdf(spec);
+            for p in [0.01, 0.1, 0.25, 0.5, 0.9, 0.99] {
+                let x = spec.quantile(p);
+                assert!(
+                    (cdf(x) - p).abs() < 1e-6,
+                    "{spec:?}: F(Q({p})) = {}",
+                    cdf(x)
+                );
+            }
+        }
+        let b = Spec::Bernoulli { p: 0.3 };
+        assert_eq!(
+            (b.quantile(0.5), b.quantile(0.71), b.quantile(0.69)),
+            (0.0, 1.0, 0.0)
+        );
+        assert_eq!(Spec::Fixed { value: 4.0 }.quantile(0.9), 4.0);
     }
 
     #[test]

@@ -5,8 +5,13 @@
 
 use rayon::prelude::*;
 
+use rand::seq::SliceRandom;
+use rand::RngExt;
+
+use crate::correlation;
 use crate::model::Model;
-use crate::rng::NATIONAL;
+use crate::rng::{key, stream, NATIONAL};
+use crate::scenario::Sampling;
 
 /// Iterations handed to one rayon task.
 const BLOCK: usize = 512;
@@ -26,9 +31,40 @@ pub struct Draws {
     pub monthly: Vec<f64>,
     /// `[iteration]`: national cost over the horizon (sum of the ICBs in table order).
     pub national: Vec<f64>,
+    /// Uncertain national factors recorded per iteration.
+    pub n_national: usize,
+    /// `[iteration][national factor]`: the value each uncertain national factor took, with a
+    /// stride of `max(1, n_national)` (one unused slot per iteration when there are none, so
+    /// the parallel blocks line up).
+    pub national_factors: Vec<f64>,
 }
 
 impl Draws {
+    /// Appends the draws of the iterations that follow these.
+    pub fn append(&mut self, more: Draws) {
+        assert_eq!(
+            (self.n_icb, self.n_actions, self.months, self.n_national),
+            (more.n_icb, more.n_actions, more.months, more.n_national)
+        );
+        self.iterations += more.iterations;
+        self.icb_total.extend(more.icb_total);
+        self.action_total.extend(more.action_total);
+        self.monthly.extend(more.monthly);
+        self.national.extend(more.national);
+        self.national_factors.extend(more.national_factors);
+    }
+
+    /// The values national factor `j` took, by iteration.
+    pub fn national_factor(&self, j: usize) -> Vec<f64> {
+        assert!(j < self.n_national, "no national factor {j}");
+        self.national_factors
+            .iter()
+            .skip(j)
+            .step_by(self.n_national)
+            .copied()
+            .collect()
+    }
+
     /// ICB `icb`'s total in each iteration.
     pub fn icb(&self, icb: usize) -> Vec<f64> {
         self.icb_total
@@ -67,10 +103,34 @@ impl Draws {
     }
 }
 
-/// Runs `iterations` iterations of the model; `progress` is called with the number of
+/// Runs iterations `0..iterations` of the model; `progress` is called with the number of
 /// iterations each finished block held.
 pub fn run(model: &Model, iterations: usize, progress: &(dyn Fn(u64) + Sync)) -> Draws {
+    run_from(model, 0, iterations, progress)
+}
+
+/// Whether the model's national factors are drawn together for a whole run (Latin hypercube,
+/// correlated inputs), so that a run cannot be extended batch by batch.
+pub fn needs_whole_run(model: &Model) -> bool {
+    model.sampling == Sampling::LatinHypercube || model.correlation.is_some()
+}
+
+/// Runs iterations `first..first + iterations`. Draws are keyed by iteration, so running
+/// `0..n` and then `n..m` and appending gives exactly the draws of `0..m` (for Monte Carlo
+/// sampling without correlations: see [`needs_whole_run`]).
+pub fn run_from(
+    model: &Model,
+    first: u64,
+    iterations: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Draws {
     let (n_icb, n_actions, months) = (model.n_icb(), model.n_actions, model.months);
+    let k = model.national.len();
+    assert!(
+        first == 0 || !needs_whole_run(model),
+        "a Latin hypercube or correlated run is drawn whole"
+    );
+    let preset = needs_whole_run(model).then(|| national_columns(model, iterations));
     let mut draws = Draws {
         iterations,
         n_icb,
@@ -80,6 +140,8 @@ pub fn run(model: &Model, iterations: usize, progress: &(dyn Fn(u64) + Sync)) ->
         action_total: vec![0.0; iterations * n_icb * n_actions],
         monthly: vec![0.0; iterations * months],
         national: vec![0.0; iterations],
+        n_national: k,
+        national_factors: vec![0.0; iterations * k.max(1)],
     };
     draws
         .icb_total
@@ -87,23 +149,82 @@ pub fn run(model: &Model, iterations: usize, progress: &(dyn Fn(u64) + Sync)) ->
         .zip(draws.action_total.par_chunks_mut(BLOCK * n_icb * n_actions))
         .zip(draws.monthly.par_chunks_mut(BLOCK * months))
         .zip(draws.national.par_chunks_mut(BLOCK))
+        .zip(draws.national_factors.par_chunks_mut(BLOCK * k.max(1)))
         .enumerate()
-        .for_each(|(block, (((icb, action), monthly), national))| {
+        .for_each(|(block, ((((icb, action), monthly), national), factors))| {
             let mut scratch = Scratch::new(model);
-            for (k, national) in national.iter_mut().enumerate() {
-                let iteration = (block * BLOCK + k) as u64;
+            for (j, national) in national.iter_mut().enumerate() {
+                let row = block * BLOCK + j;
+                let iteration = first + row as u64;
+                match &preset {
+                    Some(columns) => {
+                        for (value, column) in scratch.national.iter_mut().zip(columns) {
+                            *value = column[row];
+                        }
+                    }
+                    None => {
+                        for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
+                            *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
+                        }
+                    }
+                }
+                if k > 0 {
+                    factors[j * k..(j + 1) * k].copy_from_slice(&scratch.national);
+                }
                 *national = one_iteration(
                     model,
                     iteration,
                     &mut scratch,
-                    &mut icb[k * n_icb..(k + 1) * n_icb],
-                    &mut action[k * n_icb * n_actions..(k + 1) * n_icb * n_actions],
-                    &mut monthly[k * months..(k + 1) * months],
+                    &mut icb[j * n_icb..(j + 1) * n_icb],
+                    &mut action[j * n_icb * n_actions..(j + 1) * n_icb * n_actions],
+                    &mut monthly[j * months..(j + 1) * months],
                 );
             }
             progress(national.len() as u64);
         });
     draws
+}
+
+/// The national factors' values for iterations `0..n`, one column per factor, when they are
+/// drawn together: a Latin hypercube (each factor's n equally likely strata used once, in an
+/// order shuffled by the factor's own stream, a uniform point within each stratum), then the
+/// Iman–Conover reordering for target rank correlations. Marginals are unchanged by the
+/// reordering.
+pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
+    let seed = model.seed;
+    let mut columns: Vec<Vec<f64>> = model
+        .national
+        .par_iter()
+        .map(|slot| match model.sampling {
+            Sampling::MonteCarlo => (0..n as u64)
+                .map(|it| slot.draw(seed, it, NATIONAL, NATIONAL))
+                .collect(),
+            Sampling::LatinHypercube => {
+                let mut strata: Vec<usize> = (0..n).collect();
+                strata.shuffle(&mut stream(
+                    seed,
+                    u64::MAX,
+                    key("latin-hypercube"),
+                    slot.stream,
+                ));
+                strata
+                    .iter()
+                    .enumerate()
+                    .map(|(it, &stratum)| {
+                        let u: f64 = stream(seed, it as u64, NATIONAL, slot.stream).random();
+                        let x = slot.dist.spec().quantile((stratum as f64 + u) / n as f64);
+                        slot.net_of_baseline(x, seed, it as u64, NATIONAL)
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    if let Some(target) = &model.correlation {
+        correlation::iman_conover(&mut columns, target, seed).expect(
+            "a positive definite target and more iterations than factors (checked in cli::prepare)",
+        );
+    }
+    columns
 }
 
 /// Per-task buffers, reused across iterations.
@@ -127,7 +248,8 @@ impl Scratch {
     }
 }
 
-/// One iteration: fills the ICB, action and monthly slices and returns the national total.
+/// One iteration, with the national factors already in `s.national`: fills the ICB, action and
+/// monthly slices and returns the national total.
 fn one_iteration(
     model: &Model,
     iteration: u64,
@@ -137,9 +259,6 @@ fn one_iteration(
     monthly_out: &mut [f64],
 ) -> f64 {
     let seed = model.seed;
-    for (value, slot) in s.national.iter_mut().zip(&model.national) {
-        *value = slot.draw(seed, iteration, NATIONAL);
-    }
     for (product, line) in s.line_national.iter_mut().zip(&model.lines) {
         *product = line
             .national
@@ -149,9 +268,9 @@ fn one_iteration(
     s.line_sum.fill(0.0);
     let n_actions = model.n_actions;
     let mut total = 0.0;
-    for (i, &icb_key) in model.icb_keys.iter().enumerate() {
+    for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
-            *value = slot.draw(seed, iteration, icb_key);
+            *value = slot.draw(seed, iteration, icb_key, region);
         }
         let actions = &mut action_out[i * n_actions..(i + 1) * n_actions];
         actions.fill(0.0);

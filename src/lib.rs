@@ -8,6 +8,8 @@
 pub mod benchmark;
 pub mod chart;
 pub mod cli;
+pub mod compare;
+pub mod correlation;
 pub mod data;
 pub mod dist;
 pub mod engine;
@@ -18,5 +20,6 @@ pub mod month;
 pub mod output;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod summary;

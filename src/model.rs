@@ -17,12 +17,15 @@
 //! curve that multiplies `w(m)` and an ICB engagement factor shared by all engaged actions;
 //! factors and lines that count in one cost view only.
 
+use crate::correlation;
 use crate::data::IcbTable;
 use crate::dist::Dist;
 use crate::error::Problem;
 use crate::month::Month;
 use crate::rng::{self, stream};
-use crate::scenario::{Factor, Ramp, Scenario, Timing, Vary};
+use crate::scenario::{Factor, Ramp, Sampling, Scenario, Timing, Vary};
+use nalgebra::DMatrix;
+use rand_distr::{Distribution, StandardNormal};
 
 /// The time weight `w(m)` of a timing in month `m` (0 to 1).
 pub fn time_weight(timing: &Timing, month: Month) -> f64 {
@@ -42,26 +45,52 @@ pub fn time_weight(timing: &Timing, month: Month) -> f64 {
 /// subtracted from it.
 #[derive(Debug, Clone)]
 pub struct Slot {
+    /// The factor's path in the scenario.
+    pub path: String,
     pub stream: u64,
     pub dist: Dist,
     pub baseline: Option<(u64, Dist)>,
+    /// Correlation of normal scores between ICBs of one region (ICB-level factors only).
+    pub region_correlation: f64,
 }
 
 impl Slot {
     fn of(f: &Factor) -> Slot {
         Slot {
+            path: f.path.clone(),
             stream: f.stream,
             dist: f.dist.clone(),
             baseline: f.baseline.as_ref().map(|b| (b.stream, b.dist.clone())),
+            region_correlation: f.region_correlation,
         }
     }
 
-    /// The factor's value in one iteration for one entity (ICB or [`rng::NATIONAL`]).
+    /// The factor's value in one iteration for one entity (an ICB, or [`rng::NATIONAL`]),
+    /// whose NHS region is `region` (ignored without a regional component).
+    ///
+    /// With a regional component ρ the draw goes through a Gaussian copula:
+    /// `z = √ρ Z_region + √(1 − ρ) Z_icb`, value `F⁻¹(Φ(z))`, so ICBs of one region have
+    /// normal scores correlated ρ and the factor's distribution is unchanged.
     #[inline]
-    pub fn draw(&self, seed: u64, iteration: u64, entity: u64) -> f64 {
-        let x = self
-            .dist
-            .sample(&mut stream(seed, iteration, entity, self.stream));
+    pub fn draw(&self, seed: u64, iteration: u64, entity: u64, region: u64) -> f64 {
+        let x = if self.region_correlation > 0.0 {
+            let rho = self.region_correlation;
+            let z_region: f64 =
+                StandardNormal.sample(&mut stream(seed, iteration, region, self.stream));
+            let z_icb: f64 =
+                StandardNormal.sample(&mut stream(seed, iteration, entity, self.stream));
+            let z = rho.sqrt() * z_region + (1.0 - rho).sqrt() * z_icb;
+            self.dist.spec().quantile(normal_cdf(z))
+        } else {
+            self.dist
+                .sample(&mut stream(seed, iteration, entity, self.stream))
+        };
+        self.net_of_baseline(x, seed, iteration, entity)
+    }
+
+    /// `max(0, x − baseline)` with the baseline drawn from its own stream; `x` without one.
+    #[inline]
+    pub fn net_of_baseline(&self, x: f64, seed: u64, iteration: u64, entity: u64) -> f64 {
         match &self.baseline {
             None => x,
             Some((key, dist)) => {
@@ -82,6 +111,50 @@ impl Slot {
             _ => None,
         }
     }
+}
+
+/// The target correlation matrix over the national slots, repaired to the nearest valid one
+/// (with a warning) when the pairs given are not jointly possible.
+fn correlation_matrix(
+    scenario: &Scenario,
+    national: &[Slot],
+    warnings: &mut Vec<String>,
+) -> Option<DMatrix<f64>> {
+    if scenario.correlations.is_empty() {
+        return None;
+    }
+    let k = national.len();
+    let mut m = DMatrix::<f64>::identity(k, k);
+    for c in &scenario.correlations {
+        let index = |path: &str| national.iter().position(|s| s.path == path);
+        match (index(&c.a), index(&c.b)) {
+            (Some(i), Some(j)) => {
+                m[(i, j)] = c.rank_correlation;
+                m[(j, i)] = c.rank_correlation;
+            }
+            _ => warnings.push(format!(
+                "the correlation between {} and {} is not applied: one of them does not count in the {} view",
+                c.a,
+                c.b,
+                scenario.cost_view.as_str()
+            )),
+        }
+    }
+    if !correlation::is_positive_definite(&m) {
+        let repaired = correlation::nearest_correlation(&m);
+        let largest = (&repaired - &m).abs().max();
+        warnings.push(format!(
+            "the correlations given are not jointly possible (the matrix is not positive definite); \
+             using the nearest valid correlation matrix (largest change {largest:.3})"
+        ));
+        m = repaired;
+    }
+    Some(m)
+}
+
+/// The standard normal CDF.
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
 /// One cost line, ready to evaluate.
@@ -111,6 +184,13 @@ pub struct Model {
     pub n_actions: usize,
     /// `rng::key(icb_code)` for each ICB, in table order.
     pub icb_keys: Vec<u64>,
+    /// `rng::key("region:" + region)` for each ICB: the stream of its regional components.
+    pub region_keys: Vec<u64>,
+    pub sampling: Sampling,
+    /// Target rank correlations among the national slots (positive definite), if any.
+    pub correlation: Option<DMatrix<f64>>,
+    /// Things worth saying about the compiled model (a repaired correlation matrix, say).
+    pub warnings: Vec<String>,
     /// Uncertain factors drawn once per iteration for all ICBs.
     pub national: Vec<Slot>,
     /// Uncertain factors drawn per ICB.
@@ -199,11 +279,21 @@ impl Model {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let mut warnings = Vec::new();
+        let correlation = correlation_matrix(scenario, &national, &mut warnings);
         Ok(Model {
             seed: scenario.seed,
             months: horizon.len(),
             n_actions: scenario.actions.len(),
             icb_keys: table.codes.iter().map(|c| rng::key(c)).collect(),
+            region_keys: table
+                .regions
+                .iter()
+                .map(|r| rng::key(&format!("region:{r}")))
+                .collect(),
+            sampling: scenario.sampling,
+            correlation,
+            warnings,
             national,
             per_icb,
             lines,

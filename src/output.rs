@@ -11,10 +11,13 @@ use serde::Serialize;
 
 use crate::benchmark::Comparison;
 use crate::chart;
+use crate::compare::PairedDiff;
 use crate::data::IcbTable;
+use crate::engine::Draws;
 use crate::error::{Error, Problem, Result};
 use crate::money::pence;
 use crate::scenario::Scenario;
+use crate::sensitivity::{FactorName, RankRow, SobolRow, TornadoRow};
 use crate::stats::Summary;
 use crate::summary::RunSummary;
 
@@ -41,13 +44,18 @@ pub fn write_run(
     table: &IcbTable,
     summary: &RunSummary,
     info: &RunInfo,
+    samples: Option<DataFrame>,
 ) -> Result<()> {
     replace_dir(out, |dir| {
+        if let Some(frame) = samples {
+            write_parquet(&dir.join("samples.parquet"), frame)?;
+        }
         let view = scenario.cost_view.as_str();
         let tables = [
             ("icb_summary.csv", icb_table(summary)?),
             ("action_summary.csv", action_table(scenario, summary)?),
             ("monthly.csv", monthly_table(summary)?),
+            ("convergence.csv", convergence_table(summary)?),
         ];
         for (name, frame) in tables {
             write_csv(&dir.join(name), with_view(frame, view)?)?;
@@ -104,6 +112,193 @@ fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
         "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
         "note" => rows.iter().map(|c| c.note.as_str()).collect::<Vec<_>>(),
         "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
+    )?)
+}
+
+/// The results of `sensitivity`.
+pub struct Sensitivity<'a> {
+    pub names: &'a [FactorName],
+    pub base_national: f64,
+    pub tornado: &'a [TornadoRow],
+    pub ranks: &'a [RankRow],
+    pub sobol: &'a [SobolRow],
+    pub sobol_by_action: &'a [SobolRow],
+    pub n_icb: usize,
+}
+
+/// Writes a sensitivity analysis to `out`: `tornado.csv`, `rank_sensitivity.csv`,
+/// `sobol.csv`, their charts and a manifest.
+pub fn write_sensitivity(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    s: &Sensitivity,
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    replace_dir(out, |dir| {
+        let view = scenario.cost_view.as_str();
+        let n_icb = s.n_icb as f64;
+        let t = s.tornado;
+        let tornado = df!(
+            "factor" => t.iter().map(|r| s.names[r.factor].path.as_str()).collect::<Vec<_>>(),
+            "action" => t.iter().map(|r| s.names[r.factor].action.as_str()).collect::<Vec<_>>(),
+            "low_value" => t.iter().map(|r| r.low_value).collect::<Vec<_>>(),
+            "high_value" => t.iter().map(|r| r.high_value).collect::<Vec<_>>(),
+            "national_at_medians_gbp" => vec![pence(s.base_national); t.len()],
+            "national_low_gbp" => money(t.iter().map(|r| r.national_low)),
+            "national_high_gbp" => money(t.iter().map(|r| r.national_high)),
+            "swing_gbp" => money(t.iter().map(|r| r.swing())),
+            "per_icb_low_gbp" => money(t.iter().map(|r| r.national_low / n_icb)),
+            "per_icb_high_gbp" => money(t.iter().map(|r| r.national_high / n_icb)),
+            "per_icb_swing_gbp" => money(t.iter().map(|r| r.swing() / n_icb)),
+        )?;
+        write_csv(&dir.join("tornado.csv"), with_view(tornado, view)?)?;
+        let r = s.ranks;
+        let ranks = df!(
+            "factor" => r.iter().map(|x| s.names[x.factor].path.as_str()).collect::<Vec<_>>(),
+            "target" => r.iter().map(|x| x.target.as_str()).collect::<Vec<_>>(),
+            "spearman" => r.iter().map(|x| x.spearman).collect::<Vec<_>>(),
+            "prcc" => r.iter().map(|x| x.prcc).collect::<Vec<_>>(),
+        )?;
+        write_csv(&dir.join("rank_sensitivity.csv"), with_view(ranks, view)?)?;
+        let rows: Vec<(&str, &SobolRow)> = s
+            .sobol
+            .iter()
+            .map(|r| ("factor", r))
+            .chain(s.sobol_by_action.iter().map(|r| ("action", r)))
+            .collect();
+        let col = |f: fn(&SobolRow) -> f64| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
+        let sobol = df!(
+            "level" => rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            "name" => rows.iter().map(|(_, r)| r.name.as_str()).collect::<Vec<_>>(),
+            "first_order" => col(|r| r.index.first),
+            "first_order_lo95" => col(|r| r.index.first_lo),
+            "first_order_hi95" => col(|r| r.index.first_hi),
+            "total_order" => col(|r| r.index.total),
+            "total_order_lo95" => col(|r| r.index.total_lo),
+            "total_order_hi95" => col(|r| r.index.total_hi),
+        )?;
+        write_csv(&dir.join("sobol.csv"), with_view(sobol, view)?)?;
+        chart::write_sensitivity(&dir.join("charts"), scenario, s, iterations)?;
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, iterations, info),
+        )
+    })
+}
+
+/// One row per iteration and ICB: the ICB's total and per-action costs, and the national
+/// factors' values in that iteration.
+pub fn samples_frame(
+    scenario: &Scenario,
+    table: &IcbTable,
+    names: &[FactorName],
+    draws: &Draws,
+) -> Result<DataFrame> {
+    let (n, n_icb) = (draws.iterations, draws.n_icb);
+    let rows = n * n_icb;
+    let mut columns = vec![
+        Column::new(
+            "iteration".into(),
+            (0..rows).map(|r| (r / n_icb) as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "icb_code".into(),
+            (0..rows)
+                .map(|r| table.codes[r % n_icb].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("total_gbp".into(), draws.icb_total.clone()),
+    ];
+    for (a, action) in scenario.actions.iter().enumerate() {
+        let values: Vec<f64> = draws
+            .action_total
+            .iter()
+            .skip(a)
+            .step_by(draws.n_actions)
+            .copied()
+            .collect();
+        columns.push(Column::new(format!("{}_gbp", action.id).into(), values));
+    }
+    for (j, name) in names.iter().enumerate() {
+        let by_iteration = draws.national_factor(j);
+        let values: Vec<f64> = (0..rows).map(|r| by_iteration[r / n_icb]).collect();
+        columns.push(Column::new(name.path.as_str().into(), values));
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Writes a frame as Parquet.
+pub fn write_parquet(path: &Path, mut frame: DataFrame) -> Result<()> {
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    ParquetWriter::new(&mut file).finish(&mut frame)?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// One scenario compared with the baseline.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub scenario: Scenario,
+    /// Per ICB, then national.
+    pub rows: Vec<PairedDiff>,
+}
+
+/// Writes a paired comparison to `out`: `compare.csv`, a chart per compared scenario and a
+/// manifest naming every scenario.
+pub fn write_compare(
+    out: &Path,
+    baseline: &Scenario,
+    table: &IcbTable,
+    compared: &[Compared],
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    replace_dir(out, |dir| {
+        write_csv(
+            &dir.join("compare.csv"),
+            with_view(compare_table(info, compared)?, baseline.cost_view.as_str())?,
+        )?;
+        for c in compared {
+            chart::write_compare(&dir.join("charts"), baseline, c, iterations)?;
+        }
+        let mut m = manifest(baseline, table, iterations, info);
+        m.compared_with = compared
+            .iter()
+            .map(|c| FileJson {
+                path: c.path.display().to_string(),
+                sha256: c.sha256.clone(),
+            })
+            .collect();
+        write_json(&dir.join(MANIFEST), &m)
+    })
+}
+
+fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<DataFrame> {
+    let rows: Vec<(&Compared, &PairedDiff)> = compared
+        .iter()
+        .flat_map(|c| c.rows.iter().map(move |r| (c, r)))
+        .collect();
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned())
+    };
+    let col = |f: fn(&PairedDiff) -> f64| rows.iter().map(|(_, r)| pence(f(r))).collect::<Vec<_>>();
+    Ok(df!(
+        "scenario_a" => vec![stem(&info.scenario_path); rows.len()],
+        "scenario_b" => rows.iter().map(|(c, _)| stem(&c.path)).collect::<Vec<_>>(),
+        "icb_code" => rows.iter().map(|(_, r)| r.code.as_str()).collect::<Vec<_>>(),
+        "icb_name" => rows.iter().map(|(_, r)| r.name.as_str()).collect::<Vec<_>>(),
+        "mean_a_gbp" => col(|r| r.mean_a),
+        "mean_b_gbp" => col(|r| r.mean_b),
+        "mean_diff_gbp" => col(|r| r.diff.mean),
+        "p05_diff_gbp" => col(|r| r.diff.p05),
+        "p50_diff_gbp" => col(|r| r.diff.p50),
+        "p95_diff_gbp" => col(|r| r.diff.p95),
+        "prob_b_greater" => rows.iter().map(|(_, r)| r.prob_b_greater).collect::<Vec<_>>(),
     )?)
 }
 
@@ -203,6 +398,9 @@ fn icb_table(s: &RunSummary) -> Result<DataFrame> {
         "p50_gbp" => col(|c| c.p50),
         "p95_gbp" => col(|c| c.p95),
         "prob_above_reference" => s.icbs.iter().map(|r| r.prob_above_reference).collect::<Vec<_>>(),
+        "mcse_mean_gbp" => col(|c| c.mcse_mean),
+        "mcse_p05_gbp" => col(|c| c.mcse_p05),
+        "mcse_p95_gbp" => col(|c| c.mcse_p95),
     )?)
 }
 
@@ -229,14 +427,27 @@ fn monthly_table(s: &RunSummary) -> Result<DataFrame> {
     )?)
 }
 
+fn convergence_table(s: &RunSummary) -> Result<DataFrame> {
+    Ok(df!(
+        "iterations" => s.trace.iter().map(|t| t.iterations as u64).collect::<Vec<_>>(),
+        "mean_gbp" => money(s.trace.iter().map(|t| t.mean)),
+        "mcse_mean_gbp" => money(s.trace.iter().map(|t| t.mcse_mean)),
+        "rse" => s.trace.iter().map(|t| t.rse).collect::<Vec<_>>(),
+    )?)
+}
+
 #[derive(Serialize)]
 struct MoneySummary {
     mean: f64,
     sd: f64,
-    mcse_mean: f64,
     p05: f64,
     p50: f64,
     p95: f64,
+    /// Monte Carlo standard errors beside each figure.
+    mcse_mean: f64,
+    mcse_p05: f64,
+    mcse_p50: f64,
+    mcse_p95: f64,
 }
 
 impl From<&Summary> for MoneySummary {
@@ -244,10 +455,13 @@ impl From<&Summary> for MoneySummary {
         MoneySummary {
             mean: pence(s.mean),
             sd: pence(s.sd),
-            mcse_mean: pence(s.mcse_mean),
             p05: pence(s.p05),
             p50: pence(s.p50),
             p95: pence(s.p95),
+            mcse_mean: pence(s.mcse_mean),
+            mcse_p05: pence(s.mcse_p05),
+            mcse_p50: pence(s.mcse_p50),
+            mcse_p95: pence(s.mcse_p95),
         }
     }
 }
@@ -283,6 +497,10 @@ struct SummaryJson<'a> {
     icbs: usize,
     iterations: usize,
     seed: u64,
+    /// Things a reader should know about these numbers (too few iterations, say).
+    warnings: Vec<String>,
+    /// Relative standard error of the national mean asked for (`--target-rse`), if any.
+    target_rse: Option<f64>,
     national_total_gbp: MoneySummary,
     mean_per_icb_gbp: MoneySummary,
     reference: ReferenceJson<'a>,
@@ -304,6 +522,8 @@ fn summary_json<'a>(
         icbs: table.len(),
         iterations: s.iterations,
         seed: scenario.seed,
+        warnings: s.warnings(),
+        target_rse: s.target_rse,
         national_total_gbp: (&s.national).into(),
         mean_per_icb_gbp: (&s.per_icb_average).into(),
         reference: ReferenceJson {
@@ -340,6 +560,9 @@ struct ManifestJson {
     generator: &'static str,
     scenario: FileJson,
     data: FileJson,
+    /// Scenarios compared with `scenario` (`compare` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    compared_with: Vec<FileJson>,
     cost_view: &'static str,
     seed: u64,
     iterations: usize,
@@ -365,6 +588,7 @@ fn manifest(
             path: table.source.clone(),
             sha256: table.sha256.clone(),
         },
+        compared_with: Vec::new(),
         cost_view: scenario.cost_view.as_str(),
         seed: scenario.seed,
         iterations,

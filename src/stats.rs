@@ -14,6 +14,11 @@ pub struct Summary {
     pub p05: f64,
     pub p50: f64,
     pub p95: f64,
+    /// Monte Carlo standard errors of the percentiles (order-statistic intervals, see
+    /// [`quantile_mcse`]).
+    pub mcse_p05: f64,
+    pub mcse_p50: f64,
+    pub mcse_p95: f64,
     pub min: f64,
     pub max: f64,
 }
@@ -32,6 +37,9 @@ impl Summary {
             p05: quantile_sorted(&values, 0.05),
             p50: quantile_sorted(&values, 0.50),
             p95: quantile_sorted(&values, 0.95),
+            mcse_p05: quantile_mcse(&values, 0.05),
+            mcse_p50: quantile_mcse(&values, 0.50),
+            mcse_p95: quantile_mcse(&values, 0.95),
             min: values[0],
             max: values[values.len() - 1],
         }
@@ -62,6 +70,63 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Monte Carlo standard error of the `p` quantile of sorted values, from the distribution-free
+/// order-statistic interval: the ranks `np ± 1.96 √(np(1 − p))` bound a 95% interval for the
+/// quantile, and its half-width divided by 1.96 is the standard error.
+pub fn quantile_mcse(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len() as f64;
+    let half = 1.96 * (n * p * (1.0 - p)).sqrt();
+    let rank = |r: f64| sorted[(r.round().max(1.0) as usize - 1).min(sorted.len() - 1)];
+    (rank(n * p + half) - rank(n * p - half)) / (2.0 * 1.96)
+}
+
+/// The smallest iteration count at which at least 50 draws lie beyond the 5th and the 95th
+/// percentiles, below which those percentiles are unstable.
+pub const MIN_STABLE_TAIL_ITERATIONS: usize = 1000;
+
+/// The running estimate of a mean after the first `iterations` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TracePoint {
+    pub iterations: usize,
+    pub mean: f64,
+    pub mcse_mean: f64,
+    /// Relative standard error: `mcse_mean / |mean|`.
+    pub rse: f64,
+}
+
+/// The running mean and its standard error at each checkpoint (a prefix length of `values`).
+pub fn convergence_trace(values: &[f64], checkpoints: &[usize]) -> Vec<TracePoint> {
+    checkpoints
+        .iter()
+        .filter(|&&n| n >= 2 && n <= values.len())
+        .map(|&n| {
+            let (mean, sd) = mean_sd(&values[..n]);
+            let mcse_mean = sd / (n as f64).sqrt();
+            TracePoint {
+                iterations: n,
+                mean,
+                mcse_mean,
+                rse: if mean == 0.0 {
+                    f64::INFINITY
+                } else {
+                    mcse_mean / mean.abs()
+                },
+            }
+        })
+        .collect()
+}
+
+/// About 40 checkpoints spread evenly on a log scale up to `n`, ending at `n`.
+pub fn log_checkpoints(n: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..40)
+        .map(|k| (100.0 * (n as f64 / 100.0).powf(f64::from(k) / 39.0)).round() as usize)
+        .filter(|&c| c >= 100 && c <= n)
+        .collect();
+    out.push(n);
+    out.dedup();
+    out
 }
 
 /// Share of values strictly above `threshold`.
@@ -102,6 +167,38 @@ mod tests {
         let v = 1234567.891;
         let s = Summary::of(vec![v; 1000]);
         assert_eq!((s.mean, s.sd, s.p05, s.p95), (v, 0.0, v, v));
+    }
+
+    #[test]
+    fn quantile_standard_errors_match_the_asymptotic_formula() {
+        // For a uniform on [0, 1] the p-quantile's standard error is √(p(1 − p)/n) / f = √(p(1 − p)/n).
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let n = 40_000;
+        let mut v: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+        v.sort_by(f64::total_cmp);
+        for p in [0.05, 0.5, 0.95] {
+            let expected = (p * (1.0 - p) / n as f64).sqrt();
+            let got = quantile_mcse(&v, p);
+            assert!(
+                (got / expected - 1.0).abs() < 0.15,
+                "p {p}: {got} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_trace_at_the_last_checkpoint_is_the_full_summary() {
+        let v: Vec<f64> = (0..1000).map(|k| ((k * 7919) % 1000) as f64).collect();
+        let trace = convergence_trace(&v, &log_checkpoints(v.len()));
+        let last = trace.last().unwrap();
+        let full = Summary::of(v.clone());
+        assert_eq!(
+            (last.iterations, last.mean, last.mcse_mean),
+            (1000, full.mean, full.mcse_mean)
+        );
+        assert!(trace.windows(2).all(|w| w[0].iterations < w[1].iterations));
+        assert_eq!(trace[0].iterations, 100);
     }
 
     #[test]

@@ -7,7 +7,10 @@ use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::month::Month;
 use crate::scenario::Scenario;
-use crate::stats::{percentile_of, share_above, Summary};
+use crate::stats::{
+    convergence_trace, log_checkpoints, percentile_of, share_above, Summary, TracePoint,
+    MIN_STABLE_TAIL_ITERATIONS,
+};
 
 /// One ICB's cost over the horizon.
 #[derive(Debug, Clone)]
@@ -64,9 +67,33 @@ pub struct RunSummary {
     pub prob_average_above_reference: f64,
     /// ICBs whose mean cost exceeds the reference.
     pub icbs_mean_above_reference: usize,
+    /// The running national mean and its relative standard error.
+    pub trace: Vec<TracePoint>,
+    /// The relative standard error the run was asked to reach, if any.
+    pub target_rse: Option<f64>,
 }
 
 impl RunSummary {
+    /// Caveats about the run itself.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let (Some(target), Some(last)) = (self.target_rse, self.trace.last()) {
+            if last.rse > target {
+                out.push(format!(
+                    "the relative standard error of the national mean is {:.4} after {} iterations, above the target {target}: raise --max-iterations",
+                    last.rse, last.iterations
+                ));
+            }
+        }
+        if self.iterations < MIN_STABLE_TAIL_ITERATIONS {
+            out.push(format!(
+                "{} iterations are too few for stable 5th and 95th percentiles (fewer than 50 draws lie beyond each); use at least {}",
+                self.iterations, MIN_STABLE_TAIL_ITERATIONS
+            ));
+        }
+        out
+    }
+
     pub fn new(scenario: &Scenario, table: &IcbTable, draws: &Draws) -> RunSummary {
         let reference = scenario.reference.per_icb_gbp;
         let icbs: Vec<IcbResult> = (0..draws.n_icb)
@@ -125,6 +152,8 @@ impl RunSummary {
             prob_average_above_reference: share_above(&per_icb_average_draws, reference),
             per_icb_average_draws,
             reference_gbp: reference,
+            trace: convergence_trace(&draws.national, &log_checkpoints(draws.iterations)),
+            target_rse: None,
         }
     }
 }

@@ -54,8 +54,34 @@ pub struct Scenario {
     pub reference: Reference,
     /// Engagement shared by all (engaged) actions of an ICB.
     pub engagement: Option<Engagement>,
+    /// How national factors are sampled.
+    pub sampling: Sampling,
+    /// Target rank correlations between national factors.
+    pub correlations: Vec<Correlation>,
     /// In file order.
     pub actions: Vec<Action>,
+}
+
+/// How the national factors' values are drawn across iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// Independent draws in every iteration.
+    MonteCarlo,
+    /// Latin hypercube: each national factor's range is cut into as many equally likely strata
+    /// as there are iterations, and each stratum is used once.
+    LatinHypercube,
+}
+
+/// A target rank (Spearman) correlation between two national factors, induced by the
+/// Iman–Conover method.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    /// Factor paths, e.g. `actions.cap.factors.uptake`.
+    pub a: String,
+    pub b: String,
+    pub rank_correlation: f64,
+    pub source: Option<String>,
+    pub line: usize,
 }
 
 /// The figure results are set against.
@@ -227,6 +253,9 @@ pub struct Factor {
     pub view: Option<CostView>,
     /// A share already there before the action: the factor counts `max(0, value − baseline)`.
     pub baseline: Option<Baseline>,
+    /// For ICB-level factors: the correlation (of normal scores) between ICBs of one NHS
+    /// region, through a regional component shared by them (0 = independent ICBs).
+    pub region_correlation: f64,
     /// `rng::key(path)`: the factor's random stream.
     pub stream: u64,
     pub line: usize,
@@ -335,11 +364,25 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
             Vec::new()
         }
     };
-    top.finish(&mut r, &["scenario", "reference", "engagement", "actions"]);
+    let correlations = match top.take("correlations") {
+        Some(v) => read_correlations(&mut r, v, &actions),
+        None => Vec::new(),
+    };
+    top.finish(
+        &mut r,
+        &[
+            "scenario",
+            "reference",
+            "engagement",
+            "correlations",
+            "actions",
+        ],
+    );
     match (scenario, engagement) {
         (Some(s), Ok(engagement)) if r.problems.is_empty() => Ok(Scenario {
             reference: reference.unwrap_or_else(default_reference),
             engagement,
+            correlations,
             actions,
             ..s
         }),
@@ -380,6 +423,7 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
     let seed = t.int_in(r, "seed", 0, i64::MAX, "a non-negative integer");
     let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
     let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
+    let sampling = t.choice(r, "sampling", &["mc", "lhs"]);
     t.finish(
         r,
         &[
@@ -391,6 +435,7 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
             "seed",
             "data",
             "cost_view",
+            "sampling",
         ],
     );
     Some(Scenario {
@@ -408,8 +453,99 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
             .unwrap_or(CostView::IcbCash),
         reference: default_reference(),
         engagement: None,
+        sampling: match sampling.ok()?.as_deref() {
+            Some("lhs") => Sampling::LatinHypercube,
+            _ => Sampling::MonteCarlo,
+        },
+        correlations: Vec::new(),
         actions: Vec::new(),
     })
+}
+
+/// `[[correlations]]`: `between = [path, path]`, `rank_correlation = rho`, `source`. Each path
+/// must name an uncertain national factor of the scenario.
+fn read_correlations(r: &mut Reader, value: Value, actions: &[Action]) -> Vec<Correlation> {
+    let span = value.span();
+    let items = match value.into_inner() {
+        DeValue::Array(items) => items,
+        other => {
+            r.problem(
+                &span,
+                "correlations",
+                format!("expected [[correlations]] tables, found {}", kind(&other)),
+            );
+            return Vec::new();
+        }
+    };
+    let national: Vec<&Factor> = actions
+        .iter()
+        .flat_map(|a| {
+            a.factors
+                .iter()
+                .chain(a.costs.iter().flat_map(|c| &c.factors))
+        })
+        .filter(|f| f.vary == Vary::National && !f.dist.is_fixed())
+        .collect();
+    let mut out: Vec<Correlation> = Vec::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let path = format!("correlations[{n}]");
+        let line = r.line(&item.span());
+        let Some(mut t) = Table::from_value(r, &path, item, "a table") else {
+            continue;
+        };
+        let between = t.required::<Vec<String>>(r, "between");
+        let rho = t.required::<f64>(r, "rank_correlation");
+        let source = t.get::<String>(r, "source").map(|(v, _)| v);
+        let (between_field, rho_field) = (t.field("between"), t.field("rank_correlation"));
+        t.finish(r, &["between", "rank_correlation", "source"]);
+        let (Some((between, bspan)), Some((rho, rspan))) = (between, rho) else {
+            continue;
+        };
+        let mut ok = true;
+        if !(-1.0..=1.0).contains(&rho) || !rho.is_finite() {
+            r.problem(
+                &rspan,
+                &rho_field,
+                format!("{rho} is not a correlation in [-1, 1]"),
+            );
+            ok = false;
+        }
+        if between.len() != 2 || between[0] == between[1] {
+            r.problem(&bspan, &between_field, "name two different factors, e.g. [\"actions.a.factors.x\", \"actions.b.factors.y\"]");
+            continue;
+        }
+        for p in &between {
+            if !national.iter().any(|f| &f.path == p) {
+                r.problem(
+                    &bspan,
+                    &between_field,
+                    format!("'{p}' is not an uncertain national factor of this scenario"),
+                );
+                ok = false;
+            }
+        }
+        let same = |c: &Correlation| {
+            (c.a == between[0] && c.b == between[1]) || (c.a == between[1] && c.b == between[0])
+        };
+        if out.iter().any(same) {
+            r.problem(
+                &bspan,
+                &between_field,
+                "this pair already has a correlation",
+            );
+            ok = false;
+        }
+        if ok {
+            out.push(Correlation {
+                a: between[0].clone(),
+                b: between[1].clone(),
+                rank_correlation: rho,
+                source,
+                line,
+            });
+        }
+    }
+    out
 }
 
 /// A `YYYY-MM` key: `Ok(None)` when absent and optional, `Err(())` when missing but required
@@ -869,7 +1005,7 @@ fn read_factor(
 ) -> Option<Factor> {
     let span = value.span();
     let line = r.line(&span);
-    let make = |dist, vary, source, assumption, view, baseline| Factor {
+    let make = |dist, vary, source, assumption, view, baseline, region_correlation| Factor {
         name: name.to_string(),
         path: path.to_string(),
         dist,
@@ -878,6 +1014,7 @@ fn read_factor(
         assumption,
         view,
         baseline,
+        region_correlation,
         stream: rng::key(path),
         line,
     };
@@ -885,7 +1022,7 @@ fn read_factor(
         DeValue::Integer(_) | DeValue::Float(_) => {
             let v: f64 = r.de(path, value)?;
             let dist = build_dist(r, &span, path, Spec::Fixed { value: v })?;
-            return Some(make(dist, default_vary, None, false, None, None));
+            return Some(make(dist, default_vary, None, false, None, None, 0.0));
         }
         DeValue::Table(_) => {}
         other => {
@@ -905,8 +1042,8 @@ fn read_factor(
     let source = t.get::<String>(r, "source").map(|(v, _)| v);
     let assumption = t.get::<bool>(r, "assumption").is_some_and(|(v, _)| v);
     let mut common = vec!["dist", "source", "assumption"];
-    let (vary, view, baseline) = if full {
-        common.extend(["vary", "view", "baseline"]);
+    let (vary, view, baseline, region) = if full {
+        common.extend(["vary", "view", "baseline", "region_correlation"]);
         let vary = t
             .choice(r, "vary", &["national", "icb"])
             .map(|v| match v.as_deref() {
@@ -931,9 +1068,29 @@ fn read_factor(
                     .ok_or(())
             }
         };
-        (vary, view, baseline)
+        let region = match t.get::<f64>(r, "region_correlation") {
+            None => Ok(0.0),
+            Some((rho, span)) if !(0.0..1.0).contains(&rho) => {
+                r.problem(
+                    &span,
+                    &t.field("region_correlation"),
+                    format!("must lie in [0, 1), found {rho}"),
+                );
+                Err(())
+            }
+            Some((rho, span)) if rho > 0.0 && vary != Ok(Vary::Icb) => {
+                r.problem(
+                    &span,
+                    &t.field("region_correlation"),
+                    "applies only to a factor with vary = \"icb\"",
+                );
+                Err(())
+            }
+            Some((rho, _)) => Ok(rho),
+        };
+        (vary, view, baseline, region)
     } else {
-        (Ok(default_vary), Ok(None), Ok(None))
+        (Ok(default_vary), Ok(None), Ok(None), Ok(0.0))
     };
     let Some((dist_name, dist_span)) = dist_name else {
         t.drain();
@@ -980,6 +1137,7 @@ fn read_factor(
         assumption,
         view.ok()?,
         baseline.ok()?,
+        region.ok()?,
     ))
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary in temporary directories, and the library end to end.
 
 mod bad_input;
+mod benchmark;
 mod cli;
 mod model;
 mod reproducible;

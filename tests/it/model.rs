@@ -120,6 +120,9 @@ fn exact_results_reach_the_csv_rounded_to_pence() {
             "p50_gbp",
             "p95_gbp",
             "prob_above_reference",
+            "mcse_mean_gbp",
+            "mcse_p05_gbp",
+            "mcse_p95_gbp",
             "cost_view"
         ]
     );
