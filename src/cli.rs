@@ -745,7 +745,7 @@ fn print_summary(text: &mut String, scenario: &Scenario, s: &RunSummary, out: &P
         gbp(a.p05),
         gbp(a.p95)
     );
-    outln!(text, 
+    outln!(text,
         "Reference:      {} ({}) is {} of the mean per ICB; {} of {} ICBs have a mean cost above it",
         gbp(s.reference_gbp),
         scenario.reference.label,
