@@ -421,16 +421,19 @@ fn run(args: &RunArgs) -> Result<()> {
     }
     let info = sim.info(args, started);
     sim.pool.install(|| {
-        let samples = match args.samples {
-            true => Some(output::samples_frame(
-                &p.scenario,
-                &p.table,
-                &crate::sensitivity::factor_names(&p.model),
-                &sim.draws,
-            )?),
-            false => None,
+        let extra = output::Extra {
+            samples: match args.samples {
+                true => Some(output::samples_frame(
+                    &p.scenario,
+                    &p.table,
+                    &crate::sensitivity::factor_names(&p.model),
+                    &sim.draws,
+                )?),
+                false => None,
+            },
+            correlations: output::correlation_frame(&p.scenario, &p.model, &sim.draws)?,
         };
-        output::write_run(&out, &p.scenario, &p.table, &summary, &info, samples)
+        output::write_run(&out, &p.scenario, &p.table, &summary, &info, extra)
     })?;
     let mut text = String::new();
     print_summary(&mut text, &p.scenario, &summary, &out);

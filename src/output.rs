@@ -15,6 +15,7 @@ use crate::compare::PairedDiff;
 use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::{Error, Problem, Result};
+use crate::model::Model;
 use crate::money::pence;
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, RankRow, SobolRow, TornadoRow};
@@ -37,6 +38,53 @@ pub struct RunInfo {
     pub wall_seconds: f64,
 }
 
+/// Optional outputs of a run.
+#[derive(Default)]
+pub struct Extra {
+    /// `samples.parquet` (`run --samples`).
+    pub samples: Option<DataFrame>,
+    /// `correlations.csv`: target and achieved rank correlations.
+    pub correlations: Option<DataFrame>,
+}
+
+/// Target, applied (after any repair) and achieved rank correlations of the correlated
+/// national factors.
+pub fn correlation_frame(
+    scenario: &Scenario,
+    model: &Model,
+    draws: &Draws,
+) -> Result<Option<DataFrame>> {
+    let Some(applied) = &model.correlation else {
+        return Ok(None);
+    };
+    let columns: Vec<Vec<f64>> = (0..draws.n_national)
+        .map(|j| draws.national_factor(j))
+        .collect();
+    let achieved = crate::correlation::rank_correlation_matrix(&columns);
+    let index = |path: &str| model.national.iter().position(|s| s.path == path);
+    let rows: Vec<(&str, &str, f64, f64, f64)> = scenario
+        .correlations
+        .iter()
+        .filter_map(|c| {
+            let (i, j) = (index(&c.a)?, index(&c.b)?);
+            Some((
+                c.a.as_str(),
+                c.b.as_str(),
+                c.rank_correlation,
+                applied[(i, j)],
+                achieved[(i, j)],
+            ))
+        })
+        .collect();
+    Ok(Some(df!(
+        "factor_a" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "factor_b" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "target" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        "applied" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        "achieved" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+    )?))
+}
+
 /// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
 pub fn write_run(
     out: &Path,
@@ -44,13 +92,16 @@ pub fn write_run(
     table: &IcbTable,
     summary: &RunSummary,
     info: &RunInfo,
-    samples: Option<DataFrame>,
+    extra: Extra,
 ) -> Result<()> {
     replace_dir(out, |dir| {
-        if let Some(frame) = samples {
+        if let Some(frame) = extra.samples {
             write_parquet(&dir.join("samples.parquet"), frame)?;
         }
         let view = scenario.cost_view.as_str();
+        if let Some(frame) = extra.correlations {
+            write_csv(&dir.join("correlations.csv"), with_view(frame, view)?)?;
+        }
         let tables = [
             ("icb_summary.csv", icb_table(summary)?),
             ("action_summary.csv", action_table(scenario, summary)?),

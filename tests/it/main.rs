@@ -5,6 +5,7 @@ mod benchmark;
 mod cli;
 mod model;
 mod reproducible;
+mod uncertainty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
