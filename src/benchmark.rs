@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::{Error, FileProblems, Problem};
-use crate::scenario::Scenario;
+use crate::scenario::{CostView, Scenario};
 use crate::stats::{percentile_of, Summary};
 
 /// How `data/benchmarks.csv` is named in outputs and messages.
@@ -78,6 +78,8 @@ pub struct Benchmark {
     pub actions: Vec<String>,
     /// Months the figure covers; `None` = the scenario's horizon as it is.
     pub months: Option<u32>,
+    /// The cost view the figure is in, when the table says (optional column `cost_view`).
+    pub cost_view: Option<CostView>,
     pub source: String,
 }
 
@@ -159,6 +161,10 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         return Err(fail(problems));
     }
     let cell = |c: usize, row: usize| columns[c].get(row).unwrap_or("").trim().to_string();
+    let views = frame
+        .column("cost_view")
+        .and_then(|c| c.str().cloned())
+        .ok();
     let mut out = Vec::new();
     for row in 0..frame.height() {
         let line = Some(row + 2);
@@ -208,7 +214,17 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 None
             }
         };
+        let view_text = views.as_ref().and_then(|v| v.get(row)).unwrap_or("").trim();
+        let cost_view = CostView::parse(view_text);
+        if cost_view.is_none() && !view_text.is_empty() {
+            problems.push(Problem::new(
+                line,
+                "cost_view",
+                format!("'{view_text}' is not icb_cash or economic"),
+            ));
+        }
         out.push(Benchmark {
+            cost_view,
             id: cell(0, row),
             label: cell(1, row),
             published_gbp,
@@ -328,6 +344,14 @@ fn compare_one(b: &Benchmark, scenario: &Scenario, table: &IcbTable, draws: &Dra
     if !absent.is_empty() {
         notes.push(format!("not in the scenario: {}", absent.join(", ")));
     }
+    if let Some(view) = b.cost_view.filter(|v| *v != scenario.cost_view) {
+        notes.push(format!(
+            "the figure is {}, this run {}: compare with --view {}",
+            view.describe(),
+            scenario.cost_view.describe(),
+            view.as_str()
+        ));
+    }
     Comparison {
         benchmark: b.clone(),
         published_percentile: Some(percentile_of(&values, published)),
@@ -350,16 +374,17 @@ mod tests {
 
     #[test]
     fn bad_rows_are_reported_with_line_and_field() {
-        let csv = b"id,label,published_gbp,quantity,icb_code,actions,months,source\n\
-a,A,lots,national_total,,,,s\n\
-b,B,1,icb_total,,,,s\n\
-c,C,1,median,,,x,s\n";
+        let csv = b"id,label,published_gbp,quantity,icb_code,actions,months,cost_view,source\n\
+a,A,lots,national_total,,,,,s\n\
+b,B,1,icb_total,,,,icb_cash,s\n\
+c,C,1,median,,,x,nhs,s\n";
         let e = parse(csv, "b.csv").unwrap_err().to_string();
         for m in [
             "b.csv:2: published_gbp: 'lots' is not an amount in pounds",
             "b.csv:3: icb_code: an icb_total figure needs an ICB code",
             "b.csv:4: quantity: unknown quantity 'median'",
             "b.csv:4: months: 'x' is not a whole number of months",
+            "b.csv:4: cost_view: 'nhs' is not icb_cash or economic",
         ] {
             assert!(e.contains(m), "missing {m} in {e}");
         }

@@ -57,7 +57,7 @@ struct SensitivityArgs {
     run: RunArgs,
     /// Base sample size of the Saltelli design for Sobol indices (model evaluations:
     /// (2 + factors) × N, and again per action).
-    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..))]
+    #[arg(long, value_name = "N", default_value_t = 16384, value_parser = clap::value_parser!(u64).range(64..))]
     sobol_samples: u64,
     /// Bootstrap resamples for the Sobol intervals.
     #[arg(long, value_name = "B", default_value_t = 500)]

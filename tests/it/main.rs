@@ -3,6 +3,7 @@
 mod bad_input;
 mod benchmark;
 mod cli;
+mod library;
 mod model;
 mod reproducible;
 mod uncertainty;

@@ -1,0 +1,126 @@
+//! The scenario library: every shipped scenario validates and runs, and every factor names
+//! its source.
+
+use std::path::PathBuf;
+
+use icb_impact::cli::prepare;
+use icb_impact::engine;
+
+use crate::{stderr, Sandbox};
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_library_holds_the_four_documented_scenarios() {
+    let names: Vec<String> = scenarios()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "collective-action-2024.toml",
+            "escalation-2026.toml",
+            "medicines-optimisation-2024.toml",
+            "nhse-activity-loss.toml"
+        ]
+    );
+}
+
+#[test]
+fn every_factor_of_every_scenario_names_its_source() {
+    for path in scenarios() {
+        let p = prepare(&path, &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut missing: Vec<String> = p
+            .scenario
+            .factors()
+            .filter(|(_, f)| f.source.as_deref().is_none_or(|s| s.trim().is_empty()))
+            .map(|(_, f)| f.path.clone())
+            .collect();
+        if let Some(e) = &p.scenario.engagement {
+            if e.icb.source.is_none() || e.source.is_none() {
+                missing.push("engagement".to_string());
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{}: factors without a source: {missing:?}",
+            path.display()
+        );
+        // Assumptions are marked as such, and say so in their source.
+        for (_, f) in p.scenario.factors().filter(|(_, f)| f.assumption) {
+            assert!(!f.source.as_deref().unwrap_or("").is_empty(), "{}", f.path);
+        }
+    }
+}
+
+#[test]
+fn every_scenario_runs_in_both_cost_views() {
+    for path in scenarios() {
+        for view in ["icb_cash", "economic"] {
+            let sb = Sandbox::new();
+            let out = sb.run(&[
+                "run",
+                path.to_str().unwrap(),
+                "--view",
+                view,
+                "--iterations",
+                "300",
+                "--out",
+                "o",
+                "-q",
+            ]);
+            assert!(
+                out.status.success(),
+                "{} ({view}): {}",
+                path.display(),
+                stderr(&out)
+            );
+            let summary: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(sb.path("o/summary.json")).unwrap()).unwrap();
+            assert_eq!(summary["cost_view"], view);
+            assert!(summary["national_total_gbp"]["mean"]
+                .as_f64()
+                .unwrap()
+                .is_finite());
+        }
+    }
+}
+
+#[test]
+fn the_whole_menu_models_all_nine_actions() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/collective-action-2024.toml");
+    let p = prepare(&path, &Default::default()).unwrap();
+    let ids: Vec<&str> = p.scenario.actions.iter().map(|a| a.id.as_str()).collect();
+    for id in [
+        "contact_cap",
+        "advice_and_guidance",
+        "notice_unfunded_services",
+        "stop_rationing",
+        "gp_connect_update_record",
+        "data_sharing",
+        "medicines_optimisation",
+        "digital_declarations",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(p.scenario.engagement.is_some());
+    // The withheld digital payments are a negative line that is zero by default.
+    let d = engine::run(&p.model, 100, &|_| {});
+    let digital = ids
+        .iter()
+        .position(|&i| i == "digital_declarations")
+        .unwrap();
+    assert!((0..42).all(|i| d.icb_action(i, digital).iter().all(|&x| x == 0.0)));
+}
