@@ -1,5 +1,7 @@
-//! Charts of a run, as PNG and SVG, drawn with plotters. Text uses the bundled DejaVu Sans,
-//! so charts render the same on a machine without system fonts.
+//! Charts of a run, drawn with plotters as SVG and rasterised with resvg to PNG at print
+//! resolution (twice the SVG's pixel size: a 1,400-pixel chart becomes 2,800 pixels, 9.3
+//! inches at 300 dpi). Text uses the bundled DejaVu Sans, so charts render the same on a
+//! machine without system fonts.
 
 use std::path::Path;
 use std::sync::Once;
@@ -15,52 +17,116 @@ use crate::money::gbp;
 use crate::output::{Compared, Sensitivity};
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, RankRow, SobolRow};
-use crate::summary::RunSummary;
+use crate::summary::{IcbResult, RunSummary};
 
 /// Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
 pub const BLUE: RGBColor = RGBColor(0, 114, 178);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
 pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const GREY: RGBColor = RGBColor(96, 96, 96);
+
+/// Okabe–Ito's yellow, darkened to show on white.
+pub const OLIVE: RGBColor = RGBColor(150, 130, 0);
+
+/// Colours of the NHS regions, in order of first appearance (vermillion is kept for the
+/// reference line).
+const REGION_COLOURS: [RGBColor; 8] = [BLUE, ORANGE, GREEN, SKY, PURPLE, BLACK, OLIVE, GREY];
+
+/// The colour of a region among `regions` (blue when the table has no regions).
+pub fn region_colour(regions: &[&str], region: &str) -> RGBColor {
+    regions
+        .iter()
+        .position(|r| *r == region)
+        .map_or(BLUE, |k| REGION_COLOURS[k % REGION_COLOURS.len()])
+}
 
 const FONT: &str = "sans-serif";
 
+const REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// PNG pixels per SVG pixel.
+pub const PNG_SCALE: f32 = 2.0;
+
+/// Gives plotters the bundled font for text layout.
 fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let regular: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-        let bold: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
         // Both are valid TrueType files checked in with the source; see the font test below.
-        let _ = plotters::style::register_font(FONT, FontStyle::Normal, regular);
-        let _ = plotters::style::register_font(FONT, FontStyle::Bold, bold);
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, REGULAR);
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, BOLD);
     });
 }
 
 type DrawResult<E> = std::result::Result<(), DrawingAreaErrorKind<E>>;
 
-/// Draws one chart function on a PNG and an SVG backend of the same size.
-macro_rules! render {
-    ($dir:expr, $name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+/// Draws one chart function into an SVG string of the given size.
+macro_rules! svg {
+    ($name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+        register_fonts();
         let name: &str = &$name;
         let fail = |e: String| Error::Output(format!("chart {name}: {e}"));
-        let png = $dir.join(format!("{name}.png"));
-        let svg = $dir.join(format!("{name}.svg"));
+        let mut svg = String::new();
         {
-            let root = BitMapBackend::new(&png, $size).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, $size).into_drawing_area();
             $chart(&root, $($arg),*).map_err(|e| fail(e.to_string()))?;
             root.present().map_err(|e| fail(e.to_string()))?;
         }
-        {
-            let root = SVGBackend::new(&svg, $size).into_drawing_area();
-            $chart(&root, $($arg),*).map_err(|e| fail(e.to_string()))?;
-            root.present().map_err(|e| fail(e.to_string()))?;
-        }
+        svg
     }};
+}
+
+/// Draws one chart function and writes it as `<name>.svg` and `<name>.png` in `dir`.
+macro_rules! render {
+    ($dir:expr, $name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+        let name: String = $name.to_string();
+        let svg = svg!(name, $size, $chart($($arg),*));
+        save_chart($dir, &name, &svg)?;
+    }};
+}
+
+/// Writes a chart's SVG and its PNG rendering.
+fn save_chart(dir: &Path, name: &str, svg: &str) -> Result<()> {
+    let svg_path = dir.join(format!("{name}.svg"));
+    std::fs::write(&svg_path, svg).map_err(|e| Error::io("cannot write", &svg_path, e))?;
+    let png_path = dir.join(format!("{name}.png"));
+    let png = rasterize(svg, PNG_SCALE).map_err(|e| Error::Output(format!("chart {name}: {e}")))?;
+    std::fs::write(&png_path, png).map_err(|e| Error::io("cannot write", &png_path, e))
+}
+
+/// Renders an SVG to PNG bytes at `scale` with the bundled font as the sans-serif family.
+pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    static OPTIONS: std::sync::OnceLock<usvg::Options<'static>> = std::sync::OnceLock::new();
+    let options = OPTIONS.get_or_init(|| {
+        let mut o = usvg::Options::default();
+        let db = o.fontdb_mut();
+        db.load_font_data(REGULAR.to_vec());
+        db.load_font_data(BOLD.to_vec());
+        db.set_sans_serif_family("DejaVu Sans");
+        o.font_family = "DejaVu Sans".to_string();
+        o
+    });
+    let tree = usvg::Tree::from_str(svg, options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let (w, h) = (
+        (size.width() as f32 * scale).ceil() as u32,
+        (size.height() as f32 * scale).ceil() as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or("empty chart")?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
 }
 
 /// Draws every chart of a run into `dir` (created), each as `<name>.png` and `<name>.svg`.
 pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> {
-    register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let period = format!(
         "{}: {} to {} ({} months), {}, {} iterations",
@@ -88,6 +154,244 @@ pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> 
     render!(dir, "actions", (1400, action_height), actions(s, &period));
     render!(dir, "monthly", (1400, 780), monthly(scenario, s, &period));
     render!(dir, "convergence", (1400, 780), convergence(s, &period));
+    render!(
+        dir,
+        "exceedance",
+        (1400, 780),
+        exceedance(scenario, s, &period)
+    );
+    if !s.regions.is_empty() {
+        let height = 260 + 60 * (s.regions.len() as u32 + 1);
+        render!(dir, "regions", (1400, height), regions_chart(s, &period));
+    }
+    Ok(())
+}
+
+/// An ICB's cost distribution against the reference, as SVG (for its one-pager).
+pub fn icb_distribution_svg(
+    icb: &IcbResult,
+    values: &[f64],
+    reference: f64,
+    label: &str,
+    subtitle: &str,
+) -> Result<String> {
+    Ok(svg!(
+        "icb_distribution",
+        (1200, 620),
+        icb_histogram(icb, values, reference, label, subtitle)
+    ))
+}
+
+fn icb_histogram<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    icb: &IcbResult,
+    values: &[f64],
+    reference: f64,
+    label: &str,
+    subtitle: &str,
+) -> DrawResult<DB::ErrorType> {
+    let title = format!(
+        "{} on average; {} is {}",
+        gbp(icb.cost.mean),
+        gbp(reference),
+        reference_position(crate::stats::percentile_of(values, reference))
+    );
+    let subtitle = format!("{}: {subtitle}", short_icb_name(&icb.name));
+    let area = titled(root, &title, &subtitle)?;
+    let (lo, hi) = (icb.cost.min, icb.cost.max);
+    let bins = 50usize;
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        lo.abs().max(1.0) / bins as f64
+    };
+    let mut counts = vec![0usize; bins];
+    for &x in values {
+        counts[((x - lo) / width).floor().clamp(0.0, (bins - 1) as f64) as usize] += 1;
+    }
+    let shares: Vec<f64> = counts
+        .iter()
+        .map(|&c| 100.0 * c as f64 / values.len() as f64)
+        .collect();
+    let y_max = shares.iter().copied().fold(0.0, f64::max) * 1.15;
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            padded(lo.min(reference), (lo + width * bins as f64).max(reference)),
+            0.0..y_max.max(1.0),
+        )?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_label_formatter(&|x| gbp(*x))
+        .y_label_formatter(&|y| format!("{y:.1}%"))
+        .x_desc("Cost to this ICB over the period")
+        .y_desc("Share of simulated futures")
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
+        let x0 = lo + width * k as f64;
+        Rectangle::new([(x0, 0.0), (x0 + width, h)], BLUE.mix(0.75).filled())
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(reference, 0.0), (reference, y_max)],
+        VERMILLION.stroke_width(3),
+    )))?;
+    let x = chart.x_range();
+    chart.draw_series(std::iter::once(reference_label(
+        label,
+        (reference, y_max * 0.95),
+        reference > x.start + 0.6 * (x.end - x.start),
+    )))?;
+    Ok(())
+}
+
+/// An ICB's cost by action, as SVG.
+pub fn icb_actions_svg(icb: &IcbResult, rows: &[(String, f64, f64, f64)]) -> Result<String> {
+    let height = 220 + 50 * (rows.len() as u32 + 1);
+    Ok(svg!(
+        "icb_actions",
+        (1200, height),
+        icb_actions_chart(icb, rows)
+    ))
+}
+
+fn icb_actions_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    icb: &IcbResult,
+    rows: &[(String, f64, f64, f64)],
+) -> DrawResult<DB::ErrorType> {
+    let largest = rows.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let title = match largest {
+        Some(r) => format!(
+            "{} is the largest cost: {} of {}",
+            r.0,
+            gbp(r.1),
+            gbp(icb.cost.mean)
+        ),
+        None => "Cost by action".to_string(),
+    };
+    let subtitle = format!(
+        "{}: mean (bar) and 90% interval (line) by action",
+        short_icb_name(&icb.name)
+    );
+    let area = titled(root, &title, &subtitle)?;
+    let n = rows.len();
+    let lo = rows.iter().map(|r| r.2).fold(0.0, f64::min);
+    let hi = rows.iter().map(|r| r.3).fold(0.0, f64::max).max(1.0);
+    let labels: Vec<String> = rows.iter().rev().map(|r| r.0.clone()).collect();
+    let y = |k: usize| (n - 1 - k) as i32;
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(60)
+        .y_label_area_size(420)
+        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| gbp(*x))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
+        Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(y(k))),
+                (r.1, SegmentValue::Exact(y(k) + 1)),
+            ],
+            BLUE.mix(0.8).filled(),
+        )
+    }))?;
+    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
+        let c = SegmentValue::CenterOf(y(k));
+        PathElement::new(vec![(r.2, c.clone()), (r.3, c)], BLACK.stroke_width(2))
+    }))?;
+    Ok(())
+}
+
+/// An ICB's expected cumulative cost by month, as SVG.
+pub fn icb_monthly_svg(
+    icb: &IcbResult,
+    scenario: &Scenario,
+    monthly: &[f64],
+    subtitle: &str,
+) -> Result<String> {
+    Ok(svg!(
+        "icb_monthly",
+        (1200, 560),
+        icb_monthly_chart(icb, scenario, monthly, subtitle)
+    ))
+}
+
+fn icb_monthly_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    icb: &IcbResult,
+    scenario: &Scenario,
+    monthly: &[f64],
+    subtitle: &str,
+) -> DrawResult<DB::ErrorType> {
+    let cumulative: Vec<f64> = monthly
+        .iter()
+        .scan(0.0, |acc, m| {
+            *acc += m;
+            Some(*acc)
+        })
+        .collect();
+    let last = cumulative.last().copied().unwrap_or(0.0);
+    let title = format!(
+        "Expected cumulative cost: {} by {}",
+        gbp(last),
+        scenario.end()
+    );
+    let subtitle = format!("{}: {subtitle}", short_icb_name(&icb.name));
+    let area = titled(root, &title, &subtitle)?;
+    let months = cumulative.len();
+    let lo = cumulative.iter().copied().fold(0.0, f64::min);
+    let hi = cumulative.iter().copied().fold(0.0, f64::max).max(1.0);
+    let labels: Vec<String> = (0..months)
+        .map(|m| scenario.start.plus(m as i32).to_string())
+        .collect();
+    let step = months.div_ceil(12).max(1);
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(60)
+        .y_label_area_size(100)
+        .build_cartesian_2d(-0.3f64..(months as f64 - 0.7), padded(lo, hi))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(months.min(14))
+        .x_label_formatter(&|x| {
+            let k = x.round();
+            if (x - k).abs() < 1e-9 && k >= 0.0 && (k as usize) < months && (k as usize) % step == 0
+            {
+                labels[k as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| gbp(*v))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(
+        LineSeries::new(
+            cumulative.iter().enumerate().map(|(m, v)| (m as f64, *v)),
+            BLUE.stroke_width(3),
+        )
+        .point_size(4),
+    )?;
     Ok(())
 }
 
@@ -98,7 +402,6 @@ pub fn write_benchmarks(
     rows: &[Comparison],
     iterations: usize,
 ) -> Result<()> {
-    register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
     let period = format!(
@@ -127,7 +430,6 @@ pub fn write_sensitivity(
     s: &Sensitivity,
     iterations: usize,
 ) -> Result<()> {
-    register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let period = format!(
         "{}: {} to {} ({} months), {}",
@@ -428,7 +730,6 @@ pub fn write_compare(
     c: &Compared,
     iterations: usize,
 ) -> Result<()> {
-    register_fonts();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let stem = c
         .path
@@ -638,16 +939,22 @@ fn icb_costs<DB: DrawingBackend>(
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
         .draw()?;
+    // Coloured by NHS region, with a legend of the regions.
+    let regions: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+    let colour = |i: usize| region_colour(&regions, &s.icbs[i].region);
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
         let c = &s.icbs[i].cost;
         let y = SegmentValue::CenterOf(row as i32);
-        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], SKY.stroke_width(5))
+        PathElement::new(
+            vec![(c.p05, y.clone()), (c.p95, y)],
+            colour(i).mix(0.45).stroke_width(5),
+        )
     }))?;
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
         Circle::new(
             (s.icbs[i].cost.mean, SegmentValue::CenterOf(row as i32)),
             5,
-            BLUE.filled(),
+            colour(i).filled(),
         )
     }))?;
     chart.draw_series(std::iter::once(PathElement::new(
@@ -657,6 +964,22 @@ fn icb_costs<DB: DrawingBackend>(
         ],
         VERMILLION.stroke_width(2),
     )))?;
+    for name in &regions {
+        let c = region_colour(&regions, name);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, SegmentValue<i32>), i32>>())?
+            .label(*name)
+            .legend(move |(x, y)| Circle::new((x + 8, y), 6, c.filled()));
+    }
+    if !regions.is_empty() {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.2))
+            .draw()?;
+    }
     // The segmented axis has one spare row above the last ICB: the reference label goes there.
     let x = chart.x_range();
     chart.draw_series(std::iter::once(reference_label(
@@ -953,6 +1276,134 @@ fn monthly<DB: DrawingBackend>(
     Ok(())
 }
 
+fn exceedance<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let reference = s.reference_gbp;
+    let p = s.prob_average_above_reference;
+    let title = format!(
+        "The average ICB's cost exceeds {} in {:.0}% of simulated futures",
+        gbp(reference),
+        100.0 * p
+    );
+    let area = titled(root, &title, period)?;
+    let mut sorted = s.per_icb_average_draws.clone();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let (lo, hi) = (
+        sorted[0].min(reference),
+        sorted[sorted.len() - 1].max(reference),
+    );
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(90)
+        .build_cartesian_2d(padded(lo, hi), 0.0..1.02)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|x| gbp(*x))
+        .y_label_formatter(&|y| format!("{:.0}%", 100.0 * y))
+        .x_desc("Mean cost per ICB over the period (national total ÷ number of ICBs)")
+        .y_desc("Probability the cost exceeds this")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    // P(X > x) at each sorted value, thinned to at most 2,000 points.
+    let step = (sorted.len() / 2000).max(1);
+    let curve = sorted
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .map(|(k, &x)| (x, 1.0 - (k + 1) as f64 / n));
+    chart.draw_series(LineSeries::new(curve, BLUE.stroke_width(3)))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(reference, 0.0), (reference, 1.02)],
+        VERMILLION.stroke_width(2),
+    )))?;
+    let x = chart.x_range();
+    chart.draw_series(std::iter::once(reference_label(
+        &format!(
+            "{}: exceeded with probability {:.0}%",
+            scenario.reference.label,
+            100.0 * p
+        ),
+        (reference, 0.95),
+        reference > x.start + 0.6 * (x.end - x.start),
+    )))?;
+    Ok(())
+}
+
+fn regions_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &RunSummary,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let mut order: Vec<usize> = (0..s.regions.len()).collect();
+    order.sort_by(|&a, &b| {
+        s.regions[a]
+            .cost
+            .mean
+            .total_cmp(&s.regions[b].cost.mean)
+            .then(a.cmp(&b))
+    });
+    let top = &s.regions[*order.last().expect("at least one region")];
+    let title = format!(
+        "{} carries the largest regional cost: {} ({:.0}% of the national {})",
+        top.name,
+        gbp(top.cost.mean),
+        100.0 * top.cost.mean / s.national.mean,
+        gbp(s.national.mean)
+    );
+    let area = titled(root, &title, period)?;
+    let n = order.len();
+    let lo = s.regions.iter().map(|r| r.cost.p05).fold(0.0, f64::min);
+    let hi = s.regions.iter().map(|r| r.cost.p95).fold(0.0, f64::max);
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&k| format!("{} ({} ICBs)", s.regions[k].name, s.regions[k].icbs))
+        .collect();
+    let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(360)
+        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc("Regional cost over the period (sum of its ICBs): bar = mean, line = 90% interval")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &k)| {
+        let r = &s.regions[k];
+        Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(row as i32)),
+                (r.cost.mean, SegmentValue::Exact(row as i32 + 1)),
+            ],
+            region_colour(&names, &r.name).mix(0.8).filled(),
+        )
+    }))?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &k)| {
+        let c = &s.regions[k].cost;
+        let y = SegmentValue::CenterOf(row as i32);
+        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], BLACK.stroke_width(2))
+    }))?;
+    Ok(())
+}
+
 fn convergence<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     s: &RunSummary,
@@ -1141,20 +1592,22 @@ mod tests {
 
     #[test]
     fn bundled_fonts_are_valid_truetype() {
-        for bytes in [
-            &include_bytes!("../assets/fonts/DejaVuSans.ttf")[..],
-            &include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf")[..],
-        ] {
-            assert!(plotters::style::register_font(
-                "test-font",
-                FontStyle::Normal,
-                bytes_static(bytes)
-            )
-            .is_ok());
+        for bytes in [REGULAR, BOLD] {
+            assert!(plotters::style::register_font("test-font", FontStyle::Normal, bytes).is_ok());
         }
     }
 
-    fn bytes_static(b: &[u8]) -> &'static [u8] {
-        Box::leak(b.to_vec().into_boxed_slice())
+    #[test]
+    fn charts_rasterise_with_the_bundled_font() {
+        // A text-only SVG: rendered with a font, the title band has dark pixels; without
+        // one it would be blank.
+        let svg = r#"<svg width="200" height="40" viewBox="0 0 200 40" xmlns="http://www.w3.org/2000/svg"><rect width="200" height="40" fill="white"/><text x="5" y="30" font-family="sans-serif" font-size="24">£2m</text></svg>"#;
+        let png = rasterize(svg, 2.0).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let blank = r#"<svg width="200" height="40" viewBox="0 0 200 40" xmlns="http://www.w3.org/2000/svg"><rect width="200" height="40" fill="white"/></svg>"#;
+        assert!(
+            png.len() > rasterize(blank, 2.0).unwrap().len() + 300,
+            "text drew nothing"
+        );
     }
 }

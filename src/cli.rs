@@ -49,6 +49,22 @@ enum Command {
     /// Which assumptions drive the result: tornado, rank correlations (Spearman, PRCC) and
     /// Sobol indices of the national factors.
     Sensitivity(SensitivityArgs),
+    /// Write the briefing of a run directory: report.html and report.xlsx, or with --icb a
+    /// one-page briefing for one ICB (icb-<CODE>.html). The run is reproduced from the inputs
+    /// it recorded.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A directory written by `run`.
+    dir: PathBuf,
+    /// An ICB code (e.g. QE1): write that ICB's one-pager instead.
+    #[arg(long, value_name = "CODE")]
+    icb: Option<String>,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +166,9 @@ struct RunArgs {
     /// factors' values.
     #[arg(long)]
     samples: bool,
+    /// Also write report.html (a self-contained briefing) and report.xlsx.
+    #[arg(long)]
+    report: bool,
     /// Upper bound on iterations with --target-rse.
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_iterations: u64,
@@ -202,6 +221,7 @@ pub fn main() -> ExitCode {
         Command::Benchmark(args) => benchmark(&args),
         Command::Compare(args) => compare(&args),
         Command::Sensitivity(args) => sensitivity(&args),
+        Command::Report(args) => report(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -216,11 +236,19 @@ pub fn main() -> ExitCode {
 pub struct Prepared {
     pub scenario: Scenario,
     pub scenario_sha256: String,
+    pub scenario_bytes: Vec<u8>,
     pub table: IcbTable,
     pub model: Model,
     /// Things worth saying that do not stop the run.
     pub warnings: Vec<String>,
 }
+
+/// Columns of the ICB table that reports show for each ICB, when present.
+const REPORTED_COLUMNS: [&str; 3] = [
+    "registered_patients",
+    "gp_practices",
+    "prescribing_cost_gbp",
+];
 
 /// What the command line may change in a scenario.
 #[derive(Debug, Clone, Default)]
@@ -233,15 +261,20 @@ pub struct Overrides {
 
 /// Loads and checks a scenario and its ICB table, with the command line's overrides applied.
 pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> {
-    let mut scenario = scenario::load(scenario_path)?;
+    let (mut scenario, scenario_bytes) = scenario::load(scenario_path)?;
     scenario.cost_view = overrides.view.unwrap_or(scenario.cost_view);
     scenario.iterations = overrides.iterations.unwrap_or(scenario.iterations);
     scenario.seed = overrides.seed.unwrap_or(scenario.seed);
-    let scenario_sha256 = sha256_hex(
-        &std::fs::read(scenario_path).map_err(|e| Error::io("cannot read", scenario_path, e))?,
-    );
+    let scenario_sha256 = sha256_hex(&scenario_bytes);
     let data = overrides.data.clone().or_else(|| scenario.data.clone());
-    let table = IcbTable::load(data.as_deref(), &scenario.driver_columns())?;
+    // Drivers, and the columns a report shows for each ICB when the table has them.
+    let mut columns = scenario.driver_columns();
+    for c in REPORTED_COLUMNS {
+        if !columns.iter().any(|d| d == c) {
+            columns.push(c.to_string());
+        }
+    }
+    let table = IcbTable::load(data.as_deref(), &columns)?;
     let model = Model::new(&scenario, &table).map_err(|problems| {
         Error::Input(vec![FileProblems {
             file: scenario_path.display().to_string(),
@@ -275,6 +308,7 @@ pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> 
     Ok(Prepared {
         scenario,
         scenario_sha256,
+        scenario_bytes,
         table,
         model,
         warnings,
@@ -395,6 +429,7 @@ impl Simulation {
         RunInfo {
             scenario_path: args.input.scenario.clone(),
             scenario_sha256: self.prepared.scenario_sha256.clone(),
+            scenario_bytes: self.prepared.scenario_bytes.clone(),
             threads: self.threads,
             wall_seconds: started.elapsed().as_secs_f64(),
         }
@@ -432,6 +467,7 @@ fn run(args: &RunArgs) -> Result<()> {
                 false => None,
             },
             correlations: output::correlation_frame(&p.scenario, &p.model, &sim.draws)?,
+            report: args.report,
         };
         output::write_run(&out, &p.scenario, &p.table, &summary, &info, extra)
     })?;
@@ -462,6 +498,136 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
     )?;
     let mut text = String::new();
     print_benchmarks(&mut text, &p.scenario, &rows, &out);
+    emit(&text)
+}
+
+/// The facts of a run directory that reproduce it.
+struct Recorded {
+    scenario_path: PathBuf,
+    data_path: String,
+    seed: u64,
+    iterations: u64,
+    view: CostView,
+}
+
+fn recorded(dir: &Path) -> Result<Recorded> {
+    let path = dir.join(output::MANIFEST);
+    let bad = |what: String| {
+        Error::input(
+            path.display().to_string(),
+            Problem::new(None, "manifest", what),
+        )
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        bad(format!(
+            "not a run directory (cannot read its manifest: {e})"
+        ))
+    })?;
+    let m: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    let inputs = dir.join(output::INPUTS);
+    if !inputs.join("scenario.toml").is_file() || !inputs.join("icbs.csv").is_file() {
+        return Err(bad(format!(
+            "the run did not record its inputs in {}",
+            inputs.display()
+        )));
+    }
+    Ok(Recorded {
+        scenario_path: PathBuf::from(
+            m["scenario"]["path"]
+                .as_str()
+                .ok_or_else(|| bad("no scenario path".into()))?,
+        ),
+        data_path: m["data"]["path"].as_str().unwrap_or("").to_string(),
+        seed: m["seed"].as_u64().ok_or_else(|| bad("no seed".into()))?,
+        iterations: m["iterations"]
+            .as_u64()
+            .ok_or_else(|| bad("no iteration count".into()))?,
+        view: m["cost_view"]
+            .as_str()
+            .and_then(CostView::parse)
+            .ok_or_else(|| bad("no cost view".into()))?,
+    })
+}
+
+fn report(args: &ReportArgs) -> Result<()> {
+    let started = Instant::now();
+    let rec = recorded(&args.dir)?;
+    let inputs = args.dir.join(output::INPUTS);
+    let run_args = RunArgs {
+        input: InputArgs {
+            scenario: inputs.join("scenario.toml"),
+            data: Some(inputs.join("icbs.csv")),
+            view: Some(rec.view.as_str().to_string()),
+        },
+        iterations: Some(rec.iterations),
+        seed: Some(rec.seed),
+        out: Some(args.dir.clone()),
+        threads: None,
+        quiet: args.quiet,
+        target_rse: None,
+        max_iterations: 1,
+        samples: false,
+        report: true,
+    };
+    let mut sim = simulate(&run_args)?;
+    // The reproduced run keeps the provenance of the original.
+    sim.prepared.table.source = rec.data_path.clone();
+    let p = &sim.prepared;
+    let summary = sim
+        .pool
+        .install(|| RunSummary::new(&p.scenario, &p.table, &sim.draws));
+    let mut info = sim.info(&run_args, started);
+    info.scenario_path = rec.scenario_path.clone();
+    let mut text = String::new();
+    match &args.icb {
+        Some(code) => {
+            let Some(i) = p
+                .table
+                .codes
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(code))
+            else {
+                return Err(Error::input(
+                    "--icb",
+                    Problem::new(
+                        None,
+                        "icb",
+                        format!(
+                            "unknown ICB code '{code}'; the run's ICBs are: {}",
+                            p.table.codes.join(", ")
+                        ),
+                    ),
+                ));
+            };
+            let report = crate::report::Report {
+                scenario: &p.scenario,
+                table: &p.table,
+                summary: &summary,
+                info: &info,
+                charts: Vec::new(),
+            };
+            let html = crate::report::one_pager(&report, &p.model, &sim.draws, i)?;
+            let path = args.dir.join(format!("icb-{}.html", p.table.codes[i]));
+            output::write_file_atomically(&path, html.as_bytes())?;
+            outln!(
+                text,
+                "One-pager for {} in {}",
+                p.table.codes[i],
+                path.display()
+            );
+        }
+        None => {
+            let extra = output::Extra {
+                report: true,
+                ..Default::default()
+            };
+            sim.pool.install(|| {
+                output::write_run(&args.dir, &p.scenario, &p.table, &summary, &info, extra)
+            })?;
+            outln!(text, "Report in {}", args.dir.join("report.html").display());
+        }
+    }
     emit(&text)
 }
 
@@ -566,6 +732,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
         target_rse: None,
         max_iterations: 1,
         samples: false,
+        report: false,
     };
     let baseline = simulate(&run_args(&args.scenarios[0], args.iterations, args.seed))?;
     let (iterations, seed) = (
@@ -604,6 +771,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
     let info = RunInfo {
         scenario_path: first.clone(),
         scenario_sha256: baseline.prepared.scenario_sha256.clone(),
+        scenario_bytes: baseline.prepared.scenario_bytes.clone(),
         threads: baseline.threads,
         wall_seconds: started.elapsed().as_secs_f64(),
     };

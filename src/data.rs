@@ -21,6 +21,8 @@ pub struct IcbTable {
     pub source: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
+    /// The file's bytes, so a run can record the exact table it used.
+    pub bytes: Vec<u8>,
     pub codes: Vec<String>,
     pub names: Vec<String>,
     /// NHS England region, or empty where the table has no `region` column.
@@ -185,6 +187,7 @@ impl IcbTable {
         Ok(IcbTable {
             source: source.to_string(),
             sha256: sha256_hex(bytes),
+            bytes: bytes.to_vec(),
             regions: regions
                 .map(clean)
                 .unwrap_or_else(|| vec![String::new(); codes.len()]),

@@ -18,6 +18,7 @@ pub mod model;
 pub mod money;
 pub mod month;
 pub mod output;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;

@@ -34,9 +34,14 @@ pub const GENERATOR: &str = "Xoshiro256PlusPlus (rand_xoshiro 0.8.1) seeded per 
 pub struct RunInfo {
     pub scenario_path: PathBuf,
     pub scenario_sha256: String,
+    /// The scenario file's bytes, recorded in `inputs/scenario.toml`.
+    pub scenario_bytes: Vec<u8>,
     pub threads: usize,
     pub wall_seconds: f64,
 }
+
+/// Where a run directory records the exact inputs it was made from.
+pub const INPUTS: &str = "inputs";
 
 /// Optional outputs of a run.
 #[derive(Default)]
@@ -45,6 +50,38 @@ pub struct Extra {
     pub samples: Option<DataFrame>,
     /// `correlations.csv`: target and achieved rank correlations.
     pub correlations: Option<DataFrame>,
+    /// `report.html` and `report.xlsx`.
+    pub report: bool,
+}
+
+/// `report.html` (charts inlined from `dir/charts`) and `report.xlsx`.
+fn write_report(
+    dir: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    summary: &RunSummary,
+    info: &RunInfo,
+) -> Result<()> {
+    let mut charts = Vec::new();
+    for name in crate::report::REPORT_CHARTS {
+        let path = dir.join("charts").join(format!("{name}.svg"));
+        if path.is_file() {
+            let svg =
+                std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+            charts.push((name.to_string(), svg));
+        }
+    }
+    let report = crate::report::Report {
+        scenario,
+        table,
+        summary,
+        info,
+        charts,
+    };
+    let html = dir.join("report.html");
+    std::fs::write(&html, crate::report::html(&report))
+        .map_err(|e| Error::io("cannot write", &html, e))?;
+    crate::report::xlsx::write(&dir.join("report.xlsx"), &report)
 }
 
 /// Target, applied (after any repair) and achieved rank correlations of the correlated
@@ -107,6 +144,7 @@ pub fn write_run(
             ("action_summary.csv", action_table(scenario, summary)?),
             ("monthly.csv", monthly_table(summary)?),
             ("convergence.csv", convergence_table(summary)?),
+            ("region_summary.csv", region_table(summary)?),
         ];
         for (name, frame) in tables {
             write_csv(&dir.join(name), with_view(frame, view)?)?;
@@ -116,6 +154,18 @@ pub fn write_run(
             &summary_json(scenario, table, summary),
         )?;
         chart::write_all(&dir.join("charts"), scenario, summary)?;
+        let inputs = dir.join(INPUTS);
+        std::fs::create_dir_all(&inputs).map_err(|e| Error::io("cannot create", &inputs, e))?;
+        for (name, bytes) in [
+            ("scenario.toml", &info.scenario_bytes),
+            ("icbs.csv", &table.bytes),
+        ] {
+            let path = inputs.join(name);
+            std::fs::write(&path, bytes).map_err(|e| Error::io("cannot write", &path, e))?;
+        }
+        if extra.report {
+            write_report(dir, scenario, table, summary, info)?;
+        }
         write_json(
             &dir.join(MANIFEST),
             &manifest(scenario, table, summary.iterations, info),
@@ -406,6 +456,22 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
     Ok(())
 }
 
+/// Writes one file through a temporary file beside it and a rename, so a reader never sees
+/// half of it.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("cannot write", path, e.error))?;
+    Ok(())
+}
+
 fn write_csv(path: &Path, mut frame: DataFrame) -> Result<()> {
     let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
     CsvWriter::new(&mut file)
@@ -471,6 +537,18 @@ fn monthly_table(s: &RunSummary) -> Result<DataFrame> {
     let col = |f: fn(&Summary) -> f64| money(s.monthly.iter().map(|r| f(&r.cumulative)));
     Ok(df!(
         "month" => s.monthly.iter().map(|r| r.month.to_string()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+fn region_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.regions.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "region" => s.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        "icbs" => s.regions.iter().map(|r| r.icbs as u64).collect::<Vec<_>>(),
         "mean_gbp" => col(|c| c.mean),
         "p05_gbp" => col(|c| c.p05),
         "p50_gbp" => col(|c| c.p50),

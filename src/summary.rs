@@ -46,6 +46,14 @@ pub struct MonthResult {
     pub cumulative: Summary,
 }
 
+/// One NHS region's cost: the sum of its ICBs.
+#[derive(Debug, Clone)]
+pub struct RegionResult {
+    pub name: String,
+    pub icbs: usize,
+    pub cost: Summary,
+}
+
 /// Everything the tables, charts and printed summary show.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -71,6 +79,36 @@ pub struct RunSummary {
     pub trace: Vec<TracePoint>,
     /// The relative standard error the run was asked to reach, if any.
     pub target_rse: Option<f64>,
+    /// NHS regions in order of first appearance in the table (empty without regions).
+    pub regions: Vec<RegionResult>,
+}
+
+/// Regional totals per iteration (ICBs summed in table order), summarised.
+fn regions(table: &IcbTable, draws: &Draws) -> Vec<RegionResult> {
+    let mut names: Vec<&str> = Vec::new();
+    for r in &table.regions {
+        if !r.is_empty() && !names.contains(&r.as_str()) {
+            names.push(r);
+        }
+    }
+    names
+        .par_iter()
+        .map(|name| {
+            let members: Vec<usize> = (0..table.len())
+                .filter(|&i| table.regions[i] == *name)
+                .collect();
+            let values: Vec<f64> = draws
+                .icb_total
+                .chunks_exact(draws.n_icb)
+                .map(|it| members.iter().map(|&i| it[i]).sum())
+                .collect();
+            RegionResult {
+                name: name.to_string(),
+                icbs: members.len(),
+                cost: Summary::of(values),
+            }
+        })
+        .collect()
 }
 
 impl RunSummary {
@@ -154,6 +192,7 @@ impl RunSummary {
             reference_gbp: reference,
             trace: convergence_trace(&draws.national, &log_checkpoints(draws.iterations)),
             target_rse: None,
+            regions: regions(table, draws),
         }
     }
 }

@@ -299,16 +299,25 @@ impl Scenario {
     }
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// Reads and validates a scenario file; returns it with the file's bytes (for its hash and
+/// the record a run keeps).
+pub fn load(path: &Path) -> Result<(Scenario, Vec<u8>), Error> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
         Error::input(
-            path.display().to_string(),
+            &file,
             Problem::new(None, "file", format!("cannot read the scenario: {e}")),
         )
     })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Error::input(
+            &file,
+            Problem::new(None, "file", format!("not UTF-8 text: {e}")),
+        )
+    })?;
     let base = path.parent().unwrap_or(Path::new(""));
-    parse(&text, &path.display().to_string(), base).map_err(|p| Error::Input(vec![p]))
+    let scenario = parse(text, &file, base).map_err(|p| Error::Input(vec![p]))?;
+    Ok((scenario, bytes))
 }
 
 /// Validates scenario text; `file` names it in problems and `base` resolves its `data` path.

@@ -75,6 +75,33 @@ pub fn expected(slot: &Slot, seed: u64) -> f64 {
         / BASELINE_DRAWS as f64
 }
 
+/// The expected cost of ICB `icb` in each month of the horizon: every factor at its mean
+/// (exact for the product form; see [`expected`] for factors net of a baseline).
+pub fn expected_monthly(model: &Model, icb: usize) -> Vec<f64> {
+    let national: Vec<f64> = model
+        .national
+        .iter()
+        .map(|s| expected(s, model.seed))
+        .collect();
+    let per_icb: Vec<f64> = model
+        .per_icb
+        .iter()
+        .map(|s| expected(s, model.seed))
+        .collect();
+    let mut months = vec![0.0; model.months];
+    for line in &model.lines {
+        let driver = line.driver.as_ref().map_or(1.0, |d| d[icb]);
+        let amount = line.national.iter().map(|&j| national[j]).product::<f64>()
+            * line.per_icb.iter().map(|&k| per_icb[k]).product::<f64>()
+            * line.constant
+            * driver;
+        for (m, w) in months.iter_mut().zip(&line.month_weights) {
+            *m += amount * w;
+        }
+    }
+    months
+}
+
 /// A national factor as outputs name it.
 #[derive(Debug, Clone)]
 pub struct FactorName {

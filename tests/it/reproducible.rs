@@ -37,41 +37,22 @@ fn outputs_are_byte_identical_for_one_and_two_threads() {
     let sb = Sandbox::new();
     let scenario = shipped("medicines-optimisation-2024.toml");
     let scenario = scenario.to_str().unwrap();
-    let one = sb.run_env(
-        &[
+    let args = |out: &'static str| {
+        vec![
             "run",
             scenario,
             "--iterations",
             "3000",
+            "--report",
+            "--samples",
             "--out",
-            "one",
+            out,
             "--quiet",
-        ],
-        &[("RAYON_NUM_THREADS", "1")],
-    );
-    let two = sb.run_env(
-        &[
-            "run",
-            scenario,
-            "--iterations",
-            "3000",
-            "--out",
-            "two",
-            "--quiet",
-        ],
-        &[("RAYON_NUM_THREADS", "2")],
-    );
-    let three = sb.run(&[
-        "run",
-        scenario,
-        "--iterations",
-        "3000",
-        "--out",
-        "three",
-        "--quiet",
-        "--threads",
-        "3",
-    ]);
+        ]
+    };
+    let one = sb.run_env(&args("one"), &[("RAYON_NUM_THREADS", "1")]);
+    let two = sb.run_env(&args("two"), &[("RAYON_NUM_THREADS", "2")]);
+    let three = sb.run(&[args("three"), vec!["--threads", "3"]].concat());
     for o in [&one, &two, &three] {
         assert!(o.status.success(), "{}", crate::stderr(o));
     }
@@ -89,14 +70,24 @@ fn outputs_are_byte_identical_for_one_and_two_threads() {
         "charts/convergence.svg",
         "charts/distribution.png",
         "charts/distribution.svg",
+        "charts/exceedance.png",
+        "charts/exceedance.svg",
         "charts/icb_costs.png",
         "charts/icb_costs.svg",
         "charts/monthly.png",
         "charts/monthly.svg",
+        "charts/regions.png",
+        "charts/regions.svg",
         "convergence.csv",
         "icb_summary.csv",
+        "inputs/icbs.csv",
+        "inputs/scenario.toml",
         "manifest.json",
         "monthly.csv",
+        "region_summary.csv",
+        "report.html",
+        "report.xlsx",
+        "samples.parquet",
         "summary.json",
     ];
     assert_eq!(a.keys().map(String::as_str).collect::<Vec<_>>(), expected);
