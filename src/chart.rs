@@ -13,7 +13,7 @@ use plotters::style::FontStyle;
 
 use crate::benchmark::Comparison;
 use crate::error::{Error, Result};
-use crate::money::gbp;
+use crate::money::{gbp, percent};
 use crate::output::{Compared, Sensitivity};
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, RankRow, SobolRow};
@@ -1285,9 +1285,9 @@ fn exceedance<DB: DrawingBackend>(
     let reference = s.reference_gbp;
     let p = s.prob_average_above_reference;
     let title = format!(
-        "The average ICB's cost exceeds {} in {:.0}% of simulated futures",
+        "The average ICB's cost exceeds {} in {} of simulated futures",
         gbp(reference),
-        100.0 * p
+        percent(p)
     );
     let area = titled(root, &title, period)?;
     let mut sorted = s.per_icb_average_draws.clone();
@@ -1327,9 +1327,9 @@ fn exceedance<DB: DrawingBackend>(
     let x = chart.x_range();
     chart.draw_series(std::iter::once(reference_label(
         &format!(
-            "{}: exceeded with probability {:.0}%",
+            "{}: exceeded with probability {}",
             scenario.reference.label,
-            100.0 * p
+            percent(p)
         ),
         (reference, 0.95),
         reference > x.start + 0.6 * (x.end - x.start),

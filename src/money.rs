@@ -43,6 +43,22 @@ pub fn gbp_full(x: f64) -> String {
     format!("{}£{out}", if x < 0.0 && digits != "0" { "−" } else { "" })
 }
 
+/// A probability as a percentage that never rounds a near-certainty to a certainty:
+/// `0%`, `under 1%`, `37%`, `over 99%`, `100%`.
+pub fn percent(p: f64) -> String {
+    if p <= 0.0 {
+        "0%".to_string()
+    } else if p >= 1.0 {
+        "100%".to_string()
+    } else if p < 0.01 {
+        "under 1%".to_string()
+    } else if p > 0.99 {
+        "over 99%".to_string()
+    } else {
+        format!("{:.0}%", 100.0 * p)
+    }
+}
+
 /// Rounds pounds to whole pence for tables.
 pub fn pence(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -70,6 +86,15 @@ mod tests {
         assert_eq!(gbp_full(2_000_000.0), "£2,000,000");
         assert_eq!(gbp_full(999.4), "£999");
         assert_eq!(gbp_full(-1234.0), "−£1,234");
+    }
+
+    #[test]
+    fn percentages_keep_certainty_for_certain_events() {
+        let got: Vec<String> = [0.0, 0.004, 0.37, 0.995, 1.0]
+            .iter()
+            .map(|&p| percent(p))
+            .collect();
+        assert_eq!(got, ["0%", "under 1%", "37%", "over 99%", "100%"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::Result;
 use crate::model::Model;
-use crate::money::{gbp, gbp_full};
+use crate::money::{gbp, gbp_full, percent};
 use crate::output::RunInfo;
 use crate::scenario::{Factor, Scenario};
 use crate::summary::RunSummary;
@@ -162,9 +162,9 @@ pub fn caption(name: &str, scenario: &Scenario, s: &RunSummary) -> String {
             reference_position(s.reference_percentile)
         ),
         "exceedance" => format!(
-            "The chance that the average ICB's cost exceeds {reference} is {:.0}%; for a single ICB, taken at random, it is {:.0}%.",
-            100.0 * s.prob_average_above_reference,
-            100.0 * s.icbs.iter().map(|r| r.prob_above_reference).sum::<f64>() / s.icbs.len() as f64
+            "The chance that the average ICB's cost exceeds {reference} is {}; for a single ICB, taken at random, it is {}.",
+            percent(s.prob_average_above_reference),
+            percent(s.icbs.iter().map(|r| r.prob_above_reference).sum::<f64>() / s.icbs.len() as f64)
         ),
         "actions" => {
             let top = s.actions.iter().max_by(|a, b| a.cost.mean.total_cmp(&b.cost.mean)).expect("actions");
@@ -250,7 +250,7 @@ pub fn html(r: &Report) -> String {
         ),
     ));
     b.push_str(&card(
-        &format!("{:.0}%", 100.0 * average_prob),
+        &percent(average_prob),
         &format!("probability an ICB's cost exceeds {}", gbp(s.reference_gbp)),
     ));
     b.push_str(&card(
@@ -299,14 +299,14 @@ fn icb_table(r: &Report) -> String {
     for icb in &s.icbs {
         let _ = write!(
             b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}<td class=\"n\" data-value=\"{p}\">{:.0}%</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}<td class=\"n\" data-value=\"{p}\">{}</td></tr>",
             esc(&icb.code),
             esc(short_icb_name(&icb.name)),
             esc(&icb.region),
             money_cell(icb.cost.mean),
             money_cell(icb.cost.p05),
             money_cell(icb.cost.p95),
-            100.0 * icb.prob_above_reference,
+            percent(icb.prob_above_reference),
             p = icb.prob_above_reference
         );
     }
@@ -510,7 +510,7 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
         esc(sc.cost_view.describe()),
         s.iterations,
         card(&gbp(me.cost.mean), &format!("mean cost (90% interval {} to {})", gbp(me.cost.p05), gbp(me.cost.p95))),
-        card(&format!("{:.0}%", 100.0 * me.prob_above_reference), &format!("probability the cost exceeds {} ({})", gbp(s.reference_gbp), sc.reference.label)),
+        card(&percent(me.prob_above_reference), &format!("probability the cost exceeds {} ({})", gbp(s.reference_gbp), sc.reference.label)),
         card(&format!("{} of {}", ordinal(rank as u32), s.icbs.len()), "rank by mean cost nationally (1st = costliest)"),
         card(&format!("{:.1}%", 100.0 * me.cost.mean / s.national.mean), &format!("of the national cost ({})", gbp(s.national.mean))),
     );
