@@ -207,6 +207,7 @@ fn emit(text: &str) -> Result<()> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    crate::cancel::install_handler();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -399,6 +400,11 @@ fn simulate(args: &RunArgs) -> Result<Simulation> {
             threads
         );
     }
+    check_memory(
+        &p,
+        args.target_rse
+            .map_or(iterations as u64, |_| args.max_iterations),
+    )?;
     let (draws, checkpoints) = match args.target_rse {
         None => {
             let bar = progress_bar(iterations as u64, args.quiet);
@@ -414,6 +420,15 @@ fn simulate(args: &RunArgs) -> Result<Simulation> {
             (draws, Some(ends))
         }
     };
+    if crate::cancel::requested() {
+        return Err(Error::Interrupted);
+    }
+    if let Some(problem) = crate::engine::non_finite(&p.model, &p.table.codes, &draws) {
+        return Err(Error::Input(vec![FileProblems {
+            file: args.input.scenario.display().to_string(),
+            problems: vec![problem],
+        }]));
+    }
     Ok(Simulation {
         prepared: p,
         draws,
@@ -851,6 +866,39 @@ fn print_benchmarks(
         }
     }
     outln!(text, "Results in {}", out.display());
+}
+
+/// Refuses, before any work, a run whose results could not fit in this machine's memory.
+fn check_memory(p: &Prepared, iterations: u64) -> Result<()> {
+    let m = &p.model;
+    let per_iteration =
+        (m.n_icb() * (2 + m.n_actions) + m.months + 2 + m.national.len().max(1)) as u64 * 8;
+    let needed = iterations.saturating_mul(per_iteration).saturating_mul(2);
+    let available = available_memory().unwrap_or(u64::MAX);
+    if needed > available {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Error::input(
+            "--iterations",
+            Problem::new(
+                None,
+                "iterations",
+                format!(
+                    "{iterations} iterations need about {:.1} GiB of memory and this machine has {:.1} GiB available; use fewer iterations",
+                    gib(needed),
+                    gib(available)
+                ),
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes (None where there is no such file).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn too_many(n: u64) -> Error {

@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::RngExt;
 
 use crate::correlation;
+use crate::error::Problem;
 use crate::model::Model;
 use crate::rng::{key, stream, NATIONAL};
 use crate::scenario::Sampling;
@@ -152,6 +153,9 @@ pub fn run_from(
         .zip(draws.national_factors.par_chunks_mut(BLOCK * k.max(1)))
         .enumerate()
         .for_each(|(block, ((((icb, action), monthly), national), factors))| {
+            if crate::cancel::requested() {
+                return;
+            }
             let mut scratch = Scratch::new(model);
             for (j, national) in national.iter_mut().enumerate() {
                 let row = block * BLOCK + j;
@@ -225,6 +229,64 @@ pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
         );
     }
     columns
+}
+
+/// A value that overflowed to infinity or is not a number, explained: the first iteration and
+/// ICB whose cost is not finite, and the factor (or driver) that made it so. `None` when every
+/// cost is finite.
+pub fn non_finite(model: &Model, icb_codes: &[String], draws: &Draws) -> Option<Problem> {
+    let at = draws.icb_total.iter().position(|x| !x.is_finite());
+    let Some(at) = at else {
+        return draws.national.iter().position(|x| !x.is_finite()).map(|it| {
+            Problem::new(None, "scenario", format!("the national total overflows in iteration {it}: the costs are too large to add up"))
+        });
+    };
+    let (iteration, icb) = (at / draws.n_icb, at % draws.n_icb);
+    let national: Vec<f64> = (0..draws.n_national)
+        .map(|j| draws.national_factors[iteration * draws.n_national + j])
+        .collect();
+    let (seed, it) = (model.seed, iteration as u64);
+    let (icb_key, region) = (model.icb_keys[icb], model.region_keys[icb]);
+    let code = format!("iteration {iteration}, ICB {}", icb_codes[icb]);
+    for line in &model.lines {
+        let driver = line.driver.as_ref().map_or(1.0, |d| d[icb]);
+        let mut value = driver * line.constant;
+        if !value.is_finite() {
+            return Some(Problem::new(
+                None,
+                line.path.clone(),
+                format!("driver × fixed factors is {value} ({code})"),
+            ));
+        }
+        let factors = line
+            .national
+            .iter()
+            .map(|&j| (&model.national[j], national[j]))
+            .chain(line.per_icb.iter().map(|&k| {
+                let slot = &model.per_icb[k];
+                (slot, slot.draw(seed, it, icb_key, region))
+            }));
+        for (slot, x) in factors {
+            value *= x;
+            if !x.is_finite() || !value.is_finite() {
+                let what = if x.is_finite() {
+                    format!("multiplying by its draw {x} makes the cost {value}")
+                } else {
+                    format!("drew {x}")
+                };
+                return Some(Problem::new(
+                    Some(slot.line),
+                    slot.path.clone(),
+                    format!("{what} ({code}): check the distribution's parameters and the drivers"),
+                ));
+            }
+        }
+    }
+    Some(Problem::new(
+        None,
+        "scenario",
+        format!("the cost overflows when the lines are added up ({code})"),
+    ))
 }
 
 /// Per-task buffers, reused across iterations.

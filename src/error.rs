@@ -64,6 +64,9 @@ pub enum Error {
     /// A table or chart library failed (exit 1).
     #[error("{0}")]
     Output(String),
+    /// Ctrl-C or SIGTERM stopped the run; nothing was written (exit 130).
+    #[error("interrupted: nothing was written and any previous results are as they were")]
+    Interrupted,
 }
 
 fn display_input(files: &[FileProblems]) -> String {
@@ -96,10 +99,12 @@ impl Error {
         }
     }
 
-    /// 2 for bad input, 1 for any other failure.
+    /// 2 for bad input, 130 when interrupted (as a shell reports Ctrl-C), 1 for any other
+    /// failure.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input(_) => 2,
+            Error::Interrupted => 130,
             Error::Io { .. } | Error::Output(_) => 1,
         }
     }

@@ -47,6 +47,8 @@ pub fn time_weight(timing: &Timing, month: Month) -> f64 {
 pub struct Slot {
     /// The factor's path in the scenario.
     pub path: String,
+    /// The factor's line in the scenario file.
+    pub line: usize,
     pub stream: u64,
     pub dist: Dist,
     pub baseline: Option<(u64, Dist)>,
@@ -58,6 +60,7 @@ impl Slot {
     fn of(f: &Factor) -> Slot {
         Slot {
             path: f.path.clone(),
+            line: f.line,
             stream: f.stream,
             dist: f.dist.clone(),
             baseline: f.baseline.as_ref().map(|b| (b.stream, b.dist.clone())),
@@ -160,6 +163,8 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// One cost line, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Line {
+    /// `actions.<id>.costs[<n>]`.
+    pub path: String,
     /// Index of the action in the scenario.
     pub action: usize,
     /// The driver per ICB; `None` is 1 per ICB.
@@ -241,6 +246,7 @@ impl Model {
                     })
                     .collect();
                 let mut line = Line {
+                    path: format!("actions.{}.costs[{n}]", action.id),
                     action: a,
                     driver,
                     constant: if cost.negative { -1.0 } else { 1.0 },

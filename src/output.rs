@@ -403,6 +403,30 @@ fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<DataFrame> {
     )?)
 }
 
+/// Prefixes of the temporary directories beside an output directory, followed by the pid of
+/// the process that made them.
+const NEW: &str = ".icb-impact-new-";
+const OLD: &str = ".icb-impact-old-";
+
+/// Removes temporary directories left in `parent` by a process that no longer runs (one that
+/// was killed outright, so it could not clean up).
+fn remove_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(NEW).or_else(|| name.strip_prefix(OLD)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if pid.is_some() && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Runs `write` on a fresh temporary directory beside `out`, then moves it to `out`. A
 /// directory already at `out` is replaced only if it holds a previous run (a manifest) or
 /// nothing at all.
@@ -429,15 +453,19 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
         }
     }
     std::fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create", &parent, e))?;
+    remove_abandoned(&parent);
     let tmp = tempfile::Builder::new()
-        .prefix(".icb-impact-new-")
+        .prefix(&format!("{NEW}{}-", std::process::id()))
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
     write(tmp.path())?;
+    if crate::cancel::requested() {
+        return Err(Error::Interrupted);
+    }
     if out.exists() {
         // Move the previous run aside first: if the next rename fails it is still there.
         let old = tempfile::Builder::new()
-            .prefix(".icb-impact-old-")
+            .prefix(&format!("{OLD}{}-", std::process::id()))
             .tempdir_in(&parent)
             .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
         let aside = old.path().join("previous");

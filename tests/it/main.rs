@@ -5,8 +5,10 @@ mod benchmark;
 mod cli;
 mod library;
 mod model;
+mod properties;
 mod report;
 mod reproducible;
+mod robustness;
 mod uncertainty;
 
 use std::path::{Path, PathBuf};

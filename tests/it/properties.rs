@@ -1,0 +1,154 @@
+//! Property tests: for any valid generated scenario the outputs are finite, ordered and add
+//! up; and the scenario parser and the ICB-table reader never panic, whatever they are given.
+
+use std::path::Path;
+
+use icb_impact::data::IcbTable;
+use icb_impact::scenario::parse;
+use icb_impact::summary::RunSummary;
+use proptest::prelude::*;
+
+use crate::{Sandbox, TINY_ICBS};
+
+/// A valid distribution table (or a bare number), as TOML.
+fn dist() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0.0f64..5.0).prop_map(|v| format!("{v}")),
+        (0.0f64..2.0, 0.1f64..3.0)
+            .prop_map(|(a, w)| format!("{{ dist = \"uniform\", min = {a}, max = {} }}", a + w)),
+        (0.0f64..2.0, 0.0f64..1.0, 0.1f64..3.0).prop_map(|(a, m, w)| format!(
+            "{{ dist = \"pert\", min = {a}, mode = {}, max = {} }}",
+            a + m * w,
+            a + w
+        )),
+        (0.0f64..2.0, 0.0f64..1.0, 0.1f64..3.0, any::<bool>()).prop_map(|(a, m, w, icb)| format!(
+            "{{ dist = \"triangular\", min = {a}, mode = {}, max = {}, vary = \"{}\" }}",
+            a + m * w,
+            a + w,
+            if icb { "icb" } else { "national" }
+        )),
+        (0.01f64..1.0, 1.1f64..5.0)
+            .prop_map(|(a, r)| format!("{{ dist = \"lognormal\", p05 = {a}, p95 = {} }}", a * r)),
+        (0.1f64..5.0, 0.1f64..5.0)
+            .prop_map(|(a, b)| format!("{{ dist = \"beta\", alpha = {a}, beta = {b} }}")),
+        (0.0f64..=1.0).prop_map(|p| format!("{{ dist = \"bernoulli\", p = {p}, vary = \"icb\" }}")),
+        (0.2f64..1.0, 0.0f64..0.5).prop_map(|(x, b)| format!(
+            "{{ dist = \"uniform\", min = 0, max = {x}, baseline = {b} }}"
+        )),
+    ]
+}
+
+/// A valid scenario of one to three actions with one or two cost lines each.
+fn scenario() -> impl Strategy<Value = String> {
+    let line = (
+        prop::option::of(prop_oneof![
+            Just("registered_patients"),
+            Just("gp_practices")
+        ]),
+        prop::collection::vec(dist(), 0..3),
+        any::<bool>(),
+    );
+    let action = (
+        0u32..4,
+        prop::option::of(1u32..6),
+        1u32..4,
+        any::<bool>(),
+        prop::collection::vec(dist(), 0..2),
+        prop::collection::vec(line, 1..3),
+    );
+    (1u32..13, prop::collection::vec(action, 1..4)).prop_map(|(months, actions)| {
+        let mut text = format!("[scenario]\nname = \"p\"\nstart = \"2024-08\"\nmonths = {months}\ndata = \"icbs.csv\"\n");
+        for (a, (offset, length, ramp, exponential, factors, lines)) in actions.iter().enumerate() {
+            let start = 8 + offset;
+            text.push_str(&format!("[actions.a{a}]\nstart = \"{}-{:02}\"\n", 2024 + (start - 1) / 12, (start - 1) % 12 + 1));
+            if let Some(len) = length {
+                let end = start + len;
+                text.push_str(&format!("end = \"{}-{:02}\"\n", 2024 + (end - 1) / 12, (end - 1) % 12 + 1));
+            }
+            if *exponential {
+                text.push_str(&format!("ramp = {{ shape = \"exponential\", tau_months = {ramp} }}\n"));
+            } else {
+                text.push_str(&format!("ramp_months = {ramp}\n"));
+            }
+            let named = |fs: &[String], p: &str| -> String {
+                fs.iter().enumerate().map(|(k, f)| format!("{p}{k} = {f}")).collect::<Vec<_>>().join(", ")
+            };
+            text.push_str(&format!("factors = {{ {} }}\n", named(factors, "f")));
+            for (driver, factors, negative) in lines {
+                text.push_str(&format!("[[actions.a{a}.costs]]\n"));
+                if let Some(d) = driver {
+                    text.push_str(&format!("driver = \"{d}\"\n"));
+                }
+                text.push_str(&format!("negative = {negative}\nfactors = {{ {} }}\n", named(factors, "g")));
+            }
+        }
+        text
+    })
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn outputs_of_any_valid_scenario_are_finite_ordered_and_add_up(text in scenario()) {
+        let sb = Sandbox::new();
+        sb.write("icbs.csv", TINY_ICBS);
+        let path = sb.write("s.toml", &text);
+        let p = icb_impact::cli::prepare(&path, &Default::default()).unwrap();
+        let d = icb_impact::engine::run(&p.model, 300, &|_| {});
+        let s = RunSummary::new(&p.scenario, &p.table, &d);
+        let all = s.icbs.iter().map(|r| &r.cost)
+            .chain(s.icb_actions.iter().map(|r| &r.cost))
+            .chain(s.actions.iter().map(|r| &r.cost))
+            .chain(s.monthly.iter().map(|r| &r.cumulative))
+            .chain(s.regions.iter().map(|r| &r.cost))
+            .chain([&s.national, &s.per_icb_average]);
+        for c in all {
+            for v in [c.mean, c.sd, c.p05, c.p50, c.p95, c.min, c.max, c.mcse_mean] {
+                prop_assert!(v.is_finite());
+            }
+            prop_assert!(c.min <= c.p05 && c.p05 <= c.p50 && c.p50 <= c.p95 && c.p95 <= c.max);
+            prop_assert!(c.min - 1e-9 * c.min.abs() <= c.mean && c.mean <= c.max + 1e-9 * c.max.abs());
+        }
+        // Actions add up to ICBs, ICBs to regions and to the nation, months to the nation.
+        for it in 0..d.iterations {
+            let row = &d.icb_total[it * d.n_icb..(it + 1) * d.n_icb];
+            for (i, total) in row.iter().enumerate() {
+                let parts: f64 = (0..d.n_actions).map(|a| d.action_total[(it * d.n_icb + i) * d.n_actions + a]).sum();
+                prop_assert!(close(parts, *total));
+            }
+            prop_assert!(close(row.iter().sum(), d.national[it]));
+            let months: f64 = d.monthly[it * d.months..(it + 1) * d.months].iter().sum();
+            prop_assert!(close(months, d.national[it]));
+        }
+        let regions: f64 = s.regions.iter().map(|r| r.cost.mean).sum();
+        prop_assert!(close(regions, s.national.mean));
+        let actions: f64 = s.actions.iter().map(|a| a.cost.mean).sum();
+        prop_assert!(close(actions, s.national.mean));
+    }
+
+    #[test]
+    fn the_scenario_parser_never_panics_on_mutated_input(text in scenario(), cut in 0usize..4000, junk in "[ -~\\n\\[\\]{}=\"]{0,40}") {
+        // Splice printable junk into a valid scenario at any point: the parser reports
+        // problems (or accepts), but never panics.
+        let at = text.char_indices().map(|(k, _)| k).nth(cut % text.chars().count().max(1)).unwrap_or(0);
+        let mutated = format!("{}{junk}{}", &text[..at], &text[at..]);
+        let _ = parse(&mutated, "m.toml", Path::new(""));
+    }
+
+    #[test]
+    fn the_scenario_parser_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
+        let _ = parse(&text, "a.toml", Path::new(""));
+    }
+
+    #[test]
+    fn the_icb_table_reader_never_panics(text in "[a-z0-9_,.\\-\\n\" ]{0,300}") {
+        let _ = IcbTable::from_csv(text.as_bytes(), "t.csv", &["n".to_string(), "icb_name".to_string()]);
+        let with_header = format!("icb_code,icb_name,n\n{text}");
+        let _ = IcbTable::from_csv(with_header.as_bytes(), "t.csv", &["n".to_string()]);
+    }
+}
