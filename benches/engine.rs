@@ -1,25 +1,33 @@
-//! Engine throughput in ICB-iterations per second on the shipped scenario, at 10k and 100k
-//! iterations, beside the stages around it (sampling one distribution, summarising).
+//! Engine throughput in ICB-iterations per second, against the sampling floor (the same
+//! draws and nothing else), on one and two threads, beside the stages around it.
 //!
-//! Run: `cargo bench --bench engine`.
+//! Run: `cargo bench --bench engine`; `benches/measure.sh` prints the ratios, the fitted
+//! exponent of time against iterations and peak memory.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use icb_impact::cli::prepare;
+use icb_impact::cli::{prepare, Prepared};
 use icb_impact::dist::{Dist, Spec};
 use icb_impact::engine;
 use icb_impact::rng::{key, stream};
 use icb_impact::summary::RunSummary;
 
-fn scenario() -> icb_impact::cli::Prepared {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/medicines-optimisation-2024.toml");
-    prepare(&path, &Default::default()).expect("shipped scenario is valid")
+/// The whole-menu scenario over twelve months.
+fn scenario() -> Prepared {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/collective-action-2024.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("months = 6", "months = 12", 1);
+    let dir = std::env::temp_dir().join("icb-impact-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let twelve = dir.join("collective-action-12-months.toml");
+    std::fs::write(&twelve, text).unwrap();
+    prepare(&twelve, &Default::default()).expect("shipped scenario is valid")
 }
 
-fn engine_run(c: &mut Criterion) {
+fn engine_against_floor(c: &mut Criterion) {
     let p = scenario();
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
@@ -27,6 +35,29 @@ fn engine_run(c: &mut Criterion) {
         group.throughput(Throughput::Elements((iterations * p.table.len()) as u64));
         group.bench_with_input(BenchmarkId::new("run", iterations), &iterations, |b, &n| {
             b.iter(|| black_box(engine::run(&p.model, n, &|_| {})))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("sampling_floor", iterations),
+            &iterations,
+            |b, &n| b.iter(|| black_box(engine::sampling_floor(&p.model, n))),
+        );
+    }
+    group.finish();
+}
+
+fn threads(c: &mut Criterion) {
+    let p = scenario();
+    let mut group = c.benchmark_group("threads");
+    group.sample_size(10);
+    let n = 100_000usize;
+    group.throughput(Throughput::Elements((n * p.table.len()) as u64));
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        group.bench_with_input(BenchmarkId::new("run", threads), &threads, |b, _| {
+            b.iter(|| pool.install(|| black_box(engine::run(&p.model, n, &|_| {}))))
         });
     }
     group.finish();
@@ -67,5 +98,5 @@ fn sampling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine_run, summarise, sampling);
+criterion_group!(benches, engine_against_floor, threads, summarise, sampling);
 criterion_main!(benches);

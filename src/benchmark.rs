@@ -1,12 +1,9 @@
 //! Published figures and the simulated quantity on the same scope and period: where each
 //! published figure falls in the simulated distribution.
 
-use std::io::Cursor;
 use std::path::Path;
 
-use polars::prelude::*;
-
-use crate::data::IcbTable;
+use crate::data::{read_text_csv, IcbTable};
 use crate::engine::Draws;
 use crate::error::{Error, FileProblems, Problem};
 use crate::scenario::{CostView, Scenario};
@@ -123,18 +120,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         file: file.to_string(),
         problems,
     };
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish()
-        .map_err(|e| {
-            fail(vec![Problem::new(
-                None,
-                "csv",
-                format!("not a readable CSV table: {e}"),
-            )])
-        })?;
+    let frame = read_text_csv(bytes, file)?;
     let wanted = [
         "id",
         "label",

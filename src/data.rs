@@ -66,18 +66,7 @@ impl IcbTable {
             file: source.to_string(),
             problems,
         };
-        let frame = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .into_reader_with_file_handle(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| {
-                fail(vec![Problem::new(
-                    None,
-                    "csv",
-                    format!("not a readable CSV table: {e}"),
-                )])
-            })?;
+        let frame = read_text_csv(bytes, source)?;
         let columns: Vec<String> = frame
             .get_column_names()
             .iter()
@@ -217,6 +206,24 @@ impl IcbTable {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
     }
+}
+
+/// Reads CSV bytes with every column declared as text (conversion, with row-precise
+/// problems, is the caller's); a malformed table is a problem of `file`.
+pub fn read_text_csv(bytes: &[u8], file: &str) -> Result<DataFrame, FileProblems> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| FileProblems {
+            file: file.to_string(),
+            problems: vec![Problem::new(
+                None,
+                "csv",
+                format!("not a readable CSV table: {e}"),
+            )],
+        })
 }
 
 /// Lower-case hex SHA-256, as `sha256sum` prints it.

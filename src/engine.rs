@@ -231,6 +231,33 @@ pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
     columns
 }
 
+/// The sampling floor: draws exactly the variates a run of `iterations` needs (the same
+/// distributions, counts, keyed generators and parallel blocks) and sums them, nothing else.
+/// The engine's time over this is its own overhead (benches/engine.rs).
+pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
+    let seed = model.seed;
+    let blocks = iterations.div_ceil(BLOCK);
+    let sums: Vec<f64> = (0..blocks)
+        .into_par_iter()
+        .map(|block| {
+            let mut sum = 0.0;
+            for row in block * BLOCK..((block + 1) * BLOCK).min(iterations) {
+                let it = row as u64;
+                for slot in &model.national {
+                    sum += slot.draw(seed, it, NATIONAL, NATIONAL);
+                }
+                for (&icb, &region) in model.icb_keys.iter().zip(&model.region_keys) {
+                    for slot in &model.per_icb {
+                        sum += slot.draw(seed, it, icb, region);
+                    }
+                }
+            }
+            sum
+        })
+        .collect();
+    sums.iter().sum()
+}
+
 /// A value that overflowed to infinity or is not a number, explained: the first iteration and
 /// ICB whose cost is not finite, and the factor (or driver) that made it so. `None` when every
 /// cost is finite.

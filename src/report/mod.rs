@@ -420,8 +420,9 @@ fn caveats(sc: &Scenario, s: &RunSummary) -> String {
     b
 }
 
-fn manifest(r: &Report) -> String {
-    let rows = [
+/// What made the numbers: tool, generator, inputs and their hashes, seed, iterations, view.
+pub fn manifest_rows(r: &Report) -> [(&'static str, String); 9] {
+    [
         (
             "Tool",
             format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
@@ -434,7 +435,11 @@ fn manifest(r: &Report) -> String {
         ("Seed", r.scenario.seed.to_string()),
         ("Iterations", r.summary.iterations.to_string()),
         ("Cost view", r.scenario.cost_view.as_str().to_string()),
-    ];
+    ]
+}
+
+fn manifest(r: &Report) -> String {
+    let rows = manifest_rows(r);
     let mut b = String::from(
         "<section id=\"manifest\"><h2>Manifest</h2><table id=\"manifest-table\"><tbody>",
     );

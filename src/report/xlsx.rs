@@ -220,20 +220,7 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
 
     let sheet = book.add_worksheet().set_name("Manifest")?;
     header(sheet, &[("Item", 24.0), ("Value", 100.0)])?;
-    let items = [
-        (
-            "Tool",
-            format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
-        ),
-        ("Random generator", crate::output::GENERATOR.to_string()),
-        ("Scenario", r.info.scenario_path.display().to_string()),
-        ("Scenario SHA-256", r.info.scenario_sha256.clone()),
-        ("ICB table", r.table.source.clone()),
-        ("ICB table SHA-256", r.table.sha256.clone()),
-        ("Seed", sc.seed.to_string()),
-        ("Iterations", s.iterations.to_string()),
-        ("Cost view", sc.cost_view.as_str().to_string()),
-    ];
+    let items = crate::report::manifest_rows(r);
     for (k, (item, value)) in items.iter().enumerate() {
         sheet.write_string(1 + k as u32, 0, *item)?;
         sheet.write_string(1 + k as u32, 1, value.as_str())?;
