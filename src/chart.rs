@@ -63,6 +63,23 @@ fn register_fonts() {
 
 type DrawResult<E> = std::result::Result<(), DrawingAreaErrorKind<E>>;
 
+/// The mesh every chart shares: labels at `size` (axis titles 2 larger), no minor grid lines,
+/// faint major ones.
+trait HouseStyle {
+    fn house_style(&mut self, size: i32) -> &mut Self;
+}
+
+impl<X: Ranged, Y: Ranged, DB: DrawingBackend> HouseStyle
+    for plotters::chart::MeshStyle<'_, '_, X, Y, DB>
+{
+    fn house_style(&mut self, size: i32) -> &mut Self {
+        self.label_style((FONT, size))
+            .axis_desc_style((FONT, size + 2))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(BLACK.mix(0.08))
+    }
+}
+
 /// Draws one chart function into an SVG string of the given size.
 macro_rules! svg {
     ($name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
@@ -228,10 +245,7 @@ fn icb_histogram<DB: DrawingBackend>(
         .y_label_formatter(&|y| format!("{y:.1}%"))
         .x_desc("Cost to this ICB over the period")
         .y_desc("Share of simulated futures")
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(15)
         .draw()?;
     chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
         let x0 = lo + width * k as f64;
@@ -298,10 +312,7 @@ fn icb_actions_chart<DB: DrawingBackend>(
             _ => String::new(),
         })
         .x_label_formatter(&|x| gbp(*x))
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(15)
         .draw()?;
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
         Rectangle::new(
@@ -380,10 +391,7 @@ fn icb_monthly_chart<DB: DrawingBackend>(
             }
         })
         .y_label_formatter(&|v| gbp(*v))
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(15)
         .draw()?;
     chart.draw_series(
         LineSeries::new(
@@ -535,10 +543,7 @@ fn tornado_chart<DB: DrawingBackend>(
             "Expected national cost with the factor at its 10th (light) and 90th (dark) percentile, others at their medians ({})",
             gbp(s.base_national)
         ))
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     let bar = |value: f64, row: usize, colour: RGBColor| {
         let (a, b) = (s.base_national.min(value), s.base_national.max(value));
@@ -612,10 +617,7 @@ fn rank_chart<DB: DrawingBackend>(
             _ => String::new(),
         })
         .x_desc("Rank correlation with the national cost: bar = Spearman, dot = partial rank correlation (PRCC)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     let y = |k: usize| (n - 1 - k) as i32;
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
@@ -686,10 +688,7 @@ fn sobol_chart<DB: DrawingBackend>(
         })
         .x_label_formatter(&|x| format!("{:.0}%", 100.0 * x))
         .x_desc("Share of the variance of the expected national cost: bar = first order, dot = total order, lines = 95% bootstrap intervals")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     let y = |k: usize| (n - 1 - k) as i32;
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
@@ -796,10 +795,7 @@ fn compare_chart<DB: DrawingBackend>(
         })
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Paired difference B − A per ICB: dot = mean, bar = 90% interval")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
         let d = &icbs[i].diff;
@@ -934,10 +930,7 @@ fn icb_costs<DB: DrawingBackend>(
             "Cost to the ICB over the period: dot = mean, bar = 90% interval (5th to 95th percentile); {} = reference",
             gbp(reference)
         ))
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     // Coloured by NHS region, with a legend of the regions.
     let regions: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
@@ -1049,10 +1042,7 @@ fn distribution<DB: DrawingBackend>(
             s.icbs.len()
         ))
         .y_desc("Share of simulated futures")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
         let x0 = start + width * k as f64;
@@ -1161,10 +1151,7 @@ fn actions<DB: DrawingBackend>(
         })
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("National cost over the period: bar = mean, line = 90% interval")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
         let mean = s.actions[a].cost.mean;
@@ -1232,10 +1219,7 @@ fn monthly<DB: DrawingBackend>(
         .y_label_formatter(&|y| gbp(*y))
         .x_desc(format!("Month (cumulative from {})", scenario.start))
         .y_desc("Cumulative national cost")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     let xs = || (0..months).map(|m| m as f64);
     let band: Vec<(f64, f64)> = xs()
@@ -1307,10 +1291,7 @@ fn exceedance<DB: DrawingBackend>(
         .y_label_formatter(&|y| format!("{:.0}%", 100.0 * y))
         .x_desc("Mean cost per ICB over the period (national total ÷ number of ICBs)")
         .y_desc("Probability the cost exceeds this")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     // P(X > x) at each sorted value, thinned to at most 2,000 points.
     let step = (sorted.len() / 2000).max(1);
@@ -1381,10 +1362,7 @@ fn regions_chart<DB: DrawingBackend>(
         })
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Regional cost over the period (sum of its ICBs): bar = mean, line = 90% interval")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     chart.draw_series(order.iter().enumerate().map(|(row, &k)| {
         let r = &s.regions[k];
@@ -1457,10 +1435,7 @@ fn convergence<DB: DrawingBackend>(
         .y_label_formatter(&|y| format!("{}%", 100.0 * y))
         .x_desc("Iterations (log scale)")
         .y_desc("Relative standard error of the national mean (log scale)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     chart
         .draw_series(LineSeries::new(points.iter().copied(), BLUE.stroke_width(3)).point_size(3))?;
@@ -1536,10 +1511,7 @@ fn benchmarks<DB: DrawingBackend>(
         })
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
+        .house_style(16)
         .draw()?;
     let floor = |v: f64| v.max(lo);
     chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
