@@ -13,7 +13,7 @@ pub fn gbp(x: f64) -> String {
     } else {
         (a, "")
     };
-    let digits = if value >= 100.0 || unit.is_empty() {
+    let digits = if value >= 100.0 || (unit.is_empty() && value >= 10.0) {
         0
     } else if value >= 10.0 {
         1
@@ -79,6 +79,8 @@ mod tests {
         assert_eq!(gbp(1.5e9), "£1.5bn");
         assert_eq!(gbp(-40_000.0), "−£40k");
         assert_eq!(gbp(0.0), "£0");
+        assert_eq!(gbp(0.095), "£0.1");
+        assert_eq!(gbp(4.5), "£4.5");
     }
 
     #[test]
