@@ -307,10 +307,7 @@ fn icb_actions_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .house_style(15)
         .draw()?;
@@ -534,10 +531,7 @@ fn tornado_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc(format!(
             "Expected national cost with the factor at its 10th (light) and 90th (dark) percentile, others at their medians ({})",
@@ -612,10 +606,7 @@ fn rank_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_desc("Rank correlation with the national cost: bar = Spearman, dot = partial rank correlation (PRCC)")
         .house_style(16)
         .draw()?;
@@ -682,10 +673,7 @@ fn sobol_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| format!("{:.0}%", 100.0 * x))
         .x_desc("Share of the variance of the expected national cost: bar = first order, dot = total order, lines = 95% bootstrap intervals")
         .house_style(16)
@@ -789,10 +777,7 @@ fn compare_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Paired difference B − A per ICB: dot = mean, bar = 90% interval")
         .house_style(16)
@@ -814,6 +799,14 @@ fn compare_chart<DB: DrawingBackend>(
         GREY.stroke_width(1),
     )))?;
     Ok(())
+}
+
+/// The label of a category row of a segmented axis (blank between rows).
+fn segment_label(labels: &[String], v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
 }
 
 /// Tick values 1, 2, 5, 10, 20, 50… between `lo` and `hi`, for a log axis.
@@ -921,10 +914,7 @@ fn icb_costs<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc(format!(
             "Cost to the ICB over the period: dot = mean, bar = 90% interval (5th to 95th percentile); {} = reference",
@@ -1145,10 +1135,7 @@ fn actions<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("National cost over the period: bar = mean, line = 90% interval")
         .house_style(16)
@@ -1356,10 +1343,7 @@ fn regions_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Regional cost over the period (sum of its ICBs): bar = mean, line = 90% interval")
         .house_style(16)
@@ -1505,10 +1489,7 @@ fn benchmarks<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| segment_label(&labels, v))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
         .house_style(16)
