@@ -10,7 +10,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use icb_impact::cli::{prepare, Prepared};
 use icb_impact::dist::{Dist, Spec};
-use icb_impact::engine;
+use icb_impact::engine::{self, Keep};
 use icb_impact::rng::{key, stream};
 use icb_impact::summary::RunSummary;
 
@@ -31,10 +31,11 @@ fn engine_against_floor(c: &mut Criterion) {
     let p = scenario();
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
-    for iterations in [10_000usize, 100_000] {
+    for iterations in [10_000usize, 100_000, 1_000_000] {
         group.throughput(Throughput::Elements((iterations * p.table.len()) as u64));
+        // As `icb-impact run` does: streaming tallies, the national total per iteration.
         group.bench_with_input(BenchmarkId::new("run", iterations), &iterations, |b, &n| {
-            b.iter(|| black_box(engine::run(&p.model, n, &|_| {})))
+            b.iter(|| black_box(engine::run_from(&p.model, 0, n, Keep::Tallies, &|_| {})))
         });
         group.bench_with_input(
             BenchmarkId::new("sampling_floor", iterations),
@@ -57,7 +58,9 @@ fn threads(c: &mut Criterion) {
             .build()
             .unwrap();
         group.bench_with_input(BenchmarkId::new("run", threads), &threads, |b, _| {
-            b.iter(|| pool.install(|| black_box(engine::run(&p.model, n, &|_| {}))))
+            b.iter(|| {
+                pool.install(|| black_box(engine::run_from(&p.model, 0, n, Keep::Tallies, &|_| {})))
+            })
         });
     }
     group.finish();
@@ -65,12 +68,12 @@ fn threads(c: &mut Criterion) {
 
 fn summarise(c: &mut Criterion) {
     let p = scenario();
-    let draws = engine::run(&p.model, 10_000, &|_| {});
+    let draws = engine::run_from(&p.model, 0, 10_000, Keep::Tallies, &|_| {});
     let mut group = c.benchmark_group("summary");
     group.sample_size(10);
     group.throughput(Throughput::Elements((10_000 * p.table.len()) as u64));
     group.bench_function("10000", |b| {
-        b.iter(|| black_box(RunSummary::new(&p.scenario, &p.table, &draws)))
+        b.iter(|| black_box(RunSummary::new(&p.scenario, &p.table, &p.model, &draws)))
     });
     group.finish();
 }

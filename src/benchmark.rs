@@ -295,7 +295,7 @@ fn compare_one(b: &Benchmark, scenario: &Scenario, table: &IcbTable, draws: &Dra
     let mut totals = vec![0.0; n_icb];
     let values: Vec<f64> = (0..draws.iterations)
         .map(|it| {
-            let row = &draws.action_total
+            let row = &draws.per_iteration().action_total
                 [it * n_icb * draws.n_actions..(it + 1) * n_icb * draws.n_actions];
             for (i, total) in totals.iter_mut().enumerate() {
                 *total = actions.iter().map(|&a| row[i * draws.n_actions + a]).sum();

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::benchmark;
 use crate::data::{sha256_hex, IcbTable};
-use crate::engine;
+use crate::engine::{self, Keep};
 use crate::error::{Error, FileProblems, Problem, Result};
 use crate::model::Model;
 use crate::money::gbp;
@@ -53,6 +53,9 @@ enum Command {
     /// one-page briefing for one ICB (icb-<CODE>.html). The run is reproduced from the inputs
     /// it recorded.
     Report(ReportArgs),
+    /// Rebuild data tables from the data you hold: `data prescribing` sums NHSBSA English
+    /// Prescribing Dataset files; `data build` writes an ICB table with that real spend.
+    Data(DataArgs),
 }
 
 #[derive(Debug, Args)]
@@ -158,7 +161,8 @@ struct RunArgs {
     /// No progress bar or messages on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
-    /// Run in batches (of --iterations, or the scenario's iterations) until the relative
+    /// Run in batches (of --iterations, or the scenario's iterations, rounded up to a multiple
+    /// of 512) until the relative
     /// standard error of the national mean is below this, e.g. 0.005.
     #[arg(long, value_name = "RSE", value_parser = positive_fraction)]
     target_rse: Option<f64>,
@@ -223,6 +227,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare(&args),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Report(args) => report(&args),
+        Command::Data(args) => data(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -335,10 +340,13 @@ fn until_converged(
     batch: usize,
     max: usize,
     target: f64,
+    keep: Keep,
     quiet: bool,
 ) -> (engine::Draws, Vec<usize>) {
+    // Batches end on block boundaries, so that the batches appended equal one run.
+    let batch = batch.next_multiple_of(engine::BLOCK);
     let bar = progress_bar(max as u64, quiet);
-    let mut draws = engine::run(model, batch.min(max), &|n| bar.inc(n));
+    let mut draws = engine::run_from(model, 0, batch.min(max), keep, &|n| bar.inc(n));
     let mut ends = vec![draws.iterations];
     loop {
         let trace = crate::stats::convergence_trace(&draws.national, &[draws.iterations]);
@@ -351,6 +359,7 @@ fn until_converged(
             model,
             draws.iterations as u64,
             more,
+            keep,
             &|n| bar.inc(n),
         ));
         ends.push(draws.iterations);
@@ -359,8 +368,9 @@ fn until_converged(
     (draws, ends)
 }
 
-/// Prepares the scenario and runs the engine with a progress bar.
-fn simulate(args: &RunArgs) -> Result<Simulation> {
+/// Prepares the scenario and runs the engine with a progress bar, keeping per-iteration values
+/// or only the tallies.
+fn simulate(args: &RunArgs, keep: Keep) -> Result<Simulation> {
     let overrides = Overrides {
         iterations: args.iterations,
         seed: args.seed,
@@ -404,19 +414,22 @@ fn simulate(args: &RunArgs) -> Result<Simulation> {
         &p,
         args.target_rse
             .map_or(iterations as u64, |_| args.max_iterations),
+        keep,
+        threads,
     )?;
     let (draws, checkpoints) = match args.target_rse {
         None => {
             let bar = progress_bar(iterations as u64, args.quiet);
-            let draws = pool.install(|| engine::run(&p.model, iterations, &|n| bar.inc(n)));
+            let draws =
+                pool.install(|| engine::run_from(&p.model, 0, iterations, keep, &|n| bar.inc(n)));
             bar.finish_and_clear();
             (draws, None)
         }
         Some(target) => {
             let max =
                 usize::try_from(args.max_iterations).map_err(|_| too_many(args.max_iterations))?;
-            let (draws, ends) =
-                pool.install(|| until_converged(&p.model, iterations, max, target, args.quiet));
+            let (draws, ends) = pool
+                .install(|| until_converged(&p.model, iterations, max, target, keep, args.quiet));
             (draws, Some(ends))
         }
     };
@@ -453,7 +466,11 @@ impl Simulation {
 
 fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
-    let sim = simulate(args)?;
+    let keep = match args.samples {
+        true => Keep::PerIteration,
+        false => Keep::Tallies,
+    };
+    let sim = simulate(args, keep)?;
     let p = &sim.prepared;
     let out = args
         .out
@@ -461,7 +478,7 @@ fn run(args: &RunArgs) -> Result<()> {
         .unwrap_or_else(|| default_out(&args.input.scenario, ""));
     let mut summary = sim
         .pool
-        .install(|| RunSummary::new(&p.scenario, &p.table, &sim.draws));
+        .install(|| RunSummary::new(&p.scenario, &p.table, &p.model, &sim.draws));
     if let Some(ends) = &sim.checkpoints {
         summary.trace = crate::stats::convergence_trace(&sim.draws.national, ends);
         summary.target_rse = sim.target_rse;
@@ -495,7 +512,7 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
     let started = Instant::now();
     let (_, benchmarks) = benchmark::load(args.benchmarks.as_deref())?;
     let run = &args.run;
-    let sim = simulate(run)?;
+    let sim = simulate(run, Keep::PerIteration)?;
     let p = &sim.prepared;
     let rows = benchmark::compare(&benchmarks, &p.scenario, &p.table, &sim.draws);
     let out = run
@@ -585,13 +602,17 @@ fn report(args: &ReportArgs) -> Result<()> {
         samples: false,
         report: true,
     };
-    let mut sim = simulate(&run_args)?;
+    let keep = match args.icb {
+        Some(_) => Keep::PerIteration,
+        None => Keep::Tallies,
+    };
+    let mut sim = simulate(&run_args, keep)?;
     // The reproduced run keeps the provenance of the original.
     sim.prepared.table.source = rec.data_path.clone();
     let p = &sim.prepared;
     let summary = sim
         .pool
-        .install(|| RunSummary::new(&p.scenario, &p.table, &sim.draws));
+        .install(|| RunSummary::new(&p.scenario, &p.table, &p.model, &sim.draws));
     let mut info = sim.info(&run_args, started);
     info.scenario_path = rec.scenario_path.clone();
     let mut text = String::new();
@@ -650,7 +671,7 @@ fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     use crate::sensitivity as sa;
     let started = Instant::now();
     let run = &args.run;
-    let sim = simulate(run)?;
+    let sim = simulate(run, Keep::PerIteration)?;
     let p = &sim.prepared;
     let names = sa::factor_names(&p.model);
     let n = args.sobol_samples as usize;
@@ -749,14 +770,20 @@ fn compare(args: &CompareArgs) -> Result<()> {
         samples: false,
         report: false,
     };
-    let baseline = simulate(&run_args(&args.scenarios[0], args.iterations, args.seed))?;
+    let baseline = simulate(
+        &run_args(&args.scenarios[0], args.iterations, args.seed),
+        Keep::PerIteration,
+    )?;
     let (iterations, seed) = (
         baseline.draws.iterations as u64,
         baseline.prepared.scenario.seed,
     );
     let mut compared = Vec::new();
     for path in &args.scenarios[1..] {
-        let other = simulate(&run_args(path, Some(iterations), Some(seed)))?;
+        let other = simulate(
+            &run_args(path, Some(iterations), Some(seed)),
+            Keep::PerIteration,
+        )?;
         let (a, b) = (&baseline.prepared, &other.prepared);
         if let Some(why) =
             crate::compare::unpairable(&a.table, &b.table, &baseline.draws, &other.draws)
@@ -869,11 +896,20 @@ fn print_benchmarks(
 }
 
 /// Refuses, before any work, a run whose results could not fit in this machine's memory.
-fn check_memory(p: &Prepared, iterations: u64) -> Result<()> {
+fn check_memory(p: &Prepared, iterations: u64, keep: Keep, threads: usize) -> Result<()> {
     let m = &p.model;
-    let per_iteration =
-        (m.n_icb() * (2 + m.n_actions) + m.months + 2 + m.national.len().max(1)) as u64 * 8;
-    let needed = iterations.saturating_mul(per_iteration).saturating_mul(2);
+    let quantities =
+        (m.n_icb() * (1 + m.n_actions) + m.n_actions + m.months + m.groups.len() + 1) as u64;
+    // The national total (kept, then copied twice by the summary) and each block's moments.
+    let mut per_iteration = 3 * 8 + quantities * 24 / engine::BLOCK as u64 + 1;
+    if keep == Keep::PerIteration {
+        per_iteration += (m.n_icb() * (1 + m.n_actions) + m.national.len()) as u64 * 8 * 2;
+    }
+    // A sketch per quantity and thread, rarely above 64 KiB each.
+    let fixed = quantities * (threads as u64 + 1) * (64 << 10);
+    let needed = iterations
+        .saturating_mul(per_iteration)
+        .saturating_add(fixed);
     let available = available_memory().unwrap_or(u64::MAX);
     if needed > available {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
@@ -886,6 +922,19 @@ fn check_memory(p: &Prepared, iterations: u64) -> Result<()> {
                     "{iterations} iterations need about {:.1} GiB of memory and this machine has {:.1} GiB available; use fewer iterations",
                     gib(needed),
                     gib(available)
+                ),
+            ),
+        ));
+    }
+    if iterations > u64::from(u32::MAX) {
+        return Err(Error::input(
+            "--iterations",
+            Problem::new(
+                None,
+                "iterations",
+                format!(
+                    "{iterations} is more than a run can count (at most {})",
+                    u32::MAX
                 ),
             ),
         ));
@@ -1109,4 +1158,289 @@ fn print_factor(text: &mut String, f: &scenario::Factor, indent: &str) {
     if let Some(source) = &f.source {
         outln!(text, "{indent}  source: {source}");
     }
+}
+
+#[derive(Debug, Args)]
+struct DataArgs {
+    #[command(subcommand)]
+    command: DataCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Sum NHSBSA English Prescribing Dataset monthly files (CSV, or Parquet) by ICB, or by
+    /// practice, streaming them in bounded memory, and write the real spend as a CSV table.
+    Prescribing(PrescribingArgs),
+    /// Write a new ICB table with the real prescribing spend of `data prescribing` in place of
+    /// the estimated prescribing_cost_gbp, and show which rows changed by how much.
+    Build(BuildArgs),
+}
+
+#[derive(Debug, Args)]
+struct PrescribingArgs {
+    /// EPD monthly files (EPD_YYYYMM.csv, or .parquet); each month must come from one file.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The table to write (CSV), e.g. data/prescribing.csv.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// One row per ICB, or per ICB and practice.
+    #[arg(long, value_name = "LEVEL", default_value = "icb", value_parser = ["icb", "practice"])]
+    by: String,
+    /// ICB table to check the data's ICB codes against [default: the embedded table].
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// No messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Read each file whole into memory instead of streaming it (to measure the difference).
+    #[arg(long, hide = true)]
+    eager: bool,
+}
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// A by-ICB table written by `data prescribing`.
+    #[arg(long, value_name = "FILE")]
+    prescribing: PathBuf,
+    /// The ICB table to start from [default: the embedded table].
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// The new ICB table (CSV), for `run --data`.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn data(args: &DataArgs) -> Result<()> {
+    match &args.command {
+        DataCommand::Prescribing(a) => data_prescribing(a),
+        DataCommand::Build(a) => data_build(a),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Writes a whole file atomically, creating its directory.
+fn write_table(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    }
+    output::write_file_atomically(path, bytes)
+}
+
+fn list_months(months: &[crate::month::Month]) -> String {
+    months
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
+    use crate::prescribing::{self, Grouping, ReadMode};
+    if !args.eager {
+        // Before anything else touches polars: see the function.
+        prescribing::read_local_files_in_chunks();
+    }
+    let reference = IcbTable::load(args.data.as_deref(), &[])?;
+    let grouping = match args.by.as_str() {
+        "practice" => Grouping::Practice,
+        _ => Grouping::Icb,
+    };
+    let mode = if args.eager {
+        ReadMode::Eager
+    } else {
+        ReadMode::Streaming
+    };
+    let started = Instant::now();
+    let quiet = args.quiet;
+    let table = prescribing::aggregate(&args.files, grouping, mode, &mut |f| {
+        if !quiet {
+            let seconds = f.elapsed.as_secs_f64();
+            eprintln!(
+                "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
+                f.path.display(),
+                thousands(f.rows),
+                list_months(&f.months),
+                thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
+            );
+        }
+    })?;
+    write_table(&args.out, table.to_csv().as_bytes())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = table.input_rows();
+    let mut text = String::new();
+    let (first, last) = (table.months[0], table.months[table.months.len() - 1]);
+    let missing = table.missing_months();
+    outln!(
+        text,
+        "Read {} file{}, {} rows in {seconds:.1} s ({} rows/s): {first} to {last}, {} month{} present{}",
+        table.files.len(),
+        if table.files.len() == 1 { "" } else { "s" },
+        thousands(rows),
+        thousands((rows as f64 / seconds.max(1e-9)) as u64),
+        table.months.len(),
+        if table.months.len() == 1 { "" } else { "s" },
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!("; MISSING within the span: {}", list_months(&missing))
+        }
+    );
+    let (items, nic, actual) = table.totals();
+    let coverage = table.coverage(&reference);
+    let icbs = table.icb_months.len();
+    let what = match grouping {
+        Grouping::Icb => format!("{icbs} ICBs"),
+        Grouping::Practice => format!(
+            "{} practices in {icbs} ICBs",
+            thousands(table.rows.len() as u64)
+        ),
+    };
+    outln!(
+        text,
+        "{what}: actual cost {}, NIC {}, {} items",
+        gbp(actual as f64 / 1e6),
+        gbp(nic as f64 / 1e6),
+        thousands(items.max(0) as u64)
+    );
+    if coverage.unknown.is_empty() {
+        outln!(
+            text,
+            "Every ICB code is in the reference table ({})",
+            reference.source
+        );
+    } else {
+        outln!(
+            text,
+            "ICB codes not in the reference table ({}):",
+            reference.source
+        );
+        for (code, name, rows, cost) in &coverage.unknown {
+            outln!(
+                text,
+                "  {code} {name}: {} rows, actual cost {}",
+                thousands(*rows),
+                gbp(*cost as f64 / 1e6)
+            );
+        }
+    }
+    if !coverage.absent.is_empty() {
+        outln!(
+            text,
+            "Reference ICBs absent from the data ({}):",
+            coverage.absent.len()
+        );
+        for (code, name) in &coverage.absent {
+            outln!(text, "  {code} {name}");
+        }
+    }
+    if !coverage.short.is_empty() {
+        let short: Vec<String> = coverage
+            .short
+            .iter()
+            .map(|(code, m)| format!("{code} ({m} of {})", table.months.len()))
+            .collect();
+        outln!(
+            text,
+            "ICBs annualised from fewer months than the data holds: {}",
+            short.join(", ")
+        );
+    }
+    outln!(
+        text,
+        "Wrote {} ({} rows)",
+        args.out.display(),
+        table.rows.len()
+    );
+    emit(&text)
+}
+
+fn data_build(args: &BuildArgs) -> Result<()> {
+    use crate::prescribing;
+    let spend = prescribing::read_icb_spend(&args.prescribing)?;
+    let base = IcbTable::load(
+        args.data.as_deref(),
+        &[prescribing::PRESCRIBING_COLUMN.to_string()],
+    )?;
+    let rebuilt = prescribing::rebuild(&base, &spend)?;
+    write_table(&args.out, &rebuilt.csv)?;
+    let mut text = String::new();
+    outln!(
+        text,
+        "Real prescribing spend from {} replaces the estimate in {} for {} of {} ICBs:",
+        args.prescribing.display(),
+        base.source,
+        rebuilt.changed.len() + rebuilt.unchanged.len(),
+        base.len()
+    );
+    if !rebuilt.changed.is_empty() {
+        outln!(
+            text,
+            "  {:<5} {:<60} {:>6} {:>16} {:>16} {:>8}",
+            "icb",
+            "name",
+            "months",
+            "estimate",
+            "actual a year",
+            "change"
+        );
+        for c in &rebuilt.changed {
+            outln!(
+                text,
+                "  {:<5} {:<60} {:>6} {:>16} {:>16} {:>8}",
+                c.icb_code,
+                c.icb_name,
+                c.months,
+                crate::money::gbp_full(c.old_gbp),
+                crate::money::gbp_full(c.new_gbp),
+                c.relative()
+                    .map_or("new".to_string(), |r| format!("{:+.1}%", 100.0 * r))
+            );
+        }
+    }
+    if !rebuilt.unchanged.is_empty() {
+        outln!(
+            text,
+            "Same value as before: {}",
+            rebuilt.unchanged.join(", ")
+        );
+    }
+    if rebuilt.kept.is_empty() {
+        outln!(text, "No ICB kept the estimate.");
+    } else {
+        outln!(
+            text,
+            "Kept the estimate (no prescribing data): {}",
+            rebuilt.kept.len()
+        );
+        for (code, name) in &rebuilt.kept {
+            outln!(text, "  {code} {name}");
+        }
+    }
+    if !rebuilt.not_in_table.is_empty() {
+        outln!(
+            text,
+            "In the prescribing data but not the ICB table (ignored): {}",
+            rebuilt.not_in_table.join(", ")
+        );
+    }
+    outln!(
+        text,
+        "Wrote {}: use it with `icb-impact run SCENARIO --data {}`",
+        args.out.display(),
+        args.out.display()
+    );
+    emit(&text)
 }

@@ -8,57 +8,173 @@ use rayon::prelude::*;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 
+use std::sync::Mutex;
+
 use crate::correlation;
 use crate::error::Problem;
 use crate::model::Model;
 use crate::rng::{key, stream, NATIONAL};
 use crate::scenario::Sampling;
+use crate::tally::{Moments, Tally};
 
-/// Iterations handed to one rayon task.
-const BLOCK: usize = 512;
+/// Iterations handed to one rayon task. Moments are gathered per block and merged in block
+/// order, so a run extended batch by batch equals a single run when batches start at a
+/// multiple of this (see [`run_from`]).
+pub const BLOCK: usize = 512;
 
-/// Everything one run keeps: totals per iteration, never per iteration × ICB × month.
+/// Where each summarised quantity sits in [`Draws::tallies`]: every ICB's total, every ICB ×
+/// action, every action nationally, the cumulative national cost to the end of every month,
+/// every group of ICBs ([`Model::groups`]), and the national total, in that order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    pub n_icb: usize,
+    pub n_actions: usize,
+    pub months: usize,
+    pub n_groups: usize,
+}
+
+impl Layout {
+    fn of(model: &Model) -> Layout {
+        Layout {
+            n_icb: model.n_icb(),
+            n_actions: model.n_actions,
+            months: model.months,
+            n_groups: model.groups.len(),
+        }
+    }
+    pub fn icb(&self, i: usize) -> usize {
+        i
+    }
+    pub fn icb_action(&self, i: usize, a: usize) -> usize {
+        self.n_icb + i * self.n_actions + a
+    }
+    pub fn action(&self, a: usize) -> usize {
+        self.n_icb * (1 + self.n_actions) + a
+    }
+    pub fn cumulative(&self, m: usize) -> usize {
+        self.action(self.n_actions) + m
+    }
+    pub fn group(&self, g: usize) -> usize {
+        self.cumulative(self.months) + g
+    }
+    pub fn national(&self) -> usize {
+        self.group(self.n_groups)
+    }
+    /// Number of quantities.
+    pub fn len(&self) -> usize {
+        self.national() + 1
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// What one run keeps beyond its tallies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Tallies and the national total per iteration: memory that grows by 8 bytes an
+    /// iteration, whatever the number of ICBs, actions and months.
+    Tallies,
+    /// Also every iteration's cost per ICB and action and the national factors' values, for
+    /// the consumers that need them draw by draw (benchmarks, paired comparisons, rank
+    /// sensitivity, samples, one-pagers).
+    PerIteration,
+}
+
+/// Every iteration's values, kept with [`Keep::PerIteration`].
+#[derive(Debug, Clone, Default)]
+pub struct PerIteration {
+    /// `[iteration][icb]`: cost over the horizon.
+    pub icb_total: Vec<f64>,
+    /// `[iteration][icb][action]`: cost over the horizon.
+    pub action_total: Vec<f64>,
+    /// `[iteration][national factor]`: the value each uncertain national factor took (an empty
+    /// row per iteration when there are none).
+    pub national_factors: Vec<f64>,
+}
+
+/// The first cost of a run that is not finite: where it happened and what the national factors
+/// were in that iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonFinite {
+    pub iteration: u64,
+    /// The ICB, or `None` when every ICB is finite but their sum overflows.
+    pub icb: Option<usize>,
+    pub national_factors: Vec<f64>,
+}
+
+/// Everything one run keeps.
 #[derive(Debug, Clone)]
 pub struct Draws {
     pub iterations: usize,
     pub n_icb: usize,
     pub n_actions: usize,
     pub months: usize,
-    /// `[iteration][icb]`: cost over the horizon.
-    pub icb_total: Vec<f64>,
-    /// `[iteration][icb][action]`: cost over the horizon.
-    pub action_total: Vec<f64>,
-    /// `[iteration][month]`: national cost in the month (not cumulative).
-    pub monthly: Vec<f64>,
+    /// Uncertain national factors drawn per iteration.
+    pub n_national: usize,
+    pub layout: Layout,
     /// `[iteration]`: national cost over the horizon (sum of the ICBs in table order).
     pub national: Vec<f64>,
-    /// Uncertain national factors recorded per iteration.
-    pub n_national: usize,
-    /// `[iteration][national factor]`: the value each uncertain national factor took, with a
-    /// stride of `max(1, n_national)` (one unused slot per iteration when there are none, so
-    /// the parallel blocks line up).
-    pub national_factors: Vec<f64>,
+    /// Every quantity of [`Layout`], tallied as it was drawn; moments are in `block_moments`.
+    tallies: Vec<Tally>,
+    /// `[block][quantity]`: moments of each block of [`BLOCK`] iterations, merged in order by
+    /// [`Draws::tally`].
+    block_moments: Vec<Vec<Moments>>,
+    /// Per-iteration values, with [`Keep::PerIteration`].
+    pub kept: Option<PerIteration>,
+    /// The first iteration whose cost is not finite (such iterations are not tallied).
+    pub non_finite: Option<NonFinite>,
 }
 
 impl Draws {
     /// Appends the draws of the iterations that follow these.
     pub fn append(&mut self, more: Draws) {
         assert_eq!(
-            (self.n_icb, self.n_actions, self.months, self.n_national),
-            (more.n_icb, more.n_actions, more.months, more.n_national)
+            (self.layout, self.n_national, self.kept.is_some()),
+            (more.layout, more.n_national, more.kept.is_some())
+        );
+        assert!(
+            self.iterations % BLOCK == 0,
+            "batches start at a multiple of BLOCK"
         );
         self.iterations += more.iterations;
-        self.icb_total.extend(more.icb_total);
-        self.action_total.extend(more.action_total);
-        self.monthly.extend(more.monthly);
         self.national.extend(more.national);
-        self.national_factors.extend(more.national_factors);
+        for (t, m) in self.tallies.iter_mut().zip(&more.tallies) {
+            t.merge(m);
+        }
+        self.block_moments.extend(more.block_moments);
+        if let (Some(kept), Some(more)) = (&mut self.kept, more.kept) {
+            kept.icb_total.extend(more.icb_total);
+            kept.action_total.extend(more.action_total);
+            kept.national_factors.extend(more.national_factors);
+        }
+        if self.non_finite.is_none() {
+            self.non_finite = more.non_finite;
+        }
+    }
+
+    /// Quantity `q` of [`Layout`], with its moments merged in block order.
+    pub fn tally(&self, q: usize) -> Tally {
+        let mut t = self.tallies[q].clone();
+        t.moments = Moments::default();
+        for block in &self.block_moments {
+            t.moments.merge(&block[q]);
+        }
+        t
+    }
+
+    /// The per-iteration values; panics for a run that kept only its tallies.
+    pub fn per_iteration(&self) -> &PerIteration {
+        self.kept
+            .as_ref()
+            .expect("the run kept its per-iteration values (Keep::PerIteration)")
     }
 
     /// The values national factor `j` took, by iteration.
     pub fn national_factor(&self, j: usize) -> Vec<f64> {
         assert!(j < self.n_national, "no national factor {j}");
-        self.national_factors
+        self.per_iteration()
+            .national_factors
             .iter()
             .skip(j)
             .step_by(self.n_national)
@@ -68,7 +184,8 @@ impl Draws {
 
     /// ICB `icb`'s total in each iteration.
     pub fn icb(&self, icb: usize) -> Vec<f64> {
-        self.icb_total
+        self.per_iteration()
+            .icb_total
             .iter()
             .skip(icb)
             .step_by(self.n_icb)
@@ -78,36 +195,20 @@ impl Draws {
 
     /// ICB `icb`'s cost from action `action` in each iteration.
     pub fn icb_action(&self, icb: usize, action: usize) -> Vec<f64> {
-        let stride = self.n_icb * self.n_actions;
-        self.action_total
+        self.per_iteration()
+            .action_total
             .iter()
             .skip(icb * self.n_actions + action)
-            .step_by(stride)
+            .step_by(self.n_icb * self.n_actions)
             .copied()
-            .collect()
-    }
-
-    /// National cost of action `action` in each iteration (ICBs summed in table order).
-    pub fn national_action(&self, action: usize) -> Vec<f64> {
-        self.action_total
-            .chunks_exact(self.n_icb * self.n_actions)
-            .map(|it| it.iter().skip(action).step_by(self.n_actions).sum())
-            .collect()
-    }
-
-    /// Cumulative national cost to the end of month `month` in each iteration.
-    pub fn cumulative_to(&self, month: usize) -> Vec<f64> {
-        self.monthly
-            .chunks_exact(self.months)
-            .map(|it| it[..=month].iter().sum())
             .collect()
     }
 }
 
-/// Runs iterations `0..iterations` of the model; `progress` is called with the number of
-/// iterations each finished block held.
+/// Runs iterations `0..iterations` of the model keeping every per-iteration value;
+/// `progress` is called with the number of iterations each finished block held.
 pub fn run(model: &Model, iterations: usize, progress: &(dyn Fn(u64) + Sync)) -> Draws {
-    run_from(model, 0, iterations, progress)
+    run_from(model, 0, iterations, Keep::PerIteration, progress)
 }
 
 /// Whether the model's national factors are drawn together for a whole run (Latin hypercube,
@@ -116,77 +217,222 @@ pub fn needs_whole_run(model: &Model) -> bool {
     model.sampling == Sampling::LatinHypercube || model.correlation.is_some()
 }
 
+/// One block's share of the run's outputs.
+struct BlockOut<'a> {
+    national: &'a mut [f64],
+    moments: &'a mut Vec<Moments>,
+    icb: Option<&'a mut [f64]>,
+    action: Option<&'a mut [f64]>,
+    factors: Option<&'a mut [f64]>,
+    non_finite: Option<NonFinite>,
+}
+
 /// Runs iterations `first..first + iterations`. Draws are keyed by iteration, so running
-/// `0..n` and then `n..m` and appending gives exactly the draws of `0..m` (for Monte Carlo
-/// sampling without correlations: see [`needs_whole_run`]).
+/// `0..n` and then `n..m` and appending gives exactly the draws of `0..m` when `n` is a
+/// multiple of [`BLOCK`] (for Monte Carlo sampling without correlations: see
+/// [`needs_whole_run`]).
 pub fn run_from(
     model: &Model,
     first: u64,
     iterations: usize,
+    keep: Keep,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Draws {
-    let (n_icb, n_actions, months) = (model.n_icb(), model.n_actions, model.months);
+    let (n_icb, n_actions) = (model.n_icb(), model.n_actions);
+    let layout = Layout::of(model);
     let k = model.national.len();
     assert!(
         first == 0 || !needs_whole_run(model),
         "a Latin hypercube or correlated run is drawn whole"
     );
+    assert!(
+        u32::try_from(iterations).is_ok(),
+        "at most u32::MAX iterations"
+    );
     let preset = needs_whole_run(model).then(|| national_columns(model, iterations));
-    let mut draws = Draws {
+    let mut national = vec![0.0; iterations];
+    let blocks = iterations.div_ceil(BLOCK);
+    let mut block_moments = vec![Vec::new(); blocks];
+    let mut kept = (keep == Keep::PerIteration).then(|| PerIteration {
+        icb_total: vec![0.0; iterations * n_icb],
+        action_total: vec![0.0; iterations * n_icb * n_actions],
+        national_factors: vec![0.0; iterations * k],
+    });
+    let mut outs: Vec<BlockOut> = national
+        .chunks_mut(BLOCK)
+        .zip(block_moments.iter_mut())
+        .map(|(national, moments)| BlockOut {
+            national,
+            moments,
+            icb: None,
+            action: None,
+            factors: None,
+            non_finite: None,
+        })
+        .collect();
+    if let Some(kept) = &mut kept {
+        let chunks = kept
+            .icb_total
+            .chunks_mut(BLOCK * n_icb)
+            .zip(kept.action_total.chunks_mut(BLOCK * n_icb * n_actions));
+        for (out, (icb, action)) in outs.iter_mut().zip(chunks) {
+            (out.icb, out.action) = (Some(icb), Some(action));
+        }
+        if k > 0 {
+            for (out, f) in outs
+                .iter_mut()
+                .zip(kept.national_factors.chunks_mut(BLOCK * k))
+            {
+                out.factors = Some(f);
+            }
+        }
+    }
+    // One set of tallies per worker thread: sketch counts, extremes and exceedances do not
+    // depend on which thread counted what.
+    let threshold = thresholds(model, &layout);
+    let locals: Vec<Mutex<Vec<Tally>>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::new(vec![Tally::default(); layout.len()]))
+        .collect();
+    outs.par_iter_mut().enumerate().for_each(|(block, out)| {
+        if crate::cancel::requested() {
+            return;
+        }
+        let thread = rayon::current_thread_index().unwrap_or(0) % locals.len();
+        let mut tallies = locals[thread].lock().expect("no panic while tallying");
+        let mut scratch = Scratch::new(model, &layout);
+        let mut sums = BlockSums::new(layout.len());
+        for j in 0..out.national.len() {
+            let row = block * BLOCK + j;
+            let iteration = first + row as u64;
+            match &preset {
+                Some(columns) => {
+                    for (value, column) in scratch.national.iter_mut().zip(columns) {
+                        *value = column[row];
+                    }
+                }
+                None => {
+                    for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
+                        *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
+                    }
+                }
+            }
+            one_iteration(model, &layout, iteration, &mut scratch);
+            let values = &scratch.values;
+            out.national[j] = values[layout.national()];
+            if let Some(icb) = &mut out.icb {
+                icb[j * n_icb..(j + 1) * n_icb].copy_from_slice(&values[..n_icb]);
+            }
+            if let Some(action) = &mut out.action {
+                action[j * n_icb * n_actions..(j + 1) * n_icb * n_actions]
+                    .copy_from_slice(&values[n_icb..n_icb * (1 + n_actions)]);
+            }
+            if let Some(f) = &mut out.factors {
+                f[j * k..(j + 1) * k].copy_from_slice(&scratch.national);
+            }
+            if !values.iter().all(|x| x.is_finite()) {
+                if out.non_finite.is_none() {
+                    out.non_finite = Some(NonFinite {
+                        iteration,
+                        icb: values[..n_icb].iter().position(|x| !x.is_finite()),
+                        national_factors: scratch.national.clone(),
+                    });
+                }
+                continue;
+            }
+            sums.add(values);
+            for ((t, &x), &limit) in tallies.iter_mut().zip(values).zip(&threshold) {
+                t.add(x, limit);
+            }
+        }
+        *out.moments = sums.moments();
+        progress(out.national.len() as u64);
+    });
+    let non_finite = outs.iter_mut().find_map(|o| o.non_finite.take());
+    drop(outs);
+    let mut tallies = vec![Tally::default(); layout.len()];
+    for local in locals {
+        let local = local.into_inner().expect("no panic while tallying");
+        for (t, l) in tallies.iter_mut().zip(&local) {
+            t.merge(l);
+        }
+    }
+    Draws {
         iterations,
         n_icb,
         n_actions,
-        months,
-        icb_total: vec![0.0; iterations * n_icb],
-        action_total: vec![0.0; iterations * n_icb * n_actions],
-        monthly: vec![0.0; iterations * months],
-        national: vec![0.0; iterations],
+        months: model.months,
         n_national: k,
-        national_factors: vec![0.0; iterations * k.max(1)],
-    };
-    draws
-        .icb_total
-        .par_chunks_mut(BLOCK * n_icb)
-        .zip(draws.action_total.par_chunks_mut(BLOCK * n_icb * n_actions))
-        .zip(draws.monthly.par_chunks_mut(BLOCK * months))
-        .zip(draws.national.par_chunks_mut(BLOCK))
-        .zip(draws.national_factors.par_chunks_mut(BLOCK * k.max(1)))
-        .enumerate()
-        .for_each(|(block, ((((icb, action), monthly), national), factors))| {
-            if crate::cancel::requested() {
-                return;
-            }
-            let mut scratch = Scratch::new(model);
-            for (j, national) in national.iter_mut().enumerate() {
-                let row = block * BLOCK + j;
-                let iteration = first + row as u64;
-                match &preset {
-                    Some(columns) => {
-                        for (value, column) in scratch.national.iter_mut().zip(columns) {
-                            *value = column[row];
-                        }
-                    }
-                    None => {
-                        for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
-                            *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
-                        }
-                    }
+        layout,
+        national,
+        tallies,
+        block_moments,
+        kept,
+        non_finite,
+    }
+}
+
+/// The threshold each quantity's exceedances are counted against: the reference for an ICB,
+/// the reference times the number of ICBs for the national total, none for the others.
+fn thresholds(model: &Model, layout: &Layout) -> Vec<f64> {
+    let mut t = vec![f64::INFINITY; layout.len()];
+    t[..layout.n_icb].fill(model.reference);
+    t[layout.national()] = model.reference * layout.n_icb as f64;
+    t
+}
+
+/// Shifted sums of one block's values, quantity by quantity (shifted by each quantity's first
+/// value, so a constant gives its value exactly).
+struct BlockSums {
+    n: u64,
+    shift: Vec<f64>,
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+}
+
+impl BlockSums {
+    fn new(len: usize) -> Self {
+        BlockSums {
+            n: 0,
+            shift: vec![0.0; len],
+            sum: vec![0.0; len],
+            sum_sq: vec![0.0; len],
+        }
+    }
+
+    fn add(&mut self, values: &[f64]) {
+        if self.n == 0 {
+            self.shift.copy_from_slice(values);
+        }
+        self.n += 1;
+        for (((s, q), &x), &shift) in self
+            .sum
+            .iter_mut()
+            .zip(&mut self.sum_sq)
+            .zip(values)
+            .zip(&self.shift)
+        {
+            let d = x - shift;
+            *s += d;
+            *q += d * d;
+        }
+    }
+
+    fn moments(&self) -> Vec<Moments> {
+        let n = self.n as f64;
+        (0..self.shift.len())
+            .map(|q| {
+                if self.n == 0 {
+                    return Moments::default();
                 }
-                if k > 0 {
-                    factors[j * k..(j + 1) * k].copy_from_slice(&scratch.national);
+                let mean_d = self.sum[q] / n;
+                Moments {
+                    n: self.n,
+                    mean: self.shift[q] + mean_d,
+                    m2: (self.sum_sq[q] - self.sum[q] * mean_d).max(0.0),
                 }
-                *national = one_iteration(
-                    model,
-                    iteration,
-                    &mut scratch,
-                    &mut icb[j * n_icb..(j + 1) * n_icb],
-                    &mut action[j * n_icb * n_actions..(j + 1) * n_icb * n_actions],
-                    &mut monthly[j * months..(j + 1) * months],
-                );
-            }
-            progress(national.len() as u64);
-        });
-    draws
+            })
+            .collect()
+    }
 }
 
 /// The national factors' values for iterations `0..n`, one column per factor, when they are
@@ -262,17 +508,12 @@ pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
 /// ICB whose cost is not finite, and the factor (or driver) that made it so. `None` when every
 /// cost is finite.
 pub fn non_finite(model: &Model, icb_codes: &[String], draws: &Draws) -> Option<Problem> {
-    let at = draws.icb_total.iter().position(|x| !x.is_finite());
-    let Some(at) = at else {
-        return draws.national.iter().position(|x| !x.is_finite()).map(|it| {
-            Problem::new(None, "scenario", format!("the national total overflows in iteration {it}: the costs are too large to add up"))
-        });
+    let at = draws.non_finite.as_ref()?;
+    let (iteration, national) = (at.iteration, &at.national_factors);
+    let Some(icb) = at.icb else {
+        return Some(Problem::new(None, "scenario", format!("the national total overflows in iteration {iteration}: the costs are too large to add up")));
     };
-    let (iteration, icb) = (at / draws.n_icb, at % draws.n_icb);
-    let national: Vec<f64> = (0..draws.n_national)
-        .map(|j| draws.national_factors[iteration * draws.n_national + j])
-        .collect();
-    let (seed, it) = (model.seed, iteration as u64);
+    let (seed, it) = (model.seed, iteration);
     let (icb_key, region) = (model.icb_keys[icb], model.region_keys[icb]);
     let code = format!("iteration {iteration}, ICB {}", icb_codes[icb]);
     for line in &model.lines {
@@ -324,29 +565,25 @@ struct Scratch {
     line_national: Vec<f64>,
     /// Each line's annual amount summed over the ICBs.
     line_sum: Vec<f64>,
+    /// One iteration's value of every quantity of the [`Layout`].
+    values: Vec<f64>,
 }
 
 impl Scratch {
-    fn new(model: &Model) -> Self {
+    fn new(model: &Model, layout: &Layout) -> Self {
         Scratch {
             national: vec![0.0; model.national.len()],
             per_icb: vec![0.0; model.per_icb.len()],
             line_national: vec![0.0; model.lines.len()],
             line_sum: vec![0.0; model.lines.len()],
+            values: vec![0.0; layout.len()],
         }
     }
 }
 
-/// One iteration, with the national factors already in `s.national`: fills the ICB, action and
-/// monthly slices and returns the national total.
-fn one_iteration(
-    model: &Model,
-    iteration: u64,
-    s: &mut Scratch,
-    icb_out: &mut [f64],
-    action_out: &mut [f64],
-    monthly_out: &mut [f64],
-) -> f64 {
+/// One iteration, with the national factors already in `s.national`: fills `s.values` with
+/// every quantity of the layout.
+fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch) {
     let seed = model.seed;
     for (product, line) in s.line_national.iter_mut().zip(&model.lines) {
         *product = line
@@ -355,33 +592,45 @@ fn one_iteration(
             .fold(line.constant, |p, &j| p * s.national[j]);
     }
     s.line_sum.fill(0.0);
-    let n_actions = model.n_actions;
-    let mut total = 0.0;
+    let (n_icb, n_actions) = (layout.n_icb, layout.n_actions);
+    let (icbs, rest) = s.values.split_at_mut(n_icb);
+    let (icb_actions, rest) = rest.split_at_mut(n_icb * n_actions);
+    let (actions, rest) = rest.split_at_mut(n_actions);
+    actions.fill(0.0);
+    let (cumulative, rest) = rest.split_at_mut(layout.months);
+    let (groups, national) = rest.split_at_mut(layout.n_groups);
     for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
             *value = slot.draw(seed, iteration, icb_key, region);
         }
-        let actions = &mut action_out[i * n_actions..(i + 1) * n_actions];
-        actions.fill(0.0);
+        let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
+        by_action.fill(0.0);
         for (l, line) in model.lines.iter().enumerate() {
             let driver = line.driver.as_ref().map_or(1.0, |d| d[i]);
             let amount = line
                 .per_icb
                 .iter()
                 .fold(driver * s.line_national[l], |p, &k| p * s.per_icb[k]);
-            actions[line.action] += amount * line.weight_sum;
+            by_action[line.action] += amount * line.weight_sum;
             s.line_sum[l] += amount;
         }
-        icb_out[i] = actions.iter().sum();
-        total += icb_out[i];
+        icbs[i] = by_action.iter().sum();
+        for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
+            *total += x;
+        }
     }
-    for (m, out) in monthly_out.iter_mut().enumerate() {
-        *out = model
+    let mut running = 0.0;
+    for (m, out) in cumulative.iter_mut().enumerate() {
+        running += model
             .lines
             .iter()
             .zip(&s.line_sum)
             .map(|(line, amount)| amount * line.month_weights[m])
-            .sum();
+            .sum::<f64>();
+        *out = running;
     }
-    total
+    for (out, group) in groups.iter_mut().zip(&model.groups) {
+        *out = group.members.iter().map(|&(i, w)| icbs[i] * w).sum();
+    }
+    national[0] = icbs.iter().sum();
 }

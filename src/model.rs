@@ -201,6 +201,38 @@ pub struct Model {
     /// Uncertain factors drawn per ICB.
     pub per_icb: Vec<Slot>,
     pub lines: Vec<Line>,
+    /// Sums of ICBs the engine tallies as it runs: the NHS regions (in order of first
+    /// appearance in the table).
+    pub groups: Vec<Group>,
+    /// The per-ICB reference figure: the engine counts the iterations above it.
+    pub reference: f64,
+}
+
+/// A sum of ICBs, each weighted, tallied per iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    /// `(ICB index, weight)`, in table order.
+    pub members: Vec<(usize, f64)>,
+}
+
+/// The NHS regions of a table, in order of first appearance (none where the table has no
+/// regions).
+fn regions(table: &IcbTable) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, r) in table.regions.iter().enumerate() {
+        if r.is_empty() {
+            continue;
+        }
+        match groups.iter_mut().find(|g| &g.name == r) {
+            Some(g) => g.members.push((i, 1.0)),
+            None => groups.push(Group {
+                name: r.clone(),
+                members: vec![(i, 1.0)],
+            }),
+        }
+    }
+    groups
 }
 
 impl Model {
@@ -303,6 +335,8 @@ impl Model {
             national,
             per_icb,
             lines,
+            groups: regions(table),
+            reference: scenario.reference.per_icb_gbp,
         })
     }
 

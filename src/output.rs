@@ -94,9 +94,8 @@ pub fn correlation_frame(
     let Some(applied) = &model.correlation else {
         return Ok(None);
     };
-    let columns: Vec<Vec<f64>> = (0..draws.n_national)
-        .map(|j| draws.national_factor(j))
-        .collect();
+    // A correlated run draws its national factors as whole columns: drawn again, the same.
+    let columns = crate::engine::national_columns(model, draws.iterations);
     let achieved = crate::correlation::rank_correlation_matrix(&columns);
     let index = |path: &str| model.national.iter().position(|s| s.path == path);
     let rows: Vec<(&str, &str, f64, f64, f64)> = scenario
@@ -310,10 +309,11 @@ pub fn samples_frame(
                 .map(|r| table.codes[r % n_icb].as_str())
                 .collect::<Vec<_>>(),
         ),
-        Column::new("total_gbp".into(), draws.icb_total.clone()),
+        Column::new("total_gbp".into(), draws.per_iteration().icb_total.clone()),
     ];
     for (a, action) in scenario.actions.iter().enumerate() {
         let values: Vec<f64> = draws
+            .per_iteration()
             .action_total
             .iter()
             .skip(a)

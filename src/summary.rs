@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::data::IcbTable;
 use crate::engine::Draws;
+use crate::model::Model;
 use crate::month::Month;
 use crate::scenario::Scenario;
 use crate::stats::{
@@ -83,34 +84,6 @@ pub struct RunSummary {
     pub regions: Vec<RegionResult>,
 }
 
-/// Regional totals per iteration (ICBs summed in table order), summarised.
-fn regions(table: &IcbTable, draws: &Draws) -> Vec<RegionResult> {
-    let mut names: Vec<&str> = Vec::new();
-    for r in &table.regions {
-        if !r.is_empty() && !names.contains(&r.as_str()) {
-            names.push(r);
-        }
-    }
-    names
-        .par_iter()
-        .map(|name| {
-            let members: Vec<usize> = (0..table.len())
-                .filter(|&i| table.regions[i] == *name)
-                .collect();
-            let values: Vec<f64> = draws
-                .icb_total
-                .chunks_exact(draws.n_icb)
-                .map(|it| members.iter().map(|&i| it[i]).sum())
-                .collect();
-            RegionResult {
-                name: name.to_string(),
-                icbs: members.len(),
-                cost: Summary::of(values),
-            }
-        })
-        .collect()
-}
-
 impl RunSummary {
     /// Caveats about the run itself.
     pub fn warnings(&self) -> Vec<String> {
@@ -132,18 +105,22 @@ impl RunSummary {
         out
     }
 
-    pub fn new(scenario: &Scenario, table: &IcbTable, draws: &Draws) -> RunSummary {
+    /// The summary of a run; every figure but those of the national total (kept per
+    /// iteration) comes from the run's streaming tallies, percentiles within
+    /// [`crate::tally::RELATIVE_ERROR`].
+    pub fn new(scenario: &Scenario, table: &IcbTable, model: &Model, draws: &Draws) -> RunSummary {
         let reference = scenario.reference.per_icb_gbp;
+        let layout = draws.layout;
         let icbs: Vec<IcbResult> = (0..draws.n_icb)
             .into_par_iter()
             .map(|i| {
-                let values = draws.icb(i);
+                let tally = draws.tally(layout.icb(i));
                 IcbResult {
                     code: table.codes[i].clone(),
                     name: table.names[i].clone(),
                     region: table.regions[i].clone(),
-                    prob_above_reference: share_above(&values, reference),
-                    cost: Summary::of(values),
+                    prob_above_reference: tally.share_above(),
+                    cost: tally.summary(),
                 }
             })
             .collect();
@@ -154,7 +131,7 @@ impl RunSummary {
                 IcbActionResult {
                     icb,
                     action,
-                    cost: Summary::of(draws.icb_action(icb, action)),
+                    cost: draws.tally(layout.icb_action(icb, action)).summary(),
                 }
             })
             .collect();
@@ -165,14 +142,24 @@ impl RunSummary {
             .map(|(a, action)| ActionResult {
                 id: action.id.clone(),
                 label: action.label.clone(),
-                cost: Summary::of(draws.national_action(a)),
+                cost: draws.tally(layout.action(a)).summary(),
             })
             .collect();
         let monthly = (0..draws.months)
             .into_par_iter()
             .map(|m| MonthResult {
                 month: scenario.start.plus(m as i32),
-                cumulative: Summary::of(draws.cumulative_to(m)),
+                cumulative: draws.tally(layout.cumulative(m)).summary(),
+            })
+            .collect();
+        let regions = model
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| RegionResult {
+                name: group.name.clone(),
+                icbs: group.members.len(),
+                cost: draws.tally(layout.group(g)).summary(),
             })
             .collect();
         let n_icb = draws.n_icb as f64;
@@ -192,7 +179,7 @@ impl RunSummary {
             reference_gbp: reference,
             trace: convergence_trace(&draws.national, &log_checkpoints(draws.iterations)),
             target_rse: None,
-            regions: regions(table, draws),
+            regions,
         }
     }
 }

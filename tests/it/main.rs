@@ -5,6 +5,7 @@ mod benchmark;
 mod cli;
 mod library;
 mod model;
+mod prescribing;
 mod properties;
 mod report;
 mod reproducible;

@@ -56,7 +56,7 @@ fn fixed_values_give_exactly_the_documented_formula() {
     sb.write("icbs.csv", TINY_ICBS);
     let p = prepare(&sb.write("exact.toml", EXACT), &Default::default()).unwrap();
     let draws = engine::run(&p.model, 50, &|_| {});
-    let s = RunSummary::new(&p.scenario, &p.table, &draws);
+    let s = RunSummary::new(&p.scenario, &p.table, &p.model, &draws);
     let patients = [1_000_000.0, 250_000.0, 2_000_000.0, 0.0];
     let practices = [100.0, 30.0, 180.0, 0.0];
     let months: Vec<Month> = (0..7).map(|m| p.scenario.start.plus(m)).collect();
@@ -165,7 +165,7 @@ fn simulated_means_match_the_product_of_factor_means_within_four_standard_errors
     let p = prepare(&sb.write("s.toml", STOCHASTIC), &Default::default()).unwrap();
     let iterations = 40_000;
     let draws = engine::run(&p.model, iterations, &|_| {});
-    let s = RunSummary::new(&p.scenario, &p.table, &draws);
+    let s = RunSummary::new(&p.scenario, &p.table, &p.model, &draws);
     // Expectations of independent factors multiply.
     let pert = |a: f64, m: f64, b: f64| (a + 4.0 * m + b) / 6.0;
     let lognormal_mean = {
@@ -289,7 +289,7 @@ fn each_extension_gives_exactly_its_documented_formula() {
         };
         let p = prepare(&path, &overrides).unwrap();
         let d = engine::run(&p.model, 20, &|_| {});
-        let s = RunSummary::new(&p.scenario, &p.table, &d);
+        let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
         for i in 0..4 {
             let (mut build, mut notice) = (0.0, 0.0);
             for m in 0..6 {

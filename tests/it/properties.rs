@@ -100,7 +100,7 @@ proptest! {
         let path = sb.write("s.toml", &text);
         let p = icb_impact::cli::prepare(&path, &Default::default()).unwrap();
         let d = icb_impact::engine::run(&p.model, 300, &|_| {});
-        let s = RunSummary::new(&p.scenario, &p.table, &d);
+        let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
         let all = s.icbs.iter().map(|r| &r.cost)
             .chain(s.icb_actions.iter().map(|r| &r.cost))
             .chain(s.actions.iter().map(|r| &r.cost))
@@ -116,15 +116,15 @@ proptest! {
         }
         // Actions add up to ICBs, ICBs to regions and to the nation, months to the nation.
         for it in 0..d.iterations {
-            let row = &d.icb_total[it * d.n_icb..(it + 1) * d.n_icb];
+            let row = &d.per_iteration().icb_total[it * d.n_icb..(it + 1) * d.n_icb];
             for (i, total) in row.iter().enumerate() {
-                let parts: f64 = (0..d.n_actions).map(|a| d.action_total[(it * d.n_icb + i) * d.n_actions + a]).sum();
+                let parts: f64 = (0..d.n_actions).map(|a| d.per_iteration().action_total[(it * d.n_icb + i) * d.n_actions + a]).sum();
                 prop_assert!(close(parts, *total));
             }
             prop_assert!(close(row.iter().sum(), d.national[it]));
-            let months: f64 = d.monthly[it * d.months..(it + 1) * d.months].iter().sum();
-            prop_assert!(close(months, d.national[it]));
         }
+        let months = &s.monthly.last().expect("a month").cumulative;
+        prop_assert!(close(months.mean, s.national.mean));
         let regions: f64 = s.regions.iter().map(|r| r.cost.mean).sum();
         prop_assert!(close(regions, s.national.mean));
         let actions: f64 = s.actions.iter().map(|a| a.cost.mean).sum();

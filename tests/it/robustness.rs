@@ -225,7 +225,7 @@ factors = { p = { dist = "pert", min = 0.5, mode = 2.5, max = 6.2 }, n = { dist 
 "#;
     let p = prepare(&sb.write("p.toml", text), &Default::default()).unwrap();
     let d = engine::run(&p.model, 1000, &|_| {});
-    let s = RunSummary::new(&p.scenario, &p.table, &d);
+    let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
     let pinned = [
         (s.national.mean, PINNED_MEAN),
         (s.national.p05, PINNED_P05),

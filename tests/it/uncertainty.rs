@@ -283,7 +283,8 @@ fn a_run_to_a_target_standard_error_equals_a_plain_run_of_the_same_length() {
         trace[trace.len() - 2][3].parse::<f64>().unwrap() > 0.01,
         "stopped at the first batch below the target"
     );
-    assert_eq!(n % 1000, 0);
+    // Batches of 1000 rounded up to whole blocks of 512.
+    assert_eq!(n % 1024, 0);
     let plain = sb.run(&["run", s, "--iterations", &n.to_string(), "--out", "p", "-q"]);
     assert!(plain.status.success());
     assert_eq!(
@@ -416,7 +417,13 @@ fn a_paired_difference_is_the_added_action_draw_for_draw() {
     for (column, key) in [(6, "mean"), (7, "p05"), (9, "p95")] {
         let got: f64 = national[column].parse().unwrap();
         let expected = action["national_gbp"][key].as_f64().unwrap();
-        assert!((got - expected).abs() < 0.02, "{key}: {got} vs {expected}");
+        // compare.csv is exact; summary.json's percentiles come from the run's streaming
+        // tallies, within their stated relative error.
+        let bound = 0.02 + icb_impact::tally::RELATIVE_ERROR * expected.abs();
+        assert!(
+            (got - expected).abs() <= bound,
+            "{key}: {got} vs {expected}"
+        );
     }
     assert_eq!(national[10], "1.0");
 }

@@ -1,0 +1,222 @@
+//! Writes a synthetic English Prescribing Dataset month: NHSBSA's 26 columns in their order,
+//! plausible values, one row per practice and drug, practices in the embedded table's 42 ICBs
+//! (as many as each has). Seeded and fast (about 1 GB/s), for `benches/prescribing.sh`.
+//!
+//! ```sh
+//! cargo run --release --example generate_epd -- OUT.csv ROWS [YEAR_MONTH] [SEED]
+//! ```
+//!
+//! Prints the rows, bytes and the exact totals of ITEMS, NIC and ACTUAL_COST on stdout
+//! (`key=value` lines), so a bench can check the aggregation against them.
+
+use std::io::Write;
+
+use icb_impact::data::IcbTable;
+
+const HEADER: &str = "YEAR_MONTH,REGIONAL_OFFICE_NAME,REGIONAL_OFFICE_CODE,ICB_NAME,ICB_CODE,PCO_NAME,PCO_CODE,PRACTICE_NAME,PRACTICE_CODE,ADDRESS_1,ADDRESS_2,ADDRESS_3,ADDRESS_4,POSTCODE,BNF_CHEMICAL_SUBSTANCE,CHEMICAL_SUBSTANCE_BNF_DESCR,BNF_CODE,BNF_DESCRIPTION,BNF_CHAPTER_PLUS_CODE,QUANTITY,ITEMS,TOTAL_QUANTITY,ADQUSAGE,NIC,ACTUAL_COST,UNIDENTIFIED\n";
+
+const CHAPTERS: [&str; 15] = [
+    "01: Gastro-Intestinal System",
+    "02: Cardiovascular System",
+    "03: Respiratory System",
+    "04: Central Nervous System",
+    "05: Infections",
+    "06: Endocrine System",
+    "07: Obstetrics, Gynaecology and Urinary-Tract Disorders",
+    "08: Malignant Disease and Immunosuppression",
+    "09: Nutrition and Blood",
+    "10: Musculoskeletal and Joint Diseases",
+    "11: Eye",
+    "12: Ear, Nose and Oropharynx",
+    "13: Skin",
+    "20: Dressings",
+    "21: Appliances",
+];
+
+const SUBSTANCES: [&str; 12] = [
+    "Atorvastatin",
+    "Omeprazole",
+    "Amlodipine",
+    "Metformin hydrochloride",
+    "Salbutamol",
+    "Levothyroxine sodium",
+    "Lansoprazole",
+    "Ramipril",
+    "Sertraline hydrochloride",
+    "Apixaban",
+    "Paracetamol",
+    "Co-codamol",
+];
+
+/// splitmix64: small, seedable, portable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn push_int(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[k..]);
+}
+
+/// `value / 10^decimals` with all its decimals.
+fn push_fixed(buf: &mut Vec<u8>, value: u64, decimals: u32) {
+    let scale = 10u64.pow(decimals);
+    push_int(buf, value / scale);
+    buf.push(b'.');
+    let fraction = value % scale;
+    let mut width = decimals;
+    let mut f = fraction.max(1);
+    while f > 0 {
+        f /= 10;
+        width -= 1;
+    }
+    for _ in 0..width {
+        buf.push(b'0');
+    }
+    push_int(buf, fraction);
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(out), Some(rows)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: generate_epd OUT.csv ROWS [YEAR_MONTH] [SEED]");
+        std::process::exit(2);
+    };
+    let rows: u64 = rows.parse()?;
+    let year_month: u32 = args.get(2).map_or(Ok(202401), |s| s.parse())?;
+    let seed: u64 = args.get(3).map_or(Ok(20240101), |s| s.parse())?;
+    let table = IcbTable::load(None, &["gp_practices".to_string()])?;
+    let practices_per_icb = table.numeric("gp_practices").expect("asked for");
+    let mut rng = Rng(seed);
+
+    // Everything before BNF_CHEMICAL_SUBSTANCE, one per practice.
+    let mut practices: Vec<Vec<u8>> = Vec::new();
+    for (k, code) in table.codes.iter().enumerate() {
+        let region = table.regions[k].to_uppercase();
+        let name = table.names[k].to_uppercase().replace(',', "");
+        for p in 0..practices_per_icb[k] as usize {
+            let practice = format!(
+                "{}{:05}",
+                (b'A' + (practices.len() % 26) as u8) as char,
+                practices.len()
+            );
+            let street = 1 + rng.below(300);
+            practices.push(
+                format!(
+                    "{year_month},{region},Y{:02},{name},{code},{name} - {:02}{},{:02}{},\"THE {} SURGERY, {}\",{practice},{street} HIGH STREET,MEDICAL CENTRE,TOWN {k},COUNTY {},AB{} {}CD,",
+                    56 + k % 8,
+                    k,
+                    (b'A' + (p % 3) as u8) as char,
+                    k,
+                    (b'A' + (p % 3) as u8) as char,
+                    code,
+                    p,
+                    k % 9,
+                    k % 90,
+                    p % 10
+                )
+                .into_bytes(),
+            );
+        }
+    }
+    // BNF_CHEMICAL_SUBSTANCE to BNF_CHAPTER_PLUS_CODE, one per presentation, with a unit
+    // price in hundredths of a penny.
+    let mut drugs: Vec<(Vec<u8>, u64)> = Vec::new();
+    for d in 0..4000u64 {
+        let chapter = CHAPTERS[(d % CHAPTERS.len() as u64) as usize];
+        let substance = SUBSTANCES[(d % SUBSTANCES.len() as u64) as usize];
+        let chemical = format!(
+            "{}{:02}000{}0",
+            &chapter[..2],
+            d % 40,
+            (b'A' + (d % 26) as u8) as char
+        );
+        let strength = 5 * (1 + d % 40);
+        drugs.push((
+            format!(
+                "{chemical},{substance},{chemical}AAA{:03}A,\"{substance} {strength}mg tablets, pack {d}\",\"{chapter}\",",
+                d % 1000
+            )
+            .into_bytes(),
+            1 + rng.below(3_000),
+        ));
+    }
+
+    let file = std::fs::File::create(out)?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 23, file);
+    writer.write_all(HEADER.as_bytes())?;
+    let mut bytes = HEADER.len() as u64;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 23);
+    let (mut items_total, mut nic_total, mut actual_total) = (0u64, 0u128, 0u128);
+    let n_practices = practices.len() as u64;
+    for row in 0..rows {
+        // Rows sorted by practice, as EPD's are.
+        let practice = &practices[(row * n_practices / rows.max(1)) as usize];
+        let (drug, unit_price) = &drugs[rng.below(drugs.len() as u64) as usize];
+        let quantity = [7, 14, 28, 30, 56, 60, 84, 100][rng.below(8) as usize];
+        let items = 1 + rng.below(8) * rng.below(6);
+        let total = quantity * items;
+        // Pence (NIC has two decimals); actual cost to the 1e-5 pound, 88–99% of the NIC.
+        let nic = (total * unit_price).div_ceil(100);
+        let actual = nic * 1000 * (8800 + rng.below(1100)) / 10_000;
+        buf.extend_from_slice(practice);
+        buf.extend_from_slice(drug);
+        push_int(&mut buf, quantity);
+        buf.push(b',');
+        push_int(&mut buf, items);
+        buf.push(b',');
+        push_int(&mut buf, total);
+        buf.push(b',');
+        push_fixed(&mut buf, total * 10 / 3, 1);
+        buf.push(b',');
+        push_fixed(&mut buf, nic, 2);
+        buf.push(b',');
+        push_fixed(&mut buf, actual, 5);
+        buf.extend_from_slice(b",0\n");
+        items_total += items;
+        nic_total += u128::from(nic);
+        actual_total += u128::from(actual);
+        if buf.len() > (1 << 23) - 4096 {
+            writer.write_all(&buf)?;
+            bytes += buf.len() as u64;
+            buf.clear();
+        }
+    }
+    writer.write_all(&buf)?;
+    bytes += buf.len() as u64;
+    writer.flush()?;
+    println!("rows={rows}");
+    println!("bytes={bytes}");
+    println!("practices={n_practices}");
+    println!("items={items_total}");
+    println!("nic_gbp={}.{:02}", nic_total / 100, nic_total % 100);
+    // Pence, half up (every value is positive).
+    let actual_pence = (actual_total + 500) / 1000;
+    println!(
+        "actual_cost_gbp={}.{:02}",
+        actual_pence / 100,
+        actual_pence % 100
+    );
+    Ok(())
+}

@@ -1,0 +1,509 @@
+//! Streaming summaries: a simulated quantity is tallied as it is drawn, in memory that does not
+//! grow with the number of iterations, so a run of a million iterations keeps no per-iteration
+//! table of every ICB, action and month.
+//!
+//! A [`Tally`] holds exact moments (count, mean, sum of squared deviations), the exact minimum
+//! and maximum, an exact count of values above a threshold, and a [`Sketch`]: a histogram with
+//! buckets of relative width at most 2⁻¹⁰, from which quantiles are read to within
+//! [`RELATIVE_ERROR`] of the order statistics they interpolate. Sketch counts are integers, so
+//! sketches merge exactly in any order; moments are merged in block order (see
+//! [`Moments::merge`]), so a tally is the same bit for bit whatever the thread count.
+
+use crate::stats::Summary;
+
+/// Mantissa bits a bucket keeps: 2¹⁰ buckets per power of two.
+const BITS: u32 = 10;
+/// Bit shift from an `f64`'s bits to its bucket.
+const SHIFT: u32 = f64::MANTISSA_DIGITS - 1 - BITS;
+/// Most buckets one sign of a sketch holds (64 powers of two, about 19 orders of magnitude);
+/// values further below the largest are merged into the lowest bucket kept.
+const MAX_BUCKETS: usize = 64 << BITS;
+
+/// Bound on the relative error of a quantile read from a sketch: each order statistic is
+/// estimated by the middle of its bucket, which lies within half a bucket, 2⁻¹¹ ≈ 0.049%, of
+/// every value in the bucket. A type-7 quantile, interpolated between two order statistics, is
+/// within this fraction of the larger of the two in magnitude.
+pub const RELATIVE_ERROR: f64 = 1.0 / (2u64 << BITS) as f64;
+
+/// Count, mean and sum of squared deviations from the mean (Chan et al.'s parallel form).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    pub n: u64,
+    pub mean: f64,
+    pub m2: f64,
+}
+
+impl Moments {
+    /// The moments of `values`, computed about the first value so that a constant column gives
+    /// its value exactly.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Moments {
+        let mut shift = None;
+        let (mut n, mut sum, mut sum_sq) = (0u64, 0.0, 0.0);
+        for x in values {
+            let s = *shift.get_or_insert(x);
+            let d = x - s;
+            n += 1;
+            sum += d;
+            sum_sq += d * d;
+        }
+        match shift {
+            None => Moments::default(),
+            Some(s) => {
+                let mean_d = sum / n as f64;
+                Moments {
+                    n,
+                    mean: s + mean_d,
+                    m2: (sum_sq - sum * mean_d).max(0.0),
+                }
+            }
+        }
+    }
+
+    /// Adds `other`, the moments of the values that follow. Not associative in floating point:
+    /// callers merge in a fixed order.
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        let (na, nb) = (self.n as f64, other.n as f64);
+        self.mean += delta * (nb / n as f64);
+        self.m2 += other.m2 + delta * delta * (na * nb / n as f64);
+        self.n = n;
+    }
+
+    /// Sample standard deviation (n − 1).
+    pub fn sd(&self) -> f64 {
+        if self.n > 1 {
+            (self.m2 / (self.n - 1) as f64).sqrt()
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Counts of positive magnitudes by bucket, over a dense range of buckets that grows as needed.
+#[derive(Debug, Clone, Default)]
+struct Store {
+    /// Bucket of `counts[0]`.
+    offset: u64,
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl Store {
+    /// The buckets that hold values, with their counts.
+    fn occupied(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        (self.offset..)
+            .zip(self.counts.iter().copied())
+            .filter(|&(_, c)| c > 0)
+    }
+}
+
+/// Two stores are equal when they count the same values in the same buckets, whatever spare
+/// range each holds.
+impl PartialEq for Store {
+    fn eq(&self, other: &Store) -> bool {
+        self.total == other.total && self.occupied().eq(other.occupied())
+    }
+}
+
+fn bucket(magnitude: f64) -> u64 {
+    magnitude.to_bits() >> SHIFT
+}
+
+/// The middle of a bucket (by value).
+fn middle(b: u64) -> f64 {
+    let lo = f64::from_bits(b << SHIFT);
+    let hi = f64::from_bits((b + 1) << SHIFT);
+    if hi.is_finite() {
+        lo + (hi - lo) / 2.0
+    } else {
+        lo
+    }
+}
+
+impl Store {
+    /// Counts `count` values in bucket `b`: an increment when the bucket is in range, the
+    /// common case.
+    #[inline]
+    fn add_bucket(&mut self, b: u64, count: u32) {
+        match b.checked_sub(self.offset) {
+            Some(at) if (at as usize) < self.counts.len() => {
+                self.counts[at as usize] += count;
+                self.total += u64::from(count);
+            }
+            _ => self.add_outside(b, count),
+        }
+    }
+
+    /// Counts values in a bucket outside the range held: grows the range, merging the lowest
+    /// buckets into one when it would exceed [`MAX_BUCKETS`].
+    #[cold]
+    fn add_outside(&mut self, b: u64, count: u32) {
+        if self.counts.is_empty() {
+            self.offset = b;
+            self.counts.push(0);
+        }
+        if b < self.offset {
+            let lowest =
+                (self.offset + self.counts.len() as u64).saturating_sub(MAX_BUCKETS as u64);
+            // Half again below at least (amortised O(1)), never below the lowest allowed.
+            let start = b
+                .min(self.offset.saturating_sub(self.counts.len() as u64 / 2))
+                .max(lowest);
+            if start < self.offset {
+                let grow = (self.offset - start) as usize;
+                self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+                self.offset = start;
+            }
+        } else {
+            let at = (b - self.offset) as usize;
+            if at >= MAX_BUCKETS {
+                // Keep the top MAX_BUCKETS buckets; everything below joins the lowest.
+                let extra = at + 1 - MAX_BUCKETS;
+                let cut = extra.min(self.counts.len());
+                let merged: u32 = self.counts.drain(..cut).sum();
+                self.counts.resize(MAX_BUCKETS, 0);
+                self.counts[0] += merged;
+                self.offset += extra as u64;
+            } else {
+                // Grow by half again at least, so that a drifting range costs amortised O(1).
+                let len = (at + 1).max((self.counts.len() * 3 / 2).min(MAX_BUCKETS));
+                self.counts.resize(len, 0);
+            }
+        }
+        let at = (b.max(self.offset) - self.offset) as usize;
+        self.counts[at] += count;
+        self.total += u64::from(count);
+    }
+
+    fn merge(&mut self, other: &Store) {
+        for (b, c) in other.occupied() {
+            self.add_bucket(b, c);
+        }
+    }
+
+    /// The bucket holding the `rank`-th smallest magnitude (0-based).
+    fn bucket_of_rank(&self, rank: u64) -> u64 {
+        let mut seen = 0u64;
+        for (k, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen > rank {
+                return self.offset + k as u64;
+            }
+        }
+        self.offset + self.counts.len() as u64 - 1
+    }
+}
+
+/// A quantile sketch with relative error [`RELATIVE_ERROR`]: negative values, zeros and
+/// positive values, each magnitude counted in its bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sketch {
+    negative: Store,
+    zeros: u64,
+    positive: Store,
+}
+
+impl Sketch {
+    /// Counts `x`, which must be finite.
+    pub fn add(&mut self, x: f64) {
+        debug_assert!(x.is_finite());
+        if x > 0.0 {
+            self.positive.add_bucket(bucket(x), 1);
+        } else if x < 0.0 {
+            self.negative.add_bucket(bucket(-x), 1);
+        } else {
+            self.zeros += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Sketch) {
+        self.negative.merge(&other.negative);
+        self.zeros += other.zeros;
+        self.positive.merge(&other.positive);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.negative.total + self.zeros + self.positive.total
+    }
+
+    /// The estimate of the `rank`-th smallest value (0-based).
+    pub fn value_at_rank(&self, rank: u64) -> f64 {
+        let negatives = self.negative.total;
+        if rank < negatives {
+            -middle(self.negative.bucket_of_rank(negatives - 1 - rank))
+        } else if rank < negatives + self.zeros {
+            0.0
+        } else {
+            middle(self.positive.bucket_of_rank(rank - negatives - self.zeros))
+        }
+    }
+}
+
+/// One simulated quantity, summarised as it streams past.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    pub moments: Moments,
+    pub sketch: Sketch,
+    pub min: f64,
+    pub max: f64,
+    /// Values strictly above the threshold the tally was made with.
+    pub above: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            moments: Moments::default(),
+            sketch: Sketch::default(),
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            above: 0,
+        }
+    }
+}
+
+impl Tally {
+    /// Counts `x` in everything but the moments (which are gathered per block: see
+    /// [`Moments::merge`]).
+    pub fn add(&mut self, x: f64, threshold: f64) {
+        self.sketch.add(x);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        self.above += u64::from(x > threshold);
+    }
+
+    /// Adds another tally's values, which follow this one's (the order matters for the
+    /// moments only).
+    pub fn merge(&mut self, other: &Tally) {
+        self.moments.merge(&other.moments);
+        self.sketch.merge(&other.sketch);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.above += other.above;
+    }
+
+    /// The type-7 quantile, read from the sketch and kept within the exact minimum and maximum.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let n = self.sketch.count();
+        let h = (n - 1) as f64 * p;
+        let lo = h.floor() as u64;
+        let hi = (lo + 1).min(n - 1);
+        let (a, b) = (self.value(lo), self.value(hi));
+        a + (h - lo as f64) * (b - a)
+    }
+
+    fn value(&self, rank: u64) -> f64 {
+        let n = self.sketch.count();
+        if rank == 0 {
+            self.min
+        } else if rank == n - 1 {
+            self.max
+        } else {
+            self.sketch.value_at_rank(rank).clamp(self.min, self.max)
+        }
+    }
+
+    /// Monte Carlo standard error of the `p` quantile by the order-statistic interval of
+    /// [`crate::stats::quantile_mcse`], with the ranks read from the sketch.
+    fn quantile_mcse(&self, p: f64) -> f64 {
+        let n = self.sketch.count() as f64;
+        let half = 1.96 * (n * p * (1.0 - p)).sqrt();
+        let rank = |r: f64| self.value((r.round().max(1.0) as u64 - 1).min(n as u64 - 1));
+        (rank(n * p + half) - rank(n * p - half)) / (2.0 * 1.96)
+    }
+
+    /// Share of values above the threshold.
+    pub fn share_above(&self) -> f64 {
+        self.above as f64 / self.moments.n as f64
+    }
+
+    /// The summary every output shows; percentiles within [`RELATIVE_ERROR`].
+    pub fn summary(&self) -> Summary {
+        assert!(self.moments.n > 0, "a summary needs at least one value");
+        assert_eq!(
+            self.moments.n,
+            self.sketch.count(),
+            "moments and sketch disagree"
+        );
+        let sd = self.moments.sd();
+        Summary {
+            mean: self.moments.mean,
+            sd,
+            mcse_mean: sd / (self.moments.n as f64).sqrt(),
+            p05: self.quantile(0.05),
+            p50: self.quantile(0.50),
+            p95: self.quantile(0.95),
+            mcse_p05: self.quantile_mcse(0.05),
+            mcse_p50: self.quantile_mcse(0.50),
+            mcse_p95: self.quantile_mcse(0.95),
+            min: self.min,
+            max: self.max,
+        }
+    }
+
+    /// Tallies `values` in one block (for tests and small columns).
+    pub fn of(values: &[f64], threshold: f64) -> Tally {
+        let mut t = Tally {
+            moments: Moments::of(values.iter().copied()),
+            ..Tally::default()
+        };
+        for &x in values {
+            t.add(x, threshold);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::quantile_sorted;
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::{Distribution, LogNormal, Normal};
+
+    fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    /// The stated bound: within RELATIVE_ERROR of the larger neighbouring order statistic.
+    fn assert_within_bound(values: &[f64], t: &Tally) {
+        let s = sorted(values.to_vec());
+        for p in [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0] {
+            let exact = quantile_sorted(&s, p);
+            let h = (s.len() - 1) as f64 * p;
+            let (lo, hi) = (
+                h.floor() as usize,
+                (h.floor() as usize + 1).min(s.len() - 1),
+            );
+            let bound = RELATIVE_ERROR * s[lo].abs().max(s[hi].abs());
+            let got = t.quantile(p);
+            assert!(
+                (got - exact).abs() <= bound,
+                "p {p}: sketch {got}, exact {exact}, bound {bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn quantiles_lie_within_the_stated_relative_error_of_the_exact_ones() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        let lognormal = LogNormal::new(13.0, 0.8).unwrap();
+        let normal = Normal::new(0.0, 1e6).unwrap();
+        for values in [
+            (0..50_000)
+                .map(|_| lognormal.sample(&mut rng))
+                .collect::<Vec<f64>>(),
+            (0..50_000).map(|_| normal.sample(&mut rng)).collect(),
+            (0..7).map(|_| rng.random::<f64>() * 1e5).collect(),
+            // A point mass at zero beside a spread of savings and costs.
+            (0..10_000)
+                .map(|k| {
+                    if k % 3 == 0 {
+                        0.0
+                    } else {
+                        normal.sample(&mut rng)
+                    }
+                })
+                .collect(),
+        ] {
+            assert_within_bound(&values, &Tally::of(&values, 0.0));
+        }
+    }
+
+    #[test]
+    fn the_relative_error_is_below_a_tenth_of_a_percent() {
+        assert!(RELATIVE_ERROR < 0.001);
+        // Every value's bucket middle is within the bound of it, across magnitudes.
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        for _ in 0..100_000 {
+            let x = 10f64.powf(rng.random::<f64>() * 24.0 - 6.0);
+            assert!((middle(bucket(x)) - x).abs() <= RELATIVE_ERROR * x, "{x}");
+        }
+    }
+
+    #[test]
+    fn constants_and_extremes_are_exact() {
+        let t = Tally::of(&[1234567.891; 1000], 0.0);
+        let s = t.summary();
+        assert_eq!(
+            (s.mean, s.sd, s.p05, s.p50, s.p95),
+            (1234567.891, 0.0, 1234567.891, 1234567.891, 1234567.891)
+        );
+        let v = [3.0, -2.0, 7.5, 0.0, 1e9];
+        let s = Tally::of(&v, 0.0).summary();
+        assert_eq!((s.min, s.max), (-2.0, 1e9));
+    }
+
+    #[test]
+    fn merging_in_any_grouping_gives_the_same_sketch_and_exact_moments_in_order() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let v: Vec<f64> = (0..10_000)
+            .map(|_| rng.random::<f64>() * 1e4 - 2e3)
+            .collect();
+        let whole = Tally::of(&v, 100.0);
+        let mut parts = Tally::default();
+        for chunk in v.chunks(777) {
+            parts.merge(&Tally::of(chunk, 100.0));
+        }
+        assert_eq!(parts.sketch, whole.sketch);
+        assert_eq!(
+            (parts.min, parts.max, parts.above),
+            (whole.min, whole.max, whole.above)
+        );
+        assert_eq!(parts.above, v.iter().filter(|&&x| x > 100.0).count() as u64);
+        let (m, sd) = crate::stats::mean_sd(&v);
+        assert!((parts.moments.mean - m).abs() <= 1e-12 * m.abs());
+        assert!((parts.moments.sd() - sd).abs() <= 1e-12 * sd);
+        // Reversed merge order: the same sketch, bit for bit.
+        let mut reversed = Tally::default();
+        for chunk in v.chunks(777).rev() {
+            reversed.merge(&Tally::of(chunk, 100.0));
+        }
+        assert_eq!(reversed.sketch, whole.sketch);
+    }
+
+    #[test]
+    fn a_range_wider_than_the_sketch_keeps_its_upper_quantiles_and_bounded_memory() {
+        let mut t = Tally::default();
+        let values: Vec<f64> = (0..2000)
+            .map(|k| 10f64.powi(k % 40 - 20) * (1.0 + k as f64 / 2000.0))
+            .collect();
+        for &x in &values {
+            t.add(x, 0.0);
+        }
+        t.moments = Moments::of(values.iter().copied());
+        assert!(t.sketch.positive.counts.len() <= MAX_BUCKETS);
+        let s = sorted(values.clone());
+        let exact = quantile_sorted(&s, 0.95);
+        assert!((t.quantile(0.95) - exact).abs() <= RELATIVE_ERROR * exact * 1.01);
+        assert_eq!(t.sketch.count(), 2000);
+    }
+
+    #[test]
+    fn quantile_standard_errors_match_the_exact_computation() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(8);
+        let v: Vec<f64> = (0..40_000).map(|_| 1.0 + rng.random::<f64>()).collect();
+        let exact = Summary::of(v.clone());
+        let streamed = Tally::of(&v, 0.0).summary();
+        for (a, b) in [
+            (exact.mcse_p05, streamed.mcse_p05),
+            (exact.mcse_p50, streamed.mcse_p50),
+            (exact.mcse_p95, streamed.mcse_p95),
+        ] {
+            // The difference of two order statistics, each within RELATIVE_ERROR × 2.
+            assert!(
+                (a - b).abs() <= 2.0 * 2.0 * RELATIVE_ERROR / (2.0 * 1.96),
+                "{a} vs {b}"
+            );
+        }
+    }
+}
