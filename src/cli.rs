@@ -12,10 +12,12 @@ use crate::benchmark;
 use crate::data::{sha256_hex, IcbTable};
 use crate::engine::{self, Keep};
 use crate::error::{Error, FileProblems, Problem, Result};
+use crate::icb_map::IcbMap;
 use crate::model::Model;
 use crate::money::gbp;
 use crate::output::{self, RunInfo};
-use crate::scenario::{self, CostView, Scenario};
+use crate::practices::PracticeTable;
+use crate::scenario::{self, CostView, Granularity, Scenario};
 use crate::summary::RunSummary;
 
 #[derive(Debug, Parser)]
@@ -130,12 +132,20 @@ struct InputArgs {
     /// Cost view (overrides the scenario's `cost_view`): icb_cash or economic.
     #[arg(long, value_name = "VIEW", value_parser = ["icb_cash", "economic"])]
     view: Option<String>,
+    /// Whether participation is a share of each ICB (icb) or drawn practice by practice
+    /// (practice); overrides the scenario's `granularity`.
+    #[arg(long, value_name = "LEVEL", value_parser = ["icb", "practice"])]
+    granularity: Option<String>,
 }
 
 impl InputArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             data: self.data.clone(),
+            granularity: self.granularity.as_deref().map(|g| match g {
+                "practice" => Granularity::Practice,
+                _ => Granularity::Icb,
+            }),
             view: self.view.as_deref().and_then(CostView::parse),
             ..Overrides::default()
         }
@@ -244,9 +254,31 @@ pub struct Prepared {
     pub scenario_sha256: String,
     pub scenario_bytes: Vec<u8>,
     pub table: IcbTable,
+    /// With `granularity = "practice"`.
+    pub practices: Option<PracticeTable>,
+    pub icb_map: Option<IcbMap>,
     pub model: Model,
     /// Things worth saying that do not stop the run.
     pub warnings: Vec<String>,
+}
+
+impl Prepared {
+    /// The input files besides the scenario and the ICB table, as a run records them.
+    pub fn other_inputs(&self) -> Vec<output::InputFile> {
+        let practices = self.practices.as_ref().map(|p| output::InputFile {
+            name: "practices.csv",
+            source: p.source.clone(),
+            sha256: p.sha256.clone(),
+            bytes: p.bytes.clone(),
+        });
+        let map = self.icb_map.as_ref().map(|m| output::InputFile {
+            name: "icb_map.csv",
+            source: m.source.clone(),
+            sha256: m.sha256.clone(),
+            bytes: m.bytes.clone(),
+        });
+        practices.into_iter().chain(map).collect()
+    }
 }
 
 /// Columns of the ICB table that reports show for each ICB, when present.
@@ -260,6 +292,10 @@ const REPORTED_COLUMNS: [&str; 3] = [
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub data: Option<PathBuf>,
+    /// Practice table and ICB map instead of the scenario's (a report's recorded inputs).
+    pub practices: Option<PathBuf>,
+    pub icb_map: Option<PathBuf>,
+    pub granularity: Option<Granularity>,
     pub view: Option<CostView>,
     pub iterations: Option<u64>,
     pub seed: Option<u64>,
@@ -269,6 +305,7 @@ pub struct Overrides {
 pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> {
     let (mut scenario, scenario_bytes) = scenario::load(scenario_path)?;
     scenario.cost_view = overrides.view.unwrap_or(scenario.cost_view);
+    scenario.granularity = overrides.granularity.unwrap_or(scenario.granularity);
     scenario.iterations = overrides.iterations.unwrap_or(scenario.iterations);
     scenario.seed = overrides.seed.unwrap_or(scenario.seed);
     let scenario_sha256 = sha256_hex(&scenario_bytes);
@@ -281,13 +318,43 @@ pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> 
         }
     }
     let table = IcbTable::load(data.as_deref(), &columns)?;
-    let model = Model::new(&scenario, &table).map_err(|problems| {
+    let practices = match scenario.granularity {
+        Granularity::Practice => Some(PracticeTable::load(
+            overrides
+                .practices
+                .as_deref()
+                .or(scenario.practices.as_deref()),
+        )?),
+        Granularity::Icb => None,
+    };
+    let icb_map = match overrides.icb_map.as_ref().or(scenario.icb_map.as_ref()) {
+        Some(path) => Some(IcbMap::load(path, &table)?),
+        None => None,
+    };
+    let compiled = match &practices {
+        Some(practices) => Model::at_practices(&scenario, &table, practices),
+        None => Model::new(&scenario, &table),
+    };
+    let mut model = compiled.map_err(|problems| {
         Error::Input(vec![FileProblems {
             file: scenario_path.display().to_string(),
             problems,
         }])
     })?;
+    if let Some(map) = &icb_map {
+        model.groups.extend(map.groups());
+    }
     let mut warnings = model.warnings.clone();
+    if let Some(left_out) = model
+        .practices
+        .as_ref()
+        .map(|p| p.left_out)
+        .filter(|&n| n > 0)
+    {
+        warnings.push(format!(
+            "{left_out} practices of the practice table belong to ICBs that are not in the ICB table and are left out"
+        ));
+    }
     let national = model.national.len() as u64;
     if model.correlation.is_some() && scenario.iterations <= national + 1 {
         return Err(Error::input(
@@ -316,6 +383,8 @@ pub fn prepare(scenario_path: &Path, overrides: &Overrides) -> Result<Prepared> 
         scenario_sha256,
         scenario_bytes,
         table,
+        practices,
+        icb_map,
         model,
         warnings,
     })
@@ -371,9 +440,16 @@ fn until_converged(
 /// Prepares the scenario and runs the engine with a progress bar, keeping per-iteration values
 /// or only the tallies.
 fn simulate(args: &RunArgs, keep: Keep) -> Result<Simulation> {
+    simulate_with(args, &Overrides::default(), keep)
+}
+
+/// [`simulate`] with the practice table and ICB map of `extra`, if any.
+fn simulate_with(args: &RunArgs, extra: &Overrides, keep: Keep) -> Result<Simulation> {
     let overrides = Overrides {
         iterations: args.iterations,
         seed: args.seed,
+        practices: extra.practices.clone(),
+        icb_map: extra.icb_map.clone(),
         ..args.input.overrides()
     };
     let p = prepare(&args.input.scenario, &overrides)?;
@@ -458,6 +534,7 @@ impl Simulation {
             scenario_path: args.input.scenario.clone(),
             scenario_sha256: self.prepared.scenario_sha256.clone(),
             scenario_bytes: self.prepared.scenario_bytes.clone(),
+            other_inputs: self.prepared.other_inputs(),
             threads: self.threads,
             wall_seconds: started.elapsed().as_secs_f64(),
         }
@@ -540,6 +617,7 @@ struct Recorded {
     seed: u64,
     iterations: u64,
     view: CostView,
+    granularity: String,
 }
 
 fn recorded(dir: &Path) -> Result<Recorded> {
@@ -579,6 +657,7 @@ fn recorded(dir: &Path) -> Result<Recorded> {
             .as_str()
             .and_then(CostView::parse)
             .ok_or_else(|| bad("no cost view".into()))?,
+        granularity: m["granularity"].as_str().unwrap_or("icb").to_string(),
     })
 }
 
@@ -591,6 +670,7 @@ fn report(args: &ReportArgs) -> Result<()> {
             scenario: inputs.join("scenario.toml"),
             data: Some(inputs.join("icbs.csv")),
             view: Some(rec.view.as_str().to_string()),
+            granularity: Some(rec.granularity.clone()),
         },
         iterations: Some(rec.iterations),
         seed: Some(rec.seed),
@@ -606,7 +686,13 @@ fn report(args: &ReportArgs) -> Result<()> {
         Some(_) => Keep::PerIteration,
         None => Keep::Tallies,
     };
-    let mut sim = simulate(&run_args, keep)?;
+    let recorded = |name: &str| Some(inputs.join(name)).filter(|p| p.is_file());
+    let overrides = Overrides {
+        practices: recorded("practices.csv"),
+        icb_map: recorded("icb_map.csv"),
+        ..Overrides::default()
+    };
+    let mut sim = simulate_with(&run_args, &overrides, keep)?;
     // The reproduced run keeps the provenance of the original.
     sim.prepared.table.source = rec.data_path.clone();
     let p = &sim.prepared;
@@ -675,12 +761,20 @@ fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let p = &sim.prepared;
     let names = sa::factor_names(&p.model);
     let n = args.sobol_samples as usize;
+    // The tornado and Sobol indices evaluate expected costs, which practice-level
+    // participation leaves as they are (it widens the spread, not the mean): they use the
+    // ICB-level model, whose national factors are the same, in the same order.
+    let icb_level = match p.model.practices {
+        Some(_) => Some(Model::new(&p.scenario, &p.table).expect("compiled at practice level")),
+        None => None,
+    };
+    let expected = icb_level.as_ref().unwrap_or(&p.model);
     let (tornado, ranks, sobol, by_action) = sim.pool.install(|| {
         (
-            sa::tornado(&p.model),
+            sa::tornado(expected),
             sa::rank_sensitivity(&sim.draws, &p.table.codes),
-            sa::sobol_indices(&p.model, n, false, args.bootstrap),
-            sa::sobol_indices(&p.model, n, true, args.bootstrap),
+            sa::sobol_indices(expected, n, false, args.bootstrap),
+            sa::sobol_indices(expected, n, true, args.bootstrap),
         )
     });
     let (base, tornado) = tornado;
@@ -759,6 +853,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
             scenario: path.clone(),
             data: args.data.clone(),
             view: args.view.clone(),
+            granularity: None,
         },
         iterations,
         seed,
@@ -814,6 +909,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
         scenario_path: first.clone(),
         scenario_sha256: baseline.prepared.scenario_sha256.clone(),
         scenario_bytes: baseline.prepared.scenario_bytes.clone(),
+        other_inputs: baseline.prepared.other_inputs(),
         threads: baseline.threads,
         wall_seconds: started.elapsed().as_secs_f64(),
     };

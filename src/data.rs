@@ -226,6 +226,89 @@ pub fn read_text_csv(bytes: &[u8], file: &str) -> Result<DataFrame, FileProblems
         })
 }
 
+/// The text cells of a CSV table read by [`read_text_csv`], column by column, for the small
+/// tables beside the ICB table (practices, ICB maps).
+pub struct TextCells<'f> {
+    frame: &'f DataFrame,
+    columns: Vec<String>,
+}
+
+impl<'f> TextCells<'f> {
+    pub fn new(frame: &'f DataFrame) -> Self {
+        let columns = frame
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        TextCells { frame, columns }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// A column's trimmed cells (an absent cell is empty), or a problem when it is missing.
+    fn cells(&self, name: &str, problems: &mut Vec<Problem>) -> Option<Vec<String>> {
+        match self.frame.column(name).and_then(|c| c.str().cloned()) {
+            Ok(values) => Some(
+                values
+                    .iter()
+                    .map(|v| v.unwrap_or("").trim().to_string())
+                    .collect(),
+            ),
+            Err(_) => {
+                problems.push(Problem::new(
+                    None,
+                    name,
+                    format!(
+                        "required column '{name}' is missing; the table has: {}",
+                        self.columns.join(", ")
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A column of numbers, each finite and 0 or more; each bad cell a problem with its line.
+    pub fn numbers(&self, name: &str, problems: &mut Vec<Problem>) -> Option<Vec<f64>> {
+        let cells = self.cells(name, problems)?;
+        let before = problems.len();
+        let values = cells
+            .iter()
+            .enumerate()
+            .map(|(row, cell)| {
+                let bad = |what: String| Problem::new(Some(row + 2), name, what);
+                match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => return v,
+                    Ok(v) if v < 0.0 => problems.push(bad(format!("{cell} is negative"))),
+                    Ok(_) => problems.push(bad(format!("'{cell}' is not a finite number"))),
+                    Err(_) if cell.is_empty() => problems.push(bad("empty value".to_string())),
+                    Err(_) => problems.push(bad(format!("'{cell}' is not a number"))),
+                }
+                f64::NAN
+            })
+            .collect();
+        (problems.len() == before).then_some(values)
+    }
+}
+
+/// A column of non-empty text; each empty cell a problem with its line.
+pub fn text_column(
+    cells: &TextCells,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<String>> {
+    let values = cells.cells(name, problems)?;
+    let before = problems.len();
+    for (row, v) in values.iter().enumerate() {
+        if v.is_empty() {
+            problems.push(Problem::new(Some(row + 2), name, "empty value"));
+        }
+    }
+    (problems.len() == before).then_some(values)
+}
+
 /// Lower-case hex SHA-256, as `sha256sum` prints it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use crate::correlation;
 use crate::error::Problem;
-use crate::model::Model;
+use crate::model::{Line, Model, PracticeModel};
 use crate::rng::{key, stream, NATIONAL};
 use crate::scenario::Sampling;
 use crate::tally::{Moments, Tally};
@@ -567,6 +567,11 @@ struct Scratch {
     line_sum: Vec<f64>,
     /// One iteration's value of every quantity of the [`Layout`].
     values: Vec<f64>,
+    /// National cost in each month.
+    month_total: Vec<f64>,
+    /// At practice level, `[Share][level]`: the share of an ICB's practices taking part at
+    /// each level of the engagement curve.
+    taking_part: [Vec<f64>; 3],
 }
 
 impl Scratch {
@@ -577,6 +582,81 @@ impl Scratch {
             line_national: vec![0.0; model.lines.len()],
             line_sum: vec![0.0; model.lines.len()],
             values: vec![0.0; layout.len()],
+            month_total: vec![0.0; model.months],
+            taking_part: std::array::from_fn(|_| vec![0.0; model.months]),
+        }
+    }
+}
+
+/// A line's annual amount for ICB `i`: driver × constant × national factors (`national`, their
+/// product) × ICB-level factors.
+fn line_amount(line: &Line, i: usize, national: f64, per_icb: &[f64]) -> f64 {
+    let driver = line.driver.as_ref().map_or(1.0, |d| d[i]);
+    line.per_icb
+        .iter()
+        .fold(driver * national, |p, &k| p * per_icb[k])
+}
+
+/// ICB `i` at practice level: for each action, each practice takes part in month m when its
+/// uniform draw is below `curve[m] × p` (p the product of the action's participation factors),
+/// so a practice that joins stays in while the curve does not fall. Each line's amount in the
+/// month is its ICB amount times the share (of its driver) of the practices taking part.
+fn practice_level(
+    model: &Model,
+    practices: &PracticeModel,
+    iteration: u64,
+    i: usize,
+    s: &mut Scratch,
+    by_action: &mut [f64],
+) {
+    let seed = model.seed;
+    for (a, part) in practices.actions.iter().enumerate() {
+        if part.lines.is_empty() {
+            continue;
+        }
+        let p = part
+            .national
+            .iter()
+            .map(|&j| s.national[j])
+            .chain(part.per_icb.iter().map(|&k| s.per_icb[k]))
+            .fold(part.constant, |p, x| p * x);
+        let levels = part.levels.len();
+        for bins in &mut s.taking_part {
+            bins[..levels].fill(0.0);
+        }
+        for k in practices.ranges[i].clone() {
+            let u: f64 = stream(seed, iteration, practices.keys[k], part.stream).random();
+            // Taking part from the first level whose probability exceeds the draw.
+            let first = part.levels.partition_point(|&c| c * p <= u);
+            if first < levels {
+                for (bins, shares) in s.taking_part.iter_mut().zip(&practices.shares) {
+                    bins[first] += shares[k];
+                }
+            }
+        }
+        for bins in &mut s.taking_part {
+            let mut running = 0.0;
+            for b in &mut bins[..levels] {
+                running += *b;
+                *b = running;
+            }
+        }
+        for l in part.lines.clone() {
+            let line = &model.lines[l];
+            let amount = line_amount(line, i, s.line_national[l], &s.per_icb);
+            let taking_part = &s.taking_part[line.share as usize];
+            let mut total = 0.0;
+            for ((month, &w), &level) in s
+                .month_total
+                .iter_mut()
+                .zip(&line.month_weights)
+                .zip(&part.month_level)
+            {
+                let x = amount * w * taking_part[level];
+                *month += x;
+                total += x;
+            }
+            by_action[a] += total;
         }
     }
 }
@@ -593,44 +673,54 @@ fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch
     }
     s.line_sum.fill(0.0);
     let (n_icb, n_actions) = (layout.n_icb, layout.n_actions);
-    let (icbs, rest) = s.values.split_at_mut(n_icb);
+    // Taken out for the iteration, so that the rest of the scratch can be lent alongside.
+    let mut values = std::mem::take(&mut s.values);
+    let (icbs, rest) = values.split_at_mut(n_icb);
     let (icb_actions, rest) = rest.split_at_mut(n_icb * n_actions);
     let (actions, rest) = rest.split_at_mut(n_actions);
-    actions.fill(0.0);
     let (cumulative, rest) = rest.split_at_mut(layout.months);
     let (groups, national) = rest.split_at_mut(layout.n_groups);
+    actions.fill(0.0);
+    s.month_total.fill(0.0);
     for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
             *value = slot.draw(seed, iteration, icb_key, region);
         }
         let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
         by_action.fill(0.0);
-        for (l, line) in model.lines.iter().enumerate() {
-            let driver = line.driver.as_ref().map_or(1.0, |d| d[i]);
-            let amount = line
-                .per_icb
-                .iter()
-                .fold(driver * s.line_national[l], |p, &k| p * s.per_icb[k]);
-            by_action[line.action] += amount * line.weight_sum;
-            s.line_sum[l] += amount;
+        match &model.practices {
+            None => {
+                for (l, line) in model.lines.iter().enumerate() {
+                    let amount = line_amount(line, i, s.line_national[l], &s.per_icb);
+                    by_action[line.action] += amount * line.weight_sum;
+                    s.line_sum[l] += amount;
+                }
+            }
+            Some(practices) => practice_level(model, practices, iteration, i, s, by_action),
         }
         icbs[i] = by_action.iter().sum();
         for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
             *total += x;
         }
     }
+    if model.practices.is_none() {
+        for (m, out) in s.month_total.iter_mut().enumerate() {
+            *out = model
+                .lines
+                .iter()
+                .zip(&s.line_sum)
+                .map(|(line, amount)| amount * line.month_weights[m])
+                .sum();
+        }
+    }
     let mut running = 0.0;
-    for (m, out) in cumulative.iter_mut().enumerate() {
-        running += model
-            .lines
-            .iter()
-            .zip(&s.line_sum)
-            .map(|(line, amount)| amount * line.month_weights[m])
-            .sum::<f64>();
+    for (out, month) in cumulative.iter_mut().zip(&s.month_total) {
+        running += month;
         *out = running;
     }
     for (out, group) in groups.iter_mut().zip(&model.groups) {
         *out = group.members.iter().map(|&(i, w)| icbs[i] * w).sum();
     }
     national[0] = icbs.iter().sum();
+    s.values = values;
 }

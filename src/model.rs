@@ -22,6 +22,7 @@ use crate::data::IcbTable;
 use crate::dist::Dist;
 use crate::error::Problem;
 use crate::month::Month;
+use crate::practices::PracticeTable;
 use crate::rng::{self, stream};
 use crate::scenario::{Factor, Ramp, Sampling, Scenario, Timing, Vary};
 use nalgebra::DMatrix;
@@ -179,6 +180,65 @@ pub struct Line {
     pub month_weights: Vec<f64>,
     /// `Σ_m w(m) / 12`.
     pub weight_sum: f64,
+    /// At practice level: which share of its ICB each practice takes of this line's driver
+    /// ([`PracticeModel::shares`]).
+    pub share: Share,
+}
+
+/// How a practice's part of its ICB's driver is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Its share of the ICB's registered patients (drivers other than the two below, and none).
+    Patients = 0,
+    /// Its share of the ICB's prescribing cost (patients where the practice table has none).
+    Prescribing = 1,
+    /// One practice of the ICB's practices (the `gp_practices` driver).
+    Count = 2,
+}
+
+impl Share {
+    fn of_driver(column: Option<&str>) -> Share {
+        match column {
+            Some("prescribing_cost_gbp") => Share::Prescribing,
+            Some("gp_practices") => Share::Count,
+            _ => Share::Patients,
+        }
+    }
+}
+
+/// Practice-level participation (`granularity = "practice"`): whether each practice takes part
+/// in an action is drawn, and the lines then carry no participation factors and no
+/// engagement curve: those make each practice's probability of taking part.
+#[derive(Debug, Clone)]
+pub struct PracticeModel {
+    /// The practices of each ICB (table order): a range of `keys` and `shares`.
+    pub ranges: Vec<std::ops::Range<usize>>,
+    /// `rng::key(practice code)`: each practice's random stream.
+    pub keys: Vec<u64>,
+    /// `[Share][practice]`: the practice's share of its ICB's patients, prescribing and
+    /// practices (each adds up to 1 over an ICB's practices).
+    pub shares: [Vec<f64>; 3],
+    /// Per action, in scenario order.
+    pub actions: Vec<Participation>,
+    /// Practices of the table whose ICB is not in the ICB table (left out).
+    pub left_out: usize,
+}
+
+/// What makes the probability that a practice takes part in one action in month m:
+/// `curve[m] × constant × national factors × ICB-level factors` (at most 1).
+#[derive(Debug, Clone)]
+pub struct Participation {
+    /// `rng::key("participation:" + action id)`: the stream of each practice's uniform draw.
+    pub stream: u64,
+    pub constant: f64,
+    pub national: Vec<usize>,
+    pub per_icb: Vec<usize>,
+    /// The distinct values of the curve over the horizon, ascending.
+    pub levels: Vec<f64>,
+    /// Each month's index into `levels`.
+    pub month_level: Vec<usize>,
+    /// The lines of the action: a range of [`Model::lines`].
+    pub lines: std::ops::Range<usize>,
 }
 
 /// A scenario compiled against an ICB table.
@@ -206,14 +266,101 @@ pub struct Model {
     pub groups: Vec<Group>,
     /// The per-ICB reference figure: the engine counts the iterations above it.
     pub reference: f64,
+    /// Practice-level participation, with `granularity = "practice"`.
+    pub practices: Option<PracticeModel>,
 }
 
 /// A sum of ICBs, each weighted, tallied per iteration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
+    pub kind: GroupKind,
+    /// The body's code (empty for a region).
+    pub code: String,
     pub name: String,
     /// `(ICB index, weight)`, in table order.
     pub members: Vec<(usize, f64)>,
+}
+
+/// What a group of ICBs is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    /// An NHS England region.
+    Region,
+    /// A body that replaced ICBs (`icb_map`).
+    Body,
+}
+
+/// The index of `factor`'s slot, added if new: a factor shared by several lines (the action's,
+/// the engagement) is one draw.
+fn slot_of(slots: &mut Vec<Slot>, factor: &Factor) -> usize {
+    slots
+        .iter()
+        .position(|s| s.stream == factor.stream)
+        .unwrap_or_else(|| {
+            slots.push(Slot::of(factor));
+            slots.len() - 1
+        })
+}
+
+impl PracticeModel {
+    /// Each practice's shares of its ICB, practices grouped by ICB in table order (table order
+    /// within an ICB). Practices of ICBs not in the table are left out; an ICB without
+    /// practices, or whose practices have no patients, is a problem.
+    fn new(
+        practices: &PracticeTable,
+        table: &IcbTable,
+        actions: Vec<Participation>,
+    ) -> Result<PracticeModel, Problem> {
+        let mut by_icb: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
+        let mut left_out = 0;
+        for (p, code) in practices.icb_codes.iter().enumerate() {
+            match table.codes.iter().position(|c| c == code) {
+                Some(i) => by_icb[i].push(p),
+                None => left_out += 1,
+            }
+        }
+        let patients = &practices.patients;
+        let prescribing = practices.prescribing.as_ref().unwrap_or(patients);
+        let mut model = PracticeModel {
+            ranges: Vec::new(),
+            keys: Vec::new(),
+            shares: [Vec::new(), Vec::new(), Vec::new()],
+            actions,
+            left_out,
+        };
+        let mut empty = Vec::new();
+        for (i, members) in by_icb.iter().enumerate() {
+            let total = |v: &[f64]| members.iter().map(|&p| v[p]).sum::<f64>();
+            let (pat, pre) = (total(patients), total(prescribing));
+            if members.is_empty() || pat <= 0.0 {
+                empty.push(table.codes[i].clone());
+                continue;
+            }
+            let start = model.keys.len();
+            for &p in members {
+                model.keys.push(rng::key(&practices.codes[p]));
+                model.shares[Share::Patients as usize].push(patients[p] / pat);
+                model.shares[Share::Prescribing as usize].push(match pre > 0.0 {
+                    true => prescribing[p] / pre,
+                    false => patients[p] / pat,
+                });
+                model.shares[Share::Count as usize].push(1.0 / members.len() as f64);
+            }
+            model.ranges.push(start..model.keys.len());
+        }
+        if !empty.is_empty() {
+            return Err(Problem::new(
+                None,
+                "scenario.practices",
+                format!(
+                    "granularity = \"practice\" needs practices with patients in every ICB; the practice table {} has none for {}",
+                    practices.source,
+                    empty.join(", ")
+                ),
+            ));
+        }
+        Ok(model)
+    }
 }
 
 /// The NHS regions of a table, in order of first appearance (none where the table has no
@@ -227,6 +374,8 @@ fn regions(table: &IcbTable) -> Vec<Group> {
         match groups.iter_mut().find(|g| &g.name == r) {
             Some(g) => g.members.push((i, 1.0)),
             None => groups.push(Group {
+                kind: GroupKind::Region,
+                code: String::new(),
                 name: r.clone(),
                 members: vec![(i, 1.0)],
             }),
@@ -236,9 +385,28 @@ fn regions(table: &IcbTable) -> Vec<Group> {
 }
 
 impl Model {
-    /// Compiles the scenario for its cost view; problems name scenario fields (a driver
-    /// column the table lacks).
+    /// Compiles the scenario for its cost view with ICB-level participation; problems name
+    /// scenario fields (a driver column the table lacks).
     pub fn new(scenario: &Scenario, table: &IcbTable) -> Result<Model, Vec<Problem>> {
+        Self::compile(scenario, table, None)
+    }
+
+    /// Compiles the scenario with practice-level participation over `practices`.
+    pub fn at_practices(
+        scenario: &Scenario,
+        table: &IcbTable,
+        practices: &PracticeTable,
+    ) -> Result<Model, Vec<Problem>> {
+        Self::compile(scenario, table, Some(practices))
+    }
+
+    fn compile(
+        scenario: &Scenario,
+        table: &IcbTable,
+        practices: Option<&PracticeTable>,
+    ) -> Result<Model, Vec<Problem>> {
+        let at_practices = practices.is_some();
+        let mut participation = Vec::new();
         let view = scenario.cost_view;
         let horizon: Vec<Month> = (0..scenario.months as i32)
             .map(|m| scenario.start.plus(m))
@@ -249,6 +417,20 @@ impl Model {
         let mut lines = Vec::new();
         for (a, action) in scenario.actions.iter().enumerate() {
             let engagement = scenario.engagement.as_ref().filter(|_| action.engaged);
+            let first_line = lines.len();
+            let curve: Vec<f64> = horizon
+                .iter()
+                .map(|&m| engagement.map_or(1.0, |e| e.share(m)))
+                .collect();
+            let mut part = Participation {
+                stream: rng::key(&format!("participation:{}", action.id)),
+                constant: 1.0,
+                national: Vec::new(),
+                per_icb: Vec::new(),
+                levels: Vec::new(),
+                month_level: Vec::new(),
+                lines: 0..0,
+            };
             for (n, cost) in action.costs.iter().enumerate() {
                 let driver = match &cost.driver {
                     None => None,
@@ -271,15 +453,18 @@ impl Model {
                 if !cost.views.contains(&view) {
                     continue;
                 }
+                // At practice level the curve decides which practices take part instead.
                 let month_weights: Vec<f64> = horizon
                     .iter()
-                    .map(|&m| {
-                        time_weight(&cost.timing, m) * engagement.map_or(1.0, |e| e.share(m)) / 12.0
+                    .zip(&curve)
+                    .map(|(&m, &c)| {
+                        time_weight(&cost.timing, m) * if at_practices { 1.0 } else { c } / 12.0
                     })
                     .collect();
                 let mut line = Line {
                     path: format!("actions.{}.costs[{n}]", action.id),
                     action: a,
+                    share: Share::of_driver(cost.driver.as_deref()),
                     driver,
                     constant: if cost.negative { -1.0 } else { 1.0 },
                     national: Vec::new(),
@@ -293,6 +478,26 @@ impl Model {
                     .chain(&action.factors)
                     .chain(&cost.factors);
                 for factor in factors.filter(|f| f.view.is_none_or(|v| v == view)) {
+                    // At practice level the participation factors (and the engagement, the
+                    // first of the chain) make each practice's probability of taking part,
+                    // gathered with the action's first line, so that slots come in the same
+                    // order as at ICB level.
+                    let participates = factor.participation
+                        || engagement.is_some_and(|e| e.icb.path == factor.path);
+                    if at_practices && participates {
+                        if lines.len() == first_line {
+                            if let Some(value) = Slot::fixed_value(factor) {
+                                part.constant *= value;
+                                continue;
+                            }
+                            let (slots, indices) = match factor.vary {
+                                Vary::National => (&mut national, &mut part.national),
+                                Vary::Icb => (&mut per_icb, &mut part.per_icb),
+                            };
+                            indices.push(slot_of(slots, factor));
+                        }
+                        continue;
+                    }
                     if let Some(value) = Slot::fixed_value(factor) {
                         line.constant *= value;
                         continue;
@@ -301,19 +506,42 @@ impl Model {
                         Vary::National => (&mut national, &mut line.national),
                         Vary::Icb => (&mut per_icb, &mut line.per_icb),
                     };
-                    // A factor shared by several lines (the action's, the engagement) is one draw.
-                    let at = slots
-                        .iter()
-                        .position(|s: &Slot| s.stream == factor.stream)
-                        .unwrap_or_else(|| {
-                            slots.push(Slot::of(factor));
-                            slots.len() - 1
-                        });
-                    indices.push(at);
+                    indices.push(slot_of(slots, factor));
                 }
                 lines.push(line);
             }
+            if at_practices
+                && lines.len() > first_line
+                && engagement.is_none()
+                && !action.factors.iter().any(|f| f.participation)
+            {
+                problems.push(Problem::new(
+                    None,
+                    format!("actions.{}", action.id),
+                    "granularity = \"practice\" draws whether each practice takes part, so the action needs the share of practices taking part: mark that factor with participation = true (or apply the [engagement])",
+                ));
+            }
+            let mut levels = curve.clone();
+            levels.sort_by(f64::total_cmp);
+            levels.dedup();
+            part.month_level = curve
+                .iter()
+                .map(|c| levels.partition_point(|l| l < c))
+                .collect();
+            part.levels = levels;
+            part.lines = first_line..lines.len();
+            participation.push(part);
         }
+        let practices = match practices {
+            Some(p) => match PracticeModel::new(p, table, participation) {
+                Ok(m) => Some(m),
+                Err(problem) => {
+                    problems.push(problem);
+                    None
+                }
+            },
+            None => None,
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -337,6 +565,7 @@ impl Model {
             lines,
             groups: regions(table),
             reference: scenario.reference.per_icb_gbp,
+            practices,
         })
     }
 

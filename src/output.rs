@@ -17,7 +17,7 @@ use crate::engine::Draws;
 use crate::error::{Error, Problem, Result};
 use crate::model::Model;
 use crate::money::pence;
-use crate::scenario::Scenario;
+use crate::scenario::{Granularity, Scenario};
 use crate::sensitivity::{FactorName, RankRow, SobolRow, TornadoRow};
 use crate::stats::Summary;
 use crate::summary::RunSummary;
@@ -36,8 +36,21 @@ pub struct RunInfo {
     pub scenario_sha256: String,
     /// The scenario file's bytes, recorded in `inputs/scenario.toml`.
     pub scenario_bytes: Vec<u8>,
+    /// The practice table and ICB map, when the run read them, recorded in `inputs/`.
+    pub other_inputs: Vec<InputFile>,
     pub threads: usize,
     pub wall_seconds: f64,
+}
+
+/// An input file a run read besides the scenario and the ICB table.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Its name in `inputs/`.
+    pub name: &'static str,
+    /// The file as the user named it (or `embedded:…`).
+    pub source: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Where a run directory records the exact inputs it was made from.
@@ -148,6 +161,12 @@ pub fn write_run(
         for (name, frame) in tables {
             write_csv(&dir.join(name), with_view(frame, view)?)?;
         }
+        if !summary.bodies.is_empty() {
+            write_csv(
+                &dir.join("body_summary.csv"),
+                with_view(body_table(summary)?, view)?,
+            )?;
+        }
         write_json(
             &dir.join("summary.json"),
             &summary_json(scenario, table, summary),
@@ -155,10 +174,14 @@ pub fn write_run(
         chart::write_all(&dir.join("charts"), scenario, summary)?;
         let inputs = dir.join(INPUTS);
         std::fs::create_dir_all(&inputs).map_err(|e| Error::io("cannot create", &inputs, e))?;
+        let others = info.other_inputs.iter().map(|f| (f.name, &f.bytes));
         for (name, bytes) in [
             ("scenario.toml", &info.scenario_bytes),
             ("icbs.csv", &table.bytes),
-        ] {
+        ]
+        .into_iter()
+        .chain(others)
+        {
             let path = inputs.join(name);
             std::fs::write(&path, bytes).map_err(|e| Error::io("cannot write", &path, e))?;
         }
@@ -584,6 +607,32 @@ fn region_table(s: &RunSummary) -> Result<DataFrame> {
     )?)
 }
 
+/// The bodies of the ICB map: code, name, the old ICBs (with their shares where not whole) and
+/// the cost.
+fn body_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.bodies.iter().map(|r| f(&r.cost)));
+    let members = |b: &crate::summary::BodyResult| {
+        b.members
+            .iter()
+            .map(|(code, share)| match *share == 1.0 {
+                true => code.clone(),
+                false => format!("{code} ×{share}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    Ok(df!(
+        "body_code" => s.bodies.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+        "body_name" => s.bodies.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        "former_icbs" => s.bodies.iter().map(members).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "sd_gbp" => col(|c| c.sd),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
 fn convergence_table(s: &RunSummary) -> Result<DataFrame> {
     Ok(df!(
         "iterations" => s.trace.iter().map(|t| t.iterations as u64).collect::<Vec<_>>(),
@@ -717,14 +766,30 @@ struct ManifestJson {
     generator: &'static str,
     scenario: FileJson,
     data: FileJson,
+    /// The practice table and the ICB map, when the run read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    practices: Option<FileJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icb_map: Option<FileJson>,
     /// Scenarios compared with `scenario` (`compare` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     compared_with: Vec<FileJson>,
     cost_view: &'static str,
+    granularity: &'static str,
     seed: u64,
     iterations: usize,
     threads: usize,
     wall_time_seconds: f64,
+}
+
+fn other_input(info: &RunInfo, name: &str) -> Option<FileJson> {
+    info.other_inputs
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| FileJson {
+            path: f.source.clone(),
+            sha256: f.sha256.clone(),
+        })
 }
 
 fn manifest(
@@ -745,8 +810,14 @@ fn manifest(
             path: table.source.clone(),
             sha256: table.sha256.clone(),
         },
+        practices: other_input(info, "practices.csv"),
+        icb_map: other_input(info, "icb_map.csv"),
         compared_with: Vec::new(),
         cost_view: scenario.cost_view.as_str(),
+        granularity: match scenario.granularity {
+            Granularity::Icb => "icb",
+            Granularity::Practice => "practice",
+        },
         seed: scenario.seed,
         iterations,
         threads: info.threads,

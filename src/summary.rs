@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::data::IcbTable;
 use crate::engine::Draws;
-use crate::model::Model;
+use crate::model::{GroupKind, Model};
 use crate::month::Month;
 use crate::scenario::Scenario;
 use crate::stats::{
@@ -82,6 +82,18 @@ pub struct RunSummary {
     pub target_rse: Option<f64>,
     /// NHS regions in order of first appearance in the table (empty without regions).
     pub regions: Vec<RegionResult>,
+    /// The bodies of the scenario's ICB map, in order of first appearance (empty without one).
+    pub bodies: Vec<BodyResult>,
+}
+
+/// A body that replaced ICBs (`icb_map`): the sum of its old ICBs' costs, each times its share.
+#[derive(Debug, Clone)]
+pub struct BodyResult {
+    pub code: String,
+    pub name: String,
+    /// `(old ICB code, share)`.
+    pub members: Vec<(String, f64)>,
+    pub cost: Summary,
 }
 
 impl RunSummary {
@@ -152,14 +164,31 @@ impl RunSummary {
                 cumulative: draws.tally(layout.cumulative(m)).summary(),
             })
             .collect();
-        let regions = model
-            .groups
-            .iter()
-            .enumerate()
-            .map(|(g, group)| RegionResult {
+        let groups = |kind: GroupKind| {
+            model
+                .groups
+                .iter()
+                .enumerate()
+                .filter(move |(_, group)| group.kind == kind)
+                .map(|(g, group)| (group, draws.tally(layout.group(g)).summary()))
+        };
+        let regions = groups(GroupKind::Region)
+            .map(|(group, cost)| RegionResult {
                 name: group.name.clone(),
                 icbs: group.members.len(),
-                cost: draws.tally(layout.group(g)).summary(),
+                cost,
+            })
+            .collect();
+        let bodies = groups(GroupKind::Body)
+            .map(|(group, cost)| BodyResult {
+                code: group.code.clone(),
+                name: group.name.clone(),
+                members: group
+                    .members
+                    .iter()
+                    .map(|&(i, share)| (table.codes[i].clone(), share))
+                    .collect(),
+                cost,
             })
             .collect();
         let n_icb = draws.n_icb as f64;
@@ -180,6 +209,7 @@ impl RunSummary {
             trace: convergence_trace(&draws.national, &log_checkpoints(draws.iterations)),
             target_rse: None,
             regions,
+            bodies,
         }
     }
 }

@@ -51,6 +51,14 @@ pub struct Scenario {
     pub data: Option<PathBuf>,
     /// Whose costs are counted.
     pub cost_view: CostView,
+    /// Whether participation is a share of each ICB or drawn practice by practice.
+    pub granularity: Granularity,
+    /// Practice table named by the scenario (resolved against its folder); the embedded one
+    /// when `None`. Used with [`Granularity::Practice`].
+    pub practices: Option<PathBuf>,
+    /// ICB reconfiguration map (old ICB code → new body), resolved against the scenario's folder:
+    /// results are also reported for the new bodies.
+    pub icb_map: Option<PathBuf>,
     pub reference: Reference,
     /// Engagement shared by all (engaged) actions of an ICB.
     pub engagement: Option<Engagement>,
@@ -60,6 +68,17 @@ pub struct Scenario {
     pub correlations: Vec<Correlation>,
     /// In file order.
     pub actions: Vec<Action>,
+}
+
+/// At what level taking part is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// Each ICB takes part in proportion: its costs are scaled by the share of practices
+    /// taking part.
+    Icb,
+    /// Each practice takes part or not, with probability the share of practices taking part;
+    /// an ICB's cost sums its practices'.
+    Practice,
 }
 
 /// How the national factors' values are drawn across iterations.
@@ -249,6 +268,9 @@ pub struct Factor {
     pub source: Option<String>,
     /// The scenario marks this value as an assumption rather than evidence.
     pub assumption: bool,
+    /// Part of the share of practices taking part in the action (with the engagement, if the
+    /// action is engaged): drawn practice by practice with `granularity = "practice"`.
+    pub participation: bool,
     /// Applies only in this cost view (1 in the other).
     pub view: Option<CostView>,
     /// A share already there before the action: the factor counts `max(0, value − baseline)`.
@@ -433,6 +455,9 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
     let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
     let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
     let sampling = t.choice(r, "sampling", &["mc", "lhs"]);
+    let granularity = t.choice(r, "granularity", &["icb", "practice"]);
+    let practices = t.get::<String>(r, "practices").map(|(v, _)| base.join(v));
+    let icb_map = t.get::<String>(r, "icb_map").map(|(v, _)| base.join(v));
     t.finish(
         r,
         &[
@@ -445,6 +470,9 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
             "data",
             "cost_view",
             "sampling",
+            "granularity",
+            "practices",
+            "icb_map",
         ],
     );
     Some(Scenario {
@@ -460,6 +488,12 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
             .as_deref()
             .and_then(CostView::parse)
             .unwrap_or(CostView::IcbCash),
+        granularity: match granularity.ok()?.as_deref() {
+            Some("practice") => Granularity::Practice,
+            _ => Granularity::Icb,
+        },
+        practices,
+        icb_map,
         reference: default_reference(),
         engagement: None,
         sampling: match sampling.ok()?.as_deref() {
@@ -1021,6 +1055,7 @@ fn read_factor(
         vary,
         source,
         assumption,
+        participation: false,
         view,
         baseline,
         region_correlation,
@@ -1051,8 +1086,30 @@ fn read_factor(
     let source = t.get::<String>(r, "source").map(|(v, _)| v);
     let assumption = t.get::<bool>(r, "assumption").is_some_and(|(v, _)| v);
     let mut common = vec!["dist", "source", "assumption"];
+    let mut participation = false;
     let (vary, view, baseline, region) = if full {
-        common.extend(["vary", "view", "baseline", "region_correlation"]);
+        common.extend([
+            "vary",
+            "view",
+            "baseline",
+            "region_correlation",
+            "participation",
+        ]);
+        if let Some((flag, span)) = t.get::<bool>(r, "participation") {
+            // Only an action's own factors: every cost line of the action shares its share of
+            // practices taking part.
+            let own = path.starts_with("actions.")
+                && path.contains(".factors.")
+                && !path.contains(".costs[");
+            if flag && !own {
+                r.problem(
+                    &span,
+                    &t.field("participation"),
+                    "only an action's own factors ([actions.<id>.factors]) can be the share of practices taking part",
+                );
+            }
+            participation = flag && own;
+        }
         let vary = t
             .choice(r, "vary", &["national", "icb"])
             .map(|v| match v.as_deref() {
@@ -1139,15 +1196,18 @@ fn read_factor(
     let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
     let spec = Spec::from_parts(&dist_name, &values).expect("parameters match the dist");
     let dist = build_dist(r, &span, path, spec)?;
-    Some(make(
-        dist,
-        vary.ok()?,
-        source,
-        assumption,
-        view.ok()?,
-        baseline.ok()?,
-        region.ok()?,
-    ))
+    Some(Factor {
+        participation,
+        ..make(
+            dist,
+            vary.ok()?,
+            source,
+            assumption,
+            view.ok()?,
+            baseline.ok()?,
+            region.ok()?,
+        )
+    })
 }
 
 fn build_dist(r: &mut Reader, span: &Range<usize>, path: &str, spec: Spec) -> Option<Dist> {

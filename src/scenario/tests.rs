@@ -184,7 +184,7 @@ fn unknown_keys_are_rejected_at_every_level() {
         ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, engagement, correlations, actions"),
         ("[actions.a]", "[actions.a]\nlable = \"x\"", "s.toml:8: actions.a.lable: unknown key 'lable'"),
         ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months"),
-        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, min, mode, max"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, min, mode, max"),
     ];
     for (line, with, expected) in cases {
         let got = problems(&edit(line, with));

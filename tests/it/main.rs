@@ -5,6 +5,7 @@ mod benchmark;
 mod cli;
 mod library;
 mod model;
+mod practices;
 mod prescribing;
 mod properties;
 mod report;
