@@ -1,33 +1,56 @@
 #!/usr/bin/env bash
-# Prints the performance figures of the whole-menu scenario over twelve months: engine time
-# against the sampling floor, two threads against one, the exponent of time against
-# iterations (10k to 1M), and peak memory (RSS) of the binary at 1M iterations.
+# Prints the performance figures of the whole-menu scenario over twelve months, each measured
+# in this one run:
+#   - engine time against the sampling floor at 10k, 100k and 1M iterations (criterion);
+#   - the same ratio in instructions (callgrind: reproducible on a noisy machine), if valgrind
+#     is installed;
+#   - two threads against one;
+#   - the fitted exponent of engine time against iterations (10k to 1M), and of the whole
+#     command (which adds fixed costs: loading, charts, files);
+#   - peak memory (RSS) of the binary at 1M iterations, for 12 and 24 months and for a
+#     one-action scenario (memory should not grow with iterations, months or actions).
 # Run from the crate root: bash benches/measure.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icb-impact-target}"
-cargo build --release --quiet
+cargo build --release --quiet --bin icb-impact --example engine_profile
 bin="$CARGO_TARGET_DIR/release/icb-impact"
+profile="$CARGO_TARGET_DIR/release/examples/engine_profile"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sed 's/^months = 6/months = 12/' scenarios/collective-action-2024.toml > "$work/s.toml"
+sed 's/^months = 6/months = 24/' scenarios/collective-action-2024.toml > "$work/s24.toml"
 
 cargo bench --quiet --bench engine -- --noplot 'engine|threads' 2>/dev/null | tee "$work/bench.txt" | grep -E "^(engine|threads)/|time:" || true
 python3 - "$work/bench.txt" <<'PY'
-import re, sys
+import math, re, sys
 text = open(sys.argv[1]).read()
 times = {}
 for name, mid, unit in re.findall(r"^(\S+)\s*\n?\s*time:\s*\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", text, re.M):
     scale = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
     times[name] = float(mid) * scale
-for n in ("10000", "100000"):
-    run, floor = times.get(f"engine/run/{n}"), times.get(f"engine/sampling_floor/{n}")
-    if run and floor:
+sizes = [n for n in (10000, 100000, 1000000) if f"engine/run/{n}" in times]
+for n in sizes:
+    run, floor = times[f"engine/run/{n}"], times.get(f"engine/sampling_floor/{n}")
+    if floor:
         print(f"engine / sampling floor at {n} iterations: {run / floor:.2f}x")
 one, two = times.get("threads/run/1"), times.get("threads/run/2")
 if one and two:
     print(f"2 threads against 1: {one / two:.2f}x faster")
+if len(sizes) > 1:
+    xs = [math.log(n) for n in sizes]; ys = [math.log(times[f"engine/run/{n}"]) for n in sizes]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    print(f"fitted exponent of engine time against iterations ({sizes[0]} to {sizes[-1]}): {slope:.2f}")
 PY
+
+if command -v valgrind > /dev/null; then
+  # Instructions per iteration: the difference between 4,000 and 2,000 iterations removes setup.
+  count() { RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$profile" "$1" "$2" 2>&1 >/dev/null | awk '/Collected/ {print $NF}'; }
+  run=$(( $(count run 4000) - $(count run 2000) ))
+  floor=$(( $(count floor 4000) - $(count floor 2000) ))
+  python3 -c "print(f'instructions per iteration: engine {$run/2000:.0f}, sampling floor {$floor/2000:.0f} ({$run/$floor:.2f}x)')"
+fi
 
 echo "iterations seconds peak_rss_mb" > "$work/scaling.txt"
 for n in 10000 100000 1000000; do
@@ -44,5 +67,8 @@ xs = [math.log(r[0]) for r in rows]; ys = [math.log(r[1]) for r in rows]
 mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
 slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 print(f"fitted exponent of time against iterations (whole command, 10k to 1M): {slope:.2f}")
-print(f"peak RSS at 1M iterations: {rows[-1][2]:.0f} MB")
+print(f"peak RSS at 1M iterations, 12 months: {rows[-1][2]:.0f} MB")
 PY
+rss() { /usr/bin/time -v "$bin" run "$1" --iterations 1000000 --out "$work/o" -q 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.0f", $NF/1024}'; }
+echo "peak RSS at 1M iterations, 24 months: $(rss "$work/s24.toml") MB"
+echo "peak RSS at 1M iterations, one action (medicines-optimisation-2024): $(rss scenarios/medicines-optimisation-2024.toml) MB"

@@ -289,7 +289,7 @@ pub fn run_from(
     }
     // One set of tallies per worker thread: sketch counts, extremes and exceedances do not
     // depend on which thread counted what.
-    let threshold = thresholds(model, &layout);
+    let threshold = vec![model.reference; n_icb];
     let locals: Vec<Mutex<Vec<Tally>>> = (0..rayon::current_num_threads())
         .map(|_| Mutex::new(vec![Tally::default(); layout.len()]))
         .collect();
@@ -339,11 +339,15 @@ pub fn run_from(
                 }
                 continue;
             }
-            sums.add(values);
+            sums.add(values, &mut tallies);
+            // Exceedances of the reference: each ICB's, and the national total's.
             for ((t, &x), &limit) in tallies.iter_mut().zip(values).zip(&threshold) {
-                t.add(x, limit);
+                t.count(x, limit);
             }
+            let national = layout.national();
+            tallies[national].count(values[national], model.reference * n_icb as f64);
         }
+        sums.flush(&mut tallies);
         *out.moments = sums.moments();
         progress(out.national.len() as u64);
     });
@@ -371,22 +375,20 @@ pub fn run_from(
     }
 }
 
-/// The threshold each quantity's exceedances are counted against: the reference for an ICB,
-/// the reference times the number of ICBs for the national total, none for the others.
-fn thresholds(model: &Model, layout: &Layout) -> Vec<f64> {
-    let mut t = vec![f64::INFINITY; layout.len()];
-    t[..layout.n_icb].fill(model.reference);
-    t[layout.national()] = model.reference * layout.n_icb as f64;
-    t
-}
+/// Iterations whose values are gathered before they are tallied quantity by quantity, so that
+/// each quantity's sketch is touched in a run of this many values rather than once an
+/// iteration (the sketches of every quantity together do not fit in a core's cache).
+const CHUNK: usize = 64;
 
 /// Shifted sums of one block's values, quantity by quantity (shifted by each quantity's first
-/// value, so a constant gives its value exactly).
+/// value, so a constant gives its value exactly), and the rows not yet tallied.
 struct BlockSums {
     n: u64,
     shift: Vec<f64>,
     sum: Vec<f64>,
     sum_sq: Vec<f64>,
+    /// Up to [`CHUNK`] iterations' values, iteration by iteration.
+    rows: Vec<f64>,
 }
 
 impl BlockSums {
@@ -396,25 +398,40 @@ impl BlockSums {
             shift: vec![0.0; len],
             sum: vec![0.0; len],
             sum_sq: vec![0.0; len],
+            rows: Vec::with_capacity(CHUNK * len),
         }
     }
 
-    fn add(&mut self, values: &[f64]) {
+    /// Adds one iteration's values to the sums, and to the (thread's) tallies.
+    fn add(&mut self, values: &[f64], tallies: &mut [Tally]) {
         if self.n == 0 {
             self.shift.copy_from_slice(values);
         }
         self.n += 1;
-        for (((s, q), &x), &shift) in self
-            .sum
-            .iter_mut()
-            .zip(&mut self.sum_sq)
-            .zip(values)
-            .zip(&self.shift)
-        {
-            let d = x - shift;
-            *s += d;
-            *q += d * d;
+        self.rows.extend_from_slice(values);
+        if self.rows.len() == CHUNK * values.len() {
+            self.flush(tallies);
         }
+    }
+
+    /// Sums and tallies the rows gathered, quantity by quantity, in iteration order.
+    fn flush(&mut self, tallies: &mut [Tally]) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let len = self.shift.len();
+        let sums = self.sum.iter_mut().zip(&mut self.sum_sq).zip(&self.shift);
+        for (q, (((sum, sum_sq), &shift), t)) in sums.zip(tallies.iter_mut()).enumerate() {
+            let (mut s, mut sq) = (*sum, *sum_sq);
+            for &x in self.rows[q..].iter().step_by(len) {
+                let d = x - shift;
+                s += d;
+                sq += d * d;
+                t.add(x);
+            }
+            (*sum, *sum_sq) = (s, sq);
+        }
+        self.rows.clear();
     }
 
     fn moments(&self) -> Vec<Moments> {
@@ -557,8 +574,56 @@ pub fn non_finite(model: &Model, icb_codes: &[String], draws: &Draws) -> Option<
     ))
 }
 
+/// The cost lines laid out for the ICB-level loop: drivers ICB by ICB, and the ICB-level
+/// factors of each line as one of a few distinct sets (most lines share theirs).
+struct LinePlan {
+    /// `[icb][line]`: the line's driver (1 for none).
+    drivers: Vec<f64>,
+    action: Vec<usize>,
+    weight_sum: Vec<f64>,
+    /// Index of each line's set in `sets`.
+    set: Vec<usize>,
+    /// Distinct lists of [`Model::per_icb`] indices.
+    sets: Vec<Vec<usize>>,
+}
+
+impl LinePlan {
+    fn new(model: &Model) -> Self {
+        let n_icb = model.n_icb();
+        let mut sets: Vec<Vec<usize>> = Vec::new();
+        let set = model
+            .lines
+            .iter()
+            .map(|line| match sets.iter().position(|s| *s == line.per_icb) {
+                Some(k) => k,
+                None => {
+                    sets.push(line.per_icb.clone());
+                    sets.len() - 1
+                }
+            })
+            .collect();
+        LinePlan {
+            drivers: (0..n_icb)
+                .flat_map(|i| {
+                    model
+                        .lines
+                        .iter()
+                        .map(move |l| l.driver.as_ref().map_or(1.0, |d| d[i]))
+                })
+                .collect(),
+            action: model.lines.iter().map(|l| l.action).collect(),
+            weight_sum: model.lines.iter().map(|l| l.weight_sum).collect(),
+            set,
+            sets,
+        }
+    }
+}
+
 /// Per-task buffers, reused across iterations.
 struct Scratch {
+    plan: LinePlan,
+    /// Product of each set of ICB-level factors, for the current ICB.
+    set_product: Vec<f64>,
     national: Vec<f64>,
     per_icb: Vec<f64>,
     /// Product of each line's constant and national factors.
@@ -576,7 +641,10 @@ struct Scratch {
 
 impl Scratch {
     fn new(model: &Model, layout: &Layout) -> Self {
+        let plan = LinePlan::new(model);
         Scratch {
+            set_product: vec![1.0; plan.sets.len()],
+            plan,
             national: vec![0.0; model.national.len()],
             per_icb: vec![0.0; model.per_icb.len()],
             line_national: vec![0.0; model.lines.len()],
@@ -690,10 +758,22 @@ fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch
         by_action.fill(0.0);
         match &model.practices {
             None => {
-                for (l, line) in model.lines.iter().enumerate() {
-                    let amount = line_amount(line, i, s.line_national[l], &s.per_icb);
-                    by_action[line.action] += amount * line.weight_sum;
-                    s.line_sum[l] += amount;
+                let plan = &s.plan;
+                let n_lines = plan.action.len();
+                for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
+                    *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
+                }
+                let lines = plan.drivers[i * n_lines..(i + 1) * n_lines]
+                    .iter()
+                    .zip(&s.line_national)
+                    .zip(&plan.set)
+                    .zip(&plan.action)
+                    .zip(&plan.weight_sum)
+                    .zip(&mut s.line_sum);
+                for (((((&driver, &national), &set), &action), &weight), sum) in lines {
+                    let amount = driver * national * s.set_product[set];
+                    by_action[action] += amount * weight;
+                    *sum += amount;
                 }
             }
             Some(practices) => practice_level(model, practices, iteration, i, s, by_action),

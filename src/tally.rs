@@ -93,7 +93,6 @@ struct Store {
     /// Bucket of `counts[0]`.
     offset: u64,
     counts: Vec<u32>,
-    total: u64,
 }
 
 impl Store {
@@ -109,7 +108,7 @@ impl Store {
 /// range each holds.
 impl PartialEq for Store {
     fn eq(&self, other: &Store) -> bool {
-        self.total == other.total && self.occupied().eq(other.occupied())
+        self.occupied().eq(other.occupied())
     }
 }
 
@@ -136,7 +135,6 @@ impl Store {
         match b.checked_sub(self.offset) {
             Some(at) if (at as usize) < self.counts.len() => {
                 self.counts[at as usize] += count;
-                self.total += u64::from(count);
             }
             _ => self.add_outside(b, count),
         }
@@ -180,13 +178,17 @@ impl Store {
         }
         let at = (b.max(self.offset) - self.offset) as usize;
         self.counts[at] += count;
-        self.total += u64::from(count);
     }
 
     fn merge(&mut self, other: &Store) {
         for (b, c) in other.occupied() {
             self.add_bucket(b, c);
         }
+    }
+
+    /// Values counted (summed when asked: the count is not kept, to keep adding cheap).
+    fn total(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
     }
 
     /// The bucket holding the `rank`-th smallest magnitude (0-based).
@@ -213,6 +215,7 @@ pub struct Sketch {
 
 impl Sketch {
     /// Counts `x`, which must be finite.
+    #[inline]
     pub fn add(&mut self, x: f64) {
         debug_assert!(x.is_finite());
         if x > 0.0 {
@@ -231,12 +234,12 @@ impl Sketch {
     }
 
     pub fn count(&self) -> u64 {
-        self.negative.total + self.zeros + self.positive.total
+        self.negative.total() + self.zeros + self.positive.total()
     }
 
     /// The estimate of the `rank`-th smallest value (0-based).
     pub fn value_at_rank(&self, rank: u64) -> f64 {
-        let negatives = self.negative.total;
+        let negatives = self.negative.total();
         if rank < negatives {
             -middle(self.negative.bucket_of_rank(negatives - 1 - rank))
         } else if rank < negatives + self.zeros {
@@ -271,12 +274,18 @@ impl Default for Tally {
 }
 
 impl Tally {
-    /// Counts `x` in everything but the moments (which are gathered per block: see
-    /// [`Moments::merge`]).
-    pub fn add(&mut self, x: f64, threshold: f64) {
+    /// Counts `x` in the sketch and the extremes (the moments are gathered per block, see
+    /// [`Moments::merge`], and exceedances where a threshold applies, see [`Tally::count`]).
+    #[inline]
+    pub fn add(&mut self, x: f64) {
         self.sketch.add(x);
         self.min = self.min.min(x);
         self.max = self.max.max(x);
+    }
+
+    /// Counts `x` against the threshold the tally is read against.
+    #[inline]
+    pub fn count(&mut self, x: f64, threshold: f64) {
         self.above += u64::from(x > threshold);
     }
 
@@ -356,7 +365,8 @@ impl Tally {
             ..Tally::default()
         };
         for &x in values {
-            t.add(x, threshold);
+            t.add(x);
+            t.count(x, threshold);
         }
         t
     }
@@ -478,7 +488,7 @@ mod tests {
             .map(|k| 10f64.powi(k % 40 - 20) * (1.0 + k as f64 / 2000.0))
             .collect();
         for &x in &values {
-            t.add(x, 0.0);
+            t.add(x);
         }
         t.moments = Moments::of(values.iter().copied());
         assert!(t.sketch.positive.counts.len() <= MAX_BUCKETS);
