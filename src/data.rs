@@ -67,37 +67,14 @@ impl IcbTable {
             problems,
         };
         let frame = read_text_csv(bytes, source)?;
-        let columns: Vec<String> = frame
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        let cells = TextCells::new(&frame);
+        let columns = cells.columns.clone();
         let mut problems = Vec::new();
-        let text = |name: &str, problems: &mut Vec<Problem>| -> Option<Vec<Option<String>>> {
-            match frame.column(name).and_then(|c| {
-                c.str()
-                    .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
-            }) {
-                Ok(values) => Some(values),
-                Err(_) => {
-                    problems.push(Problem::new(
-                        None,
-                        name,
-                        format!(
-                            "required column '{name}' is missing; the table has: {}",
-                            columns.join(", ")
-                        ),
-                    ));
-                    None
-                }
-            }
-        };
-        let codes = text("icb_code", &mut problems);
-        let names = text("icb_name", &mut problems);
-        let regions = if columns.iter().any(|c| c == "region") {
-            text("region", &mut problems)
-        } else {
-            None
+        let codes = cells.text("icb_code", &mut problems);
+        let names = cells.text("icb_name", &mut problems);
+        let regions = match cells.has("region") {
+            true => cells.text("region", &mut problems),
+            false => None,
         };
         let (Some(codes), Some(names)) = (codes, names) else {
             return Err(fail(problems));
@@ -112,75 +89,38 @@ impl IcbTable {
         // Line of a data row: the header is line 1.
         let line = |row: usize| Some(row + 2);
         let mut seen: Vec<(&str, usize)> = Vec::new();
-        let codes: Vec<String> = codes
-            .iter()
-            .enumerate()
-            .map(|(row, code)| {
-                let code = code.as_deref().map(str::trim).unwrap_or("");
-                if code.is_empty() {
-                    problems.push(Problem::new(line(row), "icb_code", "empty ICB code"));
-                } else if let Some((_, first)) = seen.iter().find(|(c, _)| *c == code) {
-                    problems.push(Problem::new(
-                        line(row),
-                        "icb_code",
-                        format!("duplicate ICB code '{code}' (first on line {})", first + 2),
-                    ));
-                } else {
-                    seen.push((code, row));
-                }
-                code.to_string()
-            })
-            .collect();
+        for (row, code) in codes.iter().enumerate() {
+            if code.is_empty() {
+                problems.push(Problem::new(line(row), "icb_code", "empty ICB code"));
+            } else if let Some((_, first)) = seen.iter().find(|(c, _)| *c == code) {
+                problems.push(Problem::new(
+                    line(row),
+                    "icb_code",
+                    format!("duplicate ICB code '{code}' (first on line {})", first + 2),
+                ));
+            } else {
+                seen.push((code, row));
+            }
+        }
         let who = |row: usize| match codes[row].as_str() {
             "" => String::new(),
             code => format!(" (ICB {code})"),
         };
         let mut numeric_columns = Vec::new();
         for name in numeric.iter().filter(|n| columns.contains(n)) {
-            let raw = frame
-                .column(name)
-                .and_then(|c| c.str().cloned())
-                .expect("all columns are text");
-            let values: Vec<f64> = raw
-                .iter()
-                .enumerate()
-                .map(|(row, cell)| {
-                    let cell = cell.unwrap_or("").trim();
-                    let bad = |what: String| {
-                        Problem::new(line(row), name.as_str(), format!("{what}{}", who(row)))
-                    };
-                    match cell.parse::<f64>() {
-                        Ok(v) if !v.is_finite() => {
-                            problems.push(bad(format!("'{cell}' is not a finite number")))
-                        }
-                        Ok(v) if v < 0.0 => problems.push(bad(format!(
-                            "{cell} is negative; a driver must be 0 or more"
-                        ))),
-                        Ok(v) => return v,
-                        Err(_) if cell.is_empty() => problems.push(bad("empty value".to_string())),
-                        Err(_) => problems.push(bad(format!("'{cell}' is not a number"))),
-                    }
-                    f64::NAN
-                })
-                .collect();
-            numeric_columns.push((name.clone(), values));
+            if let Some(values) = cells.numbers_noted(name, &mut problems, &who) {
+                numeric_columns.push((name.clone(), values));
+            }
         }
         if !problems.is_empty() {
             return Err(fail(problems));
         }
-        let clean = |v: Vec<Option<String>>| {
-            v.into_iter()
-                .map(|s| s.unwrap_or_default().trim().to_string())
-                .collect()
-        };
         Ok(IcbTable {
             source: source.to_string(),
             sha256: sha256_hex(bytes),
             bytes: bytes.to_vec(),
-            regions: regions
-                .map(clean)
-                .unwrap_or_else(|| vec![String::new(); codes.len()]),
-            names: clean(names),
+            regions: regions.unwrap_or_else(|| vec![String::new(); codes.len()]),
+            names,
             codes,
             columns,
             numeric: numeric_columns,
@@ -248,7 +188,7 @@ impl<'f> TextCells<'f> {
     }
 
     /// A column's trimmed cells (an absent cell is empty), or a problem when it is missing.
-    fn cells(&self, name: &str, problems: &mut Vec<Problem>) -> Option<Vec<String>> {
+    pub fn text(&self, name: &str, problems: &mut Vec<Problem>) -> Option<Vec<String>> {
         match self.frame.column(name).and_then(|c| c.str().cloned()) {
             Ok(values) => Some(
                 values
@@ -272,16 +212,30 @@ impl<'f> TextCells<'f> {
 
     /// A column of numbers, each finite and 0 or more; each bad cell a problem with its line.
     pub fn numbers(&self, name: &str, problems: &mut Vec<Problem>) -> Option<Vec<f64>> {
-        let cells = self.cells(name, problems)?;
+        self.numbers_noted(name, problems, &|_| String::new())
+    }
+
+    /// [`TextCells::numbers`], with `note(row)` after each problem (which ICB, say).
+    pub fn numbers_noted(
+        &self,
+        name: &str,
+        problems: &mut Vec<Problem>,
+        note: &dyn Fn(usize) -> String,
+    ) -> Option<Vec<f64>> {
+        let cells = self.text(name, problems)?;
         let before = problems.len();
         let values = cells
             .iter()
             .enumerate()
             .map(|(row, cell)| {
-                let bad = |what: String| Problem::new(Some(row + 2), name, what);
+                let bad = |what: String| {
+                    Problem::new(Some(row + 2), name, format!("{what}{}", note(row)))
+                };
                 match cell.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => return v,
-                    Ok(v) if v < 0.0 => problems.push(bad(format!("{cell} is negative"))),
+                    Ok(v) if v < 0.0 => {
+                        problems.push(bad(format!("{cell} is negative; it must be 0 or more")))
+                    }
                     Ok(_) => problems.push(bad(format!("'{cell}' is not a finite number"))),
                     Err(_) if cell.is_empty() => problems.push(bad("empty value".to_string())),
                     Err(_) => problems.push(bad(format!("'{cell}' is not a number"))),
@@ -299,7 +253,7 @@ pub fn text_column(
     name: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<String>> {
-    let values = cells.cells(name, problems)?;
+    let values = cells.text(name, problems)?;
     let before = problems.len();
     for (row, v) in values.iter().enumerate() {
         if v.is_empty() {
@@ -364,7 +318,7 @@ mod tests {
         let text = e.to_string();
         for expected in [
             "t.csv:2: patients: 'ten' is not a number (ICB A)",
-            "t.csv:3: patients: -3 is negative; a driver must be 0 or more (ICB B)",
+            "t.csv:3: patients: -3 is negative; it must be 0 or more (ICB B)",
             "t.csv:4: icb_code: duplicate ICB code 'A' (first on line 2)",
             "t.csv:5: icb_code: empty ICB code",
             "t.csv:6: patients: empty value (ICB C)",

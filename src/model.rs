@@ -290,16 +290,35 @@ pub enum GroupKind {
     Body,
 }
 
-/// The index of `factor`'s slot, added if new: a factor shared by several lines (the action's,
-/// the engagement) is one draw.
-fn slot_of(slots: &mut Vec<Slot>, factor: &Factor) -> usize {
-    slots
-        .iter()
-        .position(|s| s.stream == factor.stream)
-        .unwrap_or_else(|| {
-            slots.push(Slot::of(factor));
-            slots.len() - 1
-        })
+/// A product of factors being compiled: a line's, or an action's participation.
+struct Product<'a> {
+    constant: &'a mut f64,
+    national: &'a mut Vec<usize>,
+    per_icb: &'a mut Vec<usize>,
+}
+
+impl Product<'_> {
+    /// Multiplies by `factor`: a fixed value into the constant, an uncertain one by its slot,
+    /// added if new (a factor shared by several lines, the action's or the engagement, is one
+    /// draw).
+    fn multiply(self, factor: &Factor, national: &mut Vec<Slot>, per_icb: &mut Vec<Slot>) {
+        if let Some(value) = Slot::fixed_value(factor) {
+            *self.constant *= value;
+            return;
+        }
+        let (slots, indices) = match factor.vary {
+            Vary::National => (national, self.national),
+            Vary::Icb => (per_icb, self.per_icb),
+        };
+        let at = slots
+            .iter()
+            .position(|s| s.stream == factor.stream)
+            .unwrap_or_else(|| {
+                slots.push(Slot::of(factor));
+                slots.len() - 1
+            });
+        indices.push(at);
+    }
 }
 
 impl PracticeModel {
@@ -484,29 +503,20 @@ impl Model {
                     // order as at ICB level.
                     let participates = factor.participation
                         || engagement.is_some_and(|e| e.icb.path == factor.path);
-                    if at_practices && participates {
-                        if lines.len() == first_line {
-                            if let Some(value) = Slot::fixed_value(factor) {
-                                part.constant *= value;
-                                continue;
-                            }
-                            let (slots, indices) = match factor.vary {
-                                Vary::National => (&mut national, &mut part.national),
-                                Vary::Icb => (&mut per_icb, &mut part.per_icb),
-                            };
-                            indices.push(slot_of(slots, factor));
-                        }
-                        continue;
-                    }
-                    if let Some(value) = Slot::fixed_value(factor) {
-                        line.constant *= value;
-                        continue;
-                    }
-                    let (slots, indices) = match factor.vary {
-                        Vary::National => (&mut national, &mut line.national),
-                        Vary::Icb => (&mut per_icb, &mut line.per_icb),
+                    let product = match at_practices && participates {
+                        true if lines.len() > first_line => continue,
+                        true => Product {
+                            constant: &mut part.constant,
+                            national: &mut part.national,
+                            per_icb: &mut part.per_icb,
+                        },
+                        false => Product {
+                            constant: &mut line.constant,
+                            national: &mut line.national,
+                            per_icb: &mut line.per_icb,
+                        },
                     };
-                    indices.push(slot_of(slots, factor));
+                    product.multiply(factor, &mut national, &mut per_icb);
                 }
                 lines.push(line);
             }

@@ -131,7 +131,7 @@ mod tests {
         let e = PracticeTable::from_csv(csv.as_bytes(), "p.csv").unwrap_err();
         let text = e.to_string();
         assert!(
-            text.contains("p.csv:3: registered_patients: -3 is negative"),
+            text.contains("p.csv:3: registered_patients: -3 is negative; it must be 0 or more"),
             "{text}"
         );
         assert!(text.contains("p.csv:4: icb_code: empty value"), "{text}");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 
-use crate::data::{read_text_csv, IcbTable};
+use crate::data::{read_text_csv, IcbTable, TextCells};
 use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
 
@@ -846,24 +846,8 @@ pub fn read_icb_spend(path: &Path) -> Result<Vec<IcbSpend>, Error> {
         )]));
     }
     let mut problems = Vec::new();
-    let mut column = |c: &str| -> Option<Vec<String>> {
-        match frame.column(c).and_then(|col| col.str().cloned()) {
-            Ok(values) => Some(
-                values
-                    .iter()
-                    .map(|v| v.unwrap_or("").trim().to_string())
-                    .collect(),
-            ),
-            Err(_) => {
-                problems.push(Problem::new(
-                    None,
-                    c,
-                    format!("required column '{c}' is missing; is this a table written by `icb-impact data prescribing`?"),
-                ));
-                None
-            }
-        }
-    };
+    let cells = TextCells::new(&frame);
+    let mut column = |c: &str| cells.text(c, &mut problems);
     let (codes, names, months, per_year) = (
         column("icb_code"),
         column("icb_name"),

@@ -222,7 +222,12 @@ fn non_numeric_driver() {
 #[test]
 fn negative_driver() {
     let icbs = TINY_ICBS.replace("2000000", "-2000000");
-    expect("months = 6", "months = 6", &icbs, "icbs.csv:4: registered_patients: -2000000 is negative; a driver must be 0 or more (ICB CCC)");
+    expect(
+        "months = 6",
+        "months = 6",
+        &icbs,
+        "icbs.csv:4: registered_patients: -2000000 is negative; it must be 0 or more (ICB CCC)",
+    );
 }
 
 #[test]
