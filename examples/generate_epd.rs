@@ -11,6 +11,9 @@
 
 use std::io::Write;
 
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::SplitMix64;
+
 use icb_impact::data::IcbTable;
 
 const HEADER: &str = "YEAR_MONTH,REGIONAL_OFFICE_NAME,REGIONAL_OFFICE_CODE,ICB_NAME,ICB_CODE,PCO_NAME,PCO_CODE,PRACTICE_NAME,PRACTICE_CODE,ADDRESS_1,ADDRESS_2,ADDRESS_3,ADDRESS_4,POSTCODE,BNF_CHEMICAL_SUBSTANCE,CHEMICAL_SUBSTANCE_BNF_DESCR,BNF_CODE,BNF_DESCRIPTION,BNF_CHAPTER_PLUS_CODE,QUANTITY,ITEMS,TOTAL_QUANTITY,ADQUSAGE,NIC,ACTUAL_COST,UNIDENTIFIED\n";
@@ -47,23 +50,6 @@ const SUBSTANCES: [&str; 12] = [
     "Paracetamol",
     "Co-codamol",
 ];
-
-/// splitmix64: small, seedable, portable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn push_int(buf: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -108,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed: u64 = args.get(3).map_or(Ok(20240101), |s| s.parse())?;
     let table = IcbTable::load(None, &["gp_practices".to_string()])?;
     let practices_per_icb = table.numeric("gp_practices").expect("asked for");
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64::seed_from_u64(seed);
 
     // Everything before BNF_CHEMICAL_SUBSTANCE, one per practice.
     let mut practices: Vec<Vec<u8>> = Vec::new();
@@ -121,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (b'A' + (practices.len() % 26) as u8) as char,
                 practices.len()
             );
-            let street = 1 + rng.below(300);
+            let street = 1 + rng.random_range(0..300u64);
             practices.push(
                 format!(
                     "{year_month},{region},Y{:02},{name},{code},{name} - {:02}{},{:02}{},\"THE {} SURGERY, {}\",{practice},{street} HIGH STREET,MEDICAL CENTRE,TOWN {k},COUNTY {},AB{} {}CD,",
@@ -159,7 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 d % 1000
             )
             .into_bytes(),
-            1 + rng.below(3_000),
+            1 + rng.random_range(0..3_000u64),
         ));
     }
 
@@ -173,13 +159,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for row in 0..rows {
         // Rows sorted by practice, as EPD's are.
         let practice = &practices[(row * n_practices / rows.max(1)) as usize];
-        let (drug, unit_price) = &drugs[rng.below(drugs.len() as u64) as usize];
-        let quantity = [7, 14, 28, 30, 56, 60, 84, 100][rng.below(8) as usize];
-        let items = 1 + rng.below(8) * rng.below(6);
+        let (drug, unit_price) = &drugs[rng.random_range(0..drugs.len() as u64) as usize];
+        let quantity = [7, 14, 28, 30, 56, 60, 84, 100][rng.random_range(0..8u64) as usize];
+        let items = 1 + rng.random_range(0..8u64) * rng.random_range(0..6u64);
         let total = quantity * items;
         // Pence (NIC has two decimals); actual cost to the 1e-5 pound, 88–99% of the NIC.
         let nic = (total * unit_price).div_ceil(100);
-        let actual = nic * 1000 * (8800 + rng.below(1100)) / 10_000;
+        let actual = nic * 1000 * (8800 + rng.random_range(0..1100u64)) / 10_000;
         buf.extend_from_slice(practice);
         buf.extend_from_slice(drug);
         push_int(&mut buf, quantity);

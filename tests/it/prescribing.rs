@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::SplitMix64;
+
 use crate::{read_csv, shipped, stderr, stdout, Sandbox};
 
 /// NHSBSA's EPD header, in its order.
@@ -22,23 +25,6 @@ const ICBS: [(&str, &str); 4] = [
     ("QF7", "NHS SOUTH YORKSHIRE INTEGRATED CARE BOARD"),
     ("QWO", "NHS WEST YORKSHIRE INTEGRATED CARE BOARD"),
 ];
-
-/// A small deterministic generator (splitmix64), independent of the crate's.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// One generated EPD row's values that the sums use.
 #[derive(Clone)]
@@ -68,21 +54,22 @@ fn decimal(value: i64, decimals: u32) -> String {
 /// Rows for `months` over the ICBs given (index into `ICBS`, or the unknown ICB `QZZ`),
 /// three practices each, a few drugs each.
 fn generate(seed: u64, months: &[u32], icbs: &[usize]) -> Vec<Line> {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64::seed_from_u64(seed);
     let mut lines = Vec::new();
     for &month in months {
         for &icb in icbs {
             for p in 0..3 {
                 let practice = format!("{}{:03}", (b'A' + icb as u8) as char, p);
-                for _ in 0..(2 + rng.below(6)) {
-                    let nic = 1 + rng.below(2_000_000) as i64;
+                for _ in 0..(2 + rng.random_range(0..6u64)) {
+                    let nic = 1 + rng.random_range(0..2_000_000u64) as i64;
                     // Actual cost: the NIC less a discount of 0–10%, to the 1e-5 pound.
-                    let actual = nic * 1000 - (nic * 1000 * rng.below(1000) as i64) / 10_000;
+                    let actual =
+                        nic * 1000 - (nic * 1000 * rng.random_range(0..1000u64) as i64) / 10_000;
                     lines.push(Line {
                         month,
                         icb,
                         practice: practice.clone(),
-                        items: 1 + rng.below(40) as i64,
+                        items: 1 + rng.random_range(0..40u64) as i64,
                         nic,
                         actual,
                     });
