@@ -1270,6 +1270,22 @@ enum DataCommand {
     /// Write a new ICB table with the real prescribing spend of `data prescribing` in place of
     /// the estimated prescribing_cost_gbp, and show which rows changed by how much.
     Build(BuildArgs),
+    /// Write a new practice table (for `granularity = "practice"`) with each practice's real
+    /// prescribing spend from `data prescribing --by practice`.
+    Practices(PracticesArgs),
+}
+
+#[derive(Debug, Args)]
+struct PracticesArgs {
+    /// A by-practice table written by `data prescribing --by practice`.
+    #[arg(long, value_name = "FILE")]
+    prescribing: PathBuf,
+    /// The practice table to start from [default: the embedded data/practices.csv].
+    #[arg(long, value_name = "FILE")]
+    practices: Option<PathBuf>,
+    /// The new practice table (CSV), for a scenario's `practices`.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -1311,6 +1327,7 @@ fn data(args: &DataArgs) -> Result<()> {
     match &args.command {
         DataCommand::Prescribing(a) => data_prescribing(a),
         DataCommand::Build(a) => data_build(a),
+        DataCommand::Practices(a) => data_practices(a),
     }
 }
 
@@ -1459,6 +1476,59 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
         "Wrote {} ({} rows)",
         args.out.display(),
         table.rows.len()
+    );
+    emit(&text)
+}
+
+fn data_practices(args: &PracticesArgs) -> Result<()> {
+    use crate::prescribing;
+    let spend = prescribing::read_practice_spend(&args.prescribing)?;
+    let base = PracticeTable::load(args.practices.as_deref())?;
+    let rebuilt = prescribing::rebuild_practices(&base, &spend)?;
+    write_table(&args.out, &rebuilt.csv)?;
+    let mut text = String::new();
+    outln!(
+        text,
+        "Real prescribing spend from {} replaces the figure in {} for {} of {} practices.",
+        args.prescribing.display(),
+        base.source,
+        rebuilt.updated,
+        base.len()
+    );
+    let list = |codes: &[String]| {
+        let shown: Vec<&str> = codes.iter().take(20).map(String::as_str).collect();
+        match codes.len() > shown.len() {
+            true => format!(
+                "{} and {} more",
+                shown.join(", "),
+                codes.len() - shown.len()
+            ),
+            false => shown.join(", "),
+        }
+    };
+    for (what, codes) in [
+        (
+            "Kept the table's figure (no prescribing data)",
+            &rebuilt.kept,
+        ),
+        (
+            "In the prescribing data but not the practice table (ignored: no patients)",
+            &rebuilt.not_in_table,
+        ),
+        (
+            "Placed in another ICB by the data (the table's ICB is kept)",
+            &rebuilt.other_icb,
+        ),
+    ] {
+        if !codes.is_empty() {
+            outln!(text, "{what}: {}: {}", codes.len(), list(codes));
+        }
+    }
+    outln!(
+        text,
+        "Wrote {}: use it with `practices = \"{}\"` and `granularity = \"practice\"` in a scenario",
+        args.out.display(),
+        args.out.display()
     );
     emit(&text)
 }

@@ -496,7 +496,8 @@ pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
 
 /// The sampling floor: draws exactly the variates a run of `iterations` needs (the same
 /// distributions, counts, keyed generators and parallel blocks) and sums them, nothing else.
-/// The engine's time over this is its own overhead (benches/engine.rs).
+/// The engine's time over this is its own overhead (benches/engine.rs). This is the floor of
+/// an ICB-level model: at practice level a run also draws a uniform per practice and action.
 pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
     let seed = model.seed;
     let blocks = iterations.div_ceil(BLOCK);

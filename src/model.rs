@@ -176,7 +176,8 @@ pub struct Line {
     pub national: Vec<usize>,
     /// Indices into [`Model::per_icb`] of the line's ICB-level factors.
     pub per_icb: Vec<usize>,
-    /// `w(m) / 12` for each month of the horizon (times the engagement curve, if engaged).
+    /// `w(m) / 12` for each month of the horizon (times the engagement curve, if engaged, at
+    /// ICB level; at practice level the curve decides which practices take part instead).
     pub month_weights: Vec<f64>,
     /// `Σ_m w(m) / 12`.
     pub weight_sum: f64,

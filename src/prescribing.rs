@@ -18,6 +18,7 @@ use polars::prelude::*;
 use crate::data::{read_text_csv, IcbTable, TextCells};
 use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
+use crate::practices::PracticeTable;
 
 /// The EPD columns this module reads (NHSBSA's names; every other column is ignored and never
 /// parsed).
@@ -808,12 +809,14 @@ pub fn aggregate(
     })
 }
 
-/// One row of a by-ICB prescribing table (the output of [`aggregate`] with
-/// [`Grouping::Icb`]), as `data build` reads it.
+/// One row of a prescribing table written by [`aggregate`] (by ICB, or by practice), as
+/// `data build` and `data practices` read it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IcbSpend {
+pub struct Spend {
     pub icb_code: String,
     pub icb_name: String,
+    /// In a by-practice table.
+    pub practice_code: Option<String>,
     pub months: u32,
     /// `actual_cost_gbp_per_year` exactly as written.
     pub per_year_text: String,
@@ -821,7 +824,16 @@ pub struct IcbSpend {
 }
 
 /// Reads a by-ICB prescribing table, every problem reported with its line.
-pub fn read_icb_spend(path: &Path) -> Result<Vec<IcbSpend>, Error> {
+pub fn read_icb_spend(path: &Path) -> Result<Vec<Spend>, Error> {
+    read_spend(path, false)
+}
+
+/// Reads a by-practice prescribing table, every problem reported with its line.
+pub fn read_practice_spend(path: &Path) -> Result<Vec<Spend>, Error> {
+    read_spend(path, true)
+}
+
+fn read_spend(path: &Path, by_practice: bool) -> Result<Vec<Spend>, Error> {
     let name = path.display().to_string();
     let fail = |problems: Vec<Problem>| {
         Error::Input(vec![FileProblems {
@@ -837,17 +849,26 @@ pub fn read_icb_spend(path: &Path) -> Result<Vec<IcbSpend>, Error> {
         )])
     })?;
     let frame = read_text_csv(&bytes, &name).map_err(|p| Error::Input(vec![p]))?;
-    let has = |c: &str| frame.get_column_names().iter().any(|n| n.as_str() == c);
-    if has("practice_code") {
-        return Err(fail(vec![Problem::new(
+    let cells = TextCells::new(&frame);
+    match (cells.has("practice_code"), by_practice) {
+        (true, false) => return Err(fail(vec![Problem::new(
             None,
             "practice_code",
             "this is a practice-level table; `data build` needs the by-ICB table (`data prescribing` without --by practice)",
-        )]));
+        )])),
+        (false, true) => return Err(fail(vec![Problem::new(
+            None,
+            "practice_code",
+            "this is a by-ICB table; `data practices` needs the by-practice table (`data prescribing --by practice`)",
+        )])),
+        _ => {}
     }
     let mut problems = Vec::new();
-    let cells = TextCells::new(&frame);
     let mut column = |c: &str| cells.text(c, &mut problems);
+    let practices = match by_practice {
+        true => column("practice_code"),
+        false => None,
+    };
     let (codes, names, months, per_year) = (
         column("icb_code"),
         column("icb_name"),
@@ -858,18 +879,39 @@ pub fn read_icb_spend(path: &Path) -> Result<Vec<IcbSpend>, Error> {
     else {
         return Err(fail(problems));
     };
-    let mut spend: Vec<IcbSpend> = Vec::new();
+    if by_practice && practices.is_none() {
+        return Err(fail(problems));
+    }
+    let mut spend: Vec<Spend> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for (row, code) in codes.into_iter().enumerate() {
         let line = Some(row + 2);
         if code.is_empty() {
             problems.push(Problem::new(line, "icb_code", "empty ICB code"));
             continue;
         }
-        if let Some(first) = spend.iter().position(|s| s.icb_code == code) {
+        let practice = practices.as_ref().map(|p| p[row].clone());
+        let (field, key) = match &practice {
+            Some(p) => ("practice_code", p.clone()),
+            None => ("icb_code", code.clone()),
+        };
+        if key.is_empty() {
+            problems.push(Problem::new(line, field, "empty code"));
+            continue;
+        }
+        if let Some(first) = seen.insert(key.clone(), row) {
+            let what = if practice.is_some() {
+                "practice"
+            } else {
+                "ICB"
+            };
             problems.push(Problem::new(
                 line,
-                "icb_code",
-                format!("duplicate ICB code '{code}' (first on line {})", first + 2),
+                field,
+                format!(
+                    "duplicate {what} code '{key}' (first on line {})",
+                    first + 2
+                ),
             ));
         }
         let month_count = match months[row].parse::<u32>() {
@@ -895,9 +937,10 @@ pub fn read_icb_spend(path: &Path) -> Result<Vec<IcbSpend>, Error> {
                 f64::NAN
             }
         };
-        spend.push(IcbSpend {
+        spend.push(Spend {
             icb_code: code,
             icb_name: names[row].clone(),
+            practice_code: practice,
             months: month_count,
             per_year_text: text.clone(),
             per_year_gbp: value,
@@ -948,7 +991,7 @@ pub struct Rebuilt {
 
 /// Replaces `prescribing_cost_gbp` in `base` (loaded with that column parsed) with each ICB's
 /// annualised actual cost. Every other column and row is kept as it was.
-pub fn rebuild(base: &IcbTable, spend: &[IcbSpend]) -> Result<Rebuilt, Error> {
+pub fn rebuild(base: &IcbTable, spend: &[Spend]) -> Result<Rebuilt, Error> {
     let Some(old) = base.numeric(PRESCRIBING_COLUMN) else {
         return Err(Error::input(
             &base.source,
@@ -1010,6 +1053,81 @@ pub fn rebuild(base: &IcbTable, spend: &[IcbSpend]) -> Result<Rebuilt, Error> {
             .filter(|s| !base.codes.contains(&s.icb_code))
             .map(|s| s.icb_code.clone())
             .collect(),
+    })
+}
+
+/// A new practice table with real spend in place of each practice's prescribing cost.
+#[derive(Debug, Clone)]
+pub struct RebuiltPractices {
+    /// The new table as CSV: `practice_code, icb_code, registered_patients,
+    /// prescribing_cost_gbp`, the base table's rows in order.
+    pub csv: Vec<u8>,
+    /// Practices given their real spend.
+    pub updated: usize,
+    /// Practices of the table the data lacks: they keep the table's figure.
+    pub kept: Vec<String>,
+    /// Practices in the data but not the table (no registered patients to go with them):
+    /// ignored.
+    pub not_in_table: Vec<String>,
+    /// Practices the data places in another ICB than the table does (the table's is kept).
+    pub other_icb: Vec<String>,
+}
+
+/// Replaces each practice's `prescribing_cost_gbp` in `base` with its annualised actual cost
+/// from a by-practice prescribing table. Practices keep their ICB and patients.
+pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<RebuiltPractices, Error> {
+    let by_code: std::collections::HashMap<&str, &Spend> = spend
+        .iter()
+        .filter_map(|s| s.practice_code.as_deref().map(|p| (p, s)))
+        .collect();
+    let mut csv = String::from("practice_code,icb_code,registered_patients,prescribing_cost_gbp\n");
+    let (mut updated, mut kept, mut other_icb) = (0, Vec::new(), Vec::new());
+    for (k, code) in base.codes.iter().enumerate() {
+        let cost = match (by_code.get(code.as_str()), &base.prescribing) {
+            (Some(s), _) => {
+                updated += 1;
+                if s.icb_code != base.icb_codes[k] {
+                    other_icb.push(code.clone());
+                }
+                s.per_year_text.clone()
+            }
+            (None, Some(old)) => {
+                kept.push(code.clone());
+                old[k].to_string()
+            }
+            (None, None) => {
+                return Err(Error::input(
+                    &base.source,
+                    Problem::new(
+                        None,
+                        "prescribing_cost_gbp",
+                        format!("practice {code} has no prescribing data and the practice table has no prescribing_cost_gbp to keep: start from a table that has one"),
+                    ),
+                ))
+            }
+        };
+        csv.push_str(&format!(
+            "{code},{},{},{cost}\n",
+            base.icb_codes[k], base.patients[k]
+        ));
+    }
+    let csv = csv.into_bytes();
+    // The new table must load as a practice table.
+    PracticeTable::from_csv(&csv, "the rebuilt practice table")
+        .map_err(|p| Error::Output(format!("the rebuilt practice table does not load: {p}")))?;
+    let known: std::collections::HashSet<&str> = base.codes.iter().map(String::as_str).collect();
+    Ok(RebuiltPractices {
+        csv,
+        updated,
+        kept,
+        not_in_table: by_code
+            .keys()
+            .filter(|c| !known.contains(*c))
+            .map(|c| c.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        other_icb,
     })
 }
 

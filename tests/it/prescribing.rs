@@ -553,3 +553,76 @@ fn data_build_refuses_a_practice_table_and_writes_nothing() {
     );
     assert!(!sb.path("icbs.csv").exists());
 }
+
+#[test]
+fn data_practices_puts_each_practices_real_spend_in_the_practice_table() {
+    let sb = Sandbox::new();
+    sb.write(
+        "base.csv",
+        "practice_code,icb_code,registered_patients,prescribing_cost_gbp\n\
+         P1,QOQ,1000,50\nP2,QOQ,2000,70\nP3,QHM,500,9\n",
+    );
+    sb.write(
+        "spend.csv",
+        "icb_code,icb_name,practice_code,months,first_month,last_month,items,nic_gbp,actual_cost_gbp,actual_cost_gbp_per_year\n\
+         QOQ,A,P1,12,2023-04,2024-03,10,120.00,110.00,110.00\n\
+         QHM,B,P3,6,2023-10,2024-03,4,20.00,18.50,37.00\n\
+         QHM,B,P9,12,2023-04,2024-03,1,1.00,1.00,1.00\n",
+    );
+    let out = sb.run(&[
+        "data",
+        "practices",
+        "--prescribing",
+        "spend.csv",
+        "--practices",
+        "base.csv",
+        "--out",
+        "practices.csv",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // P1 and P3 take their yearly actual cost; P2 keeps its figure; P9 has no patients.
+    assert_eq!(
+        std::fs::read_to_string(sb.path("practices.csv")).unwrap(),
+        "practice_code,icb_code,registered_patients,prescribing_cost_gbp\n\
+         P1,QOQ,1000,110.00\nP2,QOQ,2000,70\nP3,QHM,500,37.00\n"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("for 2 of 3 practices"), "{text}");
+    assert!(
+        text.contains("Kept the table's figure (no prescribing data): 1: P2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not the practice table (ignored: no patients): 1: P9"),
+        "{text}"
+    );
+    // A by-ICB table is refused, and nothing is written.
+    let out = sb.run(&[
+        "data",
+        "practices",
+        "--prescribing",
+        "base.csv",
+        "--out",
+        "x.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = sb.run(&[
+        "data",
+        "practices",
+        "--prescribing",
+        &sb.write(
+            "icb.csv",
+            "icb_code,icb_name,months,actual_cost_gbp_per_year\nQOQ,A,12,1\n",
+        )
+        .to_string_lossy(),
+        "--out",
+        "x.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("this is a by-ICB table"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("x.csv").exists());
+}

@@ -1,9 +1,12 @@
 //! Property tests: for any valid generated scenario the outputs are finite, ordered and add
-//! up; and the scenario parser and the ICB-table reader never panic, whatever they are given.
+//! up; and the scenario parser and the readers of the ICB table, the practice table and the
+//! ICB map never panic, whatever they are given.
 
 use std::path::Path;
 
 use icb_impact::data::IcbTable;
+use icb_impact::icb_map::IcbMap;
+use icb_impact::practices::PracticeTable;
 use icb_impact::scenario::parse;
 use icb_impact::summary::RunSummary;
 use proptest::prelude::*;
@@ -91,7 +94,8 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // 48 cases in CI; PROPTEST_CASES=N runs more (a longer fuzz, locally).
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48), ..ProptestConfig::default() })]
 
     #[test]
     fn outputs_of_any_valid_scenario_are_finite_ordered_and_add_up(text in scenario()) {
@@ -150,5 +154,16 @@ proptest! {
         let _ = IcbTable::from_csv(text.as_bytes(), "t.csv", &["n".to_string(), "icb_name".to_string()]);
         let with_header = format!("icb_code,icb_name,n\n{text}");
         let _ = IcbTable::from_csv(with_header.as_bytes(), "t.csv", &["n".to_string()]);
+    }
+
+    #[test]
+    fn the_practice_table_and_icb_map_readers_never_panic(text in "[A-Za-z0-9_,.\\-\\n\" ]{0,300}") {
+        let table = IcbTable::from_csv(TINY_ICBS.as_bytes(), "icbs.csv", &[]).unwrap();
+        let _ = PracticeTable::from_csv(text.as_bytes(), "p.csv");
+        let with_header = format!("practice_code,icb_code,registered_patients,prescribing_cost_gbp\n{text}");
+        let _ = PracticeTable::from_csv(with_header.as_bytes(), "p.csv");
+        let _ = IcbMap::from_csv(text.as_bytes(), "m.csv", &table);
+        let with_header = format!("icb_code,new_code,new_name,share\n{text}");
+        let _ = IcbMap::from_csv(with_header.as_bytes(), "m.csv", &table);
     }
 }
