@@ -1082,14 +1082,18 @@ fn print_summary(text: &mut String, scenario: &Scenario, s: &RunSummary, out: &P
     let a = &s.per_icb_average;
     outln!(
         text,
-        "{}: {} to {} ({} months), {}, {} iterations, seed {}",
+        "{}: {} to {} ({} months), {}, {} iterations, seed {}{}",
         scenario.name,
         scenario.start,
         scenario.end(),
         scenario.months,
         scenario.cost_view.describe(),
         s.iterations,
-        scenario.seed
+        scenario.seed,
+        match scenario.granularity {
+            Granularity::Practice => ", practice by practice",
+            Granularity::Icb => "",
+        }
     );
     outln!(
         text,
