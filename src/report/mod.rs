@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::money::{gbp, gbp_full, percent};
 use crate::output::RunInfo;
-use crate::scenario::{Factor, Scenario};
+use crate::scenario::{Factor, Granularity, Scenario};
 use crate::summary::RunSummary;
 
 /// Everything a report shows.
@@ -277,6 +277,7 @@ pub fn html(r: &Report) -> String {
     b.push_str("</section>\n");
     b.push_str(&icb_table(r));
     b.push_str(&region_table(s));
+    b.push_str(&body_table(s));
     b.push_str(&assumptions(sc));
     b.push_str(&model_in_brief(sc));
     b.push_str(&caveats(sc, s));
@@ -346,6 +347,41 @@ fn region_table(s: &RunSummary) -> String {
     b
 }
 
+/// The bodies of the scenario's ICB map, when it has one.
+fn body_table(s: &RunSummary) -> String {
+    if s.bodies.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from(
+        "<section id=\"bodies\"><h2>The ICBs as reconfigured</h2><p>Each body's cost is the sum, in every simulated \
+         future, of its former ICBs' costs (times the share of an ICB that was split).</p>\
+         <table class=\"sortable\" id=\"body-table\"><thead><tr><th>Code</th><th>Body</th><th>Former ICBs</th>\
+         <th class=\"n\">Mean</th><th class=\"n\">5th percentile</th><th class=\"n\">95th percentile</th></tr></thead><tbody>",
+    );
+    for body in &s.bodies {
+        let former: Vec<String> = body
+            .members
+            .iter()
+            .map(|(code, share)| match *share == 1.0 {
+                true => code.clone(),
+                false => format!("{code} × {share}"),
+            })
+            .collect();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}</tr>",
+            esc(&body.code),
+            esc(short_icb_name(&body.name)),
+            esc(&former.join(" + ")),
+            money_cell(body.cost.mean),
+            money_cell(body.cost.p05),
+            money_cell(body.cost.p95)
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
+    b
+}
+
 fn factor_row(b: &mut String, action: &str, f: &Factor) {
     let _ = write!(
         b,
@@ -395,19 +431,28 @@ fn model_in_brief(sc: &Scenario) -> String {
          <code>cost(i, m) = driver<sub>i</sub> × Π factors × w(m) / 12</code>. An ICB's cost is the sum over actions, cost \
          lines and the {} months from {}. Uncertain factors are drawn {} times; national factors are one draw shared by all \
          ICBs (uncertainty about the world), ICB-level factors a draw per ICB. Every draw comes from a random stream keyed by \
-         the seed, the iteration, the ICB and the factor, so the same inputs always give the same numbers.</p></section>\n",
-        sc.months, sc.start, sc.iterations
+         the seed, the iteration, the ICB and the factor, so the same inputs always give the same numbers.{}</p></section>\n",
+        sc.months, sc.start, sc.iterations,
+        match sc.granularity {
+            Granularity::Practice => " Whether each practice takes part in an action is drawn practice by practice, with \
+                                      probability the share of practices taking part; an ICB's cost sums its practices' shares.",
+            Granularity::Icb => "",
+        }
     )
 }
 
 fn caveats(sc: &Scenario, s: &RunSummary) -> String {
-    let mut b = String::from(
+    let mut b = format!(
         "<section id=\"caveats\"><h2>Caveats</h2><ul>\
          <li>Prescribing spend per ICB is an estimate (the national total shared by need-weighted population), good to perhaps ±20%.</li>\
          <li>The reference figure is what ICBs told an FOI they expected; the ICBs that disclosed a cost were those that had one, \
          and 19 of 42 had made no assessment.</li>\
          <li>Many parameters are assumptions where nothing has been published; they are marked in the table above and drive much of the spread.</li>\
-         <li>The 42-ICB footprint is used throughout, including after the April 2026 mergers.</li>",
+         <li>The 42-ICB footprint of 2022 is simulated throughout, including after the April 2026 mergers{}.</li>",
+        match s.bodies.is_empty() {
+            true => "",
+            false => "; the reconfigured bodies above add up their former ICBs",
+        }
     );
     for w in s.warnings() {
         let _ = write!(b, "<li>{}</li>", esc(&w));

@@ -288,7 +288,16 @@ fn an_icb_map_adds_up_old_icbs_into_new_bodies() {
         1,
     );
     sb.write("s.toml", &text);
-    let out = sb.run(&["run", "s.toml", "--iterations", "2000", "--out", "o", "-q"]);
+    let out = sb.run(&[
+        "run",
+        "s.toml",
+        "--iterations",
+        "2000",
+        "--report",
+        "--out",
+        "o",
+        "-q",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let icbs = read_csv(&sb.path("o/icb_summary.csv"));
     let mean_of = |code: &str| -> f64 {
@@ -321,6 +330,13 @@ fn an_icb_map_adds_up_old_icbs_into_new_bodies() {
     let all: f64 = icbs[1..].iter().map(|r| r[3].parse::<f64>().unwrap()).sum();
     assert!((national - all).abs() <= 1.0, "{national} vs {all}");
     assert!(sb.path("o/inputs/icb_map.csv").is_file());
+    // The briefing shows the new bodies too.
+    let html = std::fs::read_to_string(sb.path("o/report.html")).unwrap();
+    assert!(html.contains("<h2>The ICBs as reconfigured</h2>"));
+    assert!(
+        html.contains("QOX × 0.6"),
+        "the split is shown with its share"
+    );
     // The shipped map of the 2026 merger that can be sourced validates against the embedded table.
     let shipped_map = shipped("../data/icb-map-2026.csv");
     let m = sb.write(
