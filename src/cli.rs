@@ -1167,6 +1167,24 @@ fn validate(args: &InputArgs) -> Result<()> {
         p.model.national.len(),
         p.model.per_icb.len()
     );
+    if let (Some(practices), Some(table)) = (&p.model.practices, &p.practices) {
+        outln!(
+            text,
+            "Practices:  {} in {} ICBs ({}), each drawn taking part or not in each action, every iteration",
+            thousands(practices.keys.len() as u64),
+            practices.ranges.len(),
+            table.source
+        );
+    }
+    if let Some(map) = &p.icb_map {
+        outln!(
+            text,
+            "ICB map:    {} ICBs into {} bodies ({})",
+            p.table.len(),
+            map.bodies.len(),
+            map.source
+        );
+    }
     outln!(
         text,
         "Cost view:  {} ({})",
@@ -1242,11 +1260,16 @@ fn describe_timing(t: &scenario::Timing) -> String {
 fn print_factor(text: &mut String, f: &scenario::Factor, indent: &str) {
     outln!(
         text,
-        "{indent}{} ({}{}): {}; mean {:.6}{}{}",
+        "{indent}{} ({}{}{}): {}; mean {:.6}{}{}",
         f.name,
         f.vary.as_str(),
         f.view
             .map_or(String::new(), |v| format!(", {} view only", v.as_str())),
+        if f.participation {
+            ", participation"
+        } else {
+            ""
+        },
         f.dist.spec().describe(),
         f.dist.mean(),
         f.baseline.as_ref().map_or(String::new(), |b| format!(
