@@ -45,7 +45,7 @@ fn validate_prints_what_would_be_simulated_and_writes_nothing() {
         "ICB table:  embedded:data/icbs.csv (42 ICBs",
         "Action medicines_optimisation (Switch off medicines optimisation software): 2024-08 to 2025-01",
         "Cost view:  icb_cash (ICB cash)",
-        "participation (icb): PERT from 0.2 to 0.65, most likely 0.35; mean 0.375000; ASSUMPTION",
+        "participation (icb, participation): PERT from 0.2 to 0.65, most likely 0.35; mean 0.375000; ASSUMPTION",
         "Cost line: Prescribing savings lost = registered_patients × factors × w(m) / 12",
         "source: ",
     ] {
