@@ -90,27 +90,10 @@ struct CompareArgs {
     /// The baseline scenario A, then the scenarios B, C, … compared with it.
     #[arg(required = true, num_args = 2..)]
     scenarios: Vec<PathBuf>,
-    /// ICB table (CSV) for every scenario, instead of each scenario's `data`.
-    #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
-    /// Cost view for every scenario: icb_cash or economic.
-    #[arg(long, value_name = "VIEW", value_parser = ["icb_cash", "economic"])]
-    view: Option<String>,
-    /// Iterations [default: the first scenario's].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    iterations: Option<u64>,
-    /// Seed for every scenario [default: the first scenario's]: the same seed gives common random numbers.
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Output directory [default: output/compare-<first scenario's stem>].
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Worker threads [default: RAYON_NUM_THREADS or one per core].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    threads: Option<u64>,
-    /// No progress bar or messages on stderr.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    table: TableArgs,
+    #[command(flatten)]
+    sim: SimArgs,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +109,13 @@ struct BenchmarkArgs {
 struct InputArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
+    #[command(flatten)]
+    table: TableArgs,
+}
+
+/// What every scenario of a command is run on: the table, the cost view, the granularity.
+#[derive(Debug, Clone, Args)]
+struct TableArgs {
     /// ICB table (CSV) to use instead of the scenario's `data` or the embedded table.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
@@ -138,7 +128,7 @@ struct InputArgs {
     granularity: Option<String>,
 }
 
-impl InputArgs {
+impl TableArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             data: self.data.clone(),
@@ -152,17 +142,19 @@ impl InputArgs {
     }
 }
 
+/// How a command simulates: iterations, seed, where the results go, threads, messages.
 #[derive(Debug, Args)]
-struct RunArgs {
-    #[command(flatten)]
-    input: InputArgs,
-    /// Iterations (overrides the scenario's `iterations`).
+struct SimArgs {
+    /// Iterations (overrides the scenario's `iterations`; `compare` runs every scenario with
+    /// the first one's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     iterations: Option<u64>,
-    /// Random seed (overrides the scenario's `seed`).
+    /// Random seed (overrides the scenario's `seed`; `compare` runs every scenario with the
+    /// first one's, so that they share their random numbers).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// Output directory [default: output/<scenario file stem>]. Replaced as a whole.
+    /// Output directory [default: output/<scenario file stem>, with -benchmark,
+    /// -sensitivity or compare- for those commands]. Replaced as a whole.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads [default: RAYON_NUM_THREADS or one per core]. Results do not depend on it.
@@ -171,6 +163,14 @@ struct RunArgs {
     /// No progress bar or messages on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    sim: SimArgs,
     /// Run in batches (of --iterations, or the scenario's iterations, rounded up to a multiple
     /// of 512) until the relative
     /// standard error of the national mean is below this, e.g. 0.005.
@@ -446,11 +446,11 @@ fn simulate(args: &RunArgs, keep: Keep) -> Result<Simulation> {
 /// [`simulate`] with the practice table and ICB map of `extra`, if any.
 fn simulate_with(args: &RunArgs, extra: &Overrides, keep: Keep) -> Result<Simulation> {
     let overrides = Overrides {
-        iterations: args.iterations,
-        seed: args.seed,
+        iterations: args.sim.iterations,
+        seed: args.sim.seed,
         practices: extra.practices.clone(),
         icb_map: extra.icb_map.clone(),
-        ..args.input.overrides()
+        ..args.input.table.overrides()
     };
     let p = prepare(&args.input.scenario, &overrides)?;
     for w in &p.warnings {
@@ -469,11 +469,11 @@ fn simulate_with(args: &RunArgs, extra: &Overrides, keep: Keep) -> Result<Simula
     let iterations =
         usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.map_or(0, |n| n as usize))
+        .num_threads(args.sim.threads.map_or(0, |n| n as usize))
         .build()
         .map_err(|e| Error::Output(format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();
-    if !args.quiet {
+    if !args.sim.quiet {
         eprintln!(
             "Simulating {} ({} ICBs, {} months from {}, {}) with {} iterations, seed {}, {} threads",
             p.scenario.name,
@@ -495,7 +495,7 @@ fn simulate_with(args: &RunArgs, extra: &Overrides, keep: Keep) -> Result<Simula
     )?;
     let (draws, checkpoints) = match args.target_rse {
         None => {
-            let bar = progress_bar(iterations as u64, args.quiet);
+            let bar = progress_bar(iterations as u64, args.sim.quiet);
             let draws =
                 pool.install(|| engine::run_from(&p.model, 0, iterations, keep, &|n| bar.inc(n)));
             bar.finish_and_clear();
@@ -504,8 +504,9 @@ fn simulate_with(args: &RunArgs, extra: &Overrides, keep: Keep) -> Result<Simula
         Some(target) => {
             let max =
                 usize::try_from(args.max_iterations).map_err(|_| too_many(args.max_iterations))?;
-            let (draws, ends) = pool
-                .install(|| until_converged(&p.model, iterations, max, target, keep, args.quiet));
+            let (draws, ends) = pool.install(|| {
+                until_converged(&p.model, iterations, max, target, keep, args.sim.quiet)
+            });
             (draws, Some(ends))
         }
     };
@@ -550,6 +551,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let sim = simulate(args, keep)?;
     let p = &sim.prepared;
     let out = args
+        .sim
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.input.scenario, ""));
@@ -593,6 +595,7 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
     let p = &sim.prepared;
     let rows = benchmark::compare(&benchmarks, &p.scenario, &p.table, &sim.draws);
     let out = run
+        .sim
         .out
         .clone()
         .unwrap_or_else(|| default_out(&run.input.scenario, "-benchmark"));
@@ -668,15 +671,19 @@ fn report(args: &ReportArgs) -> Result<()> {
     let run_args = RunArgs {
         input: InputArgs {
             scenario: inputs.join("scenario.toml"),
-            data: Some(inputs.join("icbs.csv")),
-            view: Some(rec.view.as_str().to_string()),
-            granularity: Some(rec.granularity.clone()),
+            table: TableArgs {
+                data: Some(inputs.join("icbs.csv")),
+                view: Some(rec.view.as_str().to_string()),
+                granularity: Some(rec.granularity.clone()),
+            },
         },
-        iterations: Some(rec.iterations),
-        seed: Some(rec.seed),
-        out: Some(args.dir.clone()),
-        threads: None,
-        quiet: args.quiet,
+        sim: SimArgs {
+            iterations: Some(rec.iterations),
+            seed: Some(rec.seed),
+            out: Some(args.dir.clone()),
+            threads: None,
+            quiet: args.quiet,
+        },
         target_rse: None,
         max_iterations: 1,
         samples: false,
@@ -779,6 +786,7 @@ fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     });
     let (base, tornado) = tornado;
     let out = run
+        .sim
         .out
         .clone()
         .unwrap_or_else(|| default_out(&run.input.scenario, "-sensitivity"));
@@ -851,22 +859,22 @@ fn compare(args: &CompareArgs) -> Result<()> {
     let run_args = |path: &PathBuf, iterations: Option<u64>, seed: Option<u64>| RunArgs {
         input: InputArgs {
             scenario: path.clone(),
-            data: args.data.clone(),
-            view: args.view.clone(),
-            granularity: None,
+            table: args.table.clone(),
         },
-        iterations,
-        seed,
-        out: None,
-        threads: args.threads,
-        quiet: args.quiet,
+        sim: SimArgs {
+            iterations,
+            seed,
+            out: None,
+            threads: args.sim.threads,
+            quiet: args.sim.quiet,
+        },
         target_rse: None,
         max_iterations: 1,
         samples: false,
         report: false,
     };
     let baseline = simulate(
-        &run_args(&args.scenarios[0], args.iterations, args.seed),
+        &run_args(&args.scenarios[0], args.sim.iterations, args.sim.seed),
         Keep::PerIteration,
     )?;
     let (iterations, seed) = (
@@ -899,7 +907,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
         });
     }
     let first = &args.scenarios[0];
-    let out = args.out.clone().unwrap_or_else(|| {
+    let out = args.sim.out.clone().unwrap_or_else(|| {
         let stem = first
             .file_stem()
             .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
@@ -1129,7 +1137,7 @@ fn print_summary(text: &mut String, scenario: &Scenario, s: &RunSummary, out: &P
 }
 
 fn validate(args: &InputArgs) -> Result<()> {
-    let p = prepare(&args.scenario, &args.overrides())?;
+    let p = prepare(&args.scenario, &args.table.overrides())?;
     let s = &p.scenario;
     let mut text = String::new();
     for w in &p.warnings {
