@@ -1,0 +1,486 @@
+//! The charts of the analysis commands: published figures (`benchmark`), tornado, rank
+//! correlations and Sobol indices (`sensitivity`), and paired differences (`compare`).
+
+use super::*;
+
+/// Draws the benchmark chart into `dir` (created) as `benchmarks.png` and `benchmarks.svg`.
+pub fn write_benchmarks(
+    dir: &Path,
+    scenario: &Scenario,
+    rows: &[Comparison],
+    iterations: usize,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
+    let period = format!(
+        "{}: {} to {} ({} months), {}, {} iterations",
+        scenario.name,
+        scenario.start,
+        scenario.end(),
+        scenario.months,
+        scenario.cost_view.describe(),
+        iterations
+    );
+    let height = 260 + 60 * (shown.len() as u32 + 1);
+    render!(
+        dir,
+        "benchmarks",
+        (1500, height),
+        benchmarks(&shown, &period)
+    );
+    Ok(())
+}
+
+/// Draws the tornado, rank-correlation and Sobol charts into `dir`.
+pub fn write_sensitivity(
+    dir: &Path,
+    scenario: &Scenario,
+    s: &Sensitivity,
+    iterations: usize,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let period = format!(
+        "{}: {} to {} ({} months), {}",
+        scenario.name,
+        scenario.start,
+        scenario.end(),
+        scenario.months,
+        scenario.cost_view.describe()
+    );
+    let shown = s.tornado.len().min(MAX_BARS);
+    render!(
+        dir,
+        "tornado",
+        (1500, 260 + 40 * (shown as u32 + 1)),
+        tornado_chart(s, &period)
+    );
+    let ranked = s
+        .ranks
+        .iter()
+        .filter(|r| r.target == "national")
+        .count()
+        .min(MAX_BARS);
+    let subtitle = format!("{period}, {iterations} iterations");
+    render!(
+        dir,
+        "rank_sensitivity",
+        (1500, 260 + 40 * (ranked as u32 + 1)),
+        rank_chart(s, &subtitle)
+    );
+    let sobol_rows = s.sobol.len().min(MAX_BARS);
+    render!(
+        dir,
+        "sobol",
+        (1500, 260 + 40 * (sobol_rows as u32 + 1)),
+        sobol_chart(s, &period)
+    );
+    Ok(())
+}
+
+/// Bars drawn in a sensitivity chart at most: the rest are in the CSV.
+const MAX_BARS: usize = 20;
+
+/// A factor path for a chart label: `actions.a.costs[1].factors.rate` → `a[1] · rate`.
+fn factor_label(names: &[FactorName], j: usize) -> String {
+    let path = &names[j].path;
+    let name = path.rsplit('.').next().unwrap_or(path);
+    let line = path
+        .split('.')
+        .find_map(|part| part.strip_prefix("costs"))
+        .unwrap_or("");
+    format!("{}{line} · {name}", names[j].action)
+}
+
+fn tornado_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Sensitivity,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let rows = &s.tornado[..s.tornado.len().min(MAX_BARS)];
+    let title = match rows.first() {
+        Some(r) => format!(
+            "{} moves the national cost most: {} to {}",
+            factor_label(s.names, r.factor),
+            gbp(r.national_low.min(r.national_high)),
+            gbp(r.national_low.max(r.national_high))
+        ),
+        None => "No uncertain national factors".to_string(),
+    };
+    let area = titled(root, &title, period)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let lo = rows
+        .iter()
+        .map(|r| r.national_low.min(r.national_high))
+        .fold(s.base_national, f64::min);
+    let hi = rows
+        .iter()
+        .map(|r| r.national_low.max(r.national_high))
+        .fold(s.base_national, f64::max);
+    let pad = (hi - lo).max(1.0) * 0.05;
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|r| factor_label(s.names, r.factor))
+        .collect();
+    let y_of = |k: usize| (n - 1 - k) as i32;
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(560)
+        .build_cartesian_2d((lo - pad)..(hi + pad), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(&labels, v))
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc(format!(
+            "Expected national cost with the factor at its 10th (light) and 90th (dark) percentile, others at their medians ({})",
+            gbp(s.base_national)
+        ))
+        .house_style(16)
+        .draw()?;
+    let bar = |value: f64, row: usize, colour: RGBColor| {
+        let (a, b) = (s.base_national.min(value), s.base_national.max(value));
+        let y = y_of(row);
+        Rectangle::new(
+            [(a, SegmentValue::Exact(y)), (b, SegmentValue::Exact(y + 1))],
+            colour.filled(),
+        )
+    };
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(k, r)| bar(r.national_low, k, SKY)),
+    )?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(k, r)| bar(r.national_high, k, BLUE)),
+    )?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![
+            (s.base_national, SegmentValue::Exact(0)),
+            (s.base_national, SegmentValue::Last),
+        ],
+        BLACK.stroke_width(1),
+    )))?;
+    Ok(())
+}
+
+fn rank_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Sensitivity,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let mut rows: Vec<&RankRow> = s.ranks.iter().filter(|r| r.target == "national").collect();
+    rows.sort_by(|a, b| {
+        b.spearman
+            .abs()
+            .total_cmp(&a.spearman.abs())
+            .then(a.factor.cmp(&b.factor))
+    });
+    rows.truncate(MAX_BARS);
+    let title = match rows.first() {
+        Some(r) => format!(
+            "{} ranks highest with the national cost (Spearman {:.2})",
+            factor_label(s.names, r.factor),
+            r.spearman
+        ),
+        None => "No uncertain national factors".to_string(),
+    };
+    let area = titled(root, &title, period)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|r| factor_label(s.names, r.factor))
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(560)
+        .build_cartesian_2d(-1.05f64..1.05, (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(&labels, v))
+        .x_desc("Rank correlation with the national cost: bar = Spearman, dot = partial rank correlation (PRCC)")
+        .house_style(16)
+        .draw()?;
+    let y = |k: usize| (n - 1 - k) as i32;
+    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
+        Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(y(k))),
+                (r.spearman, SegmentValue::Exact(y(k) + 1)),
+            ],
+            BLUE.mix(0.75).filled(),
+        )
+    }))?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.prcc.is_finite())
+            .map(|(k, r)| {
+                Circle::new(
+                    (r.prcc, SegmentValue::CenterOf(y(k))),
+                    6,
+                    VERMILLION.filled(),
+                )
+            }),
+    )?;
+    Ok(())
+}
+
+fn sobol_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Sensitivity,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let mut rows: Vec<&SobolRow> = s.sobol.iter().collect();
+    rows.sort_by(|a, b| b.index.total.total_cmp(&a.index.total));
+    rows.truncate(MAX_BARS);
+    let title = match rows.first() {
+        Some(r) => format!(
+            "{} explains the most variance: {:.0}% alone, {:.0}% with interactions",
+            r.name.rsplit('.').next().unwrap_or(&r.name),
+            100.0 * r.index.first,
+            100.0 * r.index.total
+        ),
+        None => "No uncertain national factors".to_string(),
+    };
+    let area = titled(root, &title, period)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|r| {
+            let j = s.names.iter().position(|f| f.path == r.name).unwrap_or(0);
+            factor_label(s.names, j)
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(560)
+        .build_cartesian_2d(-0.05f64..1.05, (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(&labels, v))
+        .x_label_formatter(&|x| format!("{:.0}%", 100.0 * x))
+        .x_desc("Share of the variance of the expected national cost: bar = first order, dot = total order, lines = 95% bootstrap intervals")
+        .house_style(16)
+        .draw()?;
+    let y = |k: usize| (n - 1 - k) as i32;
+    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
+        Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(y(k))),
+                (r.index.first.max(0.0), SegmentValue::Exact(y(k) + 1)),
+            ],
+            SKY.filled(),
+        )
+    }))?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.index.total_lo.is_finite())
+            .map(|(k, r)| {
+                let c = SegmentValue::CenterOf(y(k));
+                PathElement::new(
+                    vec![(r.index.total_lo, c.clone()), (r.index.total_hi, c)],
+                    BLACK.stroke_width(2),
+                )
+            }),
+    )?;
+    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
+        Circle::new(
+            (r.index.total, SegmentValue::CenterOf(y(k))),
+            6,
+            BLUE.filled(),
+        )
+    }))?;
+    Ok(())
+}
+
+/// Draws the chart of one paired comparison as `compare_<stem>.{png,svg}` in `dir`.
+pub fn write_compare(
+    dir: &Path,
+    baseline: &Scenario,
+    c: &Compared,
+    iterations: usize,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let stem = c
+        .path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let period = format!(
+        "B = {}, A = {}: {}, {} iterations, common random numbers",
+        c.scenario.name,
+        baseline.name,
+        baseline.cost_view.describe(),
+        iterations
+    );
+    let height = 190 + 26 * (c.rows.len() as u32);
+    render!(
+        dir,
+        format!("compare_{stem}"),
+        (1500, height),
+        compare_chart(c, &period)
+    );
+    Ok(())
+}
+
+fn compare_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Compared,
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let (icbs, national) = c.rows.split_at(c.rows.len() - 1);
+    let n_row = &national[0];
+    let title = format!(
+        "B − A nationally: {} (90% interval {} to {}); B costs more in {:.0}% of futures",
+        gbp(n_row.diff.mean),
+        gbp(n_row.diff.p05),
+        gbp(n_row.diff.p95),
+        100.0 * n_row.prob_b_greater
+    );
+    let area = titled(root, &title, period)?;
+    let n = icbs.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        icbs[a]
+            .diff
+            .mean
+            .total_cmp(&icbs[b].diff.mean)
+            .then(a.cmp(&b))
+    });
+    let lo = icbs.iter().map(|r| r.diff.p05).fold(0.0, f64::min);
+    let hi = icbs.iter().map(|r| r.diff.p95).fold(0.0, f64::max);
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&i| format!("{} {}", short_icb_name(&icbs[i].name), icbs[i].code))
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(480)
+        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(&labels, v))
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc("Paired difference B − A per ICB: dot = mean, bar = 90% interval")
+        .house_style(16)
+        .draw()?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
+        let d = &icbs[i].diff;
+        let y = SegmentValue::CenterOf(row as i32);
+        PathElement::new(vec![(d.p05, y.clone()), (d.p95, y)], SKY.stroke_width(5))
+    }))?;
+    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
+        Circle::new(
+            (icbs[i].diff.mean, SegmentValue::CenterOf(row as i32)),
+            5,
+            BLUE.filled(),
+        )
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+        GREY.stroke_width(1),
+    )))?;
+    Ok(())
+}
+
+fn benchmarks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[&Comparison],
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let inside = rows
+        .iter()
+        .filter(|c| {
+            c.published_percentile
+                .is_some_and(|p| (5.0..=95.0).contains(&p))
+        })
+        .count();
+    let title = format!(
+        "{inside} of {} published figures fall inside the simulated 90% interval",
+        rows.len()
+    );
+    let area = titled(root, &title, period)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Figures span £1m to £500m: a log axis keeps each readable.
+    let values = rows.iter().flat_map(|c| {
+        let s = c.simulated.expect("only simulated rows are shown");
+        [s.p05, s.p95, c.benchmark.published_gbp.unwrap_or(s.mean)]
+    });
+    let positive: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+    let lo = positive
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(1e6)
+        / 2.0;
+    let hi = positive.iter().copied().fold(0.0, f64::max).max(lo * 10.0) * 2.0;
+    let n = rows.len();
+    // The first figure at the top.
+    let y_of = |k: usize| SegmentValue::CenterOf((n - 1 - k) as i32);
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|c| c.benchmark.label.clone())
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(560)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
+            (0..n as i32).into_segmented(),
+        )?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(&labels, v))
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
+        .house_style(16)
+        .draw()?;
+    let floor = |v: f64| v.max(lo);
+    chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
+        let s = c.simulated.expect("simulated");
+        let y = y_of(row);
+        PathElement::new(
+            vec![(floor(s.p05), y.clone()), (floor(s.p95), y)],
+            SKY.stroke_width(6),
+        )
+    }))?;
+    chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
+        let s = c.simulated.expect("simulated");
+        Circle::new((floor(s.mean), y_of(row)), 6, BLUE.filled())
+    }))?;
+    chart.draw_series(rows.iter().enumerate().filter_map(|(row, c)| {
+        let p = c.benchmark.published_gbp?;
+        Some(Cross::new(
+            (floor(p), y_of(row)),
+            9,
+            VERMILLION.stroke_width(3),
+        ))
+    }))?;
+    Ok(())
+}

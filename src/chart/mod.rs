@@ -1,0 +1,298 @@
+//! Charts of a run, drawn with plotters as SVG and rasterised with resvg to PNG at print
+//! resolution (twice the SVG's pixel size: a 1,400-pixel chart becomes 2,800 pixels, 9.3
+//! inches at 300 dpi). Text uses the bundled DejaVu Sans, so charts render the same on a
+//! machine without system fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use crate::benchmark::Comparison;
+use crate::error::{Error, Result};
+use crate::money::{gbp, percent};
+use crate::output::{Compared, Sensitivity};
+use crate::scenario::Scenario;
+use crate::sensitivity::{FactorName, RankRow, SobolRow};
+use crate::summary::{IcbResult, RunSummary};
+
+/// Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub const SKY: RGBColor = RGBColor(86, 180, 233);
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub const GREY: RGBColor = RGBColor(96, 96, 96);
+
+/// Okabe–Ito's yellow, darkened to show on white.
+pub const OLIVE: RGBColor = RGBColor(150, 130, 0);
+
+/// Colours of the NHS regions, in order of first appearance (vermillion is kept for the
+/// reference line).
+const REGION_COLOURS: [RGBColor; 8] = [BLUE, ORANGE, GREEN, SKY, PURPLE, BLACK, OLIVE, GREY];
+
+/// The colour of a region among `regions` (blue when the table has no regions).
+pub fn region_colour(regions: &[&str], region: &str) -> RGBColor {
+    regions
+        .iter()
+        .position(|r| *r == region)
+        .map_or(BLUE, |k| REGION_COLOURS[k % REGION_COLOURS.len()])
+}
+
+const FONT: &str = "sans-serif";
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// PNG pixels per SVG pixel.
+pub const PNG_SCALE: f32 = 2.0;
+
+/// Gives plotters the bundled font for text layout.
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Both are valid TrueType files checked in with the source; see the font test below.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, REGULAR);
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, BOLD);
+    });
+}
+
+type DrawResult<E> = std::result::Result<(), DrawingAreaErrorKind<E>>;
+
+/// The mesh every chart shares: labels at `size` (axis titles 2 larger), no minor grid lines,
+/// faint major ones.
+trait HouseStyle {
+    fn house_style(&mut self, size: i32) -> &mut Self;
+}
+
+impl<X: Ranged, Y: Ranged, DB: DrawingBackend> HouseStyle
+    for plotters::chart::MeshStyle<'_, '_, X, Y, DB>
+{
+    fn house_style(&mut self, size: i32) -> &mut Self {
+        self.label_style((FONT, size))
+            .axis_desc_style((FONT, size + 2))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(BLACK.mix(0.08))
+    }
+}
+
+/// Draws one chart function into an SVG string of the given size.
+macro_rules! svg {
+    ($name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+        register_fonts();
+        let name: &str = &$name;
+        let fail = |e: String| Error::Output(format!("chart {name}: {e}"));
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, $size).into_drawing_area();
+            $chart(&root, $($arg),*).map_err(|e| fail(e.to_string()))?;
+            root.present().map_err(|e| fail(e.to_string()))?;
+        }
+        svg
+    }};
+}
+
+/// Draws one chart function and writes it as `<name>.svg` and `<name>.png` in `dir`.
+macro_rules! render {
+    ($dir:expr, $name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+        let name: String = $name.to_string();
+        let svg = svg!(name, $size, $chart($($arg),*));
+        save_chart($dir, &name, &svg)?;
+    }};
+}
+
+mod analysis;
+mod run;
+
+pub use analysis::{write_benchmarks, write_compare, write_sensitivity};
+pub use run::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg, write_all};
+
+/// Writes a chart's SVG and its PNG rendering.
+fn save_chart(dir: &Path, name: &str, svg: &str) -> Result<()> {
+    let svg_path = dir.join(format!("{name}.svg"));
+    std::fs::write(&svg_path, svg).map_err(|e| Error::io("cannot write", &svg_path, e))?;
+    let png_path = dir.join(format!("{name}.png"));
+    let png = rasterize(svg, PNG_SCALE).map_err(|e| Error::Output(format!("chart {name}: {e}")))?;
+    std::fs::write(&png_path, png).map_err(|e| Error::io("cannot write", &png_path, e))
+}
+
+/// Renders an SVG to PNG bytes at `scale` with the bundled font as the sans-serif family.
+pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    static OPTIONS: std::sync::OnceLock<usvg::Options<'static>> = std::sync::OnceLock::new();
+    let options = OPTIONS.get_or_init(|| {
+        let mut o = usvg::Options::default();
+        let db = o.fontdb_mut();
+        db.load_font_data(REGULAR.to_vec());
+        db.load_font_data(BOLD.to_vec());
+        db.set_sans_serif_family("DejaVu Sans");
+        o.font_family = "DejaVu Sans".to_string();
+        o
+    });
+    let tree = usvg::Tree::from_str(svg, options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let (w, h) = (
+        (size.width() as f32 * scale).ceil() as u32,
+        (size.height() as f32 * scale).ceil() as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or("empty chart")?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+/// The label of a category row of a segmented axis (blank between rows).
+fn segment_label(labels: &[String], v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Tick values 1, 2, 5, 10, 20, 50… between `lo` and `hi`, for a log axis.
+fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        out.extend(
+            [1.0, 2.0, 5.0]
+                .iter()
+                .map(|m| m * decade)
+                .filter(|v| (lo..=hi).contains(v)),
+        );
+        decade *= 10.0;
+    }
+    out
+}
+
+/// `NHS Cheshire and Merseyside Integrated Care Board` → `Cheshire and Merseyside`.
+pub fn short_icb_name(name: &str) -> &str {
+    let name = name.strip_prefix("NHS ").unwrap_or(name);
+    name.strip_suffix(" Integrated Care Board")
+        .or_else(|| name.strip_suffix(" ICB"))
+        .unwrap_or(name)
+}
+
+/// 1st, 2nd, 3rd, 4th, 11th, 62nd…
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Title, subtitle and a plotting area below them.
+fn titled<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    root.draw(&Text::new(
+        title.to_string(),
+        (30, 18),
+        (FONT, 30).into_font().style(FontStyle::Bold).color(&BLACK),
+    ))?;
+    root.draw(&Text::new(
+        subtitle.to_string(),
+        (30, 58),
+        (FONT, 19).into_font().color(&GREY),
+    ))?;
+    Ok(root.margin(95, 25, 25, 40))
+}
+
+/// A padded axis range that holds every value and zero.
+fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    (if lo < 0.0 { lo - pad } else { 0.0 })..(hi + pad)
+}
+
+/// The reference line's label, set to the left of the line when the line is far right.
+fn reference_label<C>(text: &str, at: C, left_of_line: bool) -> Text<'static, C, String> {
+    let (h, text) = if left_of_line {
+        (HPos::Right, format!("{text}  "))
+    } else {
+        (HPos::Left, format!("  {text}"))
+    };
+    Text::new(
+        text,
+        at,
+        (FONT, 17)
+            .into_font()
+            .color(&VERMILLION)
+            .pos(Pos::new(h, VPos::Center)),
+    )
+}
+
+/// Where the reference falls among simulated values, in words.
+pub fn reference_position(percentile: f64) -> String {
+    if percentile >= 100.0 {
+        "above every simulated future".to_string()
+    } else if percentile <= 0.0 {
+        "below every simulated future".to_string()
+    } else {
+        format!(
+            "at the {} percentile",
+            ordinal(percentile.round().clamp(1.0, 99.0) as u32)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_shortened_for_axis_labels() {
+        assert_eq!(
+            short_icb_name("NHS Cheshire and Merseyside Integrated Care Board"),
+            "Cheshire and Merseyside"
+        );
+        assert_eq!(short_icb_name("Alpha"), "Alpha");
+    }
+
+    #[test]
+    fn ordinals_follow_english_usage() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100]
+            .iter()
+            .map(|&n| ordinal(n))
+            .collect();
+        assert_eq!(
+            got,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]
+        );
+    }
+
+    #[test]
+    fn bundled_fonts_are_valid_truetype() {
+        for bytes in [REGULAR, BOLD] {
+            assert!(plotters::style::register_font("test-font", FontStyle::Normal, bytes).is_ok());
+        }
+    }
+
+    #[test]
+    fn charts_rasterise_with_the_bundled_font() {
+        // A text-only SVG: rendered with a font, the title band has dark pixels; without
+        // one it would be blank.
+        let svg = r#"<svg width="200" height="40" viewBox="0 0 200 40" xmlns="http://www.w3.org/2000/svg"><rect width="200" height="40" fill="white"/><text x="5" y="30" font-family="sans-serif" font-size="24">£2m</text></svg>"#;
+        let png = rasterize(svg, 2.0).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let blank = r#"<svg width="200" height="40" viewBox="0 0 200 40" xmlns="http://www.w3.org/2000/svg"><rect width="200" height="40" fill="white"/></svg>"#;
+        assert!(
+            png.len() > rasterize(blank, 2.0).unwrap().len() + 300,
+            "text drew nothing"
+        );
+    }
+}
