@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use crate::correlation;
 use crate::error::Problem;
-use crate::model::{Line, Model, PracticeModel};
+use crate::model::{Model, PracticeModel};
 use crate::rng::{key, stream, NATIONAL};
 use crate::scenario::Sampling;
 use crate::tally::{Moments, Tally};
@@ -290,6 +290,7 @@ pub fn run_from(
     // One set of tallies per worker thread: sketch counts, extremes and exceedances do not
     // depend on which thread counted what.
     let threshold = vec![model.reference; n_icb];
+    let plan = LinePlan::new(model);
     let locals: Vec<Mutex<Vec<Tally>>> = (0..rayon::current_num_threads())
         .map(|_| Mutex::new(vec![Tally::default(); layout.len()]))
         .collect();
@@ -299,7 +300,7 @@ pub fn run_from(
         }
         let thread = rayon::current_thread_index().unwrap_or(0) % locals.len();
         let mut tallies = locals[thread].lock().expect("no panic while tallying");
-        let mut scratch = Scratch::new(model, &layout);
+        let mut scratch = Scratch::new(model, &plan, &layout);
         let mut sums = BlockSums::new(layout.len());
         for j in 0..out.national.len() {
             let row = block * BLOCK + j;
@@ -316,7 +317,7 @@ pub fn run_from(
                     }
                 }
             }
-            one_iteration(model, &layout, iteration, &mut scratch);
+            one_iteration(model, &plan, &layout, iteration, &mut scratch);
             let values = &scratch.values;
             out.national[j] = values[layout.national()];
             if let Some(icb) = &mut out.icb {
@@ -622,8 +623,7 @@ impl LinePlan {
 
 /// Per-task buffers, reused across iterations.
 struct Scratch {
-    plan: LinePlan,
-    /// Product of each set of ICB-level factors, for the current ICB.
+    /// Product of each set of ICB-level factors ([`LinePlan::sets`]), for the current ICB.
     set_product: Vec<f64>,
     national: Vec<f64>,
     per_icb: Vec<f64>,
@@ -641,11 +641,9 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(model: &Model, layout: &Layout) -> Self {
-        let plan = LinePlan::new(model);
+    fn new(model: &Model, plan: &LinePlan, layout: &Layout) -> Self {
         Scratch {
             set_product: vec![1.0; plan.sets.len()],
-            plan,
             national: vec![0.0; model.national.len()],
             per_icb: vec![0.0; model.per_icb.len()],
             line_national: vec![0.0; model.lines.len()],
@@ -657,21 +655,13 @@ impl Scratch {
     }
 }
 
-/// A line's annual amount for ICB `i`: driver × constant × national factors (`national`, their
-/// product) × ICB-level factors.
-fn line_amount(line: &Line, i: usize, national: f64, per_icb: &[f64]) -> f64 {
-    let driver = line.driver.as_ref().map_or(1.0, |d| d[i]);
-    line.per_icb
-        .iter()
-        .fold(driver * national, |p, &k| p * per_icb[k])
-}
-
 /// ICB `i` at practice level: for each action, each practice takes part in month m when its
 /// uniform draw is below `curve[m] × p` (p the product of the action's participation factors),
 /// so a practice that joins stays in while the curve does not fall. Each line's amount in the
 /// month is its ICB amount times the share (of its driver) of the practices taking part.
 fn practice_level(
     model: &Model,
+    plan: &LinePlan,
     practices: &PracticeModel,
     iteration: u64,
     i: usize,
@@ -710,9 +700,11 @@ fn practice_level(
                 *b = running;
             }
         }
+        let n_lines = plan.action.len();
         for l in part.lines.clone() {
             let line = &model.lines[l];
-            let amount = line_amount(line, i, s.line_national[l], &s.per_icb);
+            let amount =
+                plan.drivers[i * n_lines + l] * s.line_national[l] * s.set_product[plan.set[l]];
             let taking_part = &s.taking_part[line.share as usize];
             let mut total = 0.0;
             for ((month, &w), &level) in s
@@ -732,7 +724,7 @@ fn practice_level(
 
 /// One iteration, with the national factors already in `s.national`: fills `s.values` with
 /// every quantity of the layout.
-fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch) {
+fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64, s: &mut Scratch) {
     let seed = model.seed;
     for (product, line) in s.line_national.iter_mut().zip(&model.lines) {
         *product = line
@@ -755,15 +747,14 @@ fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
             *value = slot.draw(seed, iteration, icb_key, region);
         }
+        for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
+            *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
+        }
         let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
         by_action.fill(0.0);
         match &model.practices {
             None => {
-                let plan = &s.plan;
                 let n_lines = plan.action.len();
-                for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
-                    *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
-                }
                 let lines = plan.drivers[i * n_lines..(i + 1) * n_lines]
                     .iter()
                     .zip(&s.line_national)
@@ -777,7 +768,7 @@ fn one_iteration(model: &Model, layout: &Layout, iteration: u64, s: &mut Scratch
                     *sum += amount;
                 }
             }
-            Some(practices) => practice_level(model, practices, iteration, i, s, by_action),
+            Some(practices) => practice_level(model, plan, practices, iteration, i, s, by_action),
         }
         icbs[i] = by_action.iter().sum();
         for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
