@@ -8,9 +8,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use icb_impact::cli::{prepare, Prepared};
 use icb_impact::dist::{Dist, Spec};
 use icb_impact::engine::{self, Keep};
+use icb_impact::pipeline::{prepare, Config, Prepared};
 use icb_impact::rng::{key, stream};
 use icb_impact::summary::RunSummary;
 
@@ -24,7 +24,7 @@ fn scenario() -> Prepared {
     std::fs::create_dir_all(&dir).unwrap();
     let twelve = dir.join("collective-action-12-months.toml");
     std::fs::write(&twelve, text).unwrap();
-    prepare(&twelve, &Default::default()).expect("shipped scenario is valid")
+    prepare(&Config::new(&twelve)).expect("shipped scenario is valid")
 }
 
 fn engine_against_floor(c: &mut Criterion) {

@@ -21,7 +21,13 @@ trap 'rm -rf "$work"' EXIT
 sed 's/^months = 6/months = 12/' scenarios/collective-action-2024.toml > "$work/s.toml"
 sed 's/^months = 6/months = 24/' scenarios/collective-action-2024.toml > "$work/s24.toml"
 
-cargo bench --quiet --bench engine -- --noplot 'engine|threads' 2>/dev/null | tee "$work/bench.txt" | grep -E "^(engine|threads)/|time:" || true
+# A failing bench stops the script (set -e, pipefail); criterion's progress lines on stderr
+# go to a log that is shown if it fails.
+if ! cargo bench --quiet --bench engine -- --noplot 'engine|threads' >"$work/bench.txt" 2>"$work/bench.log"; then
+  cat "$work/bench.log" >&2
+  exit 1
+fi
+grep -E "^(engine|threads)/|time:" "$work/bench.txt"
 python3 - "$work/bench.txt" <<'PY'
 import math, re, sys
 text = open(sys.argv[1]).read()

@@ -23,7 +23,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let twelve = dir.path().join("collective-action-12-months.toml");
     std::fs::write(&twelve, text).expect("temporary scenario");
-    let p = icb_impact::cli::prepare(&twelve, &Default::default()).expect("valid scenario");
+    let p = icb_impact::pipeline::prepare(&icb_impact::pipeline::Config::new(&twelve))
+        .expect("valid scenario");
     match what {
         "run" => {
             let d = engine::run_from(&p.model, 0, n, Keep::Tallies, &|_| {});

@@ -2,9 +2,22 @@
 //! same keyed streams, so each factor shared by both takes the same value in each iteration
 //! and the difference B − A is measured draw by draw.
 
+use std::path::PathBuf;
+
 use crate::data::IcbTable;
 use crate::engine::Draws;
+use crate::scenario::Scenario;
 use crate::stats::{share_above, Summary};
+
+/// One scenario compared with the baseline.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub scenario: Scenario,
+    /// Per ICB, then national.
+    pub rows: Vec<PairedDiff>,
+}
 
 /// The difference B − A for one ICB or the nation.
 #[derive(Debug, Clone)]

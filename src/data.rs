@@ -5,9 +5,9 @@ use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, FileProblems, Problem};
+use crate::provenance::InputFile;
 
 /// How the embedded table is named in outputs and messages.
 pub const EMBEDDED_NAME: &str = "embedded:data/icbs.csv";
@@ -17,12 +17,9 @@ pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/icbs.csv");
 /// A validated ICB table.
 #[derive(Debug, Clone)]
 pub struct IcbTable {
-    /// The file as the user named it, or [`EMBEDDED_NAME`].
-    pub source: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
-    /// The file's bytes, so a run can record the exact table it used.
-    pub bytes: Vec<u8>,
+    /// The file as the user named it (or [`EMBEDDED_NAME`]), its hash and its bytes, so a
+    /// run can record the exact table it used.
+    pub file: InputFile,
     pub codes: Vec<String>,
     pub names: Vec<String>,
     /// NHS England region, or empty where the table has no `region` column.
@@ -38,20 +35,11 @@ impl IcbTable {
     /// `numeric` columns that are present (a column that is absent is the scenario's problem:
     /// see [`IcbTable::has_column`]).
     pub fn load(path: Option<&Path>, numeric: &[String]) -> Result<IcbTable, Error> {
-        match path {
-            None => Self::from_csv(EMBEDDED_CSV, EMBEDDED_NAME, numeric),
-            Some(p) => {
-                let name = p.display().to_string();
-                let bytes = std::fs::read(p).map_err(|e| {
-                    Error::input(
-                        &name,
-                        Problem::new(None, "file", format!("cannot read the ICB table: {e}")),
-                    )
-                })?;
-                Self::from_csv(&bytes, &name, numeric)
-            }
-        }
-        .map_err(|p| Error::Input(vec![p]))
+        let file = match path {
+            None => InputFile::new(EMBEDDED_NAME, EMBEDDED_CSV),
+            Some(p) => InputFile::read(p, "the ICB table")?,
+        };
+        Self::from_csv(&file.bytes, &file.source, numeric).map_err(|p| Error::Input(vec![p]))
     }
 
     /// Parses CSV bytes. Every column is read as text (an explicit all-text schema), then each
@@ -116,9 +104,7 @@ impl IcbTable {
             return Err(fail(problems));
         }
         Ok(IcbTable {
-            source: source.to_string(),
-            sha256: sha256_hex(bytes),
-            bytes: bytes.to_vec(),
+            file: InputFile::new(source, bytes),
             regions: regions.unwrap_or_else(|| vec![String::new(); codes.len()]),
             names,
             codes,
@@ -263,14 +249,6 @@ pub fn text_column(
     (problems.len() == before).then_some(values)
 }
 
-/// Lower-case hex SHA-256, as `sha256sum` prints it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +276,7 @@ mod tests {
         assert_eq!(sum("gp_practices"), 6_208.0);
         assert_eq!(sum("prescribing_cost_gbp"), 10_100_001_000.0);
         assert_eq!(t.regions.iter().filter(|r| *r == "Midlands").count(), 11);
-        assert_eq!(t.sha256, sha256_hex(EMBEDDED_CSV));
+        assert_eq!(t.file.sha256, crate::provenance::sha256_hex(EMBEDDED_CSV));
     }
 
     #[test]

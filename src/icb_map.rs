@@ -7,14 +7,13 @@ use std::path::Path;
 use crate::data::{read_text_csv, text_column, IcbTable, TextCells};
 use crate::error::{Error, FileProblems, Problem};
 use crate::model::{Group, GroupKind};
+use crate::provenance::InputFile;
 
 /// A validated map against an ICB table.
 #[derive(Debug, Clone)]
 pub struct IcbMap {
-    /// The file as the user named it.
-    pub source: String,
-    pub sha256: String,
-    pub bytes: Vec<u8>,
+    /// The file as the user named it, its hash and its bytes.
+    pub file: InputFile,
     /// The new bodies in order of first appearance, members in table order.
     pub bodies: Vec<Body>,
 }
@@ -30,14 +29,8 @@ pub struct Body {
 
 impl IcbMap {
     pub fn load(path: &Path, table: &IcbTable) -> Result<IcbMap, Error> {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::input(
-                &name,
-                Problem::new(None, "file", format!("cannot read the ICB map: {e}")),
-            )
-        })?;
-        Self::from_csv(&bytes, &name, table).map_err(|p| Error::Input(vec![p]))
+        let file = InputFile::read(path, "the ICB map")?;
+        Self::from_csv(&file.bytes, &file.source, table).map_err(|p| Error::Input(vec![p]))
     }
 
     /// Parses `icb_code,new_code,new_name[,share]`. Every ICB of the table appears at least
@@ -68,7 +61,10 @@ impl IcbMap {
                 problems.push(Problem::new(
                     line,
                     "icb_code",
-                    format!("'{}' is not in the ICB table {}", old[row], table.source),
+                    format!(
+                        "'{}' is not in the ICB table {}",
+                        old[row], table.file.source
+                    ),
                 ));
                 continue;
             };
@@ -120,9 +116,7 @@ impl IcbMap {
             b.members.sort_by_key(|&(i, _)| i);
         }
         Ok(IcbMap {
-            source: source.to_string(),
-            sha256: crate::data::sha256_hex(bytes),
-            bytes: bytes.to_vec(),
+            file: InputFile::new(source, bytes),
             bodies,
         })
     }

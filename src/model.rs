@@ -374,7 +374,7 @@ impl PracticeModel {
                 "scenario.practices",
                 format!(
                     "granularity = \"practice\" needs practices with patients in every ICB; the practice table {} has none for {}",
-                    practices.source,
+                    practices.file.source,
                     empty.join(", ")
                 ),
             ));
@@ -402,6 +402,28 @@ fn regions(table: &IcbTable) -> Vec<Group> {
         }
     }
     groups
+}
+
+/// A warning for each action whose effect lies wholly outside the horizon: it adds nothing.
+fn idle_actions(scenario: &Scenario) -> Vec<String> {
+    let (first, last) = (scenario.start, scenario.end());
+    scenario
+        .actions
+        .iter()
+        .filter(|a| {
+            let t = &a.timing;
+            t.effect_start() > last || t.end.is_some_and(|e| e < first)
+        })
+        .map(|a| {
+            let t = &a.timing;
+            format!(
+                "action '{}' has effect {} to {}, outside the horizon {first} to {last}: it adds nothing",
+                a.id,
+                t.effect_start(),
+                t.end.map_or("the end".to_string(), |e| e.to_string())
+            )
+        })
+        .collect()
 }
 
 impl Model {
@@ -462,7 +484,7 @@ impl Model {
                                 format!("actions.{}.costs[{n}].driver", action.id),
                                 format!(
                                     "column '{column}' is not in the ICB table {}; it has: {}",
-                                    table.source,
+                                    table.file.source,
                                     table.columns.join(", ")
                                 ),
                             ));
@@ -558,6 +580,23 @@ impl Model {
         }
         let mut warnings = Vec::new();
         let correlation = correlation_matrix(scenario, &national, &mut warnings);
+        if correlation.is_some() && scenario.iterations <= national.len() as u64 + 1 {
+            return Err(vec![Problem::new(
+                None,
+                "correlations",
+                format!(
+                    "inducing correlations needs more iterations than factors: {} iterations for {} national factors",
+                    scenario.iterations,
+                    national.len()
+                ),
+            )]);
+        }
+        if let Some(left_out) = practices.as_ref().map(|p| p.left_out).filter(|&n| n > 0) {
+            warnings.push(format!(
+                "{left_out} practices of the practice table belong to ICBs that are not in the ICB table and are left out"
+            ));
+        }
+        warnings.extend(idle_actions(scenario));
         Ok(Model {
             seed: scenario.seed,
             months: horizon.len(),

@@ -1,4 +1,6 @@
-//! Pounds as people read them: £950, £12k, £1.2m, £1.5bn.
+//! Numbers as people read them: pounds (£950, £12k, £1.2m, £1.5bn, £2,000,000), counts with
+//! thousands separators, percentages, ordinals and where a figure falls among simulated values.
+//! Every number the tool prints or shows is formatted here.
 
 /// Short form with about three significant figures: `£1.2m`, `£850k`, `−£40k`.
 pub fn gbp(x: f64) -> String {
@@ -33,14 +35,31 @@ pub fn gbp(x: f64) -> String {
 /// Whole pounds with thousands separators: `£2,000,000`.
 pub fn gbp_full(x: f64) -> String {
     let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
+    let sign = if x < 0.0 && digits != "0" { "−" } else { "" };
+    format!("{sign}£{}", grouped(&digits))
+}
+
+/// A count with thousands separators: `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    grouped(&n.to_string())
+}
+
+/// Whole pounds with thousands separators and no pound sign, for table cells under a £
+/// heading: `2,000,000`.
+pub fn pounds(x: f64) -> String {
+    gbp_full(x).replace('£', "")
+}
+
+/// Digits with a comma before each group of three from the right.
+fn grouped(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (k, c) in digits.chars().enumerate() {
         if k > 0 && (digits.len() - k) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
     }
-    format!("{}£{out}", if x < 0.0 && digits != "0" { "−" } else { "" })
+    out
 }
 
 /// A probability as a percentage that never rounds a near-certainty to a certainty:
@@ -56,6 +75,32 @@ pub fn percent(p: f64) -> String {
         "over 99%".to_string()
     } else {
         format!("{:.0}%", 100.0 * p)
+    }
+}
+
+/// 1st, 2nd, 3rd, 4th, 11th, 62nd…
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Where a figure falls among simulated values, in words, from its percentile (0 to 100).
+pub fn reference_position(percentile: f64) -> String {
+    if percentile >= 100.0 {
+        "above every simulated future".to_string()
+    } else if percentile <= 0.0 {
+        "below every simulated future".to_string()
+    } else {
+        format!(
+            "at the {} percentile",
+            ordinal(percentile.round().clamp(1.0, 99.0) as u32)
+        )
     }
 }
 
@@ -88,6 +133,37 @@ mod tests {
         assert_eq!(gbp_full(2_000_000.0), "£2,000,000");
         assert_eq!(gbp_full(999.4), "£999");
         assert_eq!(gbp_full(-1234.0), "−£1,234");
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        let got: Vec<String> = [0, 7, 999, 1000, 12_345, 1_234_567]
+            .iter()
+            .map(|&n| thousands(n))
+            .collect();
+        assert_eq!(got, ["0", "7", "999", "1,000", "12,345", "1,234,567"]);
+        assert_eq!(pounds(-1234.4), "−1,234");
+    }
+
+    #[test]
+    fn ordinals_follow_english_usage() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100]
+            .iter()
+            .map(|&n| ordinal(n))
+            .collect();
+        assert_eq!(
+            got,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]
+        );
+    }
+
+    #[test]
+    fn positions_name_the_tails_and_never_round_into_them() {
+        assert_eq!(reference_position(100.0), "above every simulated future");
+        assert_eq!(reference_position(0.0), "below every simulated future");
+        assert_eq!(reference_position(0.2), "at the 1st percentile");
+        assert_eq!(reference_position(99.7), "at the 99th percentile");
+        assert_eq!(reference_position(36.4), "at the 36th percentile");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
-use crate::data::{read_text_csv, sha256_hex, text_column, TextCells};
+use crate::data::{read_text_csv, text_column, TextCells};
 use crate::error::{Error, FileProblems, Problem};
+use crate::provenance::InputFile;
 
 /// How the embedded table is named in outputs and messages.
 pub const EMBEDDED_NAME: &str = "embedded:data/practices.csv";
@@ -16,11 +17,8 @@ pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/practices.csv");
 /// A validated practice table.
 #[derive(Debug, Clone)]
 pub struct PracticeTable {
-    /// The file as the user named it, or [`EMBEDDED_NAME`].
-    pub source: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
-    pub bytes: Vec<u8>,
+    /// The file as the user named it (or [`EMBEDDED_NAME`]), its hash and its bytes.
+    pub file: InputFile,
     pub codes: Vec<String>,
     pub icb_codes: Vec<String>,
     pub patients: Vec<f64>,
@@ -31,20 +29,11 @@ pub struct PracticeTable {
 impl PracticeTable {
     /// Reads a table from a file, or the embedded one when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<PracticeTable, Error> {
-        match path {
-            None => Self::from_csv(EMBEDDED_CSV, EMBEDDED_NAME),
-            Some(p) => {
-                let name = p.display().to_string();
-                let bytes = std::fs::read(p).map_err(|e| {
-                    Error::input(
-                        &name,
-                        Problem::new(None, "file", format!("cannot read the practice table: {e}")),
-                    )
-                })?;
-                Self::from_csv(&bytes, &name)
-            }
-        }
-        .map_err(|p| Error::Input(vec![p]))
+        let file = match path {
+            None => InputFile::new(EMBEDDED_NAME, EMBEDDED_CSV),
+            Some(p) => InputFile::read(p, "the practice table")?,
+        };
+        Self::from_csv(&file.bytes, &file.source).map_err(|p| Error::Input(vec![p]))
     }
 
     /// Parses CSV bytes: `practice_code`, `icb_code`, `registered_patients` and optionally
@@ -90,9 +79,7 @@ impl PracticeTable {
             return Err(fail(problems));
         }
         Ok(PracticeTable {
-            source: source.to_string(),
-            sha256: sha256_hex(bytes),
-            bytes: bytes.to_vec(),
+            file: InputFile::new(source, bytes),
             codes,
             icb_codes,
             patients,

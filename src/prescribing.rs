@@ -49,7 +49,7 @@ const MAX_BAD_ROWS: u32 = 20;
 const ROW: &str = "__epd_row";
 
 /// What one output row sums over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Grouping {
     /// One row per ICB.
     Icb,
@@ -994,7 +994,7 @@ pub struct Rebuilt {
 pub fn rebuild(base: &IcbTable, spend: &[Spend]) -> Result<Rebuilt, Error> {
     let Some(old) = base.numeric(PRESCRIBING_COLUMN) else {
         return Err(Error::input(
-            &base.source,
+            &base.file.source,
             Problem::new(
                 None,
                 PRESCRIBING_COLUMN,
@@ -1005,7 +1005,8 @@ pub fn rebuild(base: &IcbTable, spend: &[Spend]) -> Result<Rebuilt, Error> {
             ),
         ));
     };
-    let mut frame = read_text_csv(&base.bytes, &base.source).map_err(|p| Error::Input(vec![p]))?;
+    let mut frame =
+        read_text_csv(&base.file.bytes, &base.file.source).map_err(|p| Error::Input(vec![p]))?;
     let current = frame.column(PRESCRIBING_COLUMN)?.str()?.clone();
     let mut values: Vec<Option<String>> = Vec::with_capacity(base.len());
     let (mut changed, mut unchanged, mut kept) = (Vec::new(), Vec::new(), Vec::new());
@@ -1097,7 +1098,7 @@ pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<Rebuil
             }
             (None, None) => {
                 return Err(Error::input(
-                    &base.source,
+                    &base.file.source,
                     Problem::new(
                         None,
                         "prescribing_cost_gbp",

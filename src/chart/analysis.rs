@@ -3,53 +3,47 @@
 
 use super::*;
 
-/// Draws the benchmark chart into `dir` (created) as `benchmarks.png` and `benchmarks.svg`.
-pub fn write_benchmarks(
-    dir: &Path,
+/// The benchmark chart: each published figure against the simulated quantity.
+pub fn benchmark_charts(
     scenario: &Scenario,
     rows: &[Comparison],
     iterations: usize,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+) -> Result<Vec<Chart>> {
+    let mut charts = Vec::new();
     let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
     let period = format!(
-        "{}: {} to {} ({} months), {}, {} iterations",
+        "{}: {}, {}, {} iterations",
         scenario.name,
-        scenario.start,
-        scenario.end(),
-        scenario.months,
+        scenario.period(),
         scenario.cost_view.describe(),
         iterations
     );
     let height = 260 + 60 * (shown.len() as u32 + 1);
     render!(
-        dir,
+        charts,
         "benchmarks",
         (1500, height),
         benchmarks(&shown, &period)
     );
-    Ok(())
+    Ok(charts)
 }
 
-/// Draws the tornado, rank-correlation and Sobol charts into `dir`.
-pub fn write_sensitivity(
-    dir: &Path,
+/// The tornado, rank-correlation and Sobol charts.
+pub fn sensitivity_charts(
     scenario: &Scenario,
     s: &Sensitivity,
     iterations: usize,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+) -> Result<Vec<Chart>> {
+    let mut charts = Vec::new();
     let period = format!(
-        "{}: {} to {} ({} months), {}",
+        "{}: {}, {}",
         scenario.name,
-        scenario.start,
-        scenario.end(),
-        scenario.months,
+        scenario.period(),
         scenario.cost_view.describe()
     );
     let shown = s.tornado.len().min(MAX_BARS);
     render!(
-        dir,
+        charts,
         "tornado",
         (1500, 260 + 40 * (shown as u32 + 1)),
         tornado_chart(s, &period)
@@ -62,19 +56,19 @@ pub fn write_sensitivity(
         .min(MAX_BARS);
     let subtitle = format!("{period}, {iterations} iterations");
     render!(
-        dir,
+        charts,
         "rank_sensitivity",
         (1500, 260 + 40 * (ranked as u32 + 1)),
         rank_chart(s, &subtitle)
     );
     let sobol_rows = s.sobol.len().min(MAX_BARS);
     render!(
-        dir,
+        charts,
         "sobol",
         (1500, 260 + 40 * (sobol_rows as u32 + 1)),
         sobol_chart(s, &period)
     );
-    Ok(())
+    Ok(charts)
 }
 
 /// Bars drawn in a sensitivity chart at most: the rest are in the CSV.
@@ -313,14 +307,9 @@ fn sobol_chart<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws the chart of one paired comparison as `compare_<stem>.{png,svg}` in `dir`.
-pub fn write_compare(
-    dir: &Path,
-    baseline: &Scenario,
-    c: &Compared,
-    iterations: usize,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+/// The chart of one paired comparison, named `compare_<stem of B>`.
+pub fn compare_chart(baseline: &Scenario, c: &Compared, iterations: usize) -> Result<Chart> {
+    let mut charts = Vec::new();
     let stem = c
         .path
         .file_stem()
@@ -334,15 +323,15 @@ pub fn write_compare(
     );
     let height = 190 + 26 * (c.rows.len() as u32);
     render!(
-        dir,
+        charts,
         format!("compare_{stem}"),
         (1500, height),
-        compare_chart(c, &period)
+        paired_chart(c, &period)
     );
-    Ok(())
+    Ok(charts.remove(0))
 }
 
-fn compare_chart<DB: DrawingBackend>(
+fn paired_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &Compared,
     period: &str,

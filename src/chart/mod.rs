@@ -3,7 +3,6 @@
 //! inches at 300 dpi). Text uses the bundled DejaVu Sans, so charts render the same on a
 //! machine without system fonts.
 
-use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
@@ -12,11 +11,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use crate::benchmark::Comparison;
+use crate::compare::Compared;
 use crate::error::{Error, Result};
-use crate::money::{gbp, percent};
-use crate::output::{Compared, Sensitivity};
+use crate::money::{gbp, percent, reference_position};
 use crate::scenario::Scenario;
-use crate::sensitivity::{FactorName, RankRow, SobolRow};
+use crate::sensitivity::{FactorName, RankRow, Sensitivity, SobolRow};
 use crate::summary::{IcbResult, RunSummary};
 
 /// Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
@@ -96,28 +95,35 @@ macro_rules! svg {
     }};
 }
 
-/// Draws one chart function and writes it as `<name>.svg` and `<name>.png` in `dir`.
+/// Draws one chart function and adds it to `charts` under `name`.
 macro_rules! render {
-    ($dir:expr, $name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
+    ($charts:expr, $name:expr, $size:expr, $chart:ident ( $($arg:expr),* )) => {{
         let name: String = $name.to_string();
         let svg = svg!(name, $size, $chart($($arg),*));
-        save_chart($dir, &name, &svg)?;
+        $charts.push(Chart { name, svg });
     }};
 }
 
 mod analysis;
 mod run;
 
-pub use analysis::{write_benchmarks, write_compare, write_sensitivity};
-pub use run::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg, write_all};
+pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
+pub use run::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg, run_charts};
 
-/// Writes a chart's SVG and its PNG rendering.
-fn save_chart(dir: &Path, name: &str, svg: &str) -> Result<()> {
-    let svg_path = dir.join(format!("{name}.svg"));
-    std::fs::write(&svg_path, svg).map_err(|e| Error::io("cannot write", &svg_path, e))?;
-    let png_path = dir.join(format!("{name}.png"));
-    let png = rasterize(svg, PNG_SCALE).map_err(|e| Error::Output(format!("chart {name}: {e}")))?;
-    std::fs::write(&png_path, png).map_err(|e| Error::io("cannot write", &png_path, e))
+/// A drawn chart: its file name without extension and its SVG text. The output layer writes
+/// it as `<name>.svg` and, through [`rasterize`], `<name>.png`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub name: String,
+    pub svg: String,
+}
+
+impl Chart {
+    /// The chart as PNG at print resolution ([`PNG_SCALE`]).
+    pub fn png(&self) -> Result<Vec<u8>> {
+        rasterize(&self.svg, PNG_SCALE)
+            .map_err(|e| Error::Output(format!("chart {}: {e}", self.name)))
+    }
 }
 
 /// Renders an SVG to PNG bytes at `scale` with the bundled font as the sans-serif family.
@@ -146,6 +152,68 @@ pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> 
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+/// One row of an interval-bar chart: a bar from 0 to the mean, a line across the 90%
+/// interval.
+struct IntervalBar {
+    /// Row from the bottom (0) of the category axis.
+    row: i32,
+    mean: f64,
+    p05: f64,
+    p95: f64,
+    colour: RGBColor,
+}
+
+/// The frame of an interval-bar chart.
+struct BarFrame<'a> {
+    /// Category labels, bottom row first.
+    labels: &'a [String],
+    x: std::ops::Range<f64>,
+    x_label_area: u32,
+    y_label_area: u32,
+    font: i32,
+    x_desc: Option<&'a str>,
+}
+
+/// The interval-bar chart every "cost by category" chart shares (actions, regions, an ICB's
+/// actions): bars in the order given, then the interval lines.
+fn interval_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: BarFrame,
+    bars: &[IntervalBar],
+) -> DrawResult<DB::ErrorType> {
+    let n = frame.labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(frame.x_label_area)
+        .y_label_area_size(frame.y_label_area)
+        .build_cartesian_2d(frame.x, (0..n as i32).into_segmented())?;
+    let category = |v: &SegmentValue<i32>| segment_label(frame.labels, v);
+    let money = |x: &f64| gbp(*x);
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&category)
+        .x_label_formatter(&money)
+        .house_style(frame.font);
+    if let Some(desc) = frame.x_desc {
+        mesh.x_desc(desc);
+    }
+    mesh.draw()?;
+    chart.draw_series(bars.iter().map(|b| {
+        Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(b.row)),
+                (b.mean, SegmentValue::Exact(b.row + 1)),
+            ],
+            b.colour.mix(0.8).filled(),
+        )
+    }))?;
+    chart.draw_series(bars.iter().map(|b| {
+        let y = SegmentValue::CenterOf(b.row);
+        PathElement::new(vec![(b.p05, y.clone()), (b.p95, y)], BLACK.stroke_width(2))
+    }))?;
+    Ok(())
 }
 
 /// The label of a category row of a segmented axis (blank between rows).
@@ -178,18 +246,6 @@ pub fn short_icb_name(name: &str) -> &str {
     name.strip_suffix(" Integrated Care Board")
         .or_else(|| name.strip_suffix(" ICB"))
         .unwrap_or(name)
-}
-
-/// 1st, 2nd, 3rd, 4th, 11th, 62nd…
-pub fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 /// Title, subtitle and a plotting area below them.
@@ -236,20 +292,6 @@ fn reference_label<C>(text: &str, at: C, left_of_line: bool) -> Text<'static, C,
     )
 }
 
-/// Where the reference falls among simulated values, in words.
-pub fn reference_position(percentile: f64) -> String {
-    if percentile >= 100.0 {
-        "above every simulated future".to_string()
-    } else if percentile <= 0.0 {
-        "below every simulated future".to_string()
-    } else {
-        format!(
-            "at the {} percentile",
-            ordinal(percentile.round().clamp(1.0, 99.0) as u32)
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,18 +303,6 @@ mod tests {
             "Cheshire and Merseyside"
         );
         assert_eq!(short_icb_name("Alpha"), "Alpha");
-    }
-
-    #[test]
-    fn ordinals_follow_english_usage() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 62, 100]
-            .iter()
-            .map(|&n| ordinal(n))
-            .collect();
-        assert_eq!(
-            got,
-            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "62nd", "100th"]
-        );
     }
 
     #[test]

@@ -3,46 +3,55 @@
 
 use super::*;
 
-/// Draws every chart of a run into `dir` (created), each as `<name>.png` and `<name>.svg`.
-pub fn write_all(dir: &Path, scenario: &Scenario, s: &RunSummary) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+/// Every chart of a run: ICB costs, distribution, actions, monthly path, convergence,
+/// exceedance and (where the table has regions) regions.
+pub fn run_charts(scenario: &Scenario, s: &RunSummary) -> Result<Vec<Chart>> {
+    let mut charts = Vec::new();
     let period = format!(
-        "{}: {} to {} ({} months), {}, {} iterations",
+        "{}: {}, {}, {} iterations",
         scenario.name,
-        scenario.start,
-        scenario.end(),
-        scenario.months,
+        scenario.period(),
         scenario.cost_view.describe(),
         s.iterations
     );
     let icb_height = 190 + 26 * s.icbs.len() as u32;
     render!(
-        dir,
+        charts,
         "icb_costs",
         (1500, icb_height),
         icb_costs(scenario, s, &period)
     );
     render!(
-        dir,
+        charts,
         "distribution",
         (1400, 780),
         distribution(scenario, s, &period)
     );
     let action_height = 260 + 60 * (s.actions.len() as u32 + 1);
-    render!(dir, "actions", (1400, action_height), actions(s, &period));
-    render!(dir, "monthly", (1400, 780), monthly(scenario, s, &period));
-    render!(dir, "convergence", (1400, 780), convergence(s, &period));
     render!(
-        dir,
+        charts,
+        "actions",
+        (1400, action_height),
+        actions(s, &period)
+    );
+    render!(
+        charts,
+        "monthly",
+        (1400, 780),
+        monthly(scenario, s, &period)
+    );
+    render!(charts, "convergence", (1400, 780), convergence(s, &period));
+    render!(
+        charts,
         "exceedance",
         (1400, 780),
         exceedance(scenario, s, &period)
     );
     if !s.regions.is_empty() {
         let height = 260 + 60 * (s.regions.len() as u32 + 1);
-        render!(dir, "regions", (1400, height), regions_chart(s, &period));
+        render!(charts, "regions", (1400, height), regions_chart(s, &period));
     }
-    Ok(())
+    Ok(charts)
 }
 
 /// An ICB's cost distribution against the reference, as SVG (for its one-pager).
@@ -159,33 +168,27 @@ fn icb_actions_chart<DB: DrawingBackend>(
     let lo = rows.iter().map(|r| r.2).fold(0.0, f64::min);
     let hi = rows.iter().map(|r| r.3).fold(0.0, f64::max).max(1.0);
     let labels: Vec<String> = rows.iter().rev().map(|r| r.0.clone()).collect();
-    let y = |k: usize| (n - 1 - k) as i32;
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(60)
-        .y_label_area_size(420)
-        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
-        .x_label_formatter(&|x| gbp(*x))
-        .house_style(15)
-        .draw()?;
-    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(y(k))),
-                (r.1, SegmentValue::Exact(y(k) + 1)),
-            ],
-            BLUE.mix(0.8).filled(),
-        )
-    }))?;
-    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
-        let c = SegmentValue::CenterOf(y(k));
-        PathElement::new(vec![(r.2, c.clone()), (r.3, c)], BLACK.stroke_width(2))
-    }))?;
-    Ok(())
+    // The first action at the top.
+    let bars: Vec<IntervalBar> = rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| IntervalBar {
+            row: (n - 1 - k) as i32,
+            mean: r.1,
+            p05: r.2,
+            p95: r.3,
+            colour: BLUE,
+        })
+        .collect();
+    let frame = BarFrame {
+        labels: &labels,
+        x: padded(lo, hi),
+        x_label_area: 60,
+        y_label_area: 420,
+        font: 15,
+        x_desc: None,
+    };
+    interval_bars(&area, frame, &bars)
 }
 
 /// An ICB's expected cumulative cost by month, as SVG.
@@ -485,35 +488,29 @@ fn actions<DB: DrawingBackend>(
         .map(|a| a.cost.p95)
         .fold(f64::NEG_INFINITY, f64::max);
     let labels: Vec<String> = order.iter().map(|&a| s.actions[a].label.clone()).collect();
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(70)
-        .y_label_area_size(420)
-        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
-        .x_label_formatter(&|x| gbp(*x))
-        .x_desc("National cost over the period: bar = mean, line = 90% interval")
-        .house_style(16)
-        .draw()?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
-        let mean = s.actions[a].cost.mean;
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(row as i32)),
-                (mean, SegmentValue::Exact(row as i32 + 1)),
-            ],
-            BLUE.mix(0.8).filled(),
-        )
-    }))?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &a)| {
-        let c = &s.actions[a].cost;
-        let y = SegmentValue::CenterOf(row as i32);
-        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], BLACK.stroke_width(2))
-    }))?;
-    Ok(())
+    let bars: Vec<IntervalBar> = order
+        .iter()
+        .enumerate()
+        .map(|(row, &a)| {
+            let c = &s.actions[a].cost;
+            IntervalBar {
+                row: row as i32,
+                mean: c.mean,
+                p05: c.p05,
+                p95: c.p95,
+                colour: BLUE,
+            }
+        })
+        .collect();
+    let frame = BarFrame {
+        labels: &labels,
+        x: padded(lo, hi),
+        x_label_area: 70,
+        y_label_area: 420,
+        font: 16,
+        x_desc: Some("National cost over the period: bar = mean, line = 90% interval"),
+    };
+    interval_bars(&area, frame, &bars)
 }
 
 fn monthly<DB: DrawingBackend>(
@@ -685,7 +682,6 @@ fn regions_chart<DB: DrawingBackend>(
         gbp(s.national.mean)
     );
     let area = titled(root, &title, period)?;
-    let n = order.len();
     let lo = s.regions.iter().map(|r| r.cost.p05).fold(0.0, f64::min);
     let hi = s.regions.iter().map(|r| r.cost.p95).fold(0.0, f64::max);
     let labels: Vec<String> = order
@@ -693,35 +689,31 @@ fn regions_chart<DB: DrawingBackend>(
         .map(|&k| format!("{} ({} ICBs)", s.regions[k].name, s.regions[k].icbs))
         .collect();
     let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(70)
-        .y_label_area_size(360)
-        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
-        .x_label_formatter(&|x| gbp(*x))
-        .x_desc("Regional cost over the period (sum of its ICBs): bar = mean, line = 90% interval")
-        .house_style(16)
-        .draw()?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &k)| {
-        let r = &s.regions[k];
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(row as i32)),
-                (r.cost.mean, SegmentValue::Exact(row as i32 + 1)),
-            ],
-            region_colour(&names, &r.name).mix(0.8).filled(),
-        )
-    }))?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &k)| {
-        let c = &s.regions[k].cost;
-        let y = SegmentValue::CenterOf(row as i32);
-        PathElement::new(vec![(c.p05, y.clone()), (c.p95, y)], BLACK.stroke_width(2))
-    }))?;
-    Ok(())
+    let bars: Vec<IntervalBar> = order
+        .iter()
+        .enumerate()
+        .map(|(row, &k)| {
+            let r = &s.regions[k];
+            IntervalBar {
+                row: row as i32,
+                mean: r.cost.mean,
+                p05: r.cost.p05,
+                p95: r.cost.p95,
+                colour: region_colour(&names, &r.name),
+            }
+        })
+        .collect();
+    let frame = BarFrame {
+        labels: &labels,
+        x: padded(lo, hi),
+        x_label_area: 70,
+        y_label_area: 360,
+        font: 16,
+        x_desc: Some(
+            "Regional cost over the period (sum of its ICBs): bar = mean, line = 90% interval",
+        ),
+    };
+    interval_bars(&area, frame, &bars)
 }
 
 fn convergence<DB: DrawingBackend>(

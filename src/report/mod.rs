@@ -6,13 +6,13 @@ pub mod xlsx;
 
 use std::fmt::Write as _;
 
-use crate::chart::{self, ordinal, reference_position, short_icb_name};
+use crate::chart::{self, short_icb_name, Chart};
 use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::Result;
 use crate::model::Model;
-use crate::money::{gbp, gbp_full, percent};
-use crate::output::RunInfo;
+use crate::money::{gbp, gbp_full, ordinal, percent, pounds, reference_position};
+use crate::provenance::{RunInfo, GENERATOR};
 use crate::scenario::{Factor, Granularity, Scenario};
 use crate::summary::RunSummary;
 
@@ -22,8 +22,9 @@ pub struct Report<'a> {
     pub table: &'a IcbTable,
     pub summary: &'a RunSummary,
     pub info: &'a RunInfo,
-    /// `(name, svg)` of each chart of the run, in the order shown.
-    pub charts: Vec<(String, String)>,
+    /// The charts of the run; the report shows those named in [`REPORT_CHARTS`], in that
+    /// order.
+    pub charts: &'a [Chart],
 }
 
 /// The charts a report shows, in order.
@@ -217,11 +218,9 @@ pub fn html(r: &Report) -> String {
     let mut b = String::new();
     let _ = write!(
         b,
-        "<header><h1>{}</h1><p class=\"sub\">{} to {} ({} months) · {} · {} simulated futures · seed {}</p>",
+        "<header><h1>{}</h1><p class=\"sub\">{} · {} · {} simulated futures · seed {}</p>",
         esc(&sc.name),
-        sc.start,
-        sc.end(),
-        sc.months,
+        sc.period(),
         esc(sc.cost_view.describe()),
         s.iterations,
         sc.seed
@@ -266,7 +265,10 @@ pub fn html(r: &Report) -> String {
         gbp(n.mcse_mean)
     );
     b.push_str("<section id=\"charts\"><h2>Charts</h2>");
-    for (name, svg) in &r.charts {
+    let shown = REPORT_CHARTS
+        .iter()
+        .filter_map(|name| r.charts.iter().find(|c| c.name == *name));
+    for Chart { name, svg } in shown {
         let _ = write!(
             b,
             "<figure id=\"chart-{name}\">{}<figcaption>{}</figcaption></figure>\n",
@@ -472,11 +474,11 @@ pub fn manifest_rows(r: &Report) -> [(&'static str, String); 9] {
             "Tool",
             format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
         ),
-        ("Random generator", crate::output::GENERATOR.to_string()),
+        ("Random generator", GENERATOR.to_string()),
         ("Scenario", r.info.scenario_path.display().to_string()),
-        ("Scenario SHA-256", r.info.scenario_sha256.clone()),
-        ("ICB table", r.table.source.clone()),
-        ("ICB table SHA-256", r.table.sha256.clone()),
+        ("Scenario SHA-256", r.info.scenario.sha256.clone()),
+        ("ICB table", r.table.file.source.clone()),
+        ("ICB table SHA-256", r.table.file.sha256.clone()),
         ("Seed", r.scenario.seed.to_string()),
         ("Iterations", r.summary.iterations.to_string()),
         ("Cost view", r.scenario.cost_view.as_str().to_string()),
@@ -549,20 +551,38 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
     let mut b = String::new();
     let _ = write!(
         b,
-        "<header><h1>{} ({})</h1><p class=\"sub\">{} · {} to {} ({} months) · {} · {} simulated futures</p></header>\
+        "<header><h1>{} ({})</h1><p class=\"sub\">{} · {} · {} · {} simulated futures</p></header>\
          <div class=\"cards\">{}{}{}{}</div>",
         esc(short_icb_name(&me.name)),
         esc(&me.code),
         esc(&sc.name),
-        sc.start,
-        sc.end(),
-        sc.months,
+        sc.period(),
         esc(sc.cost_view.describe()),
         s.iterations,
-        card(&gbp(me.cost.mean), &format!("mean cost (90% interval {} to {})", gbp(me.cost.p05), gbp(me.cost.p95))),
-        card(&percent(me.prob_above_reference), &format!("probability the cost exceeds {} ({})", gbp(s.reference_gbp), sc.reference.label)),
-        card(&format!("{} of {}", ordinal(rank as u32), s.icbs.len()), "rank by mean cost nationally (1st = costliest)"),
-        card(&format!("{:.1}%", 100.0 * me.cost.mean / s.national.mean), &format!("of the national cost ({})", gbp(s.national.mean))),
+        card(
+            &gbp(me.cost.mean),
+            &format!(
+                "mean cost (90% interval {} to {})",
+                gbp(me.cost.p05),
+                gbp(me.cost.p95)
+            )
+        ),
+        card(
+            &percent(me.prob_above_reference),
+            &format!(
+                "probability the cost exceeds {} ({})",
+                gbp(s.reference_gbp),
+                sc.reference.label
+            )
+        ),
+        card(
+            &format!("{} of {}", ordinal(rank as u32), s.icbs.len()),
+            "rank by mean cost nationally (1st = costliest)"
+        ),
+        card(
+            &format!("{:.1}%", 100.0 * me.cost.mean / s.national.mean),
+            &format!("of the national cost ({})", gbp(s.national.mean))
+        ),
     );
     let top_action = by_action.iter().max_by(|a, b| a.1.total_cmp(&b.1));
     let captions = [
@@ -611,7 +631,7 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
             let text = if money {
                 gbp_full(v[icb])
             } else {
-                thousands(v[icb])
+                pounds(v[icb])
             };
             let _ = write!(b, "<tr><th>{label}</th><td class=\"n\">{text}</td></tr>");
         }
@@ -620,10 +640,6 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
     b.push_str(&assumptions(sc));
     b.push_str(&manifest(r));
     Ok(page(&format!("{} — {}", me.code, sc.name), &b, false))
-}
-
-fn thousands(x: f64) -> String {
-    gbp_full(x).replace('£', "")
 }
 
 #[cfg(test)]

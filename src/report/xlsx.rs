@@ -2,8 +2,6 @@
 //! Manifest, with £ number formats, frozen header rows, set column widths and a native Excel
 //! chart of the ICB costs.
 
-use std::path::Path;
-
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet,
     XlsxError,
@@ -29,9 +27,9 @@ fn header(sheet: &mut Worksheet, names: &[(&str, f64)]) -> std::result::Result<(
     Ok(())
 }
 
-/// Writes the workbook of a report to `path`.
-pub fn write(path: &Path, r: &Report) -> Result<()> {
-    build(r).and_then(|mut w| w.save(path)).map_err(fail)
+/// The workbook of a report, as the bytes of an `.xlsx` file.
+pub fn workbook(r: &Report) -> Result<Vec<u8>> {
+    build(r).and_then(|mut w| w.save_to_buffer()).map_err(fail)
 }
 
 fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
@@ -57,13 +55,7 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
     sheet.write_string(
         1,
         0,
-        format!(
-            "{} to {} ({} months), {}",
-            sc.start,
-            sc.end(),
-            sc.months,
-            sc.cost_view.describe()
-        ),
+        format!("{}, {}", sc.period(), sc.cost_view.describe()),
     )?;
     let rows: [(&str, f64, &Format); 10] = [
         ("National cost, mean", s.national.mean, &pounds),

@@ -71,10 +71,23 @@ pub struct Scenario {
 }
 
 /// At what level taking part is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Granularity {
     /// Each ICB takes part in proportion: its costs are scaled by the share of practices
     /// taking part.
+    #[default]
     Icb,
     /// Each practice takes part or not, with probability the share of practices taking part;
     /// an ICB's cost sums its practices'.
@@ -112,7 +125,11 @@ pub struct Reference {
 }
 
 /// Whose costs a run counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum CostView {
     /// What lands on the ICB's budget (e.g. only the variable part of extra hospital activity).
     IcbCash,
@@ -291,10 +308,26 @@ pub struct Baseline {
     pub stream: u64,
 }
 
+/// Settings that replace the scenario file's own, put in place before the scenario is
+/// validated (the command line's `--view`, `--granularity`, `--iterations`, `--seed`). `None`
+/// keeps the file's setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Settings {
+    pub cost_view: Option<CostView>,
+    pub granularity: Option<Granularity>,
+    pub iterations: Option<u64>,
+    pub seed: Option<u64>,
+}
+
 impl Scenario {
     /// Last simulated month.
     pub fn end(&self) -> Month {
         self.start.plus(self.months as i32 - 1)
+    }
+
+    /// The simulated period in words: `2024-08 to 2025-01 (6 months)`.
+    pub fn period(&self) -> String {
+        format!("{} to {} ({} months)", self.start, self.end(), self.months)
     }
 
     /// Every factor with the action it belongs to, in file order.
@@ -323,7 +356,7 @@ impl Scenario {
 
 /// Reads and validates a scenario file; returns it with the file's bytes (for its hash and
 /// the record a run keeps).
-pub fn load(path: &Path) -> Result<(Scenario, Vec<u8>), Error> {
+pub fn load(path: &Path, settings: &Settings) -> Result<(Scenario, Vec<u8>), Error> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         Error::input(
@@ -338,12 +371,22 @@ pub fn load(path: &Path) -> Result<(Scenario, Vec<u8>), Error> {
         )
     })?;
     let base = path.parent().unwrap_or(Path::new(""));
-    let scenario = parse(text, &file, base).map_err(|p| Error::Input(vec![p]))?;
+    let scenario = parse_with(text, &file, base, settings).map_err(|p| Error::Input(vec![p]))?;
     Ok((scenario, bytes))
 }
 
 /// Validates scenario text; `file` names it in problems and `base` resolves its `data` path.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProblems> {
+    parse_with(text, file, base, &Settings::default())
+}
+
+/// [`parse`] with `settings` in place of the file's own.
+pub fn parse_with(
+    text: &str,
+    file: &str,
+    base: &Path,
+    settings: &Settings,
+) -> Result<Scenario, FileProblems> {
     let fail = |problems| FileProblems {
         file: file.to_string(),
         problems,
@@ -370,7 +413,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
         "a table",
     )
     .expect("a TOML document is a table");
-    let scenario = read_scenario(&mut r, &mut top, base);
+    let scenario = read_scenario(&mut r, &mut top, base, settings);
     let reference = top
         .take("reference")
         .and_then(|v| read_reference(&mut r, v));
@@ -422,7 +465,12 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
 }
 
 /// `[scenario]`, with `actions`, `engagement` and `reference` left for the caller to fill.
-fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenario> {
+fn read_scenario(
+    r: &mut Reader,
+    top: &mut Table,
+    base: &Path,
+    settings: &Settings,
+) -> Option<Scenario> {
     let Some(value) = top.take("scenario") else {
         r.problem(
             &(0..0),
@@ -480,18 +528,26 @@ fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenari
         description,
         start: start.ok()??.0,
         months: months.ok()?? as u32,
-        iterations: iterations.ok()?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
-        seed: seed.ok()?.map_or(DEFAULT_SEED, |v| v as u64),
+        iterations: settings
+            .iterations
+            .unwrap_or(iterations.ok()?.map_or(DEFAULT_ITERATIONS, |v| v as u64)),
+        seed: settings
+            .seed
+            .unwrap_or(seed.ok()?.map_or(DEFAULT_SEED, |v| v as u64)),
         data,
-        cost_view: cost_view
-            .ok()?
-            .as_deref()
-            .and_then(CostView::parse)
-            .unwrap_or(CostView::IcbCash),
-        granularity: match granularity.ok()?.as_deref() {
-            Some("practice") => Granularity::Practice,
-            _ => Granularity::Icb,
-        },
+        cost_view: settings.cost_view.unwrap_or(
+            cost_view
+                .ok()?
+                .as_deref()
+                .and_then(CostView::parse)
+                .unwrap_or(CostView::IcbCash),
+        ),
+        granularity: settings
+            .granularity
+            .unwrap_or(match granularity.ok()?.as_deref() {
+                Some("practice") => Granularity::Practice,
+                _ => Granularity::Icb,
+            }),
         practices,
         icb_map,
         reference: default_reference(),

@@ -286,10 +286,22 @@ pub fn action_label<'a>(scenario: &'a Scenario, id: &'a str) -> &'a str {
         .map_or(id, |a| a.label.as_str())
 }
 
+/// The results of a sensitivity analysis, as the tables and charts show them.
+pub struct Sensitivity<'a> {
+    pub names: &'a [FactorName],
+    /// The expected national cost with every national factor at its median.
+    pub base_national: f64,
+    pub tornado: &'a [TornadoRow],
+    pub ranks: &'a [RankRow],
+    pub sobol: &'a [SobolRow],
+    pub sobol_by_action: &'a [SobolRow],
+    pub n_icb: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::prepare;
+    use crate::pipeline::{prepare, Config};
 
     fn model(text: &str) -> Model {
         let dir = tempfile::tempdir().unwrap();
@@ -300,7 +312,7 @@ mod tests {
         .unwrap();
         let path = dir.path().join("s.toml");
         std::fs::write(&path, text).unwrap();
-        prepare(&path, &Default::default()).unwrap().model
+        prepare(&Config::new(&path)).unwrap().model
     }
 
     const TWO_FACTORS: &str = "[scenario]\nname = \"s\"\nstart = \"2024-01\"\nmonths = 12\ndata = \"icbs.csv\"\n\

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use icb_impact::cli::prepare;
 use icb_impact::engine;
+use icb_impact::pipeline::{prepare, Config};
 
 use crate::{stderr, Sandbox};
 
@@ -39,8 +39,7 @@ fn the_library_holds_the_four_documented_scenarios() {
 #[test]
 fn every_factor_of_every_scenario_names_its_source() {
     for path in scenarios() {
-        let p = prepare(&path, &Default::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let p = prepare(&Config::new(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut missing: Vec<String> = p
             .scenario
             .factors()
@@ -101,7 +100,7 @@ fn every_scenario_runs_in_both_cost_views() {
 fn the_whole_menu_models_all_nine_actions() {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/collective-action-2024.toml");
-    let p = prepare(&path, &Default::default()).unwrap();
+    let p = prepare(&Config::new(&path)).unwrap();
     let ids: Vec<&str> = p.scenario.actions.iter().map(|a| a.id.as_str()).collect();
     for id in [
         "contact_cap",

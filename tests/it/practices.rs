@@ -1,8 +1,8 @@
 //! Practice-level participation (`granularity = "practice"`) and ICB reconfiguration
 //! (`icb_map`): exact results on tiny tables, reproducibility, and bad input.
 
-use icb_impact::cli::{prepare, Overrides};
 use icb_impact::engine;
+use icb_impact::pipeline::{prepare, Config};
 use icb_impact::rng::{key, stream};
 use icb_impact::scenario::Granularity;
 use icb_impact::summary::RunSummary;
@@ -62,7 +62,7 @@ fn each_practice_takes_part_when_its_own_draw_is_below_the_share_exactly() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
     sb.write("practices.csv", PRACTICES);
-    let p = prepare(&sb.write("s.toml", SCENARIO), &Default::default()).unwrap();
+    let p = prepare(&Config::new(&sb.write("s.toml", SCENARIO))).unwrap();
     let n = 400;
     let d = engine::run(&p.model, n, &|_| {});
     // (ICB patients, ICB prescribing, [(code, patients, prescribing)]) from the tables above.
@@ -119,17 +119,14 @@ fn practice_level_keeps_the_icb_level_mean_within_standard_errors() {
         "s.toml",
         &SCENARIO.replace("iterations = 400", "iterations = 20000"),
     );
-    let practice = prepare(&path, &Default::default()).unwrap();
-    let icb = prepare(
-        &path,
-        &Overrides {
-            granularity: Some(Granularity::Icb),
-            ..Overrides::default()
-        },
-    )
+    let practice = prepare(&Config::new(&path)).unwrap();
+    let icb = prepare(&Config {
+        granularity: Some(Granularity::Icb),
+        ..Config::new(&path)
+    })
     .unwrap();
     assert!(icb.model.practices.is_none() && practice.model.practices.is_some());
-    let run = |p: &icb_impact::cli::Prepared| {
+    let run = |p: &icb_impact::pipeline::Prepared| {
         let d = engine::run(&p.model, 20_000, &|_| {});
         RunSummary::new(&p.scenario, &p.table, &p.model, &d)
     };

@@ -102,7 +102,7 @@ proptest! {
         let sb = Sandbox::new();
         sb.write("icbs.csv", TINY_ICBS);
         let path = sb.write("s.toml", &text);
-        let p = icb_impact::cli::prepare(&path, &Default::default()).unwrap();
+        let p = icb_impact::pipeline::prepare(&icb_impact::pipeline::Config::new(&path)).unwrap();
         let d = icb_impact::engine::run(&p.model, 300, &|_| {});
         let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
         let all = s.icbs.iter().map(|r| &r.cost)

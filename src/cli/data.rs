@@ -1,0 +1,334 @@
+//! `data`: the commands that rebuild data tables from prescribing data, and what they print.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::emit;
+use crate::error::Result;
+use crate::money::{gbp, gbp_full, thousands};
+use crate::month::Month;
+use crate::pipeline;
+use crate::prescribing::{Grouping, ReadMode};
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    command: DataCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Sum NHSBSA English Prescribing Dataset monthly files (CSV, or Parquet) by ICB, or by
+    /// practice, streaming them in bounded memory, and write the real spend as a CSV table.
+    Prescribing(PrescribingArgs),
+    /// Write a new ICB table with the real prescribing spend of `data prescribing` in place of
+    /// the estimated prescribing_cost_gbp, and show which rows changed by how much.
+    Build(BuildArgs),
+    /// Write a new practice table (for `granularity = "practice"`) with each practice's real
+    /// prescribing spend from `data prescribing --by practice`.
+    Practices(PracticesArgs),
+}
+
+#[derive(Debug, Args)]
+struct PracticesArgs {
+    /// A by-practice table written by `data prescribing --by practice`.
+    #[arg(long, value_name = "FILE")]
+    prescribing: PathBuf,
+    /// The practice table to start from [default: the embedded data/practices.csv].
+    #[arg(long, value_name = "FILE")]
+    practices: Option<PathBuf>,
+    /// The new practice table (CSV), for a scenario's `practices`.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct PrescribingArgs {
+    /// EPD monthly files (EPD_YYYYMM.csv, or .parquet); each month must come from one file.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The table to write (CSV), e.g. data/prescribing.csv.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// One row per ICB, or per ICB and practice.
+    #[arg(long, value_name = "LEVEL", default_value = "icb", value_enum)]
+    by: Grouping,
+    /// ICB table to check the data's ICB codes against [default: the embedded table].
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// No messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Read each file whole into memory instead of streaming it (to measure the difference).
+    #[arg(long, hide = true)]
+    eager: bool,
+}
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// A by-ICB table written by `data prescribing`.
+    #[arg(long, value_name = "FILE")]
+    prescribing: PathBuf,
+    /// The ICB table to start from [default: the embedded table].
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// The new ICB table (CSV), for `run --data`.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn data(args: &DataArgs) -> Result<()> {
+    match &args.command {
+        DataCommand::Prescribing(a) => data_prescribing(a),
+        DataCommand::Build(a) => data_build(a),
+        DataCommand::Practices(a) => data_practices(a),
+    }
+}
+
+fn list_months(months: &[Month]) -> String {
+    months
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
+    let mode = if args.eager {
+        ReadMode::Eager
+    } else {
+        ReadMode::Streaming
+    };
+    let quiet = args.quiet;
+    let summed = pipeline::sum_prescribing(
+        &args.files,
+        args.by,
+        mode,
+        args.data.as_deref(),
+        &args.out,
+        &mut |f| {
+            if !quiet {
+                let seconds = f.elapsed.as_secs_f64();
+                eprintln!(
+                    "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
+                    f.path.display(),
+                    thousands(f.rows),
+                    list_months(&f.months),
+                    thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
+                );
+            }
+        },
+    )?;
+    let (table, reference, seconds) = (&summed.table, &summed.reference, summed.seconds);
+    let grouping = args.by;
+    let rows = table.input_rows();
+    let mut text = String::new();
+    let (first, last) = (table.months[0], table.months[table.months.len() - 1]);
+    let missing = table.missing_months();
+    outln!(
+        text,
+        "Read {} file{}, {} rows in {seconds:.1} s ({} rows/s): {first} to {last}, {} month{} present{}",
+        table.files.len(),
+        if table.files.len() == 1 { "" } else { "s" },
+        thousands(rows),
+        thousands((rows as f64 / seconds.max(1e-9)) as u64),
+        table.months.len(),
+        if table.months.len() == 1 { "" } else { "s" },
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!("; MISSING within the span: {}", list_months(&missing))
+        }
+    );
+    let (items, nic, actual) = table.totals();
+    let coverage = table.coverage(reference);
+    let icbs = table.icb_months.len();
+    let what = match grouping {
+        Grouping::Icb => format!("{icbs} ICBs"),
+        Grouping::Practice => format!(
+            "{} practices in {icbs} ICBs",
+            thousands(table.rows.len() as u64)
+        ),
+    };
+    outln!(
+        text,
+        "{what}: actual cost {}, NIC {}, {} items",
+        gbp(actual as f64 / 1e6),
+        gbp(nic as f64 / 1e6),
+        thousands(items.max(0) as u64)
+    );
+    if coverage.unknown.is_empty() {
+        outln!(
+            text,
+            "Every ICB code is in the reference table ({})",
+            reference.file.source
+        );
+    } else {
+        outln!(
+            text,
+            "ICB codes not in the reference table ({}):",
+            reference.file.source
+        );
+        for (code, name, rows, cost) in &coverage.unknown {
+            outln!(
+                text,
+                "  {code} {name}: {} rows, actual cost {}",
+                thousands(*rows),
+                gbp(*cost as f64 / 1e6)
+            );
+        }
+    }
+    if !coverage.absent.is_empty() {
+        outln!(
+            text,
+            "Reference ICBs absent from the data ({}):",
+            coverage.absent.len()
+        );
+        for (code, name) in &coverage.absent {
+            outln!(text, "  {code} {name}");
+        }
+    }
+    if !coverage.short.is_empty() {
+        let short: Vec<String> = coverage
+            .short
+            .iter()
+            .map(|(code, m)| format!("{code} ({m} of {})", table.months.len()))
+            .collect();
+        outln!(
+            text,
+            "ICBs annualised from fewer months than the data holds: {}",
+            short.join(", ")
+        );
+    }
+    outln!(
+        text,
+        "Wrote {} ({} rows)",
+        args.out.display(),
+        table.rows.len()
+    );
+    emit(&text)
+}
+
+fn data_practices(args: &PracticesArgs) -> Result<()> {
+    let built =
+        pipeline::build_practice_table(&args.prescribing, args.practices.as_deref(), &args.out)?;
+    let (base, rebuilt) = (&built.base, &built.rebuilt);
+    let mut text = String::new();
+    outln!(
+        text,
+        "Real prescribing spend from {} replaces the figure in {} for {} of {} practices.",
+        args.prescribing.display(),
+        base.file.source,
+        rebuilt.updated,
+        base.len()
+    );
+    let list = |codes: &[String]| {
+        let shown: Vec<&str> = codes.iter().take(20).map(String::as_str).collect();
+        match codes.len() > shown.len() {
+            true => format!(
+                "{} and {} more",
+                shown.join(", "),
+                codes.len() - shown.len()
+            ),
+            false => shown.join(", "),
+        }
+    };
+    for (what, codes) in [
+        (
+            "Kept the table's figure (no prescribing data)",
+            &rebuilt.kept,
+        ),
+        (
+            "In the prescribing data but not the practice table (ignored: no patients)",
+            &rebuilt.not_in_table,
+        ),
+        (
+            "Placed in another ICB by the data (the table's ICB is kept)",
+            &rebuilt.other_icb,
+        ),
+    ] {
+        if !codes.is_empty() {
+            outln!(text, "{what}: {}: {}", codes.len(), list(codes));
+        }
+    }
+    outln!(
+        text,
+        "Wrote {}: use it with `practices = \"{}\"` and `granularity = \"practice\"` in a scenario",
+        args.out.display(),
+        args.out.display()
+    );
+    emit(&text)
+}
+
+fn data_build(args: &BuildArgs) -> Result<()> {
+    let built = pipeline::build_icb_table(&args.prescribing, args.data.as_deref(), &args.out)?;
+    let (base, rebuilt) = (&built.base, &built.rebuilt);
+    let mut text = String::new();
+    outln!(
+        text,
+        "Real prescribing spend from {} replaces the estimate in {} for {} of {} ICBs:",
+        args.prescribing.display(),
+        base.file.source,
+        rebuilt.changed.len() + rebuilt.unchanged.len(),
+        base.len()
+    );
+    if !rebuilt.changed.is_empty() {
+        outln!(
+            text,
+            "  {:<5} {:<60} {:>6} {:>16} {:>16} {:>8}",
+            "icb",
+            "name",
+            "months",
+            "estimate",
+            "actual a year",
+            "change"
+        );
+        for c in &rebuilt.changed {
+            outln!(
+                text,
+                "  {:<5} {:<60} {:>6} {:>16} {:>16} {:>8}",
+                c.icb_code,
+                c.icb_name,
+                c.months,
+                gbp_full(c.old_gbp),
+                gbp_full(c.new_gbp),
+                c.relative()
+                    .map_or("new".to_string(), |r| format!("{:+.1}%", 100.0 * r))
+            );
+        }
+    }
+    if !rebuilt.unchanged.is_empty() {
+        outln!(
+            text,
+            "Same value as before: {}",
+            rebuilt.unchanged.join(", ")
+        );
+    }
+    if rebuilt.kept.is_empty() {
+        outln!(text, "No ICB kept the estimate.");
+    } else {
+        outln!(
+            text,
+            "Kept the estimate (no prescribing data): {}",
+            rebuilt.kept.len()
+        );
+        for (code, name) in &rebuilt.kept {
+            outln!(text, "  {code} {name}");
+        }
+    }
+    if !rebuilt.not_in_table.is_empty() {
+        outln!(
+            text,
+            "In the prescribing data but not the ICB table (ignored): {}",
+            rebuilt.not_in_table.join(", ")
+        );
+    }
+    outln!(
+        text,
+        "Wrote {}: use it with `icb-impact run SCENARIO --data {}`",
+        args.out.display(),
+        args.out.display()
+    );
+    emit(&text)
+}

@@ -1,0 +1,422 @@
+//! The command line: parse arguments, run the pipeline, print a short summary, choose the exit
+//! code. Progress and messages go to stderr; data go to files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::{Error, Result};
+use crate::pipeline::{self, default_out, Config, Observer, SimConfig};
+use crate::scenario::{CostView, Granularity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "icb-impact",
+    version,
+    about = "Monte Carlo simulator of what GP collective action costs England's Integrated Care Boards",
+    long_about = "Monte Carlo simulator of what GP collective action costs England's 42 Integrated Care Boards.\n\n\
+                  A scenario file (TOML) says which actions practices take, from when, and how uncertain each \
+                  input is; `run` simulates many futures for every ICB and writes tables and charts set against \
+                  the ~£2m per-ICB figure of the Pulse FOI (Feb 2025).\n\n\
+                  Exit codes: 0 success, 2 bad input (scenario, data or arguments), 1 any other failure."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and write tables, a summary and charts to an output directory.
+    Run(RunArgs),
+    /// Check a scenario and its ICB table without running, and print what would be simulated.
+    Validate(InputArgs),
+    /// Run a scenario and set each published figure (data/benchmarks.csv) against the
+    /// simulated quantity on the same scope and period.
+    Benchmark(BenchmarkArgs),
+    /// Run two or more scenarios with common random numbers and report, per ICB and
+    /// nationally, the paired difference of each from the first (B − A).
+    Compare(CompareArgs),
+    /// Which assumptions drive the result: tornado, rank correlations (Spearman, PRCC) and
+    /// Sobol indices of the national factors.
+    Sensitivity(SensitivityArgs),
+    /// Write the briefing of a run directory: report.html and report.xlsx, or with --icb a
+    /// one-page briefing for one ICB (icb-<CODE>.html). The run is reproduced from the inputs
+    /// it recorded.
+    Report(ReportArgs),
+    /// Rebuild data tables from the data you hold: `data prescribing` sums NHSBSA English
+    /// Prescribing Dataset files; `data build` writes an ICB table with that real spend.
+    Data(data::DataArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A directory written by `run`.
+    dir: PathBuf,
+    /// An ICB code (e.g. QE1): write that ICB's one-pager instead.
+    #[arg(long, value_name = "CODE")]
+    icb: Option<String>,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct SensitivityArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Base sample size of the Saltelli design for Sobol indices (model evaluations:
+    /// (2 + factors) × N, and again per action).
+    #[arg(long, value_name = "N", default_value_t = 16384, value_parser = clap::value_parser!(u64).range(64..))]
+    sobol_samples: u64,
+    /// Bootstrap resamples for the Sobol intervals.
+    #[arg(long, value_name = "B", default_value_t = 500)]
+    bootstrap: usize,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline scenario A, then the scenarios B, C, … compared with it.
+    #[arg(required = true, num_args = 2..)]
+    scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
+    #[command(flatten)]
+    sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
+struct BenchmarkArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Table of published figures [default: the embedded data/benchmarks.csv].
+    #[arg(long, value_name = "FILE")]
+    benchmarks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    #[command(flatten)]
+    table: TableArgs,
+}
+
+/// What every scenario of a command is run on: the table, the cost view, the granularity.
+#[derive(Debug, Clone, Args)]
+struct TableArgs {
+    /// ICB table (CSV) to use instead of the scenario's `data` or the embedded table.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Cost view (overrides the scenario's `cost_view`): icb_cash or economic.
+    #[arg(long, value_name = "VIEW", value_enum)]
+    view: Option<CostView>,
+    /// Whether participation is a share of each ICB (icb) or drawn practice by practice
+    /// (practice); overrides the scenario's `granularity`.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    granularity: Option<Granularity>,
+}
+
+impl TableArgs {
+    /// The pipeline's configuration for `scenario` with these tables and settings.
+    fn config(&self, scenario: &std::path::Path) -> Config {
+        Config {
+            data: self.data.clone(),
+            view: self.view,
+            granularity: self.granularity,
+            ..Config::new(scenario)
+        }
+    }
+}
+
+/// How a command simulates: iterations, seed, where the results go, threads, messages.
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// Iterations (overrides the scenario's `iterations`; `compare` runs every scenario with
+    /// the first one's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: Option<u64>,
+    /// Random seed (overrides the scenario's `seed`; `compare` runs every scenario with the
+    /// first one's, so that they share their random numbers).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory [default: output/<scenario file stem>, with -benchmark,
+    /// -sensitivity or compare- for those commands]. Replaced as a whole.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads [default: RAYON_NUM_THREADS or one per core]. Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// No progress bar or messages on stderr (errors are still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Run in batches (of --iterations, or the scenario's iterations, rounded up to a multiple
+    /// of 512) until the relative
+    /// standard error of the national mean is below this, e.g. 0.005.
+    #[arg(long, value_name = "RSE", value_parser = positive_fraction)]
+    target_rse: Option<f64>,
+    /// Also write samples.parquet: every iteration's cost per ICB and action, and the national
+    /// factors' values.
+    #[arg(long)]
+    samples: bool,
+    /// Also write report.html (a self-contained briefing) and report.xlsx.
+    #[arg(long)]
+    report: bool,
+    /// Upper bound on iterations with --target-rse.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_iterations: u64,
+}
+
+fn positive_fraction(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("'{text}' is not a number between 0 and 1")),
+    }
+}
+
+/// `writeln!` into the `String` that a command prints at the end (writing to a `String`
+/// cannot fail).
+macro_rules! outln {
+    ($text:expr) => {{
+        $text.push('\n');
+    }};
+    ($text:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($text, $($arg)*);
+    }};
+}
+
+mod data;
+mod print;
+
+/// Prints a command's report on stdout; a reader that has gone away (`| head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to", "standard output", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    crate::cancel::install_handler();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and succeed; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let outcome = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Validate(args) => validate(&args),
+        Command::Benchmark(args) => benchmark(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Sensitivity(args) => sensitivity(&args),
+        Command::Report(args) => report(&args),
+        Command::Data(args) => data::data(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+impl SimArgs {
+    /// The configuration of `scenario` with the table options and these settings.
+    fn config(&self, table: &TableArgs, scenario: &std::path::Path) -> Config {
+        Config {
+            iterations: self.iterations,
+            seed: self.seed,
+            ..table.config(scenario)
+        }
+    }
+
+    fn sim(&self) -> SimConfig {
+        SimConfig {
+            threads: self.threads.map(|n| n as usize),
+            ..SimConfig::default()
+        }
+    }
+}
+
+impl RunArgs {
+    fn config(&self) -> Config {
+        self.sim.config(&self.input.table, &self.input.scenario)
+    }
+
+    fn sim(&self) -> SimConfig {
+        SimConfig {
+            target_rse: self.target_rse,
+            max_iterations: self.max_iterations,
+            ..self.sim.sim()
+        }
+    }
+
+    /// `--out`, or `output/<scenario stem><suffix>`.
+    fn out(&self, suffix: &str) -> PathBuf {
+        self.sim
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&self.input.scenario, suffix))
+    }
+}
+
+/// Progress on stderr with indicatif, notes unless quiet, warnings always.
+struct Console {
+    quiet: bool,
+    bar: Mutex<ProgressBar>,
+}
+
+impl Console {
+    fn new(quiet: bool) -> Console {
+        Console {
+            quiet,
+            bar: Mutex::new(ProgressBar::hidden()),
+        }
+    }
+
+    fn bar(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Observer for Console {
+    fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    fn warn(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+
+    fn start(&self, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} iterations ({per_sec}, {eta} left)")
+        {
+            bar.set_style(style);
+        }
+        *self.bar() = bar;
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar().inc(n);
+    }
+
+    fn finish(&self) {
+        self.bar().finish_and_clear();
+    }
+}
+
+fn run(args: &RunArgs) -> Result<()> {
+    let out = args.out("");
+    let console = Console::new(args.sim.quiet);
+    let r = pipeline::run(
+        &args.config(),
+        &args.sim(),
+        &out,
+        args.samples,
+        args.report,
+        &console,
+    )?;
+    emit(&print::run_summary(
+        &r.simulation.prepared.scenario,
+        &r.summary,
+        &out,
+    ))
+}
+
+fn validate(args: &InputArgs) -> Result<()> {
+    let p = pipeline::prepare(&args.table.config(&args.scenario))?;
+    let console = Console::new(false);
+    for w in &p.warnings {
+        console.warn(w);
+    }
+    emit(&print::validation(&args.scenario, &p))
+}
+
+fn benchmark(args: &BenchmarkArgs) -> Result<()> {
+    let run = &args.run;
+    let out = run.out("-benchmark");
+    let console = Console::new(run.sim.quiet);
+    let b = pipeline::benchmark(
+        &run.config(),
+        &run.sim(),
+        args.benchmarks.as_deref(),
+        &out,
+        &console,
+    )?;
+    emit(&print::benchmarks(
+        &b.simulation.prepared.scenario,
+        &b.rows,
+        &out,
+    ))
+}
+
+fn sensitivity(args: &SensitivityArgs) -> Result<()> {
+    let run = &args.run;
+    let out = run.out("-sensitivity");
+    let console = Console::new(run.sim.quiet);
+    let s = pipeline::sensitivity(
+        &run.config(),
+        &run.sim(),
+        args.sobol_samples as usize,
+        args.bootstrap,
+        &out,
+        &console,
+    )?;
+    emit(&print::sensitivity(&s, &out))
+}
+
+fn compare(args: &CompareArgs) -> Result<()> {
+    let first = &args.scenarios[0];
+    let out = args.sim.out.clone().unwrap_or_else(|| {
+        std::path::Path::new("output").join(format!("compare-{}", pipeline::stem(first)))
+    });
+    let console = Console::new(args.sim.quiet);
+    let c = pipeline::compare(
+        &args.sim.config(&args.table, first),
+        first,
+        &args.scenarios[1..],
+        &args.sim.sim(),
+        &out,
+        &console,
+    )?;
+    emit(&print::comparison(&c, &out))
+}
+
+fn report(args: &ReportArgs) -> Result<()> {
+    let console = Console::new(args.quiet);
+    let text = match pipeline::report(&args.dir, args.icb.as_deref(), &console)? {
+        pipeline::Reported::OnePager { code, path } => {
+            format!("One-pager for {code} in {}\n", path.display())
+        }
+        pipeline::Reported::Briefing(path) => format!("Report in {}\n", path.display()),
+    };
+    emit(&text)
+}

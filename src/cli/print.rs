@@ -1,0 +1,328 @@
+//! The text the commands print on stdout.
+
+use std::path::Path;
+
+use crate::benchmark::Comparison;
+use crate::money::{gbp, reference_position, thousands};
+use crate::pipeline::{ComparedRuns, Prepared, SensitivityRun};
+use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing};
+use crate::sensitivity::SobolRow;
+use crate::summary::RunSummary;
+
+/// The summary `run` prints.
+pub fn run_summary(scenario: &Scenario, s: &RunSummary, out: &Path) -> String {
+    let mut text = String::new();
+    let n = &s.national;
+    let a = &s.per_icb_average;
+    outln!(
+        text,
+        "{}: {}, {}, {} iterations, seed {}{}",
+        scenario.name,
+        scenario.period(),
+        scenario.cost_view.describe(),
+        s.iterations,
+        scenario.seed,
+        match scenario.granularity {
+            Granularity::Practice => ", practice by practice",
+            Granularity::Icb => "",
+        }
+    );
+    outln!(
+        text,
+        "National cost:  mean {} ± {} (90% interval {} ± {} to {} ± {})",
+        gbp(n.mean),
+        gbp(n.mcse_mean),
+        gbp(n.p05),
+        gbp(n.mcse_p05),
+        gbp(n.p95),
+        gbp(n.mcse_p95)
+    );
+    outln!(
+        text,
+        "Mean per ICB:   {} ± {} (90% interval {} to {})",
+        gbp(a.mean),
+        gbp(a.mcse_mean),
+        gbp(a.p05),
+        gbp(a.p95)
+    );
+    outln!(text,
+        "Reference:      {} ({}) is {} of the mean per ICB; {} of {} ICBs have a mean cost above it",
+        gbp(s.reference_gbp),
+        scenario.reference.label,
+        reference_position(s.reference_percentile),
+        s.icbs_mean_above_reference,
+        s.icbs.len()
+    );
+    outln!(
+        text,
+        "(± is the Monte Carlo standard error of the figure beside it.)"
+    );
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// The table `benchmark` prints.
+pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> String {
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: {}, {}",
+        scenario.name,
+        scenario.period(),
+        scenario.cost_view.describe()
+    );
+    outln!(
+        text,
+        "{:<62} {:>10} {:>32}  {}",
+        "Published figure",
+        "Published",
+        "Simulated mean (90% interval)",
+        "Published figure falls"
+    );
+    for c in rows {
+        let label: String = c.benchmark.label.chars().take(62).collect();
+        let published = c.benchmark.published_gbp.map_or("-".to_string(), gbp);
+        match (&c.simulated, c.published_percentile) {
+            (Some(s), Some(pct)) => outln!(
+                text,
+                "{label:<62} {published:>10} {:>32}  {}{}",
+                format!("{} ({} to {})", gbp(s.mean), gbp(s.p05), gbp(s.p95)),
+                reference_position(pct),
+                if c.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", c.note)
+                }
+            ),
+            _ => outln!(text, "{label:<62} {published:>10} {:>32}  {}", "-", c.note),
+        }
+    }
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// What `sensitivity` prints: the largest drivers by tornado swing and by Sobol total order.
+pub fn sensitivity(r: &SensitivityRun, out: &Path) -> String {
+    let p = &r.simulation.prepared;
+    let (names, tornado, sobol, base) = (&r.names, &r.tornado, &r.sobol, r.base_national);
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: {}, expected national cost at the medians {}",
+        p.scenario.name,
+        p.scenario.cost_view.describe(),
+        gbp(base)
+    );
+    outln!(
+        text,
+        "Tornado (each national factor at its 10th and 90th percentile, others at their medians):"
+    );
+    for r in tornado.iter().take(10) {
+        outln!(
+            text,
+            "  {:<70} {:>9} to {:>9}  swing {}",
+            names[r.factor].path,
+            gbp(r.national_low),
+            gbp(r.national_high),
+            gbp(r.swing())
+        );
+    }
+    outln!(
+        text,
+        "Sobol indices of the expected national cost (first order, total order, 95% intervals):"
+    );
+    let mut ranked: Vec<&SobolRow> = sobol.iter().collect();
+    ranked.sort_by(|a, b| b.index.total.total_cmp(&a.index.total));
+    for r in ranked.iter().take(10) {
+        let i = &r.index;
+        outln!(
+            text,
+            "  {:<70} S {:.3} [{:.3}, {:.3}]  ST {:.3} [{:.3}, {:.3}]",
+            r.name,
+            i.first,
+            i.first_lo,
+            i.first_hi,
+            i.total,
+            i.total_lo,
+            i.total_hi
+        );
+    }
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// What `compare` prints: each scenario's national difference from the baseline.
+pub fn comparison(c: &ComparedRuns, out: &Path) -> String {
+    let a = &c.baseline.prepared;
+    let (iterations, seed) = (c.baseline.draws.iterations, a.scenario.seed);
+    let compared = &c.compared;
+    let mut text = String::new();
+    outln!(
+        text,
+        "Baseline A: {} ({} iterations, seed {}, {})",
+        a.scenario.name,
+        iterations,
+        seed,
+        a.scenario.cost_view.describe()
+    );
+    for c in compared {
+        let n = c.rows.last().expect("a national row");
+        outln!(
+            text,
+            "{} − A: national {} (90% interval {} to {}); P(B > A) = {:.3}",
+            c.scenario.name,
+            gbp(n.diff.mean),
+            gbp(n.diff.p05),
+            gbp(n.diff.p95),
+            n.prob_b_greater
+        );
+    }
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// What `validate` prints: the scenario, its tables and every action, cost line and factor.
+pub fn validation(path: &Path, p: &Prepared) -> String {
+    let s = &p.scenario;
+    let mut text = String::new();
+    outln!(text, "{} is valid.", path.display());
+    outln!(text, "Scenario:   {}", s.name);
+    if !s.description.is_empty() {
+        outln!(text, "            {}", s.description);
+    }
+    outln!(text, "Period:     {}", s.period());
+    outln!(text, "Iterations: {}, seed {}", s.iterations, s.seed);
+    outln!(
+        text,
+        "ICB table:  {} ({} ICBs, sha256 {})",
+        p.table.file.source,
+        p.table.len(),
+        &p.table.file.sha256[..12]
+    );
+    outln!(
+        text,
+        "Reference:  {} per ICB: {}",
+        gbp(s.reference.per_icb_gbp),
+        s.reference.label
+    );
+    outln!(
+        text,
+        "Draws:      {} national factors per iteration, {} per ICB",
+        p.model.national.len(),
+        p.model.per_icb.len()
+    );
+    if let (Some(practices), Some(table)) = (&p.model.practices, &p.practices) {
+        outln!(
+            text,
+            "Practices:  {} in {} ICBs ({}), each drawn taking part or not in each action, every iteration",
+            thousands(practices.keys.len() as u64),
+            practices.ranges.len(),
+            table.file.source
+        );
+    }
+    if let Some(map) = &p.icb_map {
+        outln!(
+            text,
+            "ICB map:    {} ICBs into {} bodies ({})",
+            p.table.len(),
+            map.bodies.len(),
+            map.file.source
+        );
+    }
+    outln!(
+        text,
+        "Cost view:  {} ({})",
+        s.cost_view.as_str(),
+        s.cost_view.describe()
+    );
+    if let Some(e) = &s.engagement {
+        let curve: Vec<String> = e.curve.iter().map(|(m, v)| format!("{m} {v}")).collect();
+        outln!(
+            text,
+            "Engagement: national share {} (linear between, flat outside)",
+            curve.join(", ")
+        );
+        print_factor(&mut text, &e.icb, "  ");
+    }
+    for action in &s.actions {
+        outln!(text);
+        outln!(
+            text,
+            "Action {} ({}): {}{}",
+            action.id,
+            action.label,
+            describe_timing(&action.timing),
+            if action.engaged { "; engaged" } else { "" }
+        );
+        for f in &action.factors {
+            print_factor(&mut text, f, "  ");
+        }
+        for line in &action.costs {
+            let views: Vec<&str> = line.views.iter().map(|v| v.as_str()).collect();
+            outln!(
+                text,
+                "  Cost line: {} = {}{} × factors × w(m) / 12{}",
+                line.label,
+                if line.negative { "−" } else { "" },
+                line.driver.as_deref().unwrap_or("1"),
+                if line.views.contains(&s.cost_view) {
+                    String::new()
+                } else {
+                    format!(" (not counted: views {})", views.join(", "))
+                }
+            );
+            if line.timing != action.timing {
+                outln!(text, "    timing: {}", describe_timing(&line.timing));
+            }
+            for f in &line.factors {
+                print_factor(&mut text, f, "    ");
+            }
+        }
+    }
+    text
+}
+
+fn describe_timing(t: &Timing) -> String {
+    let ramp = match t.ramp {
+        Ramp::Linear { months: 1 } => "full effect at once".to_string(),
+        Ramp::Linear { months } => format!("linear ramp over {months} months"),
+        Ramp::Exponential { tau_months } => {
+            format!("exponential build-up, tau {tau_months} months")
+        }
+    };
+    let notice = match t.notice_months {
+        0 => String::new(),
+        n => format!(" after {n} months' notice"),
+    };
+    format!(
+        "{} to {}{notice}, {ramp}",
+        t.start,
+        t.end.map_or("the end".to_string(), |e| e.to_string())
+    )
+}
+
+fn print_factor(text: &mut String, f: &Factor, indent: &str) {
+    outln!(
+        text,
+        "{indent}{} ({}{}{}): {}; mean {:.6}{}{}",
+        f.name,
+        f.vary.as_str(),
+        f.view
+            .map_or(String::new(), |v| format!(", {} view only", v.as_str())),
+        if f.participation {
+            ", participation"
+        } else {
+            ""
+        },
+        f.dist.spec().describe(),
+        f.dist.mean(),
+        f.baseline.as_ref().map_or(String::new(), |b| format!(
+            "; net of a baseline {}",
+            b.dist.spec().describe()
+        )),
+        if f.assumption { "; ASSUMPTION" } else { "" }
+    );
+    if let Some(source) = &f.source {
+        outln!(text, "{indent}  source: {source}");
+    }
+}

@@ -1,0 +1,224 @@
+//! Every file the tool writes: CSV tables and Parquet (polars), `summary.json`, the manifest,
+//! charts as SVG and PNG, the briefing, and the inputs a run read. Each command's files go into
+//! a temporary directory that replaces the output directory whole ([`replace_dir`]); single
+//! files are replaced atomically ([`write_file_atomically`]). Nothing else in the crate writes
+//! to disk.
+
+mod atomic;
+mod json;
+mod tables;
+
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+
+pub use atomic::{replace_dir, write_file_atomically};
+pub use tables::{correlation_frame, samples_frame, write_parquet};
+
+use crate::benchmark::Comparison;
+use crate::chart::{self, Chart};
+use crate::compare::Compared;
+use crate::data::IcbTable;
+use crate::error::{Error, Result};
+use crate::provenance::{Manifest, RunInfo, INPUTS, MANIFEST};
+use crate::report::{self, Report};
+use crate::scenario::Scenario;
+use crate::sensitivity::Sensitivity;
+use crate::summary::RunSummary;
+use tables::{with_view, write_csv, write_json};
+
+/// Optional outputs of a run.
+#[derive(Default)]
+pub struct Extra {
+    /// `samples.parquet` (`run --samples`).
+    pub samples: Option<DataFrame>,
+    /// `correlations.csv`: target and achieved rank correlations.
+    pub correlations: Option<DataFrame>,
+    /// `report.html` and `report.xlsx`.
+    pub report: bool,
+}
+
+/// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
+pub fn write_run(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    summary: &RunSummary,
+    info: &RunInfo,
+    extra: Extra,
+) -> Result<()> {
+    let charts = chart::run_charts(scenario, summary)?;
+    replace_dir(out, |dir| {
+        if let Some(frame) = extra.samples {
+            write_parquet(&dir.join("samples.parquet"), frame)?;
+        }
+        let view = scenario.cost_view.as_str();
+        if let Some(frame) = extra.correlations {
+            write_csv(&dir.join("correlations.csv"), with_view(frame, view)?)?;
+        }
+        for (name, frame) in tables::run_tables(scenario, summary)? {
+            write_csv(&dir.join(name), with_view(frame, view)?)?;
+        }
+        write_json(
+            &dir.join("summary.json"),
+            &json::summary_json(scenario, table, summary),
+        )?;
+        write_charts(dir, &charts)?;
+        write_inputs(dir, table, info)?;
+        if extra.report {
+            let report = Report {
+                scenario,
+                table,
+                summary,
+                info,
+                charts: &charts,
+            };
+            write_file(&dir.join("report.html"), report::html(&report).as_bytes())?;
+            write_file(&dir.join("report.xlsx"), &report::xlsx::workbook(&report)?)?;
+        }
+        write_json(
+            &dir.join(MANIFEST),
+            &Manifest::new(
+                info,
+                &table.file,
+                scenario.cost_view,
+                scenario.granularity,
+                scenario.seed,
+                summary.iterations,
+            ),
+        )
+    })
+}
+
+/// Writes a benchmark comparison to `out`: `benchmarks.csv`, its chart and a manifest.
+pub fn write_benchmark(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    comparisons: &[Comparison],
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    let charts = chart::benchmark_charts(scenario, comparisons, iterations)?;
+    replace_dir(out, |dir| {
+        write_csv(
+            &dir.join("benchmarks.csv"),
+            with_view(
+                tables::benchmark_table(comparisons)?,
+                scenario.cost_view.as_str(),
+            )?,
+        )?;
+        write_charts(dir, &charts)?;
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, iterations, info),
+        )
+    })
+}
+
+/// Writes a sensitivity analysis to `out`: `tornado.csv`, `rank_sensitivity.csv`,
+/// `sobol.csv`, their charts and a manifest.
+pub fn write_sensitivity(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    s: &Sensitivity,
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    let charts = chart::sensitivity_charts(scenario, s, iterations)?;
+    replace_dir(out, |dir| {
+        for (name, frame) in tables::sensitivity_tables(s)? {
+            write_csv(
+                &dir.join(name),
+                with_view(frame, scenario.cost_view.as_str())?,
+            )?;
+        }
+        write_charts(dir, &charts)?;
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, iterations, info),
+        )
+    })
+}
+
+/// Writes a paired comparison to `out`: `compare.csv`, a chart per compared scenario and a
+/// manifest naming every scenario.
+pub fn write_compare(
+    out: &Path,
+    baseline: &Scenario,
+    table: &IcbTable,
+    compared: &[Compared],
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    let charts = compared
+        .iter()
+        .map(|c| chart::compare_chart(baseline, c, iterations))
+        .collect::<Result<Vec<Chart>>>()?;
+    replace_dir(out, |dir| {
+        write_csv(
+            &dir.join("compare.csv"),
+            with_view(
+                tables::compare_table(info, compared)?,
+                baseline.cost_view.as_str(),
+            )?,
+        )?;
+        write_charts(dir, &charts)?;
+        let mut m = manifest(baseline, table, iterations, info);
+        m.compared_with = compared
+            .iter()
+            .map(|c| crate::provenance::FileRecord {
+                path: c.path.display().to_string(),
+                sha256: c.sha256.clone(),
+            })
+            .collect();
+        write_json(&dir.join(MANIFEST), &m)
+    })
+}
+
+/// The manifest of a command's output directory.
+fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &RunInfo) -> Manifest {
+    Manifest::new(
+        info,
+        &table.file,
+        scenario.cost_view,
+        scenario.granularity,
+        scenario.seed,
+        iterations,
+    )
+}
+
+/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`.
+fn write_charts(dir: &Path, charts: &[Chart]) -> Result<()> {
+    let dir = dir.join("charts");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    for c in charts {
+        write_file(&dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
+        write_file(&dir.join(format!("{}.png", c.name)), &c.png()?)?;
+    }
+    Ok(())
+}
+
+/// Records the exact bytes of every input a run read in `dir/inputs`, so `report DIR` can
+/// reproduce it.
+fn write_inputs(dir: &Path, table: &IcbTable, info: &RunInfo) -> Result<()> {
+    let inputs = dir.join(INPUTS);
+    std::fs::create_dir_all(&inputs).map_err(|e| Error::io("cannot create", &inputs, e))?;
+    let others = info.other_inputs.iter().map(|(name, f)| (*name, &f.bytes));
+    for (name, bytes) in [
+        ("scenario.toml", &info.scenario.bytes),
+        ("icbs.csv", &table.file.bytes),
+    ]
+    .into_iter()
+    .chain(others)
+    {
+        write_file(&inputs.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes a file inside a temporary output directory (which makes it atomic as a whole).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::io("cannot write", path, e))
+}

@@ -1,0 +1,341 @@
+//! The tables a command writes, as polars frames (money rounded to pence), and the CSV,
+//! Parquet and JSON writers.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::benchmark::Comparison;
+use crate::compare::{Compared, PairedDiff};
+use crate::data::IcbTable;
+use crate::engine::Draws;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::money::pence;
+use crate::provenance::RunInfo;
+use crate::scenario::Scenario;
+use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
+use crate::stats::Summary;
+use crate::summary::RunSummary;
+
+/// Target, applied (after any repair) and achieved rank correlations of the correlated
+/// national factors.
+pub fn correlation_frame(
+    scenario: &Scenario,
+    model: &Model,
+    draws: &Draws,
+) -> Result<Option<DataFrame>> {
+    let Some(applied) = &model.correlation else {
+        return Ok(None);
+    };
+    // A correlated run draws its national factors as whole columns: drawn again, the same.
+    let columns = crate::engine::national_columns(model, draws.iterations);
+    let achieved = crate::correlation::rank_correlation_matrix(&columns);
+    let index = |path: &str| model.national.iter().position(|s| s.path == path);
+    let rows: Vec<(&str, &str, f64, f64, f64)> = scenario
+        .correlations
+        .iter()
+        .filter_map(|c| {
+            let (i, j) = (index(&c.a)?, index(&c.b)?);
+            Some((
+                c.a.as_str(),
+                c.b.as_str(),
+                c.rank_correlation,
+                applied[(i, j)],
+                achieved[(i, j)],
+            ))
+        })
+        .collect();
+    Ok(Some(df!(
+        "factor_a" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "factor_b" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "target" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        "applied" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        "achieved" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+    )?))
+}
+
+pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
+    let sim = |f: fn(&Summary) -> f64| {
+        rows.iter()
+            .map(|c| c.simulated.as_ref().map(|s| pence(f(s))))
+            .collect::<Vec<_>>()
+    };
+    Ok(df!(
+        "id" => rows.iter().map(|c| c.benchmark.id.as_str()).collect::<Vec<_>>(),
+        "label" => rows.iter().map(|c| c.benchmark.label.as_str()).collect::<Vec<_>>(),
+        "quantity" => rows.iter().map(|c| c.benchmark.quantity.as_str()).collect::<Vec<_>>(),
+        "published_gbp" => rows.iter().map(|c| c.benchmark.published_gbp).collect::<Vec<_>>(),
+        "simulated_mean_gbp" => sim(|s| s.mean),
+        "simulated_p05_gbp" => sim(|s| s.p05),
+        "simulated_p50_gbp" => sim(|s| s.p50),
+        "simulated_p95_gbp" => sim(|s| s.p95),
+        "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
+        "note" => rows.iter().map(|c| c.note.as_str()).collect::<Vec<_>>(),
+        "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
+    )?)
+}
+
+/// `tornado.csv`, `rank_sensitivity.csv` and `sobol.csv`.
+pub(super) fn sensitivity_tables(s: &Sensitivity) -> Result<[(&'static str, DataFrame); 3]> {
+    let n_icb = s.n_icb as f64;
+    let t = s.tornado;
+    let tornado = df!(
+        "factor" => t.iter().map(|r| s.names[r.factor].path.as_str()).collect::<Vec<_>>(),
+        "action" => t.iter().map(|r| s.names[r.factor].action.as_str()).collect::<Vec<_>>(),
+        "low_value" => t.iter().map(|r| r.low_value).collect::<Vec<_>>(),
+        "high_value" => t.iter().map(|r| r.high_value).collect::<Vec<_>>(),
+        "national_at_medians_gbp" => vec![pence(s.base_national); t.len()],
+        "national_low_gbp" => money(t.iter().map(|r| r.national_low)),
+        "national_high_gbp" => money(t.iter().map(|r| r.national_high)),
+        "swing_gbp" => money(t.iter().map(|r| r.swing())),
+        "per_icb_low_gbp" => money(t.iter().map(|r| r.national_low / n_icb)),
+        "per_icb_high_gbp" => money(t.iter().map(|r| r.national_high / n_icb)),
+        "per_icb_swing_gbp" => money(t.iter().map(|r| r.swing() / n_icb)),
+    )?;
+    let r = s.ranks;
+    let ranks = df!(
+        "factor" => r.iter().map(|x| s.names[x.factor].path.as_str()).collect::<Vec<_>>(),
+        "target" => r.iter().map(|x| x.target.as_str()).collect::<Vec<_>>(),
+        "spearman" => r.iter().map(|x| x.spearman).collect::<Vec<_>>(),
+        "prcc" => r.iter().map(|x| x.prcc).collect::<Vec<_>>(),
+    )?;
+    let rows: Vec<(&str, &SobolRow)> = s
+        .sobol
+        .iter()
+        .map(|r| ("factor", r))
+        .chain(s.sobol_by_action.iter().map(|r| ("action", r)))
+        .collect();
+    let col = |f: fn(&SobolRow) -> f64| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
+    let sobol = df!(
+        "level" => rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        "name" => rows.iter().map(|(_, r)| r.name.as_str()).collect::<Vec<_>>(),
+        "first_order" => col(|r| r.index.first),
+        "first_order_lo95" => col(|r| r.index.first_lo),
+        "first_order_hi95" => col(|r| r.index.first_hi),
+        "total_order" => col(|r| r.index.total),
+        "total_order_lo95" => col(|r| r.index.total_lo),
+        "total_order_hi95" => col(|r| r.index.total_hi),
+    )?;
+    Ok([
+        ("tornado.csv", tornado),
+        ("rank_sensitivity.csv", ranks),
+        ("sobol.csv", sobol),
+    ])
+}
+
+/// The tables of a run: ICBs, ICB × action, months, convergence, regions and, with an ICB
+/// map, the new bodies.
+pub(super) fn run_tables(
+    scenario: &Scenario,
+    summary: &RunSummary,
+) -> Result<Vec<(&'static str, DataFrame)>> {
+    let mut tables = vec![
+        ("icb_summary.csv", icb_table(summary)?),
+        ("action_summary.csv", action_table(scenario, summary)?),
+        ("monthly.csv", monthly_table(summary)?),
+        ("convergence.csv", convergence_table(summary)?),
+        ("region_summary.csv", region_table(summary)?),
+    ];
+    if !summary.bodies.is_empty() {
+        tables.push(("body_summary.csv", body_table(summary)?));
+    }
+    Ok(tables)
+}
+
+/// One row per iteration and ICB: the ICB's total and per-action costs, and the national
+/// factors' values in that iteration.
+pub fn samples_frame(
+    scenario: &Scenario,
+    table: &IcbTable,
+    names: &[FactorName],
+    draws: &Draws,
+) -> Result<DataFrame> {
+    let (n, n_icb) = (draws.iterations, draws.n_icb);
+    let rows = n * n_icb;
+    let mut columns = vec![
+        Column::new(
+            "iteration".into(),
+            (0..rows).map(|r| (r / n_icb) as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "icb_code".into(),
+            (0..rows)
+                .map(|r| table.codes[r % n_icb].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("total_gbp".into(), draws.per_iteration().icb_total.clone()),
+    ];
+    for (a, action) in scenario.actions.iter().enumerate() {
+        let values: Vec<f64> = draws
+            .per_iteration()
+            .action_total
+            .iter()
+            .skip(a)
+            .step_by(draws.n_actions)
+            .copied()
+            .collect();
+        columns.push(Column::new(format!("{}_gbp", action.id).into(), values));
+    }
+    for (j, name) in names.iter().enumerate() {
+        let by_iteration = draws.national_factor(j);
+        let values: Vec<f64> = (0..rows).map(|r| by_iteration[r / n_icb]).collect();
+        columns.push(Column::new(name.path.as_str().into(), values));
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Writes a frame as Parquet.
+pub fn write_parquet(path: &Path, mut frame: DataFrame) -> Result<()> {
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    ParquetWriter::new(&mut file).finish(&mut frame)?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
+}
+
+pub(super) fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<DataFrame> {
+    let rows: Vec<(&Compared, &PairedDiff)> = compared
+        .iter()
+        .flat_map(|c| c.rows.iter().map(move |r| (c, r)))
+        .collect();
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned())
+    };
+    let col = |f: fn(&PairedDiff) -> f64| rows.iter().map(|(_, r)| pence(f(r))).collect::<Vec<_>>();
+    Ok(df!(
+        "scenario_a" => vec![stem(&info.scenario_path); rows.len()],
+        "scenario_b" => rows.iter().map(|(c, _)| stem(&c.path)).collect::<Vec<_>>(),
+        "icb_code" => rows.iter().map(|(_, r)| r.code.as_str()).collect::<Vec<_>>(),
+        "icb_name" => rows.iter().map(|(_, r)| r.name.as_str()).collect::<Vec<_>>(),
+        "mean_a_gbp" => col(|r| r.mean_a),
+        "mean_b_gbp" => col(|r| r.mean_b),
+        "mean_diff_gbp" => col(|r| r.diff.mean),
+        "p05_diff_gbp" => col(|r| r.diff.p05),
+        "p50_diff_gbp" => col(|r| r.diff.p50),
+        "p95_diff_gbp" => col(|r| r.diff.p95),
+        "prob_b_greater" => rows.iter().map(|(_, r)| r.prob_b_greater).collect::<Vec<_>>(),
+    )?)
+}
+
+pub(super) fn write_csv(path: &Path, mut frame: DataFrame) -> Result<()> {
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    CsvWriter::new(&mut file)
+        .include_header(true)
+        .finish(&mut frame)?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
+}
+
+pub(super) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Output(format!("json: {e}")))?;
+    text.push('\n');
+    let mut file = File::create(path).map_err(|e| Error::io("cannot create", path, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    file.sync_all()
+        .map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// Adds a last column naming the cost view, so every table says which it is.
+pub(super) fn with_view(mut frame: DataFrame, view: &str) -> Result<DataFrame> {
+    let column = Column::new("cost_view".into(), vec![view; frame.height()]);
+    frame.with_column(column)?;
+    Ok(frame)
+}
+
+fn money(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    values.map(pence).collect()
+}
+
+fn icb_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.icbs.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "icb_code" => s.icbs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        "icb_name" => s.icbs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        "region" => s.icbs.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "sd_gbp" => col(|c| c.sd),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+        "prob_above_reference" => s.icbs.iter().map(|r| r.prob_above_reference).collect::<Vec<_>>(),
+        "mcse_mean_gbp" => col(|c| c.mcse_mean),
+        "mcse_p05_gbp" => col(|c| c.mcse_p05),
+        "mcse_p95_gbp" => col(|c| c.mcse_p95),
+    )?)
+}
+
+fn action_table(scenario: &Scenario, s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.icb_actions.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "icb_code" => s.icb_actions.iter().map(|r| s.icbs[r.icb].code.as_str()).collect::<Vec<_>>(),
+        "action" => s.icb_actions.iter().map(|r| scenario.actions[r.action].id.as_str()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+fn monthly_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.monthly.iter().map(|r| f(&r.cumulative)));
+    Ok(df!(
+        "month" => s.monthly.iter().map(|r| r.month.to_string()).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+fn region_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.regions.iter().map(|r| f(&r.cost)));
+    Ok(df!(
+        "region" => s.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        "icbs" => s.regions.iter().map(|r| r.icbs as u64).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+/// The bodies of the ICB map: code, name, the old ICBs (with their shares where not whole) and
+/// the cost.
+fn body_table(s: &RunSummary) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(s.bodies.iter().map(|r| f(&r.cost)));
+    let members = |b: &crate::summary::BodyResult| {
+        b.members
+            .iter()
+            .map(|(code, share)| match *share == 1.0 {
+                true => code.clone(),
+                false => format!("{code} ×{share}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    Ok(df!(
+        "body_code" => s.bodies.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+        "body_name" => s.bodies.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        "former_icbs" => s.bodies.iter().map(members).collect::<Vec<_>>(),
+        "mean_gbp" => col(|c| c.mean),
+        "sd_gbp" => col(|c| c.sd),
+        "p05_gbp" => col(|c| c.p05),
+        "p50_gbp" => col(|c| c.p50),
+        "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+fn convergence_table(s: &RunSummary) -> Result<DataFrame> {
+    Ok(df!(
+        "iterations" => s.trace.iter().map(|t| t.iterations as u64).collect::<Vec<_>>(),
+        "mean_gbp" => money(s.trace.iter().map(|t| t.mean)),
+        "mcse_mean_gbp" => money(s.trace.iter().map(|t| t.mcse_mean)),
+        "rse" => s.trace.iter().map(|t| t.rse).collect::<Vec<_>>(),
+    )?)
+}

@@ -1,0 +1,371 @@
+//! The commands as library calls: each simulates, analyses and writes its output directory,
+//! and returns what a caller may want to show.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::benchmark::{self, Comparison};
+use crate::compare::Compared;
+use crate::engine::Keep;
+use crate::error::{Error, Problem, Result};
+use crate::model::Model;
+use crate::output;
+use crate::provenance::{Manifest, RunInfo, INPUTS};
+use crate::report::{self, Report};
+use crate::sensitivity::{self as sa, FactorName, SobolRow, TornadoRow};
+use crate::summary::RunSummary;
+
+use super::{simulate, Config, Observer, SimConfig, Simulation};
+
+impl Simulation {
+    /// How this run came about, for its manifest.
+    fn info(&self, scenario_path: &Path, started: Instant) -> RunInfo {
+        RunInfo {
+            scenario_path: scenario_path.to_path_buf(),
+            scenario: self.prepared.scenario_file.clone(),
+            other_inputs: self.prepared.other_inputs(),
+            threads: self.threads,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The summary every output shows, with the convergence trace of a batched run.
+    fn summary(&self) -> RunSummary {
+        let p = &self.prepared;
+        let mut summary = self
+            .pool
+            .install(|| RunSummary::new(&p.scenario, &p.table, &p.model, &self.draws));
+        if let Some(ends) = &self.checkpoints {
+            summary.trace = crate::stats::convergence_trace(&self.draws.national, ends);
+            summary.target_rse = self.target_rse;
+        }
+        summary
+    }
+}
+
+/// A finished run and its summary.
+pub struct RunOutput {
+    pub simulation: Simulation,
+    pub summary: RunSummary,
+}
+
+/// `run`: simulates and writes every table and chart to `out`; with `samples`, also
+/// `samples.parquet`; with `report`, the briefing.
+pub fn run(
+    config: &Config,
+    sim: &SimConfig,
+    out: &Path,
+    samples: bool,
+    report: bool,
+    obs: &dyn Observer,
+) -> Result<RunOutput> {
+    let started = Instant::now();
+    let keep = match samples {
+        true => Keep::PerIteration,
+        false => sim.keep,
+    };
+    let simulation = simulate(
+        config,
+        &SimConfig {
+            keep,
+            ..sim.clone()
+        },
+        obs,
+    )?;
+    let summary = simulation.summary();
+    for w in summary.warnings() {
+        obs.warn(&w);
+    }
+    let info = simulation.info(&config.scenario, started);
+    let (p, draws) = (&simulation.prepared, &simulation.draws);
+    simulation.pool.install(|| {
+        let extra = output::Extra {
+            samples: match samples {
+                true => Some(output::samples_frame(
+                    &p.scenario,
+                    &p.table,
+                    &sa::factor_names(&p.model),
+                    draws,
+                )?),
+                false => None,
+            },
+            correlations: output::correlation_frame(&p.scenario, &p.model, draws)?,
+            report,
+        };
+        output::write_run(out, &p.scenario, &p.table, &summary, &info, extra)
+    })?;
+    Ok(RunOutput {
+        simulation,
+        summary,
+    })
+}
+
+/// Published figures set against a run.
+pub struct Benchmarked {
+    pub simulation: Simulation,
+    pub rows: Vec<Comparison>,
+}
+
+/// `benchmark`: sets each published figure of `benchmarks` (default: the embedded table)
+/// against the simulated quantity on the same scope and writes them to `out`.
+pub fn benchmark(
+    config: &Config,
+    sim: &SimConfig,
+    benchmarks: Option<&Path>,
+    out: &Path,
+    obs: &dyn Observer,
+) -> Result<Benchmarked> {
+    let started = Instant::now();
+    let (_, figures) = benchmark::load(benchmarks)?;
+    let simulation = simulate(config, &per_iteration(sim), obs)?;
+    let p = &simulation.prepared;
+    let rows = benchmark::compare(&figures, &p.scenario, &p.table, &simulation.draws);
+    let info = simulation.info(&config.scenario, started);
+    output::write_benchmark(
+        out,
+        &p.scenario,
+        &p.table,
+        &rows,
+        &info,
+        simulation.draws.iterations,
+    )?;
+    Ok(Benchmarked { simulation, rows })
+}
+
+/// The results of `sensitivity`.
+pub struct SensitivityRun {
+    pub simulation: Simulation,
+    pub names: Vec<FactorName>,
+    /// The expected national cost with every national factor at its median.
+    pub base_national: f64,
+    pub tornado: Vec<TornadoRow>,
+    pub sobol: Vec<SobolRow>,
+}
+
+/// `sensitivity`: tornado, rank correlations and Sobol indices (base sample `sobol_samples`,
+/// `bootstrap` resamples), written to `out`.
+pub fn sensitivity(
+    config: &Config,
+    sim: &SimConfig,
+    sobol_samples: usize,
+    bootstrap: usize,
+    out: &Path,
+    obs: &dyn Observer,
+) -> Result<SensitivityRun> {
+    let started = Instant::now();
+    let simulation = simulate(config, &per_iteration(sim), obs)?;
+    let p = &simulation.prepared;
+    let names = sa::factor_names(&p.model);
+    // The tornado and Sobol indices evaluate expected costs, which practice-level
+    // participation leaves as they are (it widens the spread, not the mean): they use the
+    // ICB-level model, whose national factors are the same, in the same order.
+    let icb_level = match p.model.practices {
+        Some(_) => Some(Model::new(&p.scenario, &p.table).expect("compiled at practice level")),
+        None => None,
+    };
+    let expected = icb_level.as_ref().unwrap_or(&p.model);
+    let ((base_national, tornado), ranks, sobol, by_action) = simulation.pool.install(|| {
+        (
+            sa::tornado(expected),
+            sa::rank_sensitivity(&simulation.draws, &p.table.codes),
+            sa::sobol_indices(expected, sobol_samples, false, bootstrap),
+            sa::sobol_indices(expected, sobol_samples, true, bootstrap),
+        )
+    });
+    let info = simulation.info(&config.scenario, started);
+    let result = sa::Sensitivity {
+        names: &names,
+        base_national,
+        tornado: &tornado,
+        ranks: &ranks,
+        sobol: &sobol,
+        sobol_by_action: &by_action,
+        n_icb: p.table.len(),
+    };
+    output::write_sensitivity(
+        out,
+        &p.scenario,
+        &p.table,
+        &result,
+        &info,
+        simulation.draws.iterations,
+    )?;
+    Ok(SensitivityRun {
+        simulation,
+        names,
+        base_national,
+        tornado,
+        sobol,
+    })
+}
+
+/// A baseline and the scenarios compared with it.
+pub struct ComparedRuns {
+    pub baseline: Simulation,
+    pub compared: Vec<Compared>,
+}
+
+/// `compare`: runs `baseline` and then each of `others` with the baseline's iterations and
+/// seed (common random numbers), and writes the paired differences B − A to `out`.
+/// `config.scenario` is ignored; its other settings apply to every scenario.
+pub fn compare(
+    config: &Config,
+    baseline: &Path,
+    others: &[PathBuf],
+    sim: &SimConfig,
+    out: &Path,
+    obs: &dyn Observer,
+) -> Result<ComparedRuns> {
+    let started = Instant::now();
+    let sim = per_iteration(sim);
+    let first = Config {
+        scenario: baseline.to_path_buf(),
+        ..config.clone()
+    };
+    let base = simulate(&first, &sim, obs)?;
+    let (iterations, seed) = (base.draws.iterations as u64, base.prepared.scenario.seed);
+    let mut compared = Vec::new();
+    for path in others {
+        let config = Config {
+            scenario: path.clone(),
+            iterations: Some(iterations),
+            seed: Some(seed),
+            ..config.clone()
+        };
+        let other = simulate(&config, &sim, obs)?;
+        let (a, b) = (&base.prepared, &other.prepared);
+        if let Some(why) = crate::compare::unpairable(&a.table, &b.table, &base.draws, &other.draws)
+        {
+            return Err(Error::input(
+                path.display().to_string(),
+                Problem::new(None, "compare", why),
+            ));
+        }
+        let rows = base
+            .pool
+            .install(|| crate::compare::paired(&a.table, &base.draws, &other.draws));
+        compared.push(Compared {
+            path: path.clone(),
+            sha256: b.scenario_file.sha256.clone(),
+            scenario: b.scenario.clone(),
+            rows,
+        });
+    }
+    let info = base.info(baseline, started);
+    let a = &base.prepared;
+    output::write_compare(
+        out,
+        &a.scenario,
+        &a.table,
+        &compared,
+        &info,
+        base.draws.iterations,
+    )?;
+    Ok(ComparedRuns {
+        baseline: base,
+        compared,
+    })
+}
+
+/// What `report` wrote.
+pub enum Reported {
+    /// The briefing of the run: `report.html` and `report.xlsx` in the run directory.
+    Briefing(PathBuf),
+    /// One ICB's one-pager, `icb-<CODE>.html`.
+    OnePager { code: String, path: PathBuf },
+}
+
+/// `report`: reproduces the run in `dir` from the inputs and settings it recorded, then
+/// writes its briefing or, with `icb`, that ICB's one-pager.
+pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Reported> {
+    let started = Instant::now();
+    let manifest = Manifest::read(dir)?;
+    let inputs = dir.join(INPUTS);
+    let recorded = |name: &str| Some(inputs.join(name)).filter(|p| p.is_file());
+    let (Some(scenario), Some(data)) = (recorded("scenario.toml"), recorded("icbs.csv")) else {
+        return Err(Error::input(
+            dir.join(crate::provenance::MANIFEST).display().to_string(),
+            Problem::new(
+                None,
+                "manifest",
+                format!("the run did not record its inputs in {}", inputs.display()),
+            ),
+        ));
+    };
+    let config = Config {
+        scenario,
+        data: Some(data),
+        practices: recorded("practices.csv"),
+        icb_map: recorded("icb_map.csv"),
+        view: Some(manifest.cost_view),
+        granularity: Some(manifest.granularity),
+        iterations: Some(manifest.iterations as u64),
+        seed: Some(manifest.seed),
+    };
+    let keep = match icb {
+        Some(_) => Keep::PerIteration,
+        None => Keep::Tallies,
+    };
+    let sim = SimConfig {
+        keep,
+        ..SimConfig::default()
+    };
+    let mut simulation = simulate(&config, &sim, obs)?;
+    // The reproduced run keeps the provenance of the original.
+    simulation.prepared.table.file.source = manifest.data.path.clone();
+    let summary = simulation.summary();
+    let info = simulation.info(Path::new(&manifest.scenario.path), started);
+    let p = &simulation.prepared;
+    match icb {
+        Some(code) => {
+            let Some(i) = p
+                .table
+                .codes
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(code))
+            else {
+                return Err(Error::input(
+                    "--icb",
+                    Problem::new(
+                        None,
+                        "icb",
+                        format!(
+                            "unknown ICB code '{code}'; the run's ICBs are: {}",
+                            p.table.codes.join(", ")
+                        ),
+                    ),
+                ));
+            };
+            let briefing = Report {
+                scenario: &p.scenario,
+                table: &p.table,
+                summary: &summary,
+                info: &info,
+                charts: &[],
+            };
+            let html = report::one_pager(&briefing, &p.model, &simulation.draws, i)?;
+            let code = p.table.codes[i].clone();
+            let path = dir.join(format!("icb-{code}.html"));
+            output::write_file_atomically(&path, html.as_bytes())?;
+            Ok(Reported::OnePager { code, path })
+        }
+        None => {
+            let extra = output::Extra {
+                report: true,
+                ..Default::default()
+            };
+            simulation.pool.install(|| {
+                output::write_run(dir, &p.scenario, &p.table, &summary, &info, extra)
+            })?;
+            Ok(Reported::Briefing(dir.join("report.html")))
+        }
+    }
+}
+
+/// `sim` keeping every iteration's values.
+fn per_iteration(sim: &SimConfig) -> SimConfig {
+    SimConfig {
+        keep: Keep::PerIteration,
+        ..sim.clone()
+    }
+}

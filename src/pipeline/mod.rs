@@ -1,0 +1,190 @@
+//! The library pipeline that every face of the tool drives: load a scenario with its
+//! overrides → validate → load the tables → compile → simulate → summarise → write. It takes
+//! plain configuration structs (no command-line types) and reports progress through an
+//! [`Observer`], so the command line, tests, benches and examples all run the same code.
+
+mod commands;
+mod data;
+mod simulate;
+
+use std::path::{Path, PathBuf};
+
+pub use commands::{
+    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, Reported, RunOutput,
+    SensitivityRun,
+};
+pub use data::{
+    build_icb_table, build_practice_table, sum_prescribing, BuiltIcbTable, BuiltPracticeTable,
+    SummedPrescribing,
+};
+pub use simulate::{simulate, SimConfig, Simulation};
+
+use crate::data::IcbTable;
+use crate::error::{Error, FileProblems, Result};
+use crate::icb_map::IcbMap;
+use crate::model::Model;
+use crate::practices::PracticeTable;
+use crate::provenance::InputFile;
+use crate::scenario::{self, CostView, Granularity, Scenario, Settings};
+
+/// Where a scenario and its tables come from, and what replaces the scenario's own settings.
+/// Every `None` keeps what the scenario file says.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// An ICB table instead of the scenario's `data` or the embedded one.
+    pub data: Option<PathBuf>,
+    /// A practice table instead of the scenario's `practices` (a report's recorded inputs).
+    pub practices: Option<PathBuf>,
+    /// An ICB map instead of the scenario's `icb_map`.
+    pub icb_map: Option<PathBuf>,
+    pub view: Option<CostView>,
+    pub granularity: Option<Granularity>,
+    pub iterations: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+impl Config {
+    /// The scenario at `path` as its file states it.
+    pub fn new(path: impl Into<PathBuf>) -> Config {
+        Config {
+            scenario: path.into(),
+            ..Config::default()
+        }
+    }
+
+    /// The settings of the scenario file that this configuration replaces.
+    fn settings(&self) -> Settings {
+        Settings {
+            cost_view: self.view,
+            granularity: self.granularity,
+            iterations: self.iterations,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Receives what a long piece of work has to say. Every method does nothing by default.
+pub trait Observer: Sync {
+    /// A line about what is being done ("Simulating …").
+    fn note(&self, _text: &str) {}
+    /// Something worth saying that does not stop the work.
+    fn warn(&self, _text: &str) {}
+    /// Work of `total` units starts.
+    fn start(&self, _total: u64) {}
+    /// `n` more units are done (called from worker threads).
+    fn advance(&self, _n: u64) {}
+    /// The work started last is over.
+    fn finish(&self) {}
+}
+
+/// An observer that says nothing.
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// A scenario with its tables and compiled model, every input problem reported together.
+pub struct Prepared {
+    /// The scenario with the configuration's settings in place, validated once.
+    pub scenario: Scenario,
+    /// The scenario file's name, hash and bytes.
+    pub scenario_file: InputFile,
+    pub table: IcbTable,
+    /// With `granularity = "practice"`.
+    pub practices: Option<PracticeTable>,
+    pub icb_map: Option<IcbMap>,
+    pub model: Model,
+    /// Things worth saying that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl Prepared {
+    /// The input files besides the scenario and the ICB table, with the names a run records
+    /// them under in `inputs/`.
+    pub fn other_inputs(&self) -> Vec<(&'static str, InputFile)> {
+        let practices = self
+            .practices
+            .as_ref()
+            .map(|p| ("practices.csv", p.file.clone()));
+        let map = self
+            .icb_map
+            .as_ref()
+            .map(|m| ("icb_map.csv", m.file.clone()));
+        practices.into_iter().chain(map).collect()
+    }
+}
+
+/// Columns of the ICB table that reports show for each ICB, when present.
+const REPORTED_COLUMNS: [&str; 3] = [
+    "registered_patients",
+    "gp_practices",
+    "prescribing_cost_gbp",
+];
+
+/// Loads a scenario with the configuration's settings applied before it is validated, then
+/// its ICB table, practice table and ICB map, and compiles the model; every problem of the
+/// scenario is reported together.
+pub fn prepare(config: &Config) -> Result<Prepared> {
+    let (scenario, bytes) = scenario::load(&config.scenario, &config.settings())?;
+    let scenario_file = InputFile::new(&config.scenario.display().to_string(), &bytes);
+    let data = config.data.clone().or_else(|| scenario.data.clone());
+    // Drivers, and the columns a report shows for each ICB when the table has them.
+    let mut columns = scenario.driver_columns();
+    for c in REPORTED_COLUMNS {
+        if !columns.iter().any(|d| d == c) {
+            columns.push(c.to_string());
+        }
+    }
+    let table = IcbTable::load(data.as_deref(), &columns)?;
+    let practices = match scenario.granularity {
+        Granularity::Practice => Some(PracticeTable::load(
+            config
+                .practices
+                .as_deref()
+                .or(scenario.practices.as_deref()),
+        )?),
+        Granularity::Icb => None,
+    };
+    let icb_map = match config.icb_map.as_ref().or(scenario.icb_map.as_ref()) {
+        Some(path) => Some(IcbMap::load(path, &table)?),
+        None => None,
+    };
+    let compiled = match &practices {
+        Some(practices) => Model::at_practices(&scenario, &table, practices),
+        None => Model::new(&scenario, &table),
+    };
+    let mut model = compiled.map_err(|problems| in_scenario(&config.scenario, problems))?;
+    if let Some(map) = &icb_map {
+        model.groups.extend(map.groups());
+    }
+    let warnings = model.warnings.clone();
+    Ok(Prepared {
+        scenario,
+        scenario_file,
+        table,
+        practices,
+        icb_map,
+        model,
+        warnings,
+    })
+}
+
+/// Problems of the scenario file at `path`.
+fn in_scenario(path: &Path, problems: Vec<crate::error::Problem>) -> Error {
+    Error::Input(vec![FileProblems {
+        file: path.display().to_string(),
+        problems,
+    }])
+}
+
+/// `output/<scenario file stem><suffix>`: where a command writes when not told.
+pub fn default_out(scenario: &Path, suffix: &str) -> PathBuf {
+    Path::new("output").join(format!("{}{suffix}", stem(scenario)))
+}
+
+/// A file's name without its extension (`scenario` when it has none).
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
+}
