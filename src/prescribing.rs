@@ -349,6 +349,18 @@ impl Kind {
     }
 }
 
+/// The types of the columns read that are not text, for a CSV reader that would otherwise
+/// read every column as text. The same for either grouping: only text columns differ.
+fn number_schema() -> SchemaRef {
+    Arc::new(
+        used_columns(Grouping::Practice)
+            .into_iter()
+            .filter(|(_, k)| *k != Kind::Text)
+            .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
+            .collect(),
+    )
+}
+
 /// `YYYYMM` as a month.
 fn month_of(year_month: i64) -> Option<Month> {
     let year = i32::try_from(year_month / 100).ok()?;
@@ -367,13 +379,7 @@ fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
                 .with_glob(false)
                 .with_infer_schema_length(Some(0));
             if typed {
-                reader = reader.with_dtype_overwrite(Some(Arc::new(
-                    used_columns(Grouping::Practice)
-                        .into_iter()
-                        .filter(|(_, k)| *k != Kind::Text)
-                        .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
-                        .collect(),
-                )));
+                reader = reader.with_dtype_overwrite(Some(number_schema()));
             }
             reader.finish()
         }
@@ -495,12 +501,7 @@ fn eager_read(path: &Path, grouping: Grouping) -> PolarsResult<DataFrame> {
         .with_columns(Some(
             used.iter().map(|(n, _)| PlSmallStr::from(*n)).collect(),
         ))
-        .with_schema_overwrite(Some(Arc::new(
-            used.iter()
-                .filter(|(_, k)| *k != Kind::Text)
-                .map(|(name, kind)| Field::new((*name).into(), kind.dtype()))
-                .collect(),
-        )))
+        .with_schema_overwrite(Some(number_schema()))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))?
         .finish()?;
     sums(frame.lazy(), grouping).collect()
