@@ -1,0 +1,649 @@
+//! The EPD files read: each file checked for the columns it needs, scanned lazily (CSV or
+//! Parquet) and summed by month and ICB (or practice) in polars' streaming engine, the bad rows
+//! found when a file will not sum, and the files' sums merged into a [`PrescribingTable`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use super::tables::{FileRead, Grouping, PrescribingTable, SpendRow};
+use super::MICROS_PER_POUND;
+use crate::error::{Error, FileProblems, Problem};
+use crate::month::Month;
+
+/// The EPD columns this module reads (NHSBSA's names; every other column is ignored and never
+/// parsed).
+pub mod column {
+    /// `YYYYMM` as an integer, e.g. 202401.
+    pub const YEAR_MONTH: &str = "YEAR_MONTH";
+    /// The ICB's ODS code, e.g. `QE1`.
+    pub const ICB_CODE: &str = "ICB_CODE";
+    pub const ICB_NAME: &str = "ICB_NAME";
+    /// Read with `--by practice` only.
+    pub const PRACTICE_CODE: &str = "PRACTICE_CODE";
+    /// Prescription items dispensed.
+    pub const ITEMS: &str = "ITEMS";
+    /// Net ingredient cost, £: the list price of the drugs before discounts and fees.
+    pub const NIC: &str = "NIC";
+    /// Actual cost, £: what the NHS paid (NIC less the national average discount, plus
+    /// container allowances). The spend the model uses.
+    pub const ACTUAL_COST: &str = "ACTUAL_COST";
+}
+use column::*;
+
+/// Rows with bad values reported from one file at most.
+const MAX_BAD_ROWS: u32 = 20;
+/// The row index added when looking for bad rows.
+const ROW: &str = "__epd_row";
+
+/// How the files are read. The result is the same; only time and memory differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Lazy scan with projection pushdown, summed by polars' streaming engine: memory does not
+    /// grow with the file.
+    Streaming,
+    /// The used columns read whole into memory (polars' eager CSV reader), then grouped: kept
+    /// only to measure what streaming saves (`benches/prescribing.sh`).
+    Eager,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    fn of(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
+                Format::Parquet
+            }
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// The columns read for a grouping, with the type each must hold.
+fn used_columns(grouping: Grouping) -> Vec<(&'static str, Kind)> {
+    let mut c = vec![
+        (YEAR_MONTH, Kind::Integer),
+        (ICB_CODE, Kind::Text),
+        (ICB_NAME, Kind::Text),
+        (ITEMS, Kind::Integer),
+        (NIC, Kind::Number),
+        (ACTUAL_COST, Kind::Number),
+    ];
+    if grouping == Grouping::Practice {
+        c.insert(3, (PRACTICE_CODE, Kind::Text));
+    }
+    c
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Number,
+    Text,
+}
+
+impl Kind {
+    fn dtype(self) -> DataType {
+        match self {
+            Kind::Integer => DataType::Int64,
+            Kind::Number => DataType::Float64,
+            Kind::Text => DataType::String,
+        }
+    }
+
+    fn accepts(self, dtype: &DataType) -> bool {
+        match self {
+            Kind::Integer => dtype.is_integer(),
+            Kind::Number => dtype.is_primitive_numeric(),
+            Kind::Text => dtype == &DataType::String,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Integer => "a whole number",
+            Kind::Number => "a number",
+            Kind::Text => "text",
+        }
+    }
+
+    /// Why a text cell is not of this kind, if it is not.
+    fn check(self, name: &str, cell: Option<&str>) -> Option<String> {
+        let cell = cell.unwrap_or("");
+        if cell.trim().is_empty() && name != ICB_NAME {
+            return Some("empty value".to_string());
+        }
+        let bad = || Some(format!("'{cell}' is not {}", self.describe()));
+        match self {
+            Kind::Integer => match cell.parse::<i64>() {
+                Err(_) => bad(),
+                Ok(ym) if name == YEAR_MONTH && month_of(ym).is_none() => Some(format!(
+                    "{ym} is not a month: EPD writes YYYYMM, e.g. 202401"
+                )),
+                Ok(_) => None,
+            },
+            Kind::Number => match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => None,
+                _ => bad(),
+            },
+            Kind::Text => None,
+        }
+    }
+}
+
+/// The types of the columns read that are not text, for a CSV reader that would otherwise
+/// read every column as text. The same for either grouping: only text columns differ.
+fn number_schema() -> SchemaRef {
+    Arc::new(
+        used_columns(Grouping::Practice)
+            .into_iter()
+            .filter(|(_, k)| *k != Kind::Text)
+            .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
+            .collect(),
+    )
+}
+
+/// `YYYYMM` as a month.
+fn month_of(year_month: i64) -> Option<Month> {
+    let year = i32::try_from(year_month / 100).ok()?;
+    let month = u32::try_from(year_month % 100).ok()?;
+    Month::new(year, month)
+}
+
+fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
+    let source = PlRefPath::try_from_path(path)?;
+    match format {
+        Format::Csv => {
+            // Everything is text unless typed: the numbers this module needs are parsed as
+            // numbers, every other column is skipped by projection pushdown.
+            let mut reader = LazyCsvReader::new(source)
+                .with_has_header(true)
+                .with_glob(false)
+                .with_infer_schema_length(Some(0));
+            if typed {
+                reader = reader.with_dtype_overwrite(Some(number_schema()));
+            }
+            reader.finish()
+        }
+        Format::Parquet => LazyFrame::scan_parquet(
+            source,
+            ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            },
+        ),
+    }
+}
+
+/// Checks that a file exists and has the columns (of the right types, where the format has
+/// types) that `grouping` reads.
+fn check_columns(path: &Path, grouping: Grouping) -> Vec<Problem> {
+    if let Err(e) = std::fs::metadata(path).and_then(|m| {
+        if m.is_file() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other("not a file"))
+        }
+    }) {
+        return vec![Problem::new(None, "file", format!("cannot read: {e}"))];
+    }
+    let format = Format::of(path);
+    let schema = match scan(path, format, false).and_then(|mut lf| lf.collect_schema()) {
+        Ok(s) => s,
+        Err(e) => {
+            let what = match format {
+                Format::Csv => "a readable CSV file",
+                Format::Parquet => "a readable Parquet file",
+            };
+            return vec![Problem::new(None, "file", format!("not {what}: {e}"))];
+        }
+    };
+    let mut problems = Vec::new();
+    for (name, kind) in used_columns(grouping) {
+        match schema.get(name) {
+            None => problems.push(Problem::new(
+                None,
+                name,
+                format!(
+                    "required column '{name}' is missing (an English Prescribing Dataset file has it); the file has: {}",
+                    schema.iter_names().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Some(dtype) if format == Format::Parquet && !kind.accepts(dtype) => {
+                problems.push(Problem::new(
+                    None,
+                    name,
+                    format!("column '{name}' holds {dtype}; it must hold {}", kind.describe()),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// Makes polars read local files in chunks, as it reads cloud files, instead of memory-mapping
+/// them. Both stream, but every page of a mapped file that has been read stays resident until
+/// the system needs it back: a 6 GB month shows as 6 GB resident, where chunked reading keeps
+/// the process near 200 MB (`benches/prescribing.sh`). polars reads the switch
+/// (`POLARS_FORCE_ASYNC`) once, when it is first used, so this must run before any other
+/// polars call, before polars starts its threads; a value the user set is kept.
+pub fn read_local_files_in_chunks() {
+    if std::env::var_os("POLARS_FORCE_ASYNC").is_none() {
+        std::env::set_var("POLARS_FORCE_ASYNC", "1");
+    }
+}
+
+/// One group of one file: a month, an ICB (and practice) and their sums.
+struct Group {
+    month: Month,
+    icb_code: String,
+    icb_name: String,
+    practice_code: Option<String>,
+    rows: u64,
+    items: i64,
+    nic_micros: i128,
+    actual_cost_micros: i128,
+}
+
+/// A cost column in millionths of a pound, rounded half away from zero.
+fn micros(name: &str) -> Expr {
+    let scaled = col(name).cast(DataType::Float64) * lit(MICROS_PER_POUND);
+    when(scaled.clone().gt_eq(lit(0.0)))
+        .then(scaled.clone() + lit(0.5))
+        .otherwise(scaled - lit(0.5))
+        .cast(DataType::Int64)
+}
+
+/// The sums of one file by month, ICB (and practice), with counts of empty values.
+fn sums(frame: LazyFrame, grouping: Grouping) -> LazyFrame {
+    let mut keys = vec![
+        col(YEAR_MONTH).cast(DataType::Int64),
+        col(ICB_CODE),
+        col(ICB_NAME),
+    ];
+    if grouping == Grouping::Practice {
+        keys.push(col(PRACTICE_CODE));
+    }
+    let empty = |name: &str| col(name).null_count().cast(DataType::Int64);
+    frame.group_by(keys).agg([
+        len().cast(DataType::Int64).alias("rows"),
+        col(ITEMS).cast(DataType::Int64).sum().alias("items"),
+        micros(NIC).sum().alias("nic"),
+        micros(ACTUAL_COST).sum().alias("actual_cost"),
+        (empty(ITEMS) + empty(NIC) + empty(ACTUAL_COST)).alias("empty"),
+    ])
+}
+
+fn eager_read(path: &Path, grouping: Grouping) -> PolarsResult<DataFrame> {
+    let used = used_columns(grouping);
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(
+            used.iter().map(|(n, _)| PlSmallStr::from(*n)).collect(),
+        ))
+        .with_schema_overwrite(Some(number_schema()))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()?;
+    sums(frame.lazy(), grouping).collect()
+}
+
+/// The groups of one file. `Err(None)` asks for the bad rows to be found.
+fn read_groups(
+    path: &Path,
+    grouping: Grouping,
+    mode: ReadMode,
+) -> Result<Vec<Group>, Option<PolarsError>> {
+    let frame = match (mode, Format::of(path)) {
+        (ReadMode::Eager, Format::Csv) => eager_read(path, grouping),
+        (ReadMode::Eager, Format::Parquet) => scan(path, Format::Parquet, true)
+            .and_then(|lf| sums(lf, grouping).collect_with_engine(Engine::InMemory))
+            .map(|r| r.unwrap_single()),
+        (ReadMode::Streaming, format) => scan(path, format, true)
+            .and_then(|lf| sums(lf, grouping).collect_with_engine(Engine::Streaming))
+            .map(|r| r.unwrap_single()),
+    }
+    .map_err(Some)?;
+    let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
+    let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
+    let (months, codes, names) = (
+        int(YEAR_MONTH).map_err(Some)?,
+        text(ICB_CODE).map_err(Some)?,
+        text(ICB_NAME).map_err(Some)?,
+    );
+    let practices = match grouping {
+        Grouping::Practice => Some(text(PRACTICE_CODE).map_err(Some)?),
+        Grouping::Icb => None,
+    };
+    let (rows, items, nic, actual, empty) = (
+        int("rows").map_err(Some)?,
+        int("items").map_err(Some)?,
+        int("nic").map_err(Some)?,
+        int("actual_cost").map_err(Some)?,
+        int("empty").map_err(Some)?,
+    );
+    let mut groups = Vec::with_capacity(frame.height());
+    for k in 0..frame.height() {
+        let code = codes.get(k).map(str::trim).unwrap_or("");
+        let practice = practices
+            .as_ref()
+            .map(|p| p.get(k).map(str::trim).unwrap_or("").to_string());
+        let month = months.get(k).and_then(month_of);
+        let (Some(month), false, false, 0) = (
+            month,
+            code.is_empty(),
+            practice.as_ref().is_some_and(|p| p.is_empty()),
+            empty.get(k).unwrap_or(0),
+        ) else {
+            return Err(None);
+        };
+        groups.push(Group {
+            month,
+            icb_code: code.to_string(),
+            icb_name: names.get(k).unwrap_or("").trim().to_string(),
+            practice_code: practice,
+            rows: rows.get(k).unwrap_or(0) as u64,
+            items: items.get(k).unwrap_or(0),
+            nic_micros: i128::from(nic.get(k).unwrap_or(0)),
+            actual_cost_micros: i128::from(actual.get(k).unwrap_or(0)),
+        });
+    }
+    Ok(groups)
+}
+
+/// Finds the rows whose values stopped a file being summed: the first [`MAX_BAD_ROWS`] with
+/// their line (CSV: the header is line 1) or row (Parquet), column and value.
+fn find_bad_rows(path: &Path, grouping: Grouping) -> PolarsResult<Vec<Problem>> {
+    let format = Format::of(path);
+    let used = used_columns(grouping);
+    let bad = |name: &str, kind: Kind| -> Expr {
+        let value = col(name);
+        let blank = value.clone().is_null();
+        match kind {
+            Kind::Text if name == ICB_NAME => lit(false),
+            Kind::Text => blank.or(value.eq(lit(""))),
+            Kind::Integer if name == YEAR_MONTH => {
+                let ym = value.cast(DataType::Int64);
+                let mm = ym.clone() % lit(100i64);
+                blank
+                    .or(ym.clone().is_null())
+                    .or(mm.clone().lt(lit(1i64)))
+                    .or(mm.gt(lit(12i64)))
+                    .or(ym.clone().lt(lit(190_001i64)))
+                    .or(ym.gt(lit(220_012i64)))
+            }
+            _ => blank.or(value.cast(kind.dtype()).is_null()),
+        }
+    };
+    let any_bad = used
+        .iter()
+        .map(|(n, k)| bad(n, *k))
+        .reduce(|a, b| a.or(b))
+        .expect("columns are used");
+    let mut select = vec![col(ROW)];
+    select.extend(
+        used.iter()
+            .map(|(n, _)| col(*n).cast(DataType::String).alias(*n)),
+    );
+    let rows = scan(path, format, false)?
+        .with_row_index(ROW, None)
+        .filter(any_bad)
+        .select(select)
+        .limit(MAX_BAD_ROWS)
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let index = rows.column(ROW)?.cast(&DataType::Int64)?;
+    let index = index.i64()?;
+    let mut problems = Vec::new();
+    for k in 0..rows.height() {
+        let row = index.get(k).unwrap_or(0) as usize;
+        for (name, kind) in &used {
+            let cell = rows.column(name)?.str()?.get(k);
+            if let Some(why) = kind.check(name, cell) {
+                problems.push(match format {
+                    Format::Csv => Problem::new(Some(row + 2), *name, why),
+                    Format::Parquet => {
+                        Problem::new(None, *name, format!("{why} (row {})", row + 1))
+                    }
+                });
+            }
+        }
+    }
+    if rows.height() as u32 == MAX_BAD_ROWS {
+        problems.push(Problem::new(
+            None,
+            "file",
+            format!("stopped after {MAX_BAD_ROWS} bad rows; there may be more"),
+        ));
+    }
+    Ok(problems)
+}
+
+/// Totals of one ICB (or practice) as files are merged.
+#[derive(Default)]
+struct Totals {
+    /// Name by month: the latest month's is used.
+    names: BTreeMap<Month, String>,
+    months: BTreeSet<Month>,
+    rows: u64,
+    items: i64,
+    nic_micros: i128,
+    actual_cost_micros: i128,
+}
+
+/// Reads EPD monthly files and sums items, NIC and actual cost by ICB (or practice) over the
+/// months present. Every file is checked (present, the columns it needs) before any is read;
+/// every bad value is reported with its file and line; a month may come from one file only.
+/// `on_file` is told of each file as it is finished. For memory that does not grow with the
+/// files, call [`read_local_files_in_chunks`] first.
+pub fn aggregate(
+    files: &[PathBuf],
+    grouping: Grouping,
+    mode: ReadMode,
+    on_file: &mut dyn FnMut(&FileRead),
+) -> Result<PrescribingTable, Error> {
+    if files.is_empty() {
+        return Err(Error::input(
+            "data prescribing",
+            Problem::new(
+                None,
+                "FILE",
+                "no EPD files given: name one or more monthly files (EPD_YYYYMM.csv)",
+            ),
+        ));
+    }
+    let mut all: Vec<FileProblems> = Vec::new();
+    let report = |all: &mut Vec<FileProblems>, path: &Path, problems: Vec<Problem>| {
+        if !problems.is_empty() {
+            all.push(FileProblems {
+                file: path.display().to_string(),
+                problems,
+            });
+        }
+    };
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in files {
+        let same = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&same) {
+            report(
+                &mut all,
+                path,
+                vec![Problem::new(
+                    None,
+                    "file",
+                    "given twice: each file is read once",
+                )],
+            );
+            continue;
+        }
+        seen.push(same);
+        report(&mut all, path, check_columns(path, grouping));
+    }
+    if !all.is_empty() {
+        return Err(Error::Input(all));
+    }
+    let mut totals: BTreeMap<(String, Option<String>), Totals> = BTreeMap::new();
+    let mut icb_months: BTreeMap<String, BTreeSet<Month>> = BTreeMap::new();
+    let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
+    let mut read = Vec::new();
+    for path in files {
+        if crate::cancel::requested() {
+            return Err(Error::Interrupted);
+        }
+        let started = Instant::now();
+        let groups = match read_groups(path, grouping, mode) {
+            Ok(groups) => groups,
+            Err(Some(PolarsError::IO { error, .. })) => {
+                return Err(Error::io(
+                    "cannot read",
+                    path,
+                    std::io::Error::new(error.kind(), error.to_string()),
+                ))
+            }
+            Err(failure) => {
+                let mut problems = find_bad_rows(path, grouping).unwrap_or_default();
+                if problems.is_empty() {
+                    let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
+                    problems.push(Problem::new(
+                        None,
+                        "file",
+                        format!("not a readable English Prescribing Dataset file: {why}"),
+                    ));
+                }
+                report(&mut all, path, problems);
+                continue;
+            }
+        };
+        let months: BTreeSet<Month> = groups.iter().map(|g| g.month).collect();
+        let mut problems = Vec::new();
+        for m in &months {
+            match month_file.get(m) {
+                Some(other) => problems.push(Problem::new(
+                    None,
+                    YEAR_MONTH,
+                    format!(
+                        "{m} is also in {}: each month must come from one file (was a month given twice?)",
+                        other.display()
+                    ),
+                )),
+                None => {
+                    month_file.insert(*m, path);
+                }
+            }
+        }
+        let rows: u64 = groups.iter().map(|g| g.rows).sum();
+        for g in groups {
+            icb_months
+                .entry(g.icb_code.clone())
+                .or_default()
+                .insert(g.month);
+            let t = totals.entry((g.icb_code, g.practice_code)).or_default();
+            let name = t.names.entry(g.month).or_insert_with(|| g.icb_name.clone());
+            // Two spellings in one month: the first in sort order, so runs agree.
+            if g.icb_name < *name {
+                *name = g.icb_name;
+            }
+            t.months.insert(g.month);
+            t.rows += g.rows;
+            t.items += g.items;
+            t.nic_micros += g.nic_micros;
+            t.actual_cost_micros += g.actual_cost_micros;
+        }
+        report(&mut all, path, problems);
+        let file = FileRead {
+            path: path.clone(),
+            rows,
+            months: months.into_iter().collect(),
+            elapsed: started.elapsed(),
+        };
+        on_file(&file);
+        read.push(file);
+    }
+    if !all.is_empty() {
+        return Err(Error::Input(all));
+    }
+    let rows = totals
+        .into_iter()
+        .filter_map(|((icb_code, practice_code), t)| {
+            Some(SpendRow {
+                icb_name: t.names.values().next_back()?.clone(),
+                icb_code,
+                practice_code,
+                months: t.months.len() as u32,
+                first_month: *t.months.first()?,
+                last_month: *t.months.last()?,
+                input_rows: t.rows,
+                items: t.items,
+                nic_micros: t.nic_micros,
+                actual_cost_micros: t.actual_cost_micros,
+            })
+        })
+        .collect();
+    Ok(PrescribingTable {
+        grouping,
+        rows,
+        files: read,
+        months: month_file.keys().copied().collect(),
+        icb_months: icb_months
+            .into_iter()
+            .map(|(code, months)| (code, months.len() as u32))
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_months_are_checked() {
+        assert_eq!(month_of(202401), Month::new(2024, 1));
+        assert_eq!(month_of(202413), None);
+        assert_eq!(month_of(202400), None);
+        assert_eq!(
+            Kind::Integer.check(YEAR_MONTH, Some("202413")).unwrap(),
+            "202413 is not a month: EPD writes YYYYMM, e.g. 202401"
+        );
+        assert_eq!(
+            Kind::Number.check(NIC, Some("abc")).unwrap(),
+            "'abc' is not a number"
+        );
+        assert_eq!(Kind::Number.check(NIC, None).unwrap(), "empty value");
+        assert_eq!(Kind::Text.check(ICB_NAME, None), None);
+    }
+
+    #[test]
+    fn a_small_file_sums_exactly_by_icb_and_month() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("EPD_202401.csv");
+        std::fs::write(
+            &path,
+            "YEAR_MONTH,ICB_NAME,ICB_CODE,PRACTICE_CODE,BNF_CODE,ITEMS,NIC,ACTUAL_COST\n\
+             202401,NHS A,QAA,P1,0101,2,10.10,9.33333\n\
+             202401,NHS A,QAA,P2,0102,3,0.20,0.16667\n\
+             202401,NHS B,QBB,P3,0101,1,5,4.5\n\
+             202402,NHS A,QAA,P1,0101,4,1.01,1.00001\n",
+        )
+        .unwrap();
+        for mode in [ReadMode::Streaming, ReadMode::Eager] {
+            let t = aggregate(&[path.clone()], Grouping::Icb, mode, &mut |_| {}).unwrap();
+            assert_eq!(t.input_rows(), 4);
+            assert_eq!(
+                t.to_csv(),
+                "icb_code,icb_name,months,first_month,last_month,items,nic_gbp,actual_cost_gbp,actual_cost_gbp_per_year\n\
+                 QAA,NHS A,2,2024-01,2024-02,9,11.31,10.50,63.00\n\
+                 QBB,NHS B,1,2024-01,2024-01,1,5.00,4.50,54.00\n"
+            );
+            assert_eq!(t.rows[0].actual_cost_micros, 10_500_010);
+        }
+    }
+}
