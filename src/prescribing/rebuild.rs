@@ -1,6 +1,8 @@
 //! The ICB table and the practice table rebuilt with real prescribing spend in place of their
 //! prescribing cost; every other column and row is kept, and the new table must load.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use polars::prelude::*;
 
 use super::spend::Spend;
@@ -8,7 +10,7 @@ use crate::data::{read_text_csv, IcbTable};
 use crate::error::{Error, Problem};
 use crate::practices::PracticeTable;
 
-/// The column of the ICB table that real spend replaces.
+/// The column of the ICB table (and of the practice table) that real spend replaces.
 pub const PRESCRIBING_COLUMN: &str = "prescribing_cost_gbp";
 
 /// A row whose prescribing cost the real spend replaced.
@@ -132,7 +134,7 @@ pub struct RebuiltPractices {
 /// Replaces each practice's `prescribing_cost_gbp` in `base` with its annualised actual cost
 /// from a by-practice prescribing table. Practices keep their ICB and patients.
 pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<RebuiltPractices, Error> {
-    let by_code: std::collections::HashMap<&str, &Spend> = spend
+    let by_code: HashMap<&str, &Spend> = spend
         .iter()
         .filter_map(|s| s.practice_code.as_deref().map(|p| (p, s)))
         .collect();
@@ -156,8 +158,8 @@ pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<Rebuil
                     &base.source,
                     Problem::new(
                         None,
-                        "prescribing_cost_gbp",
-                        format!("practice {code} has no prescribing data and the practice table has no prescribing_cost_gbp to keep: start from a table that has one"),
+                        PRESCRIBING_COLUMN,
+                        format!("practice {code} has no prescribing data and the practice table has no {PRESCRIBING_COLUMN} to keep: start from a table that has one"),
                     ),
                 ))
             }
@@ -171,7 +173,7 @@ pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<Rebuil
     // The new table must load as a practice table.
     PracticeTable::from_csv(&csv, "the rebuilt practice table")
         .map_err(|p| Error::Output(format!("the rebuilt practice table does not load: {p}")))?;
-    let known: std::collections::HashSet<&str> = base.codes.iter().map(String::as_str).collect();
+    let known: HashSet<&str> = base.codes.iter().map(String::as_str).collect();
     Ok(RebuiltPractices {
         csv,
         updated,
@@ -180,7 +182,7 @@ pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<Rebuil
             .keys()
             .filter(|c| !known.contains(*c))
             .map(|c| c.to_string())
-            .collect::<std::collections::BTreeSet<_>>()
+            .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
         other_icb,

@@ -2,6 +2,7 @@
 //! [`PrescribingTable::to_csv`](super::PrescribingTable::to_csv) writes, by ICB or by practice,
 //! every problem reported with its line.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::data::{read_text_csv, TextCells};
@@ -81,7 +82,7 @@ fn read_spend(path: &Path, by_practice: bool) -> Result<Vec<Spend>, Error> {
         return Err(fail(problems));
     }
     let mut spend: Vec<Spend> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = HashMap::new();
     for (row, code) in codes.into_iter().enumerate() {
         let line = Some(row + 2);
         if code.is_empty() {
