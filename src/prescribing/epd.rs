@@ -1,24 +1,18 @@
-//! Real prescribing spend from NHSBSA's English Prescribing Dataset (EPD): monthly files (CSV,
-//! or Parquet) scanned lazily and summed in polars' streaming engine by ICB (or practice) and
-//! month, so a year of several-GB files is read in bounded memory; and the ICB table rebuilt
-//! with that spend in place of the estimate.
-//!
-//! Money is summed exactly: each cost is rounded to a millionth of a pound (EPD gives at most a
-//! few decimals, so this loses nothing) and the millionths are summed as integers, so a total
-//! does not depend on the order in which parallel workers add it up. Files show totals rounded
-//! to the penny, half away from zero.
+//! The EPD files read: each file checked for the columns it needs, scanned lazily (CSV or
+//! Parquet) and summed by month and ICB (or practice) in polars' streaming engine, the bad rows
+//! found when a file will not sum, and the files' sums merged into a [`PrescribingTable`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use polars::prelude::*;
 
-use crate::data::{read_text_csv, IcbTable, TextCells};
+use super::tables::{FileRead, Grouping, PrescribingTable, SpendRow};
+use super::MICROS_PER_POUND;
 use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
-use crate::practices::PracticeTable;
 
 /// The EPD columns this module reads (NHSBSA's names; every other column is ignored and never
 /// parsed).
@@ -40,22 +34,10 @@ pub mod column {
 }
 use column::*;
 
-/// Millionths of a pound: the unit money is summed in.
-const MICROS_PER_POUND: f64 = 1e6;
-const MICROS_PER_PENNY: i128 = 10_000;
 /// Rows with bad values reported from one file at most.
 const MAX_BAD_ROWS: u32 = 20;
 /// The row index added when looking for bad rows.
 const ROW: &str = "__epd_row";
-
-/// What one output row sums over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Grouping {
-    /// One row per ICB.
-    Icb,
-    /// One row per ICB and practice.
-    Practice,
-}
 
 /// How the files are read. The result is the same; only time and memory differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,198 +64,6 @@ impl Format {
             }
             _ => Format::Csv,
         }
-    }
-}
-
-/// Prescribing summed over the months present for one ICB (or practice).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpendRow {
-    pub icb_code: String,
-    /// As the data name it in the latest month.
-    pub icb_name: String,
-    /// `Some` with [`Grouping::Practice`].
-    pub practice_code: Option<String>,
-    /// Distinct months with at least one row.
-    pub months: u32,
-    pub first_month: Month,
-    pub last_month: Month,
-    /// EPD rows summed.
-    pub input_rows: u64,
-    pub items: i64,
-    /// Net ingredient cost in millionths of a pound.
-    pub nic_micros: i128,
-    /// Actual cost in millionths of a pound.
-    pub actual_cost_micros: i128,
-}
-
-impl SpendRow {
-    /// Actual cost a year, in pence: the total × 12 / the months present.
-    pub fn actual_cost_per_year_pence(&self) -> i128 {
-        round_div(
-            self.actual_cost_micros * 12,
-            MICROS_PER_PENNY * i128::from(self.months),
-        )
-    }
-}
-
-/// One input file as read.
-#[derive(Debug, Clone)]
-pub struct FileRead {
-    pub path: PathBuf,
-    pub rows: u64,
-    pub months: Vec<Month>,
-    pub elapsed: Duration,
-}
-
-/// The prescribing table: sums by ICB (or practice) over every file read.
-#[derive(Debug, Clone)]
-pub struct PrescribingTable {
-    pub grouping: Grouping,
-    /// Sorted by ICB code, then practice code.
-    pub rows: Vec<SpendRow>,
-    pub files: Vec<FileRead>,
-    /// Months with data, sorted.
-    pub months: Vec<Month>,
-    /// Months with data for each ICB code (with [`Grouping::Practice`], over its practices).
-    pub icb_months: BTreeMap<String, u32>,
-}
-
-/// The data's ICBs set against a reference ICB table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Coverage {
-    /// ICB codes in the data but not in the reference table: code, name, EPD rows, actual cost
-    /// in millionths of a pound.
-    pub unknown: Vec<(String, String, u64, i128)>,
-    /// Reference ICBs with no rows in the data: code, name.
-    pub absent: Vec<(String, String)>,
-    /// ICBs in the data with fewer months than the data span: code, months.
-    pub short: Vec<(String, u32)>,
-}
-
-impl PrescribingTable {
-    /// EPD rows read, over every file.
-    pub fn input_rows(&self) -> u64 {
-        self.files.iter().map(|f| f.rows).sum()
-    }
-
-    /// Months between the first and last present that have no data.
-    pub fn missing_months(&self) -> Vec<Month> {
-        let (Some(&first), Some(&last)) = (self.months.first(), self.months.last()) else {
-            return Vec::new();
-        };
-        (0..=last.since(first))
-            .map(|k| first.plus(k))
-            .filter(|m| self.months.binary_search(m).is_err())
-            .collect()
-    }
-
-    /// Totals over every row: items, NIC and actual cost (millionths of a pound).
-    pub fn totals(&self) -> (i64, i128, i128) {
-        self.rows.iter().fold((0, 0, 0), |(i, n, a), r| {
-            (i + r.items, n + r.nic_micros, a + r.actual_cost_micros)
-        })
-    }
-
-    pub fn coverage(&self, reference: &IcbTable) -> Coverage {
-        let span = self.months.len() as u32;
-        let mut by_icb: BTreeMap<&str, (&str, u64, i128)> = BTreeMap::new();
-        for r in &self.rows {
-            let e = by_icb.entry(&r.icb_code).or_insert((&r.icb_name, 0, 0));
-            e.1 += r.input_rows;
-            e.2 += r.actual_cost_micros;
-        }
-        let known = |code: &str| reference.codes.iter().any(|c| c == code);
-        Coverage {
-            unknown: by_icb
-                .iter()
-                .filter(|(code, _)| !known(code))
-                .map(|(code, (name, rows, cost))| {
-                    (code.to_string(), name.to_string(), *rows, *cost)
-                })
-                .collect(),
-            absent: reference
-                .codes
-                .iter()
-                .zip(&reference.names)
-                .filter(|(code, _)| !by_icb.contains_key(code.as_str()))
-                .map(|(c, n)| (c.clone(), n.clone()))
-                .collect(),
-            short: self
-                .icb_months
-                .iter()
-                .filter(|(_, m)| **m < span)
-                .map(|(code, m)| (code.clone(), *m))
-                .collect(),
-        }
-    }
-
-    /// The table as CSV (see [`header`] for the columns).
-    pub fn to_csv(&self) -> String {
-        let mut text = header(self.grouping).join(",");
-        text.push('\n');
-        for r in &self.rows {
-            let mut fields = vec![csv_field(&r.icb_code), csv_field(&r.icb_name)];
-            if let Some(p) = &r.practice_code {
-                fields.push(csv_field(p));
-            }
-            fields.extend([
-                r.months.to_string(),
-                r.first_month.to_string(),
-                r.last_month.to_string(),
-                r.items.to_string(),
-                pounds(round_div(r.nic_micros, MICROS_PER_PENNY)),
-                pounds(round_div(r.actual_cost_micros, MICROS_PER_PENNY)),
-                pounds(r.actual_cost_per_year_pence()),
-            ]);
-            text.push_str(&fields.join(","));
-            text.push('\n');
-        }
-        text
-    }
-}
-
-/// The output columns: `icb_code, icb_name, [practice_code,] months, first_month, last_month,
-/// items, nic_gbp, actual_cost_gbp, actual_cost_gbp_per_year`. Months are `YYYY-MM`; money is
-/// pounds with two decimals; the yearly figure is `actual_cost_gbp × 12 / months`.
-pub fn header(grouping: Grouping) -> Vec<&'static str> {
-    let mut h = vec!["icb_code", "icb_name"];
-    if grouping == Grouping::Practice {
-        h.push("practice_code");
-    }
-    h.extend([
-        "months",
-        "first_month",
-        "last_month",
-        "items",
-        "nic_gbp",
-        "actual_cost_gbp",
-        "actual_cost_gbp_per_year",
-    ]);
-    h
-}
-
-/// `num / den` rounded half away from zero (`den > 0`).
-fn round_div(num: i128, den: i128) -> i128 {
-    let (q, r) = (num / den, num % den);
-    if 2 * r.abs() >= den {
-        q + num.signum()
-    } else {
-        q
-    }
-}
-
-/// Pence as pounds with two decimals: `-1234.05`.
-fn pounds(pence: i128) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", pence.abs() / 100, pence.abs() % 100)
-}
-
-/// A CSV field, quoted when it must be.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
     }
 }
 
@@ -349,6 +139,18 @@ impl Kind {
     }
 }
 
+/// The types of the columns read that are not text, for a CSV reader that would otherwise
+/// read every column as text. The same for either grouping: only text columns differ.
+fn number_schema() -> SchemaRef {
+    Arc::new(
+        used_columns(Grouping::Practice)
+            .into_iter()
+            .filter(|(_, k)| *k != Kind::Text)
+            .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
+            .collect(),
+    )
+}
+
 /// `YYYYMM` as a month.
 fn month_of(year_month: i64) -> Option<Month> {
     let year = i32::try_from(year_month / 100).ok()?;
@@ -367,13 +169,7 @@ fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
                 .with_glob(false)
                 .with_infer_schema_length(Some(0));
             if typed {
-                reader = reader.with_dtype_overwrite(Some(Arc::new(
-                    used_columns(Grouping::Practice)
-                        .into_iter()
-                        .filter(|(_, k)| *k != Kind::Text)
-                        .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
-                        .collect(),
-                )));
+                reader = reader.with_dtype_overwrite(Some(number_schema()));
             }
             reader.finish()
         }
@@ -495,12 +291,7 @@ fn eager_read(path: &Path, grouping: Grouping) -> PolarsResult<DataFrame> {
         .with_columns(Some(
             used.iter().map(|(n, _)| PlSmallStr::from(*n)).collect(),
         ))
-        .with_schema_overwrite(Some(Arc::new(
-            used.iter()
-                .filter(|(_, k)| *k != Kind::Text)
-                .map(|(name, kind)| Field::new((*name).into(), kind.dtype()))
-                .collect(),
-        )))
+        .with_schema_overwrite(Some(number_schema()))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))?
         .finish()?;
     sums(frame.lazy(), grouping).collect()
@@ -809,361 +600,9 @@ pub fn aggregate(
     })
 }
 
-/// One row of a prescribing table written by [`aggregate`] (by ICB, or by practice), as
-/// `data build` and `data practices` read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spend {
-    pub icb_code: String,
-    pub icb_name: String,
-    /// In a by-practice table.
-    pub practice_code: Option<String>,
-    pub months: u32,
-    /// `actual_cost_gbp_per_year` exactly as written.
-    pub per_year_text: String,
-    pub per_year_gbp: f64,
-}
-
-/// Reads a by-ICB prescribing table, every problem reported with its line.
-pub fn read_icb_spend(path: &Path) -> Result<Vec<Spend>, Error> {
-    read_spend(path, false)
-}
-
-/// Reads a by-practice prescribing table, every problem reported with its line.
-pub fn read_practice_spend(path: &Path) -> Result<Vec<Spend>, Error> {
-    read_spend(path, true)
-}
-
-fn read_spend(path: &Path, by_practice: bool) -> Result<Vec<Spend>, Error> {
-    let name = path.display().to_string();
-    let fail = |problems: Vec<Problem>| {
-        Error::Input(vec![FileProblems {
-            file: name.clone(),
-            problems,
-        }])
-    };
-    let bytes = std::fs::read(path).map_err(|e| {
-        fail(vec![Problem::new(
-            None,
-            "file",
-            format!("cannot read the prescribing table: {e}"),
-        )])
-    })?;
-    let frame = read_text_csv(&bytes, &name).map_err(|p| Error::Input(vec![p]))?;
-    let cells = TextCells::new(&frame);
-    match (cells.has("practice_code"), by_practice) {
-        (true, false) => return Err(fail(vec![Problem::new(
-            None,
-            "practice_code",
-            "this is a practice-level table; `data build` needs the by-ICB table (`data prescribing` without --by practice)",
-        )])),
-        (false, true) => return Err(fail(vec![Problem::new(
-            None,
-            "practice_code",
-            "this is a by-ICB table; `data practices` needs the by-practice table (`data prescribing --by practice`)",
-        )])),
-        _ => {}
-    }
-    let mut problems = Vec::new();
-    let mut column = |c: &str| cells.text(c, &mut problems);
-    let practices = match by_practice {
-        true => column("practice_code"),
-        false => None,
-    };
-    let (codes, names, months, per_year) = (
-        column("icb_code"),
-        column("icb_name"),
-        column("months"),
-        column("actual_cost_gbp_per_year"),
-    );
-    let (Some(codes), Some(names), Some(months), Some(per_year)) = (codes, names, months, per_year)
-    else {
-        return Err(fail(problems));
-    };
-    if by_practice && practices.is_none() {
-        return Err(fail(problems));
-    }
-    let mut spend: Vec<Spend> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (row, code) in codes.into_iter().enumerate() {
-        let line = Some(row + 2);
-        if code.is_empty() {
-            problems.push(Problem::new(line, "icb_code", "empty ICB code"));
-            continue;
-        }
-        let practice = practices.as_ref().map(|p| p[row].clone());
-        let (field, key) = match &practice {
-            Some(p) => ("practice_code", p.clone()),
-            None => ("icb_code", code.clone()),
-        };
-        if key.is_empty() {
-            problems.push(Problem::new(line, field, "empty code"));
-            continue;
-        }
-        if let Some(first) = seen.insert(key.clone(), row) {
-            let what = if practice.is_some() {
-                "practice"
-            } else {
-                "ICB"
-            };
-            problems.push(Problem::new(
-                line,
-                field,
-                format!(
-                    "duplicate {what} code '{key}' (first on line {})",
-                    first + 2
-                ),
-            ));
-        }
-        let month_count = match months[row].parse::<u32>() {
-            Ok(m) if m >= 1 => m,
-            _ => {
-                problems.push(Problem::new(
-                    line,
-                    "months",
-                    format!("'{}' is not a count of months (ICB {code})", months[row]),
-                ));
-                0
-            }
-        };
-        let text = &per_year[row];
-        let value = match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => v,
-            _ => {
-                problems.push(Problem::new(
-                    line,
-                    "actual_cost_gbp_per_year",
-                    format!("'{text}' is not an amount of 0 or more (ICB {code})"),
-                ));
-                f64::NAN
-            }
-        };
-        spend.push(Spend {
-            icb_code: code,
-            icb_name: names[row].clone(),
-            practice_code: practice,
-            months: month_count,
-            per_year_text: text.clone(),
-            per_year_gbp: value,
-        });
-    }
-    if !problems.is_empty() {
-        return Err(fail(problems));
-    }
-    Ok(spend)
-}
-
-/// The column of the ICB table that real spend replaces.
-pub const PRESCRIBING_COLUMN: &str = "prescribing_cost_gbp";
-
-/// A row whose prescribing cost the real spend replaced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    pub icb_code: String,
-    pub icb_name: String,
-    /// Months the yearly figure was annualised from.
-    pub months: u32,
-    pub old_gbp: f64,
-    pub new_gbp: f64,
-}
-
-impl Change {
-    /// New against old, as a fraction (`None` when the old was 0).
-    pub fn relative(&self) -> Option<f64> {
-        (self.old_gbp != 0.0).then(|| self.new_gbp / self.old_gbp - 1.0)
-    }
-}
-
-/// A new ICB table with real spend in place of the estimate.
-#[derive(Debug, Clone)]
-pub struct Rebuilt {
-    /// The new table as CSV: the base table's columns and rows, in order, with
-    /// `prescribing_cost_gbp` replaced where the data has the ICB.
-    pub csv: Vec<u8>,
-    /// Rows whose value changed, in table order.
-    pub changed: Vec<Change>,
-    /// Rows the data has with exactly the old value.
-    pub unchanged: Vec<String>,
-    /// ICBs of the table the data lacks: they keep the estimate (code, name).
-    pub kept: Vec<(String, String)>,
-    /// ICB codes in the data but not in the table: ignored.
-    pub not_in_table: Vec<String>,
-}
-
-/// Replaces `prescribing_cost_gbp` in `base` (loaded with that column parsed) with each ICB's
-/// annualised actual cost. Every other column and row is kept as it was.
-pub fn rebuild(base: &IcbTable, spend: &[Spend]) -> Result<Rebuilt, Error> {
-    let Some(old) = base.numeric(PRESCRIBING_COLUMN) else {
-        return Err(Error::input(
-            &base.file.source,
-            Problem::new(
-                None,
-                PRESCRIBING_COLUMN,
-                format!(
-                    "the ICB table has no '{PRESCRIBING_COLUMN}' column to replace; the table has: {}",
-                    base.columns.join(", ")
-                ),
-            ),
-        ));
-    };
-    let mut frame =
-        read_text_csv(&base.file.bytes, &base.file.source).map_err(|p| Error::Input(vec![p]))?;
-    let current = frame.column(PRESCRIBING_COLUMN)?.str()?.clone();
-    let mut values: Vec<Option<String>> = Vec::with_capacity(base.len());
-    let (mut changed, mut unchanged, mut kept) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, code) in base.codes.iter().enumerate() {
-        match spend.iter().find(|s| &s.icb_code == code) {
-            Some(s) => {
-                values.push(Some(s.per_year_text.clone()));
-                if s.per_year_gbp == old[k] {
-                    unchanged.push(code.clone());
-                } else {
-                    changed.push(Change {
-                        icb_code: code.clone(),
-                        icb_name: base.names[k].clone(),
-                        months: s.months,
-                        old_gbp: old[k],
-                        new_gbp: s.per_year_gbp,
-                    });
-                }
-            }
-            None => {
-                values.push(current.get(k).map(str::to_string));
-                kept.push((code.clone(), base.names[k].clone()));
-            }
-        }
-    }
-    frame.with_column(Column::new(PRESCRIBING_COLUMN.into(), values))?;
-    let mut csv = Vec::new();
-    CsvWriter::new(&mut csv)
-        .include_header(true)
-        .finish(&mut frame)?;
-    // The new table must load as the old one did.
-    IcbTable::from_csv(
-        &csv,
-        "the rebuilt ICB table",
-        &[PRESCRIBING_COLUMN.to_string()],
-    )
-    .map_err(|p| Error::Output(format!("the rebuilt ICB table does not load: {p}")))?;
-    Ok(Rebuilt {
-        csv,
-        changed,
-        unchanged,
-        kept,
-        not_in_table: spend
-            .iter()
-            .filter(|s| !base.codes.contains(&s.icb_code))
-            .map(|s| s.icb_code.clone())
-            .collect(),
-    })
-}
-
-/// A new practice table with real spend in place of each practice's prescribing cost.
-#[derive(Debug, Clone)]
-pub struct RebuiltPractices {
-    /// The new table as CSV: `practice_code, icb_code, registered_patients,
-    /// prescribing_cost_gbp`, the base table's rows in order.
-    pub csv: Vec<u8>,
-    /// Practices given their real spend.
-    pub updated: usize,
-    /// Practices of the table the data lacks: they keep the table's figure.
-    pub kept: Vec<String>,
-    /// Practices in the data but not the table (no registered patients to go with them):
-    /// ignored.
-    pub not_in_table: Vec<String>,
-    /// Practices the data places in another ICB than the table does (the table's is kept).
-    pub other_icb: Vec<String>,
-}
-
-/// Replaces each practice's `prescribing_cost_gbp` in `base` with its annualised actual cost
-/// from a by-practice prescribing table. Practices keep their ICB and patients.
-pub fn rebuild_practices(base: &PracticeTable, spend: &[Spend]) -> Result<RebuiltPractices, Error> {
-    let by_code: std::collections::HashMap<&str, &Spend> = spend
-        .iter()
-        .filter_map(|s| s.practice_code.as_deref().map(|p| (p, s)))
-        .collect();
-    let mut csv = String::from("practice_code,icb_code,registered_patients,prescribing_cost_gbp\n");
-    let (mut updated, mut kept, mut other_icb) = (0, Vec::new(), Vec::new());
-    for (k, code) in base.codes.iter().enumerate() {
-        let cost = match (by_code.get(code.as_str()), &base.prescribing) {
-            (Some(s), _) => {
-                updated += 1;
-                if s.icb_code != base.icb_codes[k] {
-                    other_icb.push(code.clone());
-                }
-                s.per_year_text.clone()
-            }
-            (None, Some(old)) => {
-                kept.push(code.clone());
-                old[k].to_string()
-            }
-            (None, None) => {
-                return Err(Error::input(
-                    &base.file.source,
-                    Problem::new(
-                        None,
-                        "prescribing_cost_gbp",
-                        format!("practice {code} has no prescribing data and the practice table has no prescribing_cost_gbp to keep: start from a table that has one"),
-                    ),
-                ))
-            }
-        };
-        csv.push_str(&format!(
-            "{code},{},{},{cost}\n",
-            base.icb_codes[k], base.patients[k]
-        ));
-    }
-    let csv = csv.into_bytes();
-    // The new table must load as a practice table.
-    PracticeTable::from_csv(&csv, "the rebuilt practice table")
-        .map_err(|p| Error::Output(format!("the rebuilt practice table does not load: {p}")))?;
-    let known: std::collections::HashSet<&str> = base.codes.iter().map(String::as_str).collect();
-    Ok(RebuiltPractices {
-        csv,
-        updated,
-        kept,
-        not_in_table: by_code
-            .keys()
-            .filter(|c| !known.contains(*c))
-            .map(|c| c.to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-        other_icb,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_rounds_half_away_from_zero_to_the_penny() {
-        assert_eq!(round_div(15_000, MICROS_PER_PENNY), 2);
-        assert_eq!(round_div(14_999, MICROS_PER_PENNY), 1);
-        assert_eq!(round_div(-15_000, MICROS_PER_PENNY), -2);
-        assert_eq!(round_div(-14_999, MICROS_PER_PENNY), -1);
-        assert_eq!(pounds(123_405), "1234.05");
-        assert_eq!(pounds(-5), "-0.05");
-        assert_eq!(pounds(0), "0.00");
-    }
-
-    #[test]
-    fn per_year_is_total_times_twelve_over_months() {
-        let row = SpendRow {
-            icb_code: "QE1".into(),
-            icb_name: "x".into(),
-            practice_code: None,
-            months: 7,
-            first_month: Month::new(2024, 1).unwrap(),
-            last_month: Month::new(2024, 7).unwrap(),
-            input_rows: 1,
-            items: 1,
-            nic_micros: 0,
-            // £100.000001 over 7 months: £171.4285731… a year.
-            actual_cost_micros: 100_000_001,
-        };
-        assert_eq!(row.actual_cost_per_year_pence(), 17_143);
-    }
 
     #[test]
     fn year_months_are_checked() {
@@ -1180,29 +619,6 @@ mod tests {
         );
         assert_eq!(Kind::Number.check(NIC, None).unwrap(), "empty value");
         assert_eq!(Kind::Text.check(ICB_NAME, None), None);
-    }
-
-    #[test]
-    fn missing_months_are_the_gaps_in_the_span() {
-        let m = |y, mm| Month::new(y, mm).unwrap();
-        let t = PrescribingTable {
-            grouping: Grouping::Icb,
-            rows: Vec::new(),
-            files: Vec::new(),
-            months: vec![m(2023, 11), m(2024, 1), m(2024, 4)],
-            icb_months: BTreeMap::new(),
-        };
-        assert_eq!(
-            t.missing_months(),
-            vec![m(2023, 12), m(2024, 2), m(2024, 3)]
-        );
-    }
-
-    #[test]
-    fn fields_with_commas_or_quotes_are_quoted() {
-        assert_eq!(csv_field("NHS A, B"), "\"NHS A, B\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
     }
 
     #[test]
