@@ -105,10 +105,12 @@ macro_rules! render {
 }
 
 mod analysis;
+mod icb;
 mod run;
 
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
-pub use run::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg, run_charts};
+pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
+pub use run::run_charts;
 
 /// A drawn chart: its file name without extension and its SVG text. The output layer writes
 /// it as `<name>.svg` and, through [`rasterize`], `<name>.png`.

@@ -63,7 +63,8 @@ pub fn rebuild(base: &IcbTable, spend: &[Spend]) -> Result<Rebuilt, Error> {
             ),
         ));
     };
-    let mut frame = read_text_csv(&base.file.bytes, &base.file.source).map_err(|p| Error::Input(vec![p]))?;
+    let mut frame =
+        read_text_csv(&base.file.bytes, &base.file.source).map_err(|p| Error::Input(vec![p]))?;
     let current = frame.column(PRESCRIBING_COLUMN)?.str()?.clone();
     let mut values: Vec<Option<String>> = Vec::with_capacity(base.len());
     let (mut changed, mut unchanged, mut kept) = (Vec::new(), Vec::new(), Vec::new());
