@@ -66,20 +66,38 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// Quantile of sorted values by linear interpolation between order statistics at
 /// `h = (n − 1) p` (Hyndman and Fan type 7: R's and numpy's default).
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    quantile_of_order_statistics(sorted.len() as u64, p, |k| sorted[k as usize])
+}
+
+/// The type-7 quantile of [`quantile_sorted`] for `n` values whose `k`-th smallest (0-based) is
+/// `order_statistic(k)`: `x₍⌊h⌋₎ + (h − ⌊h⌋)(x₍⌊h⌋+1₎ − x₍⌊h⌋₎)` with `h = (n − 1) p`. For
+/// values that are not held sorted, such as a quantile sketch's.
+pub fn quantile_of_order_statistics(n: u64, p: f64, order_statistic: impl Fn(u64) -> f64) -> f64 {
+    let h = (n - 1) as f64 * p;
+    let lo = h.floor() as u64;
+    let hi = (lo + 1).min(n - 1);
+    let (below, above) = (order_statistic(lo), order_statistic(hi));
+    below + (h - lo as f64) * (above - below)
 }
 
 /// Monte Carlo standard error of the `p` quantile of sorted values, from the distribution-free
 /// order-statistic interval: the ranks `np ± 1.96 √(np(1 − p))` bound a 95% interval for the
 /// quantile, and its half-width divided by 1.96 is the standard error.
 pub fn quantile_mcse(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len() as f64;
-    let half = 1.96 * (n * p * (1.0 - p)).sqrt();
-    let rank = |r: f64| sorted[(r.round().max(1.0) as usize - 1).min(sorted.len() - 1)];
-    (rank(n * p + half) - rank(n * p - half)) / (2.0 * 1.96)
+    quantile_mcse_of_order_statistics(sorted.len() as u64, p, |k| sorted[k as usize])
+}
+
+/// The standard error of [`quantile_mcse`] for `n` values whose `k`-th smallest (0-based) is
+/// `order_statistic(k)`; ranks (1-based) are rounded and kept within `1..=n`.
+pub fn quantile_mcse_of_order_statistics(
+    n: u64,
+    p: f64,
+    order_statistic: impl Fn(u64) -> f64,
+) -> f64 {
+    let count = n as f64;
+    let half = 1.96 * (count * p * (1.0 - p)).sqrt();
+    let rank = |r: f64| order_statistic((r.round().max(1.0) as u64 - 1).min(n - 1));
+    (rank(count * p + half) - rank(count * p - half)) / (2.0 * 1.96)
 }
 
 /// The smallest iteration count at which at least 50 draws lie beyond the 5th and the 95th

@@ -253,19 +253,8 @@ impl BlockSums {
     }
 
     fn moments(&self) -> Vec<Moments> {
-        let n = self.n as f64;
         (0..self.shift.len())
-            .map(|q| {
-                if self.n == 0 {
-                    return Moments::default();
-                }
-                let mean_d = self.sum[q] / n;
-                Moments {
-                    n: self.n,
-                    mean: self.shift[q] + mean_d,
-                    m2: (self.sum_sq[q] - self.sum[q] * mean_d).max(0.0),
-                }
-            })
+            .map(|q| Moments::of_shifted_sums(self.n, self.shift[q], self.sum[q], self.sum_sq[q]))
             .collect()
     }
 }
