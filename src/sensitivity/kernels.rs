@@ -3,12 +3,13 @@
 //!
 //! Two families of measures are provided:
 //!
-//! * **Rank-based correlation measures** — [`ranks`], [`pearson`],
-//!   [`spearman`] and [`prcc`] (partial rank correlation coefficients,
-//!   Iman & Conover 1980; Marino et al. 2008, "A methodology for performing
-//!   global uncertainty and sensitivity analysis in systems biology",
-//!   J. Theor. Biol. 254). They are cheap, work on any existing Monte Carlo
-//!   sample, and measure monotone association.
+//! * **Rank-based correlation measures** — [`prcc`] (partial rank
+//!   correlation coefficients, Iman & Conover 1980; Marino et al. 2008, "A
+//!   methodology for performing global uncertainty and sensitivity analysis
+//!   in systems biology", J. Theor. Biol. 254), built on [`ranks`],
+//!   [`pearson`] and [`spearman`] (from [`crate::stats`], re-exported here).
+//!   They are cheap, work on any existing Monte Carlo sample, and measure
+//!   monotone association.
 //! * **Variance-based Sobol' indices** — [`SobolDesign`] and [`sobol`]
 //!   (Saltelli et al. 2010, "Variance based sensitivity analysis of model
 //!   output. Design and estimator for the total sensitivity index",
@@ -21,95 +22,17 @@
 //! All randomness is driven by caller-supplied seeds through
 //! [`Xoshiro256PlusPlus`], so results are reproducible.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::SymmetricEigen;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+pub use crate::stats::{pearson, ranks, spearman};
+use crate::stats::{pearson_matrix, quantile_sorted};
 
 /// Smallest eigenvalue a rank correlation matrix may have before [`prcc`]
 /// treats it as singular. A correlation matrix has trace equal to its
 /// dimension, so this is a relative threshold on its conditioning.
 const SINGULAR_EIGENVALUE_THRESHOLD: f64 = 1e-10;
-
-/// Ranks of `values`, 1-based, with tied values sharing the average of the
-/// ranks they span ("fractional" or "mid" ranking).
-///
-/// Formula: if the sorted values at 0-based positions `s..e` are all equal,
-/// each gets rank `(s + 1 + e) / 2`, the mean of ranks `s+1, …, e`. Ranks
-/// therefore always sum to `n (n + 1) / 2`. This is the ranking used by
-/// Spearman's coefficient (e.g. Kendall & Gibbons, *Rank Correlation
-/// Methods*, 5th ed., 1990, ch. 3).
-///
-/// Values are ordered by [`f64::total_cmp`]; `-0.0` and `0.0` count as tied.
-/// NaN inputs are not meaningful (each NaN gets its own rank after all
-/// numbers).
-pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let n = values.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-
-    let mut result = vec![0.0; n];
-    let mut start = 0;
-    while start < n {
-        let mut end = start + 1;
-        while end < n && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        let average_rank = (start + 1 + end) as f64 / 2.0;
-        for &index in &order[start..end] {
-            result[index] = average_rank;
-        }
-        start = end;
-    }
-    result
-}
-
-/// Pearson product-moment correlation coefficient of `x` and `y`.
-///
-/// Formula: `r = Σ (xᵢ − x̄)(yᵢ − ȳ) / sqrt(Σ (xᵢ − x̄)² · Σ (yᵢ − ȳ)²)`,
-/// computed with the two-pass (centred) algorithm and clamped to `[−1, 1]`
-/// against rounding.
-///
-/// Returns NaN when fewer than two points are given or when either sample has
-/// zero variance (the coefficient is undefined).
-///
-/// # Panics
-/// If `x` and `y` have different lengths.
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    assert_eq!(x.len(), y.len(), "pearson: x and y must have equal length");
-    if x.len() < 2 {
-        return f64::NAN;
-    }
-    let mean_x = mean(x);
-    let mean_y = mean(y);
-    let (mut sum_xy, mut sum_xx, mut sum_yy) = (0.0, 0.0, 0.0);
-    for (&xi, &yi) in x.iter().zip(y) {
-        let dx = xi - mean_x;
-        let dy = yi - mean_y;
-        sum_xy += dx * dy;
-        sum_xx += dx * dx;
-        sum_yy += dy * dy;
-    }
-    if sum_xx == 0.0 || sum_yy == 0.0 {
-        return f64::NAN;
-    }
-    (sum_xy / (sum_xx * sum_yy).sqrt()).clamp(-1.0, 1.0)
-}
-
-/// Spearman rank correlation coefficient of `x` and `y`.
-///
-/// Formula: `ρₛ = pearson(ranks(x), ranks(y))`, i.e. the Pearson coefficient
-/// of the average ranks, which is the general definition valid with ties
-/// (Kendall & Gibbons 1990, ch. 3). Equals ±1 for any strictly monotone
-/// relation.
-///
-/// Returns NaN when either sample is constant or has fewer than two points.
-///
-/// # Panics
-/// If `x` and `y` have different lengths.
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    assert_eq!(x.len(), y.len(), "spearman: x and y must have equal length");
-    pearson(&ranks(x), &ranks(y))
-}
 
 /// Partial rank correlation coefficients between each input column and the
 /// output.
@@ -158,7 +81,7 @@ pub fn prcc(inputs: &[Vec<f64>], output: &[f64]) -> Vec<f64> {
     let mut ranked: Vec<Vec<f64>> = varying.iter().map(|&j| ranks(&inputs[j])).collect();
     ranked.push(ranks(output));
 
-    let correlation = correlation_matrix(&ranked);
+    let correlation = pearson_matrix(&ranked);
     let min_eigenvalue = SymmetricEigen::new(correlation.clone()).eigenvalues.min();
     if min_eigenvalue.is_nan() || min_eigenvalue <= SINGULAR_EIGENVALUE_THRESHOLD {
         return all_nan;
@@ -407,33 +330,6 @@ fn percentile_interval(samples: &mut [f64]) -> (f64, f64) {
     )
 }
 
-/// Quantile `p` of non-empty sorted data, Hyndman & Fan (1996) type 7:
-/// `h = (m − 1) p`, `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])`.
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let below = h.floor() as usize;
-    let above = (below + 1).min(sorted.len() - 1);
-    sorted[below] + (h - below as f64) * (sorted[above] - sorted[below])
-}
-
-/// Pearson correlation matrix of the given columns (unit diagonal).
-fn correlation_matrix(columns: &[Vec<f64>]) -> DMatrix<f64> {
-    let m = columns.len();
-    let mut matrix = DMatrix::identity(m, m);
-    for i in 0..m {
-        for j in 0..i {
-            let r = pearson(&columns[i], &columns[j]);
-            matrix[(i, j)] = r;
-            matrix[(j, i)] = r;
-        }
-    }
-    matrix
-}
-
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
-}
-
 fn has_zero_variance(values: &[f64]) -> bool {
     values.windows(2).all(|pair| pair[0] == pair[1])
 }
@@ -441,79 +337,10 @@ fn has_zero_variance(values: &[f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::DMatrix;
     use rand_distr::{Bernoulli, Distribution, Normal};
     use std::f64::consts::PI;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    // ---------------------------------------------------------------- ranks
-
-    #[test]
-    fn ranks_without_ties_are_positions_in_sorted_order() {
-        assert_eq!(ranks(&[3.0, 1.0, 2.0, -5.0]), vec![4.0, 2.0, 3.0, 1.0]);
-        assert_eq!(ranks(&[]), Vec::<f64>::new());
-    }
-
-    #[test]
-    fn ranks_average_ties() {
-        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
-        assert_eq!(ranks(&[7.0; 5]), vec![3.0; 5]);
-        assert_eq!(
-            ranks(&[1.0, 0.0, 1.0, 0.0, 1.0, -0.0]),
-            vec![5.0, 2.0, 5.0, 2.0, 5.0, 2.0]
-        );
-        // Ranks always sum to n(n+1)/2.
-        let values = [2.0, 2.0, 1.0, 3.0, 3.0, 3.0, 0.5];
-        let n = values.len() as f64;
-        assert_eq!(ranks(&values).iter().sum::<f64>(), n * (n + 1.0) / 2.0);
-    }
-
-    // ------------------------------------------------------- pearson/spearman
-
-    #[test]
-    fn pearson_known_values() {
-        // Hand computation: Sxy = 6, Sxx = 10, Syy = 6 => r = 6 / sqrt(60).
-        let r = pearson(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 5.0, 4.0, 5.0]);
-        assert!((r - 6.0 / 60f64.sqrt()).abs() < 1e-15);
-        let x = [0.3, -1.0, 2.5, 4.0];
-        let up: Vec<f64> = x.iter().map(|v| 3.0 * v + 1.0).collect();
-        let down: Vec<f64> = x.iter().map(|v| -0.5 * v).collect();
-        assert_eq!(pearson(&x, &up), 1.0);
-        assert_eq!(pearson(&x, &down), -1.0);
-    }
-
-    #[test]
-    fn pearson_undefined_cases_are_nan() {
-        assert!(pearson(&[1.0, 2.0, 3.0], &[4.0, 4.0, 4.0]).is_nan());
-        assert!(pearson(&[1.0], &[2.0]).is_nan());
-        assert!(pearson(&[], &[]).is_nan());
-    }
-
-    #[test]
-    #[should_panic(expected = "equal length")]
-    fn pearson_panics_on_length_mismatch() {
-        pearson(&[1.0, 2.0], &[1.0]);
-    }
-
-    #[test]
-    fn spearman_of_monotone_transform_is_one() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let x: Vec<f64> = (0..1000).map(|_| rng.random_range(-3.0..3.0)).collect();
-        let increasing: Vec<f64> = x.iter().map(|v| v.exp() + v.powi(3)).collect();
-        let decreasing: Vec<f64> = x.iter().map(|v| -v.powi(5)).collect();
-        assert_eq!(spearman(&x, &increasing), 1.0);
-        assert_eq!(spearman(&x, &decreasing), -1.0);
-        // Pearson is not invariant to the same transform.
-        assert!(pearson(&x, &increasing) < 0.95);
-    }
-
-    #[test]
-    fn spearman_with_ties_matches_hand_computation() {
-        // ranks(x) = [1, 2.5, 2.5, 4], ranks(y) = [1, 2, 3, 4];
-        // centred: [-1.5, 0, 0, 1.5] and [-1.5, -0.5, 0.5, 1.5]
-        // => Sxy = 4.5, Sxx = 4.5, Syy = 5 => rho = 4.5 / sqrt(22.5).
-        let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &[10.0, 20.0, 30.0, 40.0]);
-        assert!((rho - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
-    }
 
     // ------------------------------------------------------------------ PRCC
 
@@ -968,16 +795,5 @@ mod tests {
     fn sobol_panics_on_bad_group_column() {
         let design = ishigami_design(10, 1);
         sobol(&design, &[vec![3]], ishigami, 0, 1);
-    }
-
-    #[test]
-    fn quantile_type7_matches_hand_values() {
-        let data = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(quantile_sorted(&data, 0.0), 1.0);
-        assert_eq!(quantile_sorted(&data, 1.0), 5.0);
-        assert_eq!(quantile_sorted(&data, 0.5), 3.0);
-        assert!((quantile_sorted(&data, 0.025) - 1.1).abs() < 1e-12);
-        assert!((quantile_sorted(&data, 0.975) - 4.9).abs() < 1e-12);
-        assert_eq!(quantile_sorted(&[2.5], 0.975), 2.5);
     }
 }
