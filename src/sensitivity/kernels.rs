@@ -191,8 +191,10 @@ pub struct SobolIndex {
 /// skipped. With `bootstrap == 0`, or when no resample is finite, the
 /// interval bounds are NaN. If `V = 0` the point estimates are NaN.
 ///
-/// The intervals cover the sampling error of the estimators; with 95%
-/// intervals, about one in twenty true values is expected to fall outside.
+/// The intervals cover the sampling error of the estimators. Percentile
+/// intervals under-cover a little at finite `n`: with 2000 rows and 200
+/// resamples, the Ishigami function's intervals hold the true indices 93.5%
+/// to 94.2% of the time rather than 95% (measured in this file's tests).
 ///
 /// # Panics
 /// If a group refers to a column `≥ design.k`, or if the design's matrices do
@@ -551,99 +553,175 @@ mod tests {
         SobolDesign::new(n, 3, |_, _, _| rng.random_range(-PI..PI))
     }
 
-    /// The analytic value must lie inside the reported 95% interval and
-    /// within 0.03 of the point estimate.
-    fn assert_consistent(label: &str, estimate: f64, lo: f64, hi: f64, analytic: f64) {
-        println!("{label}: estimate {estimate:.4} [{lo:.4}, {hi:.4}], analytic {analytic:.4}");
-        assert!(
-            lo <= analytic && analytic <= hi,
-            "{label}: analytic {analytic} outside 95% interval [{lo}, {hi}]"
-        );
-        assert!(
-            (estimate - analytic).abs() <= 0.03,
-            "{label}: estimate {estimate} differs from analytic {analytic} by more than 0.03"
-        );
-    }
+    /// The groups the Ishigami tests estimate: each factor, and {x1, x3}, whose closed
+    /// first-order index S1 + S3 + S13 equals its total index because x2 interacts with
+    /// neither.
+    const ISHIGAMI_GROUPS: [&[usize]; 4] = [&[0], &[1], &[2], &[0, 2]];
+    const ISHIGAMI_LABELS: [&str; 4] = ["1", "2", "3", "{1,3}"];
 
-    // The intervals are 95% bootstrap percentile intervals, so across seeds
-    // roughly 5% of individual interval checks are expected to miss; a miss
-    // for a new seed is not by itself evidence of a bug. Calibration itself
-    // is tested over many seeds in `sobol_intervals_have_nominal_coverage`.
-
-    #[test]
-    fn sobol_ishigami_matches_analytic_indices() {
+    /// The analytic `(first, total)` index of each of [`ISHIGAMI_GROUPS`].
+    fn ishigami_indices() -> [(f64, f64); 4] {
         let variances = ishigami_variances();
         let v = variances.total;
-        let first = [variances.v1 / v, variances.v2 / v, 0.0];
-        let total = [
-            (variances.v1 + variances.v13) / v,
-            variances.v2 / v,
-            variances.v13 / v,
-        ];
-        // Transcription check against the rounded values in the literature.
-        let published_first = [0.3139, 0.4424, 0.0];
-        let published_total = [0.5576, 0.4424, 0.2437];
-        for j in 0..3 {
-            assert!((first[j] - published_first[j]).abs() < 1e-4);
-            assert!((total[j] - published_total[j]).abs() < 1e-4);
-        }
-
-        // Seed history, disclosed: the design seed was first chosen as 1
-        // (bootstrap seed 2). That run gave S2 = 0.4659 with interval
-        // [0.4490, 0.4831], missing the analytic 0.4424 by ~2.7 standard
-        // errors; all other checks passed. The coverage study in
-        // `sobol_intervals_have_nominal_coverage` (and a 200-replicate study
-        // at this n: coverage 0.92–0.96, no bias beyond ±0.001) showed the
-        // estimators calibrated, so the design seed was re-drawn once, by
-        // the fixed rule "next integer", to 2.
-        let design = ishigami_design(20_000, 2);
-        let groups = vec![vec![0], vec![1], vec![2]];
-        let indices = sobol(&design, &groups, ishigami, 500, 2);
-        assert_eq!(indices.len(), 3);
-        for (j, index) in indices.iter().enumerate() {
-            assert_consistent(
-                &format!("S{}", j + 1),
-                index.first,
-                index.first_lo,
-                index.first_hi,
-                first[j],
-            );
-            assert_consistent(
-                &format!("ST{}", j + 1),
-                index.total,
-                index.total_lo,
-                index.total_hi,
-                total[j],
-            );
-        }
+        let closed = (variances.v1 + variances.v13) / v;
+        [
+            (variances.v1 / v, closed),
+            (variances.v2 / v, variances.v2 / v),
+            (0.0, variances.v13 / v),
+            (closed, closed),
+        ]
     }
 
     #[test]
-    fn sobol_ishigami_grouped_x1_x3() {
-        // Closed first-order index of {x1, x3} = S1 + S3 + S13; its total index
-        // is the same because x2 does not interact with x1 or x3.
-        let variances = ishigami_variances();
-        let closed = (variances.v1 + variances.v13) / variances.total;
-        let design = ishigami_design(20_000, 3);
-        let indices = sobol(&design, &[vec![0, 2], vec![1]], ishigami, 500, 4);
-        let group = indices[0];
-        assert_consistent(
-            "S{1,3}",
-            group.first,
-            group.first_lo,
-            group.first_hi,
-            closed,
-        );
-        assert_consistent(
-            "ST{1,3}",
-            group.total,
-            group.total_lo,
-            group.total_hi,
-            closed,
-        );
-        let x2 = indices[1];
-        let s2 = variances.v2 / variances.total;
-        assert_consistent("S2 (grouped run)", x2.first, x2.first_lo, x2.first_hi, s2);
+    fn ishigami_indices_match_the_published_values() {
+        // Transcription check against the rounded values in the literature.
+        let published = [(0.3139, 0.5576), (0.4424, 0.4424), (0.0, 0.2437)];
+        for ((first, total), (expected_first, expected_total)) in
+            ishigami_indices().into_iter().zip(published)
+        {
+            assert!((first - expected_first).abs() < 1e-4, "{first}");
+            assert!((total - expected_total).abs() < 1e-4, "{total}");
+        }
+    }
+
+    /// Design rows and bootstrap resamples of each coverage replicate.
+    const COVERAGE_ROWS: usize = 2000;
+    const COVERAGE_BOOTSTRAP: usize = 200;
+
+    /// The whole procedure run once per replicate in `replicates` (design seed 10 000 +
+    /// replicate, bootstrap seed replicate): how many times each analytic index of
+    /// [`ISHIGAMI_GROUPS`] fell inside its 95% interval, `[group][first, total]`.
+    fn ishigami_coverage(replicates: std::ops::Range<u64>) -> [[u64; 2]; 4] {
+        use rayon::prelude::*;
+        let analytic = ishigami_indices();
+        let groups: Vec<Vec<usize>> = ISHIGAMI_GROUPS.iter().map(|g| g.to_vec()).collect();
+        replicates
+            .into_par_iter()
+            .map(|replicate| {
+                let design = ishigami_design(COVERAGE_ROWS, 10_000 + replicate);
+                let indices = sobol(&design, &groups, ishigami, COVERAGE_BOOTSTRAP, replicate);
+                let mut covered = [[0; 2]; 4];
+                for ((inside, index), (first, total)) in
+                    covered.iter_mut().zip(&indices).zip(analytic)
+                {
+                    inside[0] = u64::from(index.first_lo <= first && first <= index.first_hi);
+                    inside[1] = u64::from(index.total_lo <= total && total <= index.total_hi);
+                }
+                covered
+            })
+            .reduce(
+                || [[0; 2]; 4],
+                |mut sum, covered| {
+                    for (s, c) in sum.iter_mut().flatten().zip(covered.iter().flatten()) {
+                        *s += c;
+                    }
+                    sum
+                },
+            )
+    }
+
+    /// The counts a two-sided exact binomial test at level `alpha` accepts for `trials`
+    /// trials of success probability `p`: every `k` with P(X ≤ k) > α/2 and P(X ≥ k) > α/2.
+    fn binomial_acceptance(trials: u64, p: f64, alpha: f64) -> std::ops::RangeInclusive<u64> {
+        use statrs::distribution::{Binomial, DiscreteCDF};
+        let binomial = Binomial::new(p, trials).expect("a probability");
+        let lowest = (0..=trials)
+            .find(|&k| binomial.cdf(k) > alpha / 2.0)
+            .expect("P(X ≤ trials) = 1");
+        let highest = (0..=trials)
+            .rev()
+            .find(|&k| k == 0 || binomial.sf(k - 1) > alpha / 2.0)
+            .expect("P(X ≥ 0) = 1");
+        lowest..=highest
+    }
+
+    #[test]
+    fn the_binomial_acceptance_region_holds_the_stated_probability() {
+        use statrs::distribution::{Binomial, Discrete};
+        for (trials, p) in [(200, 0.95), (400, 0.93), (50, 0.5)] {
+            let region = binomial_acceptance(trials, p, 0.001);
+            let binomial = Binomial::new(p, trials).unwrap();
+            let inside: f64 = region.clone().map(|k| binomial.pmf(k)).sum();
+            let below: f64 = (0..*region.start()).map(|k| binomial.pmf(k)).sum();
+            let above: f64 = (region.end() + 1..=trials).map(|k| binomial.pmf(k)).sum();
+            assert!(inside >= 0.999 && below <= 0.0005 && above <= 0.0005);
+            // One more count on either side would take a tail over α/2.
+            assert!(below + binomial.pmf(*region.start()) > 0.0005);
+            assert!(above + binomial.pmf(*region.end()) > 0.0005);
+        }
+    }
+
+    /// The coverage the 95% percentile-bootstrap intervals achieve for each analytic index at
+    /// [`COVERAGE_ROWS`] rows and [`COVERAGE_BOOTSTRAP`] resamples, `[group][first, total]`:
+    /// measured by `sobol_interval_coverage_study` over 20 000 replicates (standard error
+    /// 0.0017 each), rounded to three decimals.
+    const ACHIEVED_COVERAGE: [[f64; 2]; 4] = [
+        [0.935, 0.937],
+        [0.942, 0.940],
+        [0.938, 0.940],
+        [0.937, 0.940],
+    ];
+
+    #[test]
+    fn sobol_intervals_cover_the_analytic_ishigami_indices() {
+        // What it tests: that the bootstrap intervals of `sobol` are calibrated. The whole
+        // procedure (a new design, a new bootstrap seed) is repeated R times and, for each of
+        // the eight analytic indices (S and ST of x1, x2, x3 and of the group {x1, x3}), the
+        // number of intervals holding it is counted. Each count is Binomial(R, c), c the
+        // coverage the intervals achieve, so the test accepts exactly the counts of a two-sided
+        // exact binomial test at the 99.9% level: a new set of seeds fails one of the eight
+        // counts with probability at most 8 × 0.001 (Bonferroni). No single run has to be
+        // lucky; biased estimators, intervals too narrow (rows not resampled together, the
+        // wrong percentiles) or too wide (too few misses: the region stops short of R) fail.
+        //
+        // c is not the nominal 0.95. Percentile-bootstrap intervals are known to under-cover
+        // at finite n (they take no account of the estimators' bias and skewness, and 200
+        // resamples place their ends with some noise): at this design size they achieve 0.935
+        // to 0.942, measured on 20 000 other replicates (ACHIEVED_COVERAGE). Against the
+        // nominal 0.95 a set of seeds would fail about one time in thirteen (8%, not 0.8%),
+        // and more often the more replicates were run. So each count is tested against the
+        // coverage measured for its index; the measurement's own error (0.7 of a count at
+        // R = 400, against a binomial SD of about 4.8) barely changes the acceptance
+        // probability. R = 400 takes about a second in release.
+        let replicates = 400;
+        let covered = ishigami_coverage(0..replicates);
+        for (g, counts) in covered.iter().enumerate() {
+            for (kind, (&count, &coverage)) in ["S", "ST"]
+                .iter()
+                .zip(counts.iter().zip(&ACHIEVED_COVERAGE[g]))
+            {
+                let label = format!("{kind}{}", ISHIGAMI_LABELS[g]);
+                let accepted = binomial_acceptance(replicates, coverage, 0.001);
+                println!(
+                    "{label}: {count} of {replicates} intervals cover the analytic index \
+                     (accepted {accepted:?} at coverage {coverage})"
+                );
+                assert!(
+                    accepted.contains(&count),
+                    "{label}: {count} of {replicates} intervals cover the analytic index, \
+                     outside {accepted:?} for coverage {coverage}"
+                );
+            }
+        }
+    }
+
+    /// The study behind [`ACHIEVED_COVERAGE`], on replicates the test does not use:
+    /// `cargo test --release --lib sobol_interval_coverage_study -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a study of a few minutes, whose result is ACHIEVED_COVERAGE"]
+    fn sobol_interval_coverage_study() {
+        let replicates = 20_000;
+        let covered = ishigami_coverage(1_000_000..1_000_000 + replicates);
+        for (g, counts) in covered.iter().enumerate() {
+            for (kind, &count) in ["S", "ST"].iter().zip(counts) {
+                let coverage = count as f64 / replicates as f64;
+                let standard_error = (coverage * (1.0 - coverage) / replicates as f64).sqrt();
+                println!(
+                    "{kind}{}: coverage {coverage:.4} ± {standard_error:.4}",
+                    ISHIGAMI_LABELS[g]
+                );
+            }
+        }
     }
 
     #[test]
@@ -683,47 +761,6 @@ mod tests {
                 );
                 assert!((estimate - expected[j]).abs() <= 4.0 * standard_error);
                 assert!((estimate - expected[j]).abs() <= 0.03);
-            }
-        }
-    }
-
-    #[test]
-    fn sobol_intervals_have_nominal_coverage() {
-        // Repeat the whole procedure (new design, new bootstrap) for many
-        // seeds and count how often each analytic Ishigami index lies inside
-        // its 95% interval. With R = 200 replicates the count is binomial
-        // with SD ≈ sqrt(0.95 · 0.05 / 200) ≈ 0.015. Percentile-bootstrap
-        // intervals under-cover slightly at finite n (measured 0.92–0.96
-        // here), so the lower bound 0.85 sits ~4.5 SD below 0.92; the upper
-        // bound 0.995 (at most one miss) catches intervals grossly too wide.
-        let variances = ishigami_variances();
-        let v = variances.total;
-        let analytic = [
-            (variances.v1 / v, (variances.v1 + variances.v13) / v),
-            (variances.v2 / v, variances.v2 / v),
-            (0.0, variances.v13 / v),
-        ];
-        let replicates = 200;
-        let groups = vec![vec![0], vec![1], vec![2]];
-        let mut covered = [[0usize; 2]; 3];
-        for replicate in 0..replicates {
-            let design = ishigami_design(2000, 10_000 + replicate);
-            let indices = sobol(&design, &groups, ishigami, 200, replicate);
-            for (j, index) in indices.iter().enumerate() {
-                let (first, total) = analytic[j];
-                covered[j][0] += usize::from(index.first_lo <= first && first <= index.first_hi);
-                covered[j][1] += usize::from(index.total_lo <= total && total <= index.total_hi);
-            }
-        }
-        for (j, counts) in covered.iter().enumerate() {
-            for (kind, &count) in ["S", "ST"].iter().zip(counts) {
-                let coverage = count as f64 / replicates as f64;
-                println!("coverage of {kind}{}: {coverage:.3}", j + 1);
-                assert!(
-                    (0.85..=0.995).contains(&coverage),
-                    "{kind}{}: coverage {coverage} inconsistent with 95% intervals",
-                    j + 1
-                );
             }
         }
     }
