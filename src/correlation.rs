@@ -18,7 +18,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::f64::consts::PI;
 
-use crate::sensitivity::kernels::{pearson, ranks};
+use crate::stats::{pearson_matrix, ranks};
 
 /// Absolute tolerance for symmetry and for a unit diagonal in
 /// [`is_valid_correlation`].
@@ -297,7 +297,7 @@ pub fn iman_conover(
 }
 
 /// Spearman rank correlation matrix of `columns` (`k` columns of equal
-/// length): entry `(i, j)` is [`crate::sensitivity::kernels::spearman`] of columns `i`
+/// length): entry `(i, j)` is [`crate::stats::spearman`] of columns `i`
 /// and `j`, i.e. the Pearson correlation of their average ranks; the
 /// diagonal is 1. Off-diagonal entries involving a constant column are NaN.
 ///
@@ -306,20 +306,6 @@ pub fn iman_conover(
 pub fn rank_correlation_matrix(columns: &[Vec<f64>]) -> DMatrix<f64> {
     let ranked: Vec<Vec<f64>> = columns.iter().map(|column| ranks(column)).collect();
     pearson_matrix(&ranked)
-}
-
-/// Pearson correlation matrix of `columns`, unit diagonal.
-fn pearson_matrix(columns: &[Vec<f64>]) -> DMatrix<f64> {
-    let k = columns.len();
-    let mut matrix = DMatrix::identity(k, k);
-    for i in 0..k {
-        for j in 0..i {
-            let r = pearson(&columns[i], &columns[j]);
-            matrix[(i, j)] = r;
-            matrix[(j, i)] = r;
-        }
-    }
-    matrix
 }
 
 /// Projection of the symmetric matrix `m` onto symmetric matrices with all
@@ -341,7 +327,7 @@ fn set_unit_diagonal(m: &mut DMatrix<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sensitivity::kernels::spearman;
+    use crate::stats::spearman;
     use rand::RngExt;
     use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -632,5 +618,19 @@ mod tests {
         }
         let with_constant = rank_correlation_matrix(&[columns[0].clone(), vec![1.0; 300]]);
         assert!(with_constant[(0, 1)].is_nan());
+    }
+
+    /// The layer rule: the correlation structure of the inputs sits below the sensitivity
+    /// analysis (which reads sampled inputs), so it takes its statistics from `stats`.
+    #[test]
+    fn correlation_uses_nothing_above_stats() {
+        let source = include_str!("correlation.rs");
+        let code = &source[..source.find("#[cfg(test)]").expect("a test module")];
+        for line in code.lines().filter(|line| line.contains("crate::")) {
+            assert!(
+                line.contains("crate::stats::"),
+                "correlation names a module other than stats: {line}"
+            );
+        }
     }
 }

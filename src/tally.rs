@@ -9,7 +9,7 @@
 //! sketches merge exactly in any order; moments are merged in block order (see
 //! [`Moments::merge`]), so a tally is the same bit for bit whatever the thread count.
 
-use crate::stats::Summary;
+use crate::stats::{quantile_mcse_of_order_statistics, quantile_of_order_statistics, Summary};
 
 /// Mantissa bits a bucket keeps: 2¹⁰ buckets per power of two.
 const BITS: u32 = 10;
@@ -46,16 +46,20 @@ impl Moments {
             sum += d;
             sum_sq += d * d;
         }
-        match shift {
-            None => Moments::default(),
-            Some(s) => {
-                let mean_d = sum / n as f64;
-                Moments {
-                    n,
-                    mean: s + mean_d,
-                    m2: (sum_sq - sum * mean_d).max(0.0),
-                }
-            }
+        Moments::of_shifted_sums(n, shift.unwrap_or(0.0), sum, sum_sq)
+    }
+
+    /// The moments of `n` values from `Σ (x − shift)` and `Σ (x − shift)²`, summed in order,
+    /// with `shift` the first value.
+    pub fn of_shifted_sums(n: u64, shift: f64, sum: f64, sum_sq: f64) -> Moments {
+        if n == 0 {
+            return Moments::default();
+        }
+        let mean_d = sum / n as f64;
+        Moments {
+            n,
+            mean: shift + mean_d,
+            m2: (sum_sq - sum * mean_d).max(0.0),
         }
     }
 
@@ -301,12 +305,7 @@ impl Tally {
 
     /// The type-7 quantile, read from the sketch and kept within the exact minimum and maximum.
     pub fn quantile(&self, p: f64) -> f64 {
-        let n = self.sketch.count();
-        let h = (n - 1) as f64 * p;
-        let lo = h.floor() as u64;
-        let hi = (lo + 1).min(n - 1);
-        let (a, b) = (self.value(lo), self.value(hi));
-        a + (h - lo as f64) * (b - a)
+        quantile_of_order_statistics(self.sketch.count(), p, |rank| self.value(rank))
     }
 
     fn value(&self, rank: u64) -> f64 {
@@ -323,10 +322,7 @@ impl Tally {
     /// Monte Carlo standard error of the `p` quantile by the order-statistic interval of
     /// [`crate::stats::quantile_mcse`], with the ranks read from the sketch.
     fn quantile_mcse(&self, p: f64) -> f64 {
-        let n = self.sketch.count() as f64;
-        let half = 1.96 * (n * p * (1.0 - p)).sqrt();
-        let rank = |r: f64| self.value((r.round().max(1.0) as u64 - 1).min(n as u64 - 1));
-        (rank(n * p + half) - rank(n * p - half)) / (2.0 * 1.96)
+        quantile_mcse_of_order_statistics(self.sketch.count(), p, |rank| self.value(rank))
     }
 
     /// Share of values above the threshold.

@@ -3,12 +3,13 @@
 //!
 //! Two families of measures are provided:
 //!
-//! * **Rank-based correlation measures** — [`ranks`], [`pearson`],
-//!   [`spearman`] and [`prcc`] (partial rank correlation coefficients,
-//!   Iman & Conover 1980; Marino et al. 2008, "A methodology for performing
-//!   global uncertainty and sensitivity analysis in systems biology",
-//!   J. Theor. Biol. 254). They are cheap, work on any existing Monte Carlo
-//!   sample, and measure monotone association.
+//! * **Rank-based correlation measures** — [`prcc`] (partial rank
+//!   correlation coefficients, Iman & Conover 1980; Marino et al. 2008, "A
+//!   methodology for performing global uncertainty and sensitivity analysis
+//!   in systems biology", J. Theor. Biol. 254), built on [`ranks`],
+//!   [`pearson`] and [`spearman`] (from [`crate::stats`], re-exported here).
+//!   They are cheap, work on any existing Monte Carlo sample, and measure
+//!   monotone association.
 //! * **Variance-based Sobol' indices** — [`SobolDesign`] and [`sobol`]
 //!   (Saltelli et al. 2010, "Variance based sensitivity analysis of model
 //!   output. Design and estimator for the total sensitivity index",
@@ -21,95 +22,17 @@
 //! All randomness is driven by caller-supplied seeds through
 //! [`Xoshiro256PlusPlus`], so results are reproducible.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::SymmetricEigen;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+pub use crate::stats::{pearson, ranks, spearman};
+use crate::stats::{pearson_matrix, quantile_sorted};
 
 /// Smallest eigenvalue a rank correlation matrix may have before [`prcc`]
 /// treats it as singular. A correlation matrix has trace equal to its
 /// dimension, so this is a relative threshold on its conditioning.
 const SINGULAR_EIGENVALUE_THRESHOLD: f64 = 1e-10;
-
-/// Ranks of `values`, 1-based, with tied values sharing the average of the
-/// ranks they span ("fractional" or "mid" ranking).
-///
-/// Formula: if the sorted values at 0-based positions `s..e` are all equal,
-/// each gets rank `(s + 1 + e) / 2`, the mean of ranks `s+1, …, e`. Ranks
-/// therefore always sum to `n (n + 1) / 2`. This is the ranking used by
-/// Spearman's coefficient (e.g. Kendall & Gibbons, *Rank Correlation
-/// Methods*, 5th ed., 1990, ch. 3).
-///
-/// Values are ordered by [`f64::total_cmp`]; `-0.0` and `0.0` count as tied.
-/// NaN inputs are not meaningful (each NaN gets its own rank after all
-/// numbers).
-pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let n = values.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-
-    let mut result = vec![0.0; n];
-    let mut start = 0;
-    while start < n {
-        let mut end = start + 1;
-        while end < n && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        let average_rank = (start + 1 + end) as f64 / 2.0;
-        for &index in &order[start..end] {
-            result[index] = average_rank;
-        }
-        start = end;
-    }
-    result
-}
-
-/// Pearson product-moment correlation coefficient of `x` and `y`.
-///
-/// Formula: `r = Σ (xᵢ − x̄)(yᵢ − ȳ) / sqrt(Σ (xᵢ − x̄)² · Σ (yᵢ − ȳ)²)`,
-/// computed with the two-pass (centred) algorithm and clamped to `[−1, 1]`
-/// against rounding.
-///
-/// Returns NaN when fewer than two points are given or when either sample has
-/// zero variance (the coefficient is undefined).
-///
-/// # Panics
-/// If `x` and `y` have different lengths.
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    assert_eq!(x.len(), y.len(), "pearson: x and y must have equal length");
-    if x.len() < 2 {
-        return f64::NAN;
-    }
-    let mean_x = mean(x);
-    let mean_y = mean(y);
-    let (mut sum_xy, mut sum_xx, mut sum_yy) = (0.0, 0.0, 0.0);
-    for (&xi, &yi) in x.iter().zip(y) {
-        let dx = xi - mean_x;
-        let dy = yi - mean_y;
-        sum_xy += dx * dy;
-        sum_xx += dx * dx;
-        sum_yy += dy * dy;
-    }
-    if sum_xx == 0.0 || sum_yy == 0.0 {
-        return f64::NAN;
-    }
-    (sum_xy / (sum_xx * sum_yy).sqrt()).clamp(-1.0, 1.0)
-}
-
-/// Spearman rank correlation coefficient of `x` and `y`.
-///
-/// Formula: `ρₛ = pearson(ranks(x), ranks(y))`, i.e. the Pearson coefficient
-/// of the average ranks, which is the general definition valid with ties
-/// (Kendall & Gibbons 1990, ch. 3). Equals ±1 for any strictly monotone
-/// relation.
-///
-/// Returns NaN when either sample is constant or has fewer than two points.
-///
-/// # Panics
-/// If `x` and `y` have different lengths.
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    assert_eq!(x.len(), y.len(), "spearman: x and y must have equal length");
-    pearson(&ranks(x), &ranks(y))
-}
 
 /// Partial rank correlation coefficients between each input column and the
 /// output.
@@ -158,7 +81,7 @@ pub fn prcc(inputs: &[Vec<f64>], output: &[f64]) -> Vec<f64> {
     let mut ranked: Vec<Vec<f64>> = varying.iter().map(|&j| ranks(&inputs[j])).collect();
     ranked.push(ranks(output));
 
-    let correlation = correlation_matrix(&ranked);
+    let correlation = pearson_matrix(&ranked);
     let min_eigenvalue = SymmetricEigen::new(correlation.clone()).eigenvalues.min();
     if min_eigenvalue.is_nan() || min_eigenvalue <= SINGULAR_EIGENVALUE_THRESHOLD {
         return all_nan;
@@ -268,8 +191,10 @@ pub struct SobolIndex {
 /// skipped. With `bootstrap == 0`, or when no resample is finite, the
 /// interval bounds are NaN. If `V = 0` the point estimates are NaN.
 ///
-/// The intervals cover the sampling error of the estimators; with 95%
-/// intervals, about one in twenty true values is expected to fall outside.
+/// The intervals cover the sampling error of the estimators. Percentile
+/// intervals under-cover a little at finite `n`: with 2000 rows and 200
+/// resamples, the Ishigami function's intervals hold the true indices 93.5%
+/// to 94.2% of the time rather than 95% (measured in this file's tests).
 ///
 /// # Panics
 /// If a group refers to a column `≥ design.k`, or if the design's matrices do
@@ -407,33 +332,6 @@ fn percentile_interval(samples: &mut [f64]) -> (f64, f64) {
     )
 }
 
-/// Quantile `p` of non-empty sorted data, Hyndman & Fan (1996) type 7:
-/// `h = (m − 1) p`, `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])`.
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let below = h.floor() as usize;
-    let above = (below + 1).min(sorted.len() - 1);
-    sorted[below] + (h - below as f64) * (sorted[above] - sorted[below])
-}
-
-/// Pearson correlation matrix of the given columns (unit diagonal).
-fn correlation_matrix(columns: &[Vec<f64>]) -> DMatrix<f64> {
-    let m = columns.len();
-    let mut matrix = DMatrix::identity(m, m);
-    for i in 0..m {
-        for j in 0..i {
-            let r = pearson(&columns[i], &columns[j]);
-            matrix[(i, j)] = r;
-            matrix[(j, i)] = r;
-        }
-    }
-    matrix
-}
-
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
-}
-
 fn has_zero_variance(values: &[f64]) -> bool {
     values.windows(2).all(|pair| pair[0] == pair[1])
 }
@@ -441,79 +339,10 @@ fn has_zero_variance(values: &[f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::DMatrix;
     use rand_distr::{Bernoulli, Distribution, Normal};
     use std::f64::consts::PI;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    // ---------------------------------------------------------------- ranks
-
-    #[test]
-    fn ranks_without_ties_are_positions_in_sorted_order() {
-        assert_eq!(ranks(&[3.0, 1.0, 2.0, -5.0]), vec![4.0, 2.0, 3.0, 1.0]);
-        assert_eq!(ranks(&[]), Vec::<f64>::new());
-    }
-
-    #[test]
-    fn ranks_average_ties() {
-        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
-        assert_eq!(ranks(&[7.0; 5]), vec![3.0; 5]);
-        assert_eq!(
-            ranks(&[1.0, 0.0, 1.0, 0.0, 1.0, -0.0]),
-            vec![5.0, 2.0, 5.0, 2.0, 5.0, 2.0]
-        );
-        // Ranks always sum to n(n+1)/2.
-        let values = [2.0, 2.0, 1.0, 3.0, 3.0, 3.0, 0.5];
-        let n = values.len() as f64;
-        assert_eq!(ranks(&values).iter().sum::<f64>(), n * (n + 1.0) / 2.0);
-    }
-
-    // ------------------------------------------------------- pearson/spearman
-
-    #[test]
-    fn pearson_known_values() {
-        // Hand computation: Sxy = 6, Sxx = 10, Syy = 6 => r = 6 / sqrt(60).
-        let r = pearson(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 5.0, 4.0, 5.0]);
-        assert!((r - 6.0 / 60f64.sqrt()).abs() < 1e-15);
-        let x = [0.3, -1.0, 2.5, 4.0];
-        let up: Vec<f64> = x.iter().map(|v| 3.0 * v + 1.0).collect();
-        let down: Vec<f64> = x.iter().map(|v| -0.5 * v).collect();
-        assert_eq!(pearson(&x, &up), 1.0);
-        assert_eq!(pearson(&x, &down), -1.0);
-    }
-
-    #[test]
-    fn pearson_undefined_cases_are_nan() {
-        assert!(pearson(&[1.0, 2.0, 3.0], &[4.0, 4.0, 4.0]).is_nan());
-        assert!(pearson(&[1.0], &[2.0]).is_nan());
-        assert!(pearson(&[], &[]).is_nan());
-    }
-
-    #[test]
-    #[should_panic(expected = "equal length")]
-    fn pearson_panics_on_length_mismatch() {
-        pearson(&[1.0, 2.0], &[1.0]);
-    }
-
-    #[test]
-    fn spearman_of_monotone_transform_is_one() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let x: Vec<f64> = (0..1000).map(|_| rng.random_range(-3.0..3.0)).collect();
-        let increasing: Vec<f64> = x.iter().map(|v| v.exp() + v.powi(3)).collect();
-        let decreasing: Vec<f64> = x.iter().map(|v| -v.powi(5)).collect();
-        assert_eq!(spearman(&x, &increasing), 1.0);
-        assert_eq!(spearman(&x, &decreasing), -1.0);
-        // Pearson is not invariant to the same transform.
-        assert!(pearson(&x, &increasing) < 0.95);
-    }
-
-    #[test]
-    fn spearman_with_ties_matches_hand_computation() {
-        // ranks(x) = [1, 2.5, 2.5, 4], ranks(y) = [1, 2, 3, 4];
-        // centred: [-1.5, 0, 0, 1.5] and [-1.5, -0.5, 0.5, 1.5]
-        // => Sxy = 4.5, Sxx = 4.5, Syy = 5 => rho = 4.5 / sqrt(22.5).
-        let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &[10.0, 20.0, 30.0, 40.0]);
-        assert!((rho - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
-    }
 
     // ------------------------------------------------------------------ PRCC
 
@@ -724,99 +553,175 @@ mod tests {
         SobolDesign::new(n, 3, |_, _, _| rng.random_range(-PI..PI))
     }
 
-    /// The analytic value must lie inside the reported 95% interval and
-    /// within 0.03 of the point estimate.
-    fn assert_consistent(label: &str, estimate: f64, lo: f64, hi: f64, analytic: f64) {
-        println!("{label}: estimate {estimate:.4} [{lo:.4}, {hi:.4}], analytic {analytic:.4}");
-        assert!(
-            lo <= analytic && analytic <= hi,
-            "{label}: analytic {analytic} outside 95% interval [{lo}, {hi}]"
-        );
-        assert!(
-            (estimate - analytic).abs() <= 0.03,
-            "{label}: estimate {estimate} differs from analytic {analytic} by more than 0.03"
-        );
-    }
+    /// The groups the Ishigami tests estimate: each factor, and {x1, x3}, whose closed
+    /// first-order index S1 + S3 + S13 equals its total index because x2 interacts with
+    /// neither.
+    const ISHIGAMI_GROUPS: [&[usize]; 4] = [&[0], &[1], &[2], &[0, 2]];
+    const ISHIGAMI_LABELS: [&str; 4] = ["1", "2", "3", "{1,3}"];
 
-    // The intervals are 95% bootstrap percentile intervals, so across seeds
-    // roughly 5% of individual interval checks are expected to miss; a miss
-    // for a new seed is not by itself evidence of a bug. Calibration itself
-    // is tested over many seeds in `sobol_intervals_have_nominal_coverage`.
-
-    #[test]
-    fn sobol_ishigami_matches_analytic_indices() {
+    /// The analytic `(first, total)` index of each of [`ISHIGAMI_GROUPS`].
+    fn ishigami_indices() -> [(f64, f64); 4] {
         let variances = ishigami_variances();
         let v = variances.total;
-        let first = [variances.v1 / v, variances.v2 / v, 0.0];
-        let total = [
-            (variances.v1 + variances.v13) / v,
-            variances.v2 / v,
-            variances.v13 / v,
-        ];
-        // Transcription check against the rounded values in the literature.
-        let published_first = [0.3139, 0.4424, 0.0];
-        let published_total = [0.5576, 0.4424, 0.2437];
-        for j in 0..3 {
-            assert!((first[j] - published_first[j]).abs() < 1e-4);
-            assert!((total[j] - published_total[j]).abs() < 1e-4);
-        }
-
-        // Seed history, disclosed: the design seed was first chosen as 1
-        // (bootstrap seed 2). That run gave S2 = 0.4659 with interval
-        // [0.4490, 0.4831], missing the analytic 0.4424 by ~2.7 standard
-        // errors; all other checks passed. The coverage study in
-        // `sobol_intervals_have_nominal_coverage` (and a 200-replicate study
-        // at this n: coverage 0.92–0.96, no bias beyond ±0.001) showed the
-        // estimators calibrated, so the design seed was re-drawn once, by
-        // the fixed rule "next integer", to 2.
-        let design = ishigami_design(20_000, 2);
-        let groups = vec![vec![0], vec![1], vec![2]];
-        let indices = sobol(&design, &groups, ishigami, 500, 2);
-        assert_eq!(indices.len(), 3);
-        for (j, index) in indices.iter().enumerate() {
-            assert_consistent(
-                &format!("S{}", j + 1),
-                index.first,
-                index.first_lo,
-                index.first_hi,
-                first[j],
-            );
-            assert_consistent(
-                &format!("ST{}", j + 1),
-                index.total,
-                index.total_lo,
-                index.total_hi,
-                total[j],
-            );
-        }
+        let closed = (variances.v1 + variances.v13) / v;
+        [
+            (variances.v1 / v, closed),
+            (variances.v2 / v, variances.v2 / v),
+            (0.0, variances.v13 / v),
+            (closed, closed),
+        ]
     }
 
     #[test]
-    fn sobol_ishigami_grouped_x1_x3() {
-        // Closed first-order index of {x1, x3} = S1 + S3 + S13; its total index
-        // is the same because x2 does not interact with x1 or x3.
-        let variances = ishigami_variances();
-        let closed = (variances.v1 + variances.v13) / variances.total;
-        let design = ishigami_design(20_000, 3);
-        let indices = sobol(&design, &[vec![0, 2], vec![1]], ishigami, 500, 4);
-        let group = indices[0];
-        assert_consistent(
-            "S{1,3}",
-            group.first,
-            group.first_lo,
-            group.first_hi,
-            closed,
-        );
-        assert_consistent(
-            "ST{1,3}",
-            group.total,
-            group.total_lo,
-            group.total_hi,
-            closed,
-        );
-        let x2 = indices[1];
-        let s2 = variances.v2 / variances.total;
-        assert_consistent("S2 (grouped run)", x2.first, x2.first_lo, x2.first_hi, s2);
+    fn ishigami_indices_match_the_published_values() {
+        // Transcription check against the rounded values in the literature.
+        let published = [(0.3139, 0.5576), (0.4424, 0.4424), (0.0, 0.2437)];
+        for ((first, total), (expected_first, expected_total)) in
+            ishigami_indices().into_iter().zip(published)
+        {
+            assert!((first - expected_first).abs() < 1e-4, "{first}");
+            assert!((total - expected_total).abs() < 1e-4, "{total}");
+        }
+    }
+
+    /// Design rows and bootstrap resamples of each coverage replicate.
+    const COVERAGE_ROWS: usize = 2000;
+    const COVERAGE_BOOTSTRAP: usize = 200;
+
+    /// The whole procedure run once per replicate in `replicates` (design seed 10 000 +
+    /// replicate, bootstrap seed replicate): how many times each analytic index of
+    /// [`ISHIGAMI_GROUPS`] fell inside its 95% interval, `[group][first, total]`.
+    fn ishigami_coverage(replicates: std::ops::Range<u64>) -> [[u64; 2]; 4] {
+        use rayon::prelude::*;
+        let analytic = ishigami_indices();
+        let groups: Vec<Vec<usize>> = ISHIGAMI_GROUPS.iter().map(|g| g.to_vec()).collect();
+        replicates
+            .into_par_iter()
+            .map(|replicate| {
+                let design = ishigami_design(COVERAGE_ROWS, 10_000 + replicate);
+                let indices = sobol(&design, &groups, ishigami, COVERAGE_BOOTSTRAP, replicate);
+                let mut covered = [[0; 2]; 4];
+                for ((inside, index), (first, total)) in
+                    covered.iter_mut().zip(&indices).zip(analytic)
+                {
+                    inside[0] = u64::from(index.first_lo <= first && first <= index.first_hi);
+                    inside[1] = u64::from(index.total_lo <= total && total <= index.total_hi);
+                }
+                covered
+            })
+            .reduce(
+                || [[0; 2]; 4],
+                |mut sum, covered| {
+                    for (s, c) in sum.iter_mut().flatten().zip(covered.iter().flatten()) {
+                        *s += c;
+                    }
+                    sum
+                },
+            )
+    }
+
+    /// The counts a two-sided exact binomial test at level `alpha` accepts for `trials`
+    /// trials of success probability `p`: every `k` with P(X ≤ k) > α/2 and P(X ≥ k) > α/2.
+    fn binomial_acceptance(trials: u64, p: f64, alpha: f64) -> std::ops::RangeInclusive<u64> {
+        use statrs::distribution::{Binomial, DiscreteCDF};
+        let binomial = Binomial::new(p, trials).expect("a probability");
+        let lowest = (0..=trials)
+            .find(|&k| binomial.cdf(k) > alpha / 2.0)
+            .expect("P(X ≤ trials) = 1");
+        let highest = (0..=trials)
+            .rev()
+            .find(|&k| k == 0 || binomial.sf(k - 1) > alpha / 2.0)
+            .expect("P(X ≥ 0) = 1");
+        lowest..=highest
+    }
+
+    #[test]
+    fn the_binomial_acceptance_region_holds_the_stated_probability() {
+        use statrs::distribution::{Binomial, Discrete};
+        for (trials, p) in [(200, 0.95), (400, 0.93), (50, 0.5)] {
+            let region = binomial_acceptance(trials, p, 0.001);
+            let binomial = Binomial::new(p, trials).unwrap();
+            let inside: f64 = region.clone().map(|k| binomial.pmf(k)).sum();
+            let below: f64 = (0..*region.start()).map(|k| binomial.pmf(k)).sum();
+            let above: f64 = (region.end() + 1..=trials).map(|k| binomial.pmf(k)).sum();
+            assert!(inside >= 0.999 && below <= 0.0005 && above <= 0.0005);
+            // One more count on either side would take a tail over α/2.
+            assert!(below + binomial.pmf(*region.start()) > 0.0005);
+            assert!(above + binomial.pmf(*region.end()) > 0.0005);
+        }
+    }
+
+    /// The coverage the 95% percentile-bootstrap intervals achieve for each analytic index at
+    /// [`COVERAGE_ROWS`] rows and [`COVERAGE_BOOTSTRAP`] resamples, `[group][first, total]`:
+    /// measured by `sobol_interval_coverage_study` over 20 000 replicates (standard error
+    /// 0.0017 each), rounded to three decimals.
+    const ACHIEVED_COVERAGE: [[f64; 2]; 4] = [
+        [0.935, 0.937],
+        [0.942, 0.940],
+        [0.938, 0.940],
+        [0.937, 0.940],
+    ];
+
+    #[test]
+    fn sobol_intervals_cover_the_analytic_ishigami_indices() {
+        // What it tests: that the bootstrap intervals of `sobol` are calibrated. The whole
+        // procedure (a new design, a new bootstrap seed) is repeated R times and, for each of
+        // the eight analytic indices (S and ST of x1, x2, x3 and of the group {x1, x3}), the
+        // number of intervals holding it is counted. Each count is Binomial(R, c), c the
+        // coverage the intervals achieve, so the test accepts exactly the counts of a two-sided
+        // exact binomial test at the 99.9% level: a new set of seeds fails one of the eight
+        // counts with probability at most 8 × 0.001 (Bonferroni). No single run has to be
+        // lucky; biased estimators, intervals too narrow (rows not resampled together, the
+        // wrong percentiles) or too wide (too few misses: the region stops short of R) fail.
+        //
+        // c is not the nominal 0.95. Percentile-bootstrap intervals are known to under-cover
+        // at finite n (they take no account of the estimators' bias and skewness, and 200
+        // resamples place their ends with some noise): at this design size they achieve 0.935
+        // to 0.942, measured on 20 000 other replicates (ACHIEVED_COVERAGE). Against the
+        // nominal 0.95 a set of seeds would fail about one time in thirteen (8%, not 0.8%),
+        // and more often the more replicates were run. So each count is tested against the
+        // coverage measured for its index; the measurement's own error (0.7 of a count at
+        // R = 400, against a binomial SD of about 4.8) barely changes the acceptance
+        // probability. R = 400 takes about a second in release.
+        let replicates = 400;
+        let covered = ishigami_coverage(0..replicates);
+        for (g, counts) in covered.iter().enumerate() {
+            for (kind, (&count, &coverage)) in ["S", "ST"]
+                .iter()
+                .zip(counts.iter().zip(&ACHIEVED_COVERAGE[g]))
+            {
+                let label = format!("{kind}{}", ISHIGAMI_LABELS[g]);
+                let accepted = binomial_acceptance(replicates, coverage, 0.001);
+                println!(
+                    "{label}: {count} of {replicates} intervals cover the analytic index \
+                     (accepted {accepted:?} at coverage {coverage})"
+                );
+                assert!(
+                    accepted.contains(&count),
+                    "{label}: {count} of {replicates} intervals cover the analytic index, \
+                     outside {accepted:?} for coverage {coverage}"
+                );
+            }
+        }
+    }
+
+    /// The study behind [`ACHIEVED_COVERAGE`], on replicates the test does not use:
+    /// `cargo test --release --lib sobol_interval_coverage_study -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a study of a few minutes, whose result is ACHIEVED_COVERAGE"]
+    fn sobol_interval_coverage_study() {
+        let replicates = 20_000;
+        let covered = ishigami_coverage(1_000_000..1_000_000 + replicates);
+        for (g, counts) in covered.iter().enumerate() {
+            for (kind, &count) in ["S", "ST"].iter().zip(counts) {
+                let coverage = count as f64 / replicates as f64;
+                let standard_error = (coverage * (1.0 - coverage) / replicates as f64).sqrt();
+                println!(
+                    "{kind}{}: coverage {coverage:.4} ± {standard_error:.4}",
+                    ISHIGAMI_LABELS[g]
+                );
+            }
+        }
     }
 
     #[test]
@@ -856,47 +761,6 @@ mod tests {
                 );
                 assert!((estimate - expected[j]).abs() <= 4.0 * standard_error);
                 assert!((estimate - expected[j]).abs() <= 0.03);
-            }
-        }
-    }
-
-    #[test]
-    fn sobol_intervals_have_nominal_coverage() {
-        // Repeat the whole procedure (new design, new bootstrap) for many
-        // seeds and count how often each analytic Ishigami index lies inside
-        // its 95% interval. With R = 200 replicates the count is binomial
-        // with SD ≈ sqrt(0.95 · 0.05 / 200) ≈ 0.015. Percentile-bootstrap
-        // intervals under-cover slightly at finite n (measured 0.92–0.96
-        // here), so the lower bound 0.85 sits ~4.5 SD below 0.92; the upper
-        // bound 0.995 (at most one miss) catches intervals grossly too wide.
-        let variances = ishigami_variances();
-        let v = variances.total;
-        let analytic = [
-            (variances.v1 / v, (variances.v1 + variances.v13) / v),
-            (variances.v2 / v, variances.v2 / v),
-            (0.0, variances.v13 / v),
-        ];
-        let replicates = 200;
-        let groups = vec![vec![0], vec![1], vec![2]];
-        let mut covered = [[0usize; 2]; 3];
-        for replicate in 0..replicates {
-            let design = ishigami_design(2000, 10_000 + replicate);
-            let indices = sobol(&design, &groups, ishigami, 200, replicate);
-            for (j, index) in indices.iter().enumerate() {
-                let (first, total) = analytic[j];
-                covered[j][0] += usize::from(index.first_lo <= first && first <= index.first_hi);
-                covered[j][1] += usize::from(index.total_lo <= total && total <= index.total_hi);
-            }
-        }
-        for (j, counts) in covered.iter().enumerate() {
-            for (kind, &count) in ["S", "ST"].iter().zip(counts) {
-                let coverage = count as f64 / replicates as f64;
-                println!("coverage of {kind}{}: {coverage:.3}", j + 1);
-                assert!(
-                    (0.85..=0.995).contains(&coverage),
-                    "{kind}{}: coverage {coverage} inconsistent with 95% intervals",
-                    j + 1
-                );
             }
         }
     }
@@ -968,16 +832,5 @@ mod tests {
     fn sobol_panics_on_bad_group_column() {
         let design = ishigami_design(10, 1);
         sobol(&design, &[vec![3]], ishigami, 0, 1);
-    }
-
-    #[test]
-    fn quantile_type7_matches_hand_values() {
-        let data = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(quantile_sorted(&data, 0.0), 1.0);
-        assert_eq!(quantile_sorted(&data, 1.0), 5.0);
-        assert_eq!(quantile_sorted(&data, 0.5), 3.0);
-        assert!((quantile_sorted(&data, 0.025) - 1.1).abs() < 1e-12);
-        assert!((quantile_sorted(&data, 0.975) - 4.9).abs() < 1e-12);
-        assert_eq!(quantile_sorted(&[2.5], 0.975), 2.5);
     }
 }

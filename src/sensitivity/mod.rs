@@ -15,8 +15,9 @@ use crate::engine::Draws;
 use crate::model::{Model, Slot};
 use crate::rng::{key, NATIONAL};
 use crate::scenario::Scenario;
+use crate::stats::spearman;
 pub use kernels::SobolIndex;
-use kernels::{prcc, sobol, spearman, SobolDesign};
+use kernels::{prcc, sobol, SobolDesign};
 
 /// The expected national cost as a function of the national factors' values.
 #[derive(Debug, Clone)]

@@ -2,219 +2,36 @@
 //! callback. Blocks of iterations run in parallel with rayon; every draw comes from a stream
 //! keyed by what it draws (see [`crate::rng`]) and every sum runs in a fixed order, so the
 //! result is the same bit for bit whatever the thread count.
+//!
+//! `draws.rs` holds what a run hands back ([`Draws`], its [`Layout`]) and explains a cost that
+//! is not finite; `sampling.rs` draws the national factors together for a Latin hypercube or
+//! correlated inputs, and the sampling floor that benchmarks measure the loop against.
+
+mod draws;
+mod sampling;
 
 use rayon::prelude::*;
 
-use rand::seq::SliceRandom;
 use rand::RngExt;
 
 use std::sync::Mutex;
 
-use crate::correlation;
-use crate::error::Problem;
 use crate::model::{Model, PracticeModel};
-use crate::rng::{key, stream, NATIONAL};
-use crate::scenario::Sampling;
+use crate::rng::{stream, NATIONAL};
 use crate::tally::{Moments, Tally};
+
+pub use draws::{non_finite, Draws, Keep, Layout, NonFinite, PerIteration};
+pub use sampling::{national_columns, needs_whole_run, sampling_floor};
 
 /// Iterations handed to one rayon task. Moments are gathered per block and merged in block
 /// order, so a run extended batch by batch equals a single run when batches start at a
 /// multiple of this (see [`run_from`]).
 pub const BLOCK: usize = 512;
 
-/// Where each summarised quantity sits in [`Draws::tallies`]: every ICB's total, every ICB ×
-/// action, every action nationally, the cumulative national cost to the end of every month,
-/// every group of ICBs ([`Model::groups`]), and the national total, in that order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Layout {
-    pub n_icb: usize,
-    pub n_actions: usize,
-    pub months: usize,
-    pub n_groups: usize,
-}
-
-impl Layout {
-    fn of(model: &Model) -> Layout {
-        Layout {
-            n_icb: model.n_icb(),
-            n_actions: model.n_actions,
-            months: model.months,
-            n_groups: model.groups.len(),
-        }
-    }
-    pub fn icb(&self, i: usize) -> usize {
-        i
-    }
-    pub fn icb_action(&self, i: usize, a: usize) -> usize {
-        self.n_icb + i * self.n_actions + a
-    }
-    pub fn action(&self, a: usize) -> usize {
-        self.n_icb * (1 + self.n_actions) + a
-    }
-    pub fn cumulative(&self, m: usize) -> usize {
-        self.action(self.n_actions) + m
-    }
-    pub fn group(&self, g: usize) -> usize {
-        self.cumulative(self.months) + g
-    }
-    pub fn national(&self) -> usize {
-        self.group(self.n_groups)
-    }
-    /// Number of quantities.
-    pub fn len(&self) -> usize {
-        self.national() + 1
-    }
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-}
-
-/// What one run keeps beyond its tallies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keep {
-    /// Tallies and the national total per iteration: memory that grows by 8 bytes an
-    /// iteration, whatever the number of ICBs, actions and months.
-    Tallies,
-    /// Also every iteration's cost per ICB and action and the national factors' values, for
-    /// the consumers that need them draw by draw (benchmarks, paired comparisons, rank
-    /// sensitivity, samples, one-pagers).
-    PerIteration,
-}
-
-/// Every iteration's values, kept with [`Keep::PerIteration`].
-#[derive(Debug, Clone, Default)]
-pub struct PerIteration {
-    /// `[iteration][icb]`: cost over the horizon.
-    pub icb_total: Vec<f64>,
-    /// `[iteration][icb][action]`: cost over the horizon.
-    pub action_total: Vec<f64>,
-    /// `[iteration][national factor]`: the value each uncertain national factor took (an empty
-    /// row per iteration when there are none).
-    pub national_factors: Vec<f64>,
-}
-
-/// The first cost of a run that is not finite: where it happened and what the national factors
-/// were in that iteration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NonFinite {
-    pub iteration: u64,
-    /// The ICB, or `None` when every ICB is finite but their sum overflows.
-    pub icb: Option<usize>,
-    pub national_factors: Vec<f64>,
-}
-
-/// Everything one run keeps.
-#[derive(Debug, Clone)]
-pub struct Draws {
-    pub iterations: usize,
-    pub n_icb: usize,
-    pub n_actions: usize,
-    pub months: usize,
-    /// Uncertain national factors drawn per iteration.
-    pub n_national: usize,
-    pub layout: Layout,
-    /// `[iteration]`: national cost over the horizon (sum of the ICBs in table order).
-    pub national: Vec<f64>,
-    /// Every quantity of [`Layout`], tallied as it was drawn; moments are in `block_moments`.
-    tallies: Vec<Tally>,
-    /// `[block][quantity]`: moments of each block of [`BLOCK`] iterations, merged in order by
-    /// [`Draws::tally`].
-    block_moments: Vec<Vec<Moments>>,
-    /// Per-iteration values, with [`Keep::PerIteration`].
-    pub kept: Option<PerIteration>,
-    /// The first iteration whose cost is not finite (such iterations are not tallied).
-    pub non_finite: Option<NonFinite>,
-}
-
-impl Draws {
-    /// Appends the draws of the iterations that follow these.
-    pub fn append(&mut self, more: Draws) {
-        assert_eq!(
-            (self.layout, self.n_national, self.kept.is_some()),
-            (more.layout, more.n_national, more.kept.is_some())
-        );
-        assert!(
-            self.iterations % BLOCK == 0,
-            "batches start at a multiple of BLOCK"
-        );
-        self.iterations += more.iterations;
-        self.national.extend(more.national);
-        for (t, m) in self.tallies.iter_mut().zip(&more.tallies) {
-            t.merge(m);
-        }
-        self.block_moments.extend(more.block_moments);
-        if let (Some(kept), Some(more)) = (&mut self.kept, more.kept) {
-            kept.icb_total.extend(more.icb_total);
-            kept.action_total.extend(more.action_total);
-            kept.national_factors.extend(more.national_factors);
-        }
-        if self.non_finite.is_none() {
-            self.non_finite = more.non_finite;
-        }
-    }
-
-    /// Quantity `q` of [`Layout`], with its moments merged in block order.
-    pub fn tally(&self, q: usize) -> Tally {
-        let mut t = self.tallies[q].clone();
-        t.moments = Moments::default();
-        for block in &self.block_moments {
-            t.moments.merge(&block[q]);
-        }
-        t
-    }
-
-    /// The per-iteration values; panics for a run that kept only its tallies.
-    pub fn per_iteration(&self) -> &PerIteration {
-        self.kept
-            .as_ref()
-            .expect("the run kept its per-iteration values (Keep::PerIteration)")
-    }
-
-    /// The values national factor `j` took, by iteration.
-    pub fn national_factor(&self, j: usize) -> Vec<f64> {
-        assert!(j < self.n_national, "no national factor {j}");
-        self.per_iteration()
-            .national_factors
-            .iter()
-            .skip(j)
-            .step_by(self.n_national)
-            .copied()
-            .collect()
-    }
-
-    /// ICB `icb`'s total in each iteration.
-    pub fn icb(&self, icb: usize) -> Vec<f64> {
-        self.per_iteration()
-            .icb_total
-            .iter()
-            .skip(icb)
-            .step_by(self.n_icb)
-            .copied()
-            .collect()
-    }
-
-    /// ICB `icb`'s cost from action `action` in each iteration.
-    pub fn icb_action(&self, icb: usize, action: usize) -> Vec<f64> {
-        self.per_iteration()
-            .action_total
-            .iter()
-            .skip(icb * self.n_actions + action)
-            .step_by(self.n_icb * self.n_actions)
-            .copied()
-            .collect()
-    }
-}
-
 /// Runs iterations `0..iterations` of the model keeping every per-iteration value;
 /// `progress` is called with the number of iterations each finished block held.
 pub fn run(model: &Model, iterations: usize, progress: &(dyn Fn(u64) + Sync)) -> Draws {
     run_from(model, 0, iterations, Keep::PerIteration, progress)
-}
-
-/// Whether the model's national factors are drawn together for a whole run (Latin hypercube,
-/// correlated inputs), so that a run cannot be extended batch by batch.
-pub fn needs_whole_run(model: &Model) -> bool {
-    model.sampling == Sampling::LatinHypercube || model.correlation.is_some()
 }
 
 /// One block's share of the run's outputs.
@@ -436,144 +253,10 @@ impl BlockSums {
     }
 
     fn moments(&self) -> Vec<Moments> {
-        let n = self.n as f64;
         (0..self.shift.len())
-            .map(|q| {
-                if self.n == 0 {
-                    return Moments::default();
-                }
-                let mean_d = self.sum[q] / n;
-                Moments {
-                    n: self.n,
-                    mean: self.shift[q] + mean_d,
-                    m2: (self.sum_sq[q] - self.sum[q] * mean_d).max(0.0),
-                }
-            })
+            .map(|q| Moments::of_shifted_sums(self.n, self.shift[q], self.sum[q], self.sum_sq[q]))
             .collect()
     }
-}
-
-/// The national factors' values for iterations `0..n`, one column per factor, when they are
-/// drawn together: a Latin hypercube (each factor's n equally likely strata used once, in an
-/// order shuffled by the factor's own stream, a uniform point within each stratum), then the
-/// Iman–Conover reordering for target rank correlations. Marginals are unchanged by the
-/// reordering.
-pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
-    let seed = model.seed;
-    let mut columns: Vec<Vec<f64>> = model
-        .national
-        .par_iter()
-        .map(|slot| match model.sampling {
-            Sampling::MonteCarlo => (0..n as u64)
-                .map(|it| slot.draw(seed, it, NATIONAL, NATIONAL))
-                .collect(),
-            Sampling::LatinHypercube => {
-                let mut strata: Vec<usize> = (0..n).collect();
-                strata.shuffle(&mut stream(
-                    seed,
-                    u64::MAX,
-                    key("latin-hypercube"),
-                    slot.stream,
-                ));
-                strata
-                    .iter()
-                    .enumerate()
-                    .map(|(it, &stratum)| {
-                        let u: f64 = stream(seed, it as u64, NATIONAL, slot.stream).random();
-                        let x = slot.dist.spec().quantile((stratum as f64 + u) / n as f64);
-                        slot.net_of_baseline(x, seed, it as u64, NATIONAL)
-                    })
-                    .collect()
-            }
-        })
-        .collect();
-    if let Some(target) = &model.correlation {
-        correlation::iman_conover(&mut columns, target, seed).expect(
-            "a positive definite target and more iterations than factors (checked in cli::prepare)",
-        );
-    }
-    columns
-}
-
-/// The sampling floor: draws exactly the variates a run of `iterations` needs (the same
-/// distributions, counts, keyed generators and parallel blocks) and sums them, nothing else.
-/// The engine's time over this is its own overhead (benches/engine.rs). This is the floor of
-/// an ICB-level model: at practice level a run also draws a uniform per practice and action.
-pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
-    let seed = model.seed;
-    let blocks = iterations.div_ceil(BLOCK);
-    let sums: Vec<f64> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let mut sum = 0.0;
-            for row in block * BLOCK..((block + 1) * BLOCK).min(iterations) {
-                let it = row as u64;
-                for slot in &model.national {
-                    sum += slot.draw(seed, it, NATIONAL, NATIONAL);
-                }
-                for (&icb, &region) in model.icb_keys.iter().zip(&model.region_keys) {
-                    for slot in &model.per_icb {
-                        sum += slot.draw(seed, it, icb, region);
-                    }
-                }
-            }
-            sum
-        })
-        .collect();
-    sums.iter().sum()
-}
-
-/// A value that overflowed to infinity or is not a number, explained: the first iteration and
-/// ICB whose cost is not finite, and the factor (or driver) that made it so. `None` when every
-/// cost is finite.
-pub fn non_finite(model: &Model, icb_codes: &[String], draws: &Draws) -> Option<Problem> {
-    let at = draws.non_finite.as_ref()?;
-    let (iteration, national) = (at.iteration, &at.national_factors);
-    let Some(icb) = at.icb else {
-        return Some(Problem::new(None, "scenario", format!("the national total overflows in iteration {iteration}: the costs are too large to add up")));
-    };
-    let (seed, it) = (model.seed, iteration);
-    let (icb_key, region) = (model.icb_keys[icb], model.region_keys[icb]);
-    let code = format!("iteration {iteration}, ICB {}", icb_codes[icb]);
-    for line in &model.lines {
-        let driver = line.driver.as_ref().map_or(1.0, |d| d[icb]);
-        let mut value = driver * line.constant;
-        if !value.is_finite() {
-            return Some(Problem::new(
-                None,
-                line.path.clone(),
-                format!("driver × fixed factors is {value} ({code})"),
-            ));
-        }
-        let factors = line
-            .national
-            .iter()
-            .map(|&j| (&model.national[j], national[j]))
-            .chain(line.per_icb.iter().map(|&k| {
-                let slot = &model.per_icb[k];
-                (slot, slot.draw(seed, it, icb_key, region))
-            }));
-        for (slot, x) in factors {
-            value *= x;
-            if !x.is_finite() || !value.is_finite() {
-                let what = if x.is_finite() {
-                    format!("multiplying by its draw {x} makes the cost {value}")
-                } else {
-                    format!("drew {x}")
-                };
-                return Some(Problem::new(
-                    Some(slot.line),
-                    slot.path.clone(),
-                    format!("{what} ({code}): check the distribution's parameters and the drivers"),
-                ));
-            }
-        }
-    }
-    Some(Problem::new(
-        None,
-        "scenario",
-        format!("the cost overflows when the lines are added up ({code})"),
-    ))
 }
 
 /// The cost lines laid out for the ICB-level loop: drivers ICB by ICB, and the ICB-level
@@ -795,4 +478,37 @@ fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64
     }
     national[0] = icbs.iter().sum();
     s.values = values;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_sums_give_each_quantitys_moments_bit_for_bit() {
+        // More rows than one CHUNK and not a multiple of it, so that the sums carry across a
+        // full flush and a partial one; a large offset, a constant and a signed column.
+        let rows: Vec<[f64; 3]> = (0..150)
+            .map(|k| {
+                let x = k as f64;
+                [1e9 + 0.37 * x, 42.0, 1e3 * (7.3 * x).sin()]
+            })
+            .collect();
+        let mut tallies = vec![Tally::default(); 3];
+        let mut sums = BlockSums::new(3);
+        for row in &rows {
+            sums.add(row, &mut tallies);
+        }
+        sums.flush(&mut tallies);
+        for (q, (moments, tally)) in sums.moments().iter().zip(&tallies).enumerate() {
+            let column: Vec<f64> = rows.iter().map(|row| row[q]).collect();
+            assert_eq!(*moments, Moments::of(column.iter().copied()));
+            let whole = Tally::of(&column, 0.0);
+            assert_eq!(
+                (&tally.sketch, tally.min, tally.max),
+                (&whole.sketch, whole.min, whole.max)
+            );
+        }
+        assert_eq!(BlockSums::new(2).moments(), vec![Moments::default(); 2]);
+    }
 }
