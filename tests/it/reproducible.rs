@@ -1,28 +1,7 @@
 //! Same scenario, data and seed → the same bytes, whatever the thread count; draws keyed by
 //! factor identity, so adding an action leaves the others' results unchanged.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use crate::{read_csv, shipped, Sandbox};
-
-/// Every file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
-}
+use crate::{files, read_csv, shipped, Sandbox};
 
 /// The manifest without the two fields that describe the machine rather than the result.
 fn manifest_without_circumstances(bytes: &[u8]) -> serde_json::Value {
