@@ -87,6 +87,19 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Fails unless `a` and `b` hold the same numbers bit for bit (0.0 and −0.0 differ), naming
+/// the first position where they do not.
+pub fn assert_same_bits(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
+    if let Some(k) = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x.to_bits() != y.to_bits())
+    {
+        panic!("{what}: position {k} differs: {:?} vs {:?}", a[k], b[k]);
+    }
+}
+
 /// Reads a CSV written by the tool into rows of fields (no quoting in our numeric columns;
 /// quoted names are unquoted).
 pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
