@@ -3,6 +3,7 @@
 mod bad_input;
 mod benchmark;
 mod cli;
+mod distributions;
 mod library;
 mod model;
 mod practices;
