@@ -64,6 +64,7 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
     write(tmp.path())?;
+    pause_before_rename();
     if crate::cancel::requested() {
         return Err(Error::Interrupted);
     }
@@ -87,6 +88,21 @@ pub fn replace_dir(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
     // The temporary directory has been renamed away; forget it without deleting `out`.
     let _ = tmp.keep();
     Ok(())
+}
+
+/// A pause for the interruption tests (tests/it/robustness.rs), which need to signal a run
+/// while it is writing: when `ICB_IMPACT_PAUSE_BEFORE_RENAME` names a file, [`replace_dir`]
+/// creates that file once the new directory is fully written, then waits (at most a minute)
+/// until cancellation is requested, before the new directory is moved into place.
+fn pause_before_rename() {
+    let Some(flag) = std::env::var_os("ICB_IMPACT_PAUSE_BEFORE_RENAME") else {
+        return;
+    };
+    let _ = std::fs::write(flag, b"");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !crate::cancel::requested() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Writes one file (creating its directory) through a temporary file beside it and a rename,

@@ -1,8 +1,10 @@
-// Opens an HTML report in headless Chromium and reports, as JSON on stdout: problems
-// (console errors and warnings, page errors, failed or network requests), the number of
-// inline SVG charts and captions, the tables and their row counts, whether clicking the
-// "Mean" heading sorts the ICB table, and the page count of an A4 print.
-// Usage: node check.mjs REPORT.html SCREENSHOT.png PRINT.pdf
+// Opens an HTML page of a report (the briefing or a one-pager) in headless Chromium and
+// reports, as JSON on stdout: problems (console errors and warnings, page errors, failed or
+// network requests), the number of inline SVG charts, of those drawn at a visible size, and of
+// captions, the tables and their row counts, the text of every headline card, the rows of the
+// one-pager's inputs table, whether clicking the "Mean" heading sorts the ICB table (null
+// without one), and the page count of an A4 print.
+// Usage: CHROMIUM=/path/to/chromium node check.mjs PAGE.html SCREENSHOT.png PRINT.pdf
 import { chromium } from "playwright-core";
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
@@ -33,7 +35,24 @@ page.on("request", (r) => {
 });
 await page.goto("file://" + resolve(htmlPath), { waitUntil: "load" });
 const figures = await page.locator("figure svg").count();
+const visible_figures = await page.evaluate(() =>
+  Array.from(document.querySelectorAll("figure svg")).filter((svg) => {
+    const box = svg.getBoundingClientRect();
+    return box.width > 100 && box.height > 100;
+  }).length,
+);
 const captions = await page.locator("figure figcaption").count();
+const cards = await page.evaluate(() =>
+  Array.from(document.querySelectorAll(".card")).map((card) => ({
+    value: card.querySelector(".v").textContent,
+    label: card.querySelector(".l").textContent,
+  })),
+);
+const inputs = await page.evaluate(() =>
+  Array.from(document.querySelectorAll("#inputs-table tr")).map((row) =>
+    Array.from(row.cells).map((cell) => cell.textContent),
+  ),
+);
 const tables = await page.evaluate(() =>
   Array.from(document.querySelectorAll("table")).map((t) => ({
     id: t.id,
@@ -59,4 +78,6 @@ await page.pdf({ path: pdfPath, format: "A4", printBackground: true });
 const pdf = readFileSync(pdfPath, "latin1");
 const pages = (pdf.match(/\/Type\s*\/Page[^s]/g) || []).length;
 await browser.close();
-console.log(JSON.stringify({ problems, figures, captions, tables, sorted, pages }));
+console.log(
+  JSON.stringify({ problems, figures, visible_figures, captions, cards, inputs, tables, sorted, pages }),
+);

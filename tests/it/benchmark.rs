@@ -1,6 +1,9 @@
 //! `benchmark`: each published figure against the simulated quantity on the same scope and
 //! period, checked exactly on a scenario of known values.
 
+use icb_impact::pipeline::{prepare, Config};
+use icb_impact::engine;
+
 use crate::{read_csv, shipped, stderr, stdout, Sandbox};
 
 /// Eight ICBs whose costs are 1..8 × £1m a year; one action `a` and one action `b` of £0.5m a
@@ -104,28 +107,121 @@ fn simulated_quantities_are_exact_on_known_values() {
     }
 }
 
+/// Type 7 quantile of sorted values (R's and numpy's default), as the tool reports them.
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
 #[test]
 fn the_shipped_figures_run_against_the_shipped_scenario() {
     let sb = Sandbox::new();
     let scenario = shipped("collective-action-2024.toml");
+    let iterations = 500;
     let out = sb.run(&[
         "benchmark",
         scenario.to_str().unwrap(),
         "--iterations",
-        "500",
+        &iterations.to_string(),
         "-q",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let rows = read_csv(&sb.path("output/collective-action-2024-benchmark/benchmarks.csv"));
-    assert!(rows.len() > 8);
-    // Every cost figure on an ICB or national scope gets a simulated value.
-    for r in rows
-        .iter()
-        .skip(1)
-        .filter(|r| r[2] != "count" && !r[9].contains("none of the actions"))
-    {
-        assert!(r[4].parse::<f64>().is_ok(), "{r:?}");
+    let figures =
+        read_csv(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/benchmarks.csv"));
+    assert_eq!(rows.len(), figures.len(), "one row per published figure");
+    // The same draws, from the library: every simulated figure recomputed here from the cost
+    // of each ICB and action in each iteration.
+    let p = prepare(&Config {
+        iterations: Some(iterations as u64),
+        ..Config::new(&scenario)
+    })
+    .unwrap();
+    let draws = engine::run(&p.model, iterations, &|_| {});
+    let months = f64::from(p.scenario.months);
+    let n_icb = p.table.len();
+    for (row, figure) in rows[1..].iter().zip(&figures[1..]) {
+        assert_eq!(row[0], figure[0]);
+        let (quantity, icb_code, actions, figure_months) =
+            (&figure[3], &figure[4], &figure[5], &figure[6]);
+        assert_eq!(row[2], *quantity);
+        if quantity == "count" {
+            assert_eq!(row[4..9].join(""), "", "{row:?}");
+            assert_eq!(row[9], "a count, not a cost: shown for context");
+            continue;
+        }
+        let covered: Vec<usize> = (0..p.scenario.actions.len())
+            .filter(|&a| {
+                actions.is_empty() || actions.split(';').any(|id| id == p.scenario.actions[a].id)
+            })
+            .collect();
+        let scale = match figure_months.as_str() {
+            "" => 1.0,
+            m => m.parse::<f64>().unwrap() / months,
+        };
+        let mut values: Vec<f64> = (0..iterations)
+            .map(|it| {
+                let mut totals: Vec<f64> = (0..n_icb)
+                    .map(|i| covered.iter().map(|&a| draws.icb_action(i, a)[it]).sum())
+                    .collect();
+                let value = match quantity.as_str() {
+                    "icb_total" => {
+                        totals[p.table.codes.iter().position(|c| c == icb_code).unwrap()]
+                    }
+                    "national_total" => totals.iter().sum(),
+                    "mean_per_icb" => totals.iter().sum::<f64>() / n_icb as f64,
+                    "top6_sum" | "top6_mean" => {
+                        totals.sort_by(|a, b| b.total_cmp(a));
+                        let top: f64 = totals[..6].iter().sum();
+                        if quantity == "top6_sum" {
+                            top
+                        } else {
+                            top / 6.0
+                        }
+                    }
+                    other => panic!("quantity {other}"),
+                };
+                value * scale
+            })
+            .collect();
+        let mean = values.iter().sum::<f64>() / iterations as f64;
+        let published: f64 = figure[2].parse().unwrap();
+        let below = values.iter().filter(|&&v| v <= published).count();
+        values.sort_by(f64::total_cmp);
+        let simulated: Vec<f64> = row[4..8].iter().map(|x| x.parse().unwrap()).collect();
+        let expected = [
+            mean,
+            quantile(&values, 0.05),
+            quantile(&values, 0.5),
+            quantile(&values, 0.95),
+        ];
+        for (got, want) in simulated.iter().zip(expected) {
+            // Written to the penny; sums in another order differ in the last bits.
+            assert!(
+                (got - want).abs() <= 0.005 + 1e-9 * want.abs(),
+                "{}: {simulated:?} vs {expected:?}",
+                row[0]
+            );
+        }
+        assert!(simulated[0] > 0.0, "{}: a cost, simulated", row[0]);
+        let percentile: f64 = row[8].parse().unwrap();
+        assert_eq!(
+            percentile,
+            100.0 * below as f64 / iterations as f64,
+            "{}",
+            row[0]
+        );
     }
+    // The notes say what differs between a figure and the run.
+    let note = |id: &str| rows.iter().find(|r| r[0] == id).unwrap()[9].clone();
+    assert_eq!(
+        note("bob_medicines_optimisation_year"),
+        "simulated 6 months scaled to 12"
+    );
+    assert!(note("nhse_activity_loss_10pct").contains("not in the scenario: gp_activity_loss"));
+    assert!(note("nhse_activity_loss_10pct").contains("compare with --view economic"));
 }
 
 #[test]

@@ -102,17 +102,47 @@ fn the_whole_menu_models_all_nine_actions() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/collective-action-2024.toml");
     let p = prepare(&Config::new(&path)).unwrap();
     let ids: Vec<&str> = p.scenario.actions.iter().map(|a| a.id.as_str()).collect();
-    for id in [
-        "contact_cap",
-        "advice_and_guidance",
-        "notice_unfunded_services",
-        "stop_rationing",
-        "gp_connect_update_record",
-        "data_sharing",
-        "medicines_optimisation",
-        "digital_declarations",
-    ] {
-        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    // The BMA's 2024 menu, item by item, and the action that models it: items 6 (withdraw from
+    // data-sharing agreements) and 7 (sign no new ones) are one action, `data_sharing`.
+    let menu = [
+        (1, "contact_cap"),
+        (2, "advice_and_guidance"),
+        (3, "notice_unfunded_services"),
+        (4, "stop_rationing"),
+        (5, "gp_connect_update_record"),
+        (6, "data_sharing"),
+        (7, "data_sharing"),
+        (8, "medicines_optimisation"),
+        (9, "digital_declarations"),
+    ];
+    let mut modelled: Vec<&str> = menu.iter().map(|&(_, id)| id).collect();
+    modelled.dedup();
+    assert_eq!(
+        ids, modelled,
+        "one action per menu item, 6 and 7 together, in menu order"
+    );
+    let data_sharing = &p.scenario.actions[ids.iter().position(|&i| i == "data_sharing").unwrap()];
+    assert!(
+        data_sharing
+            .description
+            .starts_with("Actions 6 and 7 together."),
+        "{}",
+        data_sharing.description
+    );
+    // docs/actions.md describes each item under the action that models it.
+    let docs =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/actions.md"))
+            .unwrap();
+    for (item, id) in menu {
+        let heading = match item {
+            6 | 7 => "## Actions 6 and 7: ".to_string(),
+            _ => format!("## Action {item}: "),
+        };
+        assert!(
+            docs.lines()
+                .any(|l| l.starts_with(&heading) && l.ends_with(&format!("(`{id}`)"))),
+            "docs/actions.md has no heading for menu item {item} ({id})"
+        );
     }
     assert!(p.scenario.engagement.is_some());
     // The withheld digital payments are a negative line that is zero by default.

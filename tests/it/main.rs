@@ -4,6 +4,7 @@ mod architecture;
 mod bad_input;
 mod benchmark;
 mod cli;
+mod distributions;
 mod library;
 mod model;
 mod practices;
@@ -14,6 +15,7 @@ mod reproducible;
 mod robustness;
 mod uncertainty;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -67,6 +69,37 @@ pub fn shipped(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name)
+}
+
+/// Every file under `dir`, relative path → bytes.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Fails unless `a` and `b` hold the same numbers bit for bit (0.0 and −0.0 differ), naming
+/// the first position where they do not.
+pub fn assert_same_bits(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
+    if let Some(k) = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x.to_bits() != y.to_bits())
+    {
+        panic!("{what}: position {k} differs: {:?} vs {:?}", a[k], b[k]);
+    }
 }
 
 /// Reads a CSV written by the tool into rows of fields (no quoting in our numeric columns;

@@ -1,6 +1,10 @@
 //! Practice-level participation (`granularity = "practice"`) and ICB reconfiguration
 //! (`icb_map`): exact results on tiny tables, reproducibility, and bad input.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use icb_impact::engine;
 use icb_impact::pipeline::{prepare, Config};
 use icb_impact::rng::{key, stream};
@@ -8,7 +12,7 @@ use icb_impact::scenario::Granularity;
 use icb_impact::summary::RunSummary;
 use rand::RngExt;
 
-use crate::{read_csv, shipped, stderr, Sandbox};
+use crate::{assert_same_bits, read_csv, shipped, stderr, Sandbox};
 
 const ICBS: &str =
     "icb_code,icb_name,region,registered_patients,gp_practices,prescribing_cost_gbp\n\
@@ -146,16 +150,72 @@ fn practice_level_keeps_the_icb_level_mean_within_standard_errors() {
     }
 }
 
+/// Iterations enough for several blocks, the last one partial, so that a second thread has
+/// work to take.
+const SEVERAL_BLOCKS: usize = 5 * engine::BLOCK + 100;
+
+/// Runs the model in a pool of `threads` workers; returns the draws and the workers that
+/// finished a block. The progress callback runs on the worker that finished the block: the
+/// first one waits there (up to 20 s) until another worker has finished one too, so that one
+/// fast thread cannot do all the work before the others start and the test does not depend
+/// on timing.
+fn run_on(model: &icb_impact::model::Model, threads: usize) -> (engine::Draws, HashSet<usize>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let workers = Mutex::new(HashSet::new());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let draws = pool.install(|| {
+        engine::run(model, SEVERAL_BLOCKS, &|_| {
+            let worker = rayon::current_thread_index().expect("progress comes from a worker");
+            workers.lock().unwrap().insert(worker);
+            while workers.lock().unwrap().len() < threads && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    });
+    (draws, workers.into_inner().unwrap())
+}
+
+#[test]
+fn practice_level_work_is_shared_by_two_threads_and_gives_the_same_draws_as_one() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write("practices.csv", PRACTICES);
+    let p = prepare(&Config::new(&sb.write("s.toml", SCENARIO))).unwrap();
+    let (one, one_workers) = run_on(&p.model, 1);
+    let (two, two_workers) = run_on(&p.model, 2);
+    assert_eq!(one_workers, HashSet::from([0]));
+    assert_eq!(
+        two_workers,
+        HashSet::from([0, 1]),
+        "both workers of the pool finished blocks"
+    );
+    assert_same_bits(&one.national, &two.national, "national totals");
+    let (a, b) = (one.per_iteration(), two.per_iteration());
+    assert_same_bits(&a.icb_total, &b.icb_total, "ICB totals");
+    assert_same_bits(&a.action_total, &b.action_total, "ICB × action totals");
+    // The tallies too (moments, sketches, exceedances), through everything a run shows: Debug
+    // prints each f64 exactly.
+    let summary =
+        |d: &engine::Draws| format!("{:?}", RunSummary::new(&p.scenario, &p.table, &p.model, d));
+    assert_eq!(summary(&one), summary(&two));
+}
+
 #[test]
 fn practice_level_runs_are_identical_for_one_and_two_threads() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
     sb.write("practices.csv", PRACTICES);
     sb.write("s.toml", SCENARIO);
+    let iterations = SEVERAL_BLOCKS.to_string();
     for threads in ["1", "2"] {
         let out = sb.run(&[
             "run",
             "s.toml",
+            "--iterations",
+            &iterations,
             "--threads",
             threads,
             "--out",

@@ -1,28 +1,10 @@
 //! Same scenario, data and seed → the same bytes, whatever the thread count; draws keyed by
 //! factor identity, so adding an action leaves the others' results unchanged.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use icb_impact::pipeline::{prepare, Config};
+use icb_impact::engine::{self, Keep};
 
-use crate::{read_csv, shipped, Sandbox};
-
-/// Every file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
-}
+use crate::{assert_same_bits, files, read_csv, shipped, Sandbox};
 
 /// The manifest without the two fields that describe the machine rather than the result.
 fn manifest_without_circumstances(bytes: &[u8]) -> serde_json::Value {
@@ -170,4 +152,94 @@ fn adding_an_action_leaves_every_other_draw_unchanged() {
         std::fs::read(sb.path("base/icb_summary.csv")).unwrap(),
         std::fs::read(sb.path("extra/icb_summary.csv")).unwrap()
     );
+}
+
+/// The whole-menu scenario with a new action inserted before all the others, with a national
+/// factor, an ICB-level factor and a participation factor of its own, and `extra` factors on
+/// its cost line.
+fn with_an_action_first(base: &str, extra: &str) -> String {
+    let first = format!(
+        "[actions.first]\n\
+         factors = {{ joining = {{ dist = \"pert\", min = 0.2, mode = 0.5, max = 0.9, participation = true }}, \
+         local = {{ dist = \"uniform\", min = 0, max = 1, vary = \"icb\" }} }}\n\n\
+         [[actions.first.costs]]\ndriver = \"registered_patients\"\n\
+         factors = {{ rate = {{ dist = \"pert\", min = 0.1, mode = 0.2, max = 0.5 }}{extra} }}\n\n\
+         [actions.contact_cap]"
+    );
+    assert!(base.contains("\n[actions.contact_cap]\n"));
+    base.replacen("[actions.contact_cap]", &first, 1)
+}
+
+#[test]
+fn an_action_inserted_before_the_others_leaves_each_of_their_draws_bit_equal() {
+    let sb = Sandbox::new();
+    let base = std::fs::read_to_string(shipped("collective-action-2024.toml")).unwrap();
+    let iterations = 1500;
+    let config = |path| Config {
+        iterations: Some(iterations as u64),
+        ..Config::new(path)
+    };
+    let a = prepare(&config(sb.write("a.toml", &base))).unwrap();
+    let b = prepare(&config(sb.write("b.toml", &with_an_action_first(&base, "")))).unwrap();
+    assert_eq!(b.scenario.actions[0].id, "first");
+    assert_eq!(b.scenario.actions.len(), 9);
+    // What `compare` does: both runs with the same seed and iterations, every iteration kept.
+    assert_eq!(a.model.seed, b.model.seed);
+    let run = |p: &icb_impact::pipeline::Prepared| {
+        engine::run_from(&p.model, 0, iterations, Keep::PerIteration, &|_| {})
+    };
+    let (da, db) = (run(&a), run(&b));
+    for (k, action) in a.scenario.actions.iter().enumerate() {
+        assert_eq!(b.scenario.actions[k + 1].id, action.id);
+        for (icb, code) in a.table.codes.iter().enumerate() {
+            assert_same_bits(
+                &da.icb_action(icb, k),
+                &db.icb_action(icb, k + 1),
+                &format!(
+                    "{} in ICB {code}, by iteration, with an action inserted before it",
+                    action.id
+                ),
+            );
+        }
+    }
+    // The new action does cost something, so B − A is not zero.
+    assert!(db.icb_action(0, 0).iter().any(|&x| x > 0.0));
+}
+
+#[test]
+fn compare_finds_exactly_no_difference_when_the_inserted_action_costs_nothing() {
+    // The inserted action draws all its factors, but a bernoulli that never happens zeroes its
+    // cost: with common random numbers every ICB's B − A is then exactly zero in every
+    // iteration, and so are the paired summaries.
+    let sb = Sandbox::new();
+    let base = std::fs::read_to_string(shipped("collective-action-2024.toml")).unwrap();
+    sb.write("a.toml", &base);
+    sb.write(
+        "b.toml",
+        &with_an_action_first(&base, ", never = { dist = \"bernoulli\", p = 0 }"),
+    );
+    let out = sb.run(&[
+        "compare",
+        "a.toml",
+        "b.toml",
+        "--iterations",
+        "1500",
+        "--out",
+        "c",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let rows = read_csv(&sb.path("c/compare.csv"));
+    assert_eq!(
+        rows[0][4..11].join(","),
+        "mean_a_gbp,mean_b_gbp,mean_diff_gbp,p05_diff_gbp,p50_diff_gbp,p95_diff_gbp,prob_b_greater"
+    );
+    assert_eq!(rows.len(), 1 + 42 + 1);
+    for r in &rows[1..] {
+        assert_eq!(r[4], r[5], "{r:?}");
+        assert!(r[4].parse::<f64>().unwrap() > 0.0, "{r:?}");
+        for v in &r[6..11] {
+            assert_eq!(v.parse::<f64>().unwrap(), 0.0, "{r:?}");
+        }
+    }
 }

@@ -1,14 +1,15 @@
 //! Hostile input and faults: numbers that overflow, interrupted and killed runs, unwritable
 //! outputs, absurd sizes; and pinned values that catch an accidental change in sampling.
 
-use std::process::{Command, Stdio};
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use icb_impact::engine;
 use icb_impact::pipeline::{prepare, Config};
 use icb_impact::summary::RunSummary;
 
-use crate::{shipped, stderr, Sandbox, TINY_ICBS};
+use crate::{files, shipped, stderr, Sandbox, TINY_ICBS};
 
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -107,17 +108,49 @@ fn an_absurd_iteration_count_is_refused_before_any_work() {
     assert!(!sb.path("o").exists());
 }
 
-/// Starts a long run into `run` (which already holds a finished run), sends `signal` after a
-/// second, and returns the exit status.
-fn interrupt(sb: &Sandbox, signal: &str) -> std::process::ExitStatus {
+/// The shipped scenario the interruption tests run, with `iterations` iterations into `run`.
+fn run_args(iterations: &str) -> Vec<String> {
     let s = shipped("medicines-optimisation-2024.toml");
-    let s = s.to_str().unwrap();
-    assert!(sb
-        .run(&["run", s, "--iterations", "200", "--out", "run", "-q"])
-        .status
-        .success());
+    [
+        "run",
+        s.to_str().unwrap(),
+        "--iterations",
+        iterations,
+        "--out",
+        "run",
+        "-q",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Runs into `run` once, for results an interrupted run must leave as they were; returns every
+/// file of them.
+fn previous_run(sb: &Sandbox) -> BTreeMap<String, Vec<u8>> {
+    let out = sb.run(
+        &run_args("200")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    files(&sb.path("run"))
+}
+
+/// Sends `signal` to `child` with kill(1).
+fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Starts a long run into `run` (which already holds a finished run), sends `signal` after a
+/// second and a half, while it is still simulating, and returns the exit status.
+fn interrupt_while_simulating(sb: &Sandbox, sig: &str) -> std::process::ExitStatus {
     let mut child = Command::new(env!("CARGO_BIN_EXE_icb-impact"))
-        .args(["run", s, "--iterations", "4000000", "--out", "run", "-q"])
+        .args(run_args("4000000"))
         .current_dir(sb.dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -128,76 +161,130 @@ fn interrupt(sb: &Sandbox, signal: &str) -> std::process::ExitStatus {
         child.try_wait().unwrap().is_none(),
         "the run finished before it could be interrupted"
     );
-    let sent = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    signal(&child, sig);
     child.wait().unwrap()
 }
 
-fn previous_run_is_intact(sb: &Sandbox) {
+/// Starts a run into `run` (which already holds a finished run) that pauses once its new
+/// directory is fully written, before moving it into place (`ICB_IMPACT_PAUSE_BEFORE_RENAME`,
+/// see `output::replace_dir`); sends `signal` during the pause and returns the exit status.
+fn interrupt_while_writing(sb: &Sandbox, sig: &str) -> std::process::ExitStatus {
+    let paused = sb.path("paused");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_icb-impact"))
+        .args(run_args("300"))
+        .env("ICB_IMPACT_PAUSE_BEFORE_RENAME", &paused)
+        .current_dir(sb.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !paused.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before it paused");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run did not pause within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The pause comes after everything is written: the new results sit, complete, in the
+    // temporary directory beside `run`.
+    let new = format!(".icb-impact-new-{}-", child.id());
+    let pending = leftovers(sb.dir.path());
+    assert!(
+        matches!(&pending[..], [name] if name.starts_with(&new)),
+        "{pending:?}"
+    );
+    let written = sb.path(&pending[0]).join("manifest.json");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written).unwrap()).unwrap();
+    assert_eq!(manifest["iterations"], 300);
+    signal(&child, sig);
+    child.wait().unwrap()
+}
+
+fn previous_run_is_intact(sb: &Sandbox, before: &BTreeMap<String, Vec<u8>>) {
+    let after = files(&sb.path("run"));
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in before {
+        assert!(&after[name] == bytes, "{name} of the previous run changed");
+    }
+}
+
+#[test]
+fn ctrl_c_while_simulating_stops_with_exit_130_and_leaves_the_previous_results() {
+    let sb = Sandbox::new();
+    let before = previous_run(&sb);
+    let status = interrupt_while_simulating(&sb, "-INT");
+    assert_eq!(status.code(), Some(130));
+    previous_run_is_intact(&sb, &before);
+    assert!(
+        leftovers(sb.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(sb.dir.path())
+    );
+}
+
+#[test]
+fn ctrl_c_while_writing_exits_130_keeps_the_previous_results_and_removes_the_new_ones() {
+    let sb = Sandbox::new();
+    let before = previous_run(&sb);
+    let status = interrupt_while_writing(&sb, "-INT");
+    assert_eq!(status.code(), Some(130));
+    previous_run_is_intact(&sb, &before);
+    assert!(
+        leftovers(sb.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(sb.dir.path())
+    );
+}
+
+#[test]
+fn sigterm_while_writing_stops_the_same_way() {
+    let sb = Sandbox::new();
+    let before = previous_run(&sb);
+    let status = interrupt_while_writing(&sb, "-TERM");
+    assert_eq!(status.code(), Some(130));
+    previous_run_is_intact(&sb, &before);
+    assert!(
+        leftovers(sb.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(sb.dir.path())
+    );
+}
+
+#[test]
+fn a_run_killed_while_writing_loses_nothing_and_the_next_run_clears_its_temporary_directory() {
+    let sb = Sandbox::new();
+    let before = previous_run(&sb);
+    let status = interrupt_while_writing(&sb, "-KILL");
+    assert_eq!(status.code(), None, "killed by a signal");
+    previous_run_is_intact(&sb, &before);
+    // A killed process cannot clean up: its temporary directory is left behind...
+    let abandoned = leftovers(sb.dir.path());
+    assert_eq!(abandoned.len(), 1, "{abandoned:?}");
+    assert!(abandoned[0].starts_with(".icb-impact-new-"));
+    // ...until the next run beside it, which removes it and replaces the results.
+    let out = sb.run(
+        &run_args("300")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        leftovers(sb.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(sb.dir.path())
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(sb.path("run/manifest.json")).unwrap()).unwrap();
-    assert_eq!(
-        manifest["iterations"], 200,
-        "the previous results were replaced"
-    );
-    assert_eq!(
-        std::fs::read_to_string(sb.path("run/icb_summary.csv"))
-            .unwrap()
-            .lines()
-            .count(),
-        43
-    );
-}
-
-#[test]
-fn ctrl_c_stops_a_run_with_exit_130_and_leaves_the_previous_results() {
-    let sb = Sandbox::new();
-    let status = interrupt(&sb, "-INT");
-    assert_eq!(status.code(), Some(130));
-    previous_run_is_intact(&sb);
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
-}
-
-#[test]
-fn sigterm_stops_a_run_the_same_way() {
-    let sb = Sandbox::new();
-    let status = interrupt(&sb, "-TERM");
-    assert_eq!(status.code(), Some(130));
-    previous_run_is_intact(&sb);
-    assert!(leftovers(sb.dir.path()).is_empty());
-}
-
-#[test]
-fn a_killed_run_loses_nothing_and_the_next_run_clears_its_temporary_directory() {
-    let sb = Sandbox::new();
-    let status = interrupt(&sb, "-KILL");
-    assert_eq!(status.code(), None, "killed by a signal");
-    previous_run_is_intact(&sb);
-    let s = shipped("medicines-optimisation-2024.toml");
-    assert!(sb
-        .run(&[
-            "run",
-            s.to_str().unwrap(),
-            "--iterations",
-            "300",
-            "--out",
-            "other",
-            "-q"
-        ])
-        .status
-        .success());
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
+    assert_eq!(manifest["iterations"], 300);
 }
 
 #[test]
