@@ -84,6 +84,52 @@ pub struct RunSummary {
     pub regions: Vec<RegionResult>,
     /// The bodies of the scenario's ICB map, in order of first appearance (empty without one).
     pub bodies: Vec<BodyResult>,
+    /// With `[[correlations]]`: each pair's target, applied and achieved rank correlation.
+    pub correlations: Option<Vec<CorrelationResult>>,
+}
+
+/// A target rank correlation between two national factors and what the run achieved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelationResult {
+    /// Factor paths.
+    pub a: String,
+    pub b: String,
+    pub target: f64,
+    /// The target after any repair to a valid correlation matrix.
+    pub applied: f64,
+    /// Spearman's correlation of the two factors' values across the run's iterations.
+    pub achieved: f64,
+}
+
+/// The correlations of a run whose model induces them (its national factors were drawn whole).
+fn correlations(
+    scenario: &Scenario,
+    model: &Model,
+    draws: &Draws,
+) -> Option<Vec<CorrelationResult>> {
+    let applied = model.correlation.as_ref()?;
+    let columns = draws
+        .whole_run
+        .as_ref()
+        .expect("a correlated run is drawn whole");
+    let achieved = crate::correlation::rank_correlation_matrix(columns);
+    let index = |path: &str| model.national.iter().position(|s| s.path == path);
+    Some(
+        scenario
+            .correlations
+            .iter()
+            .filter_map(|c| {
+                let (i, j) = (index(&c.a)?, index(&c.b)?);
+                Some(CorrelationResult {
+                    a: c.a.clone(),
+                    b: c.b.clone(),
+                    target: c.rank_correlation,
+                    applied: applied[(i, j)],
+                    achieved: achieved[(i, j)],
+                })
+            })
+            .collect(),
+    )
 }
 
 /// A body that replaced ICBs (`icb_map`): the sum of its old ICBs' costs, each times its share.
@@ -210,6 +256,7 @@ impl RunSummary {
             target_rse: None,
             regions,
             bodies,
+            correlations: correlations(scenario, model, draws),
         }
     }
 }

@@ -413,10 +413,10 @@ fn compare(args: &CompareArgs) -> Result<()> {
 fn report(args: &ReportArgs) -> Result<()> {
     let console = Console::new(args.quiet);
     let text = match pipeline::report(&args.dir, args.icb.as_deref(), &console)? {
-        pipeline::Reported::OnePager { code, path } => {
+        pipeline::ReportOutput::OnePager { code, path } => {
             format!("One-pager for {code} in {}\n", path.display())
         }
-        pipeline::Reported::Briefing(path) => format!("Report in {}\n", path.display()),
+        pipeline::ReportOutput::Briefing(path) => format!("Report in {}\n", path.display()),
     };
     emit(&text)
 }

@@ -108,6 +108,9 @@ pub struct Draws {
     pub kept: Option<PerIteration>,
     /// The first iteration whose cost is not finite (such iterations are not tallied).
     pub non_finite: Option<NonFinite>,
+    /// `[factor][iteration]`: the national factors' values when they were drawn together for
+    /// the whole run (Latin hypercube, correlated inputs; see [`super::needs_whole_run`]).
+    pub whole_run: Option<Vec<Vec<f64>>>,
 }
 
 impl Draws {
@@ -120,6 +123,10 @@ impl Draws {
         assert!(
             self.iterations % BLOCK == 0,
             "batches start at a multiple of BLOCK"
+        );
+        assert!(
+            self.whole_run.is_none() && more.whole_run.is_none(),
+            "a run drawn whole is not extended"
         );
         self.iterations += more.iterations;
         self.national.extend(more.national);

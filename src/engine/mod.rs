@@ -190,6 +190,7 @@ pub fn run_from(
         block_moments,
         kept,
         non_finite,
+        whole_run: preset,
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 pub use atomic::{replace_dir, write_file_atomically};
-pub use tables::{correlation_frame, samples_frame, write_parquet};
+pub use tables::{samples_frame, write_parquet};
 
 use crate::benchmark::Comparison;
 use crate::chart::{self, Chart};
@@ -32,8 +32,6 @@ use tables::{with_view, write_csv, write_json};
 pub struct Extra {
     /// `samples.parquet` (`run --samples`).
     pub samples: Option<DataFrame>,
-    /// `correlations.csv`: target and achieved rank correlations.
-    pub correlations: Option<DataFrame>,
     /// `report.html` and `report.xlsx`.
     pub report: bool,
 }
@@ -53,9 +51,6 @@ pub fn write_run(
             write_parquet(&dir.join("samples.parquet"), frame)?;
         }
         let view = scenario.cost_view.as_str();
-        if let Some(frame) = extra.correlations {
-            write_csv(&dir.join("correlations.csv"), with_view(frame, view)?)?;
-        }
         for (name, frame) in tables::run_tables(scenario, summary)? {
             write_csv(&dir.join(name), with_view(frame, view)?)?;
         }

@@ -13,49 +13,23 @@ use crate::compare::{Compared, PairedDiff};
 use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::{Error, Result};
-use crate::model::Model;
 use crate::money::pence;
 use crate::provenance::RunInfo;
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
 use crate::stats::Summary;
-use crate::summary::RunSummary;
+use crate::summary::{CorrelationResult, RunSummary};
 
-/// Target, applied (after any repair) and achieved rank correlations of the correlated
-/// national factors.
-pub fn correlation_frame(
-    scenario: &Scenario,
-    model: &Model,
-    draws: &Draws,
-) -> Result<Option<DataFrame>> {
-    let Some(applied) = &model.correlation else {
-        return Ok(None);
-    };
-    // A correlated run draws its national factors as whole columns: drawn again, the same.
-    let columns = crate::engine::national_columns(model, draws.iterations);
-    let achieved = crate::correlation::rank_correlation_matrix(&columns);
-    let index = |path: &str| model.national.iter().position(|s| s.path == path);
-    let rows: Vec<(&str, &str, f64, f64, f64)> = scenario
-        .correlations
-        .iter()
-        .filter_map(|c| {
-            let (i, j) = (index(&c.a)?, index(&c.b)?);
-            Some((
-                c.a.as_str(),
-                c.b.as_str(),
-                c.rank_correlation,
-                applied[(i, j)],
-                achieved[(i, j)],
-            ))
-        })
-        .collect();
-    Ok(Some(df!(
-        "factor_a" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        "factor_b" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-        "target" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-        "applied" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-        "achieved" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
-    )?))
+/// `correlations.csv`: target, applied (after any repair) and achieved rank correlations of
+/// the correlated national factors.
+fn correlation_table(rows: &[CorrelationResult]) -> Result<DataFrame> {
+    Ok(df!(
+        "factor_a" => rows.iter().map(|r| r.a.as_str()).collect::<Vec<_>>(),
+        "factor_b" => rows.iter().map(|r| r.b.as_str()).collect::<Vec<_>>(),
+        "target" => rows.iter().map(|r| r.target).collect::<Vec<_>>(),
+        "applied" => rows.iter().map(|r| r.applied).collect::<Vec<_>>(),
+        "achieved" => rows.iter().map(|r| r.achieved).collect::<Vec<_>>(),
+    )?)
 }
 
 pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
@@ -133,13 +107,17 @@ pub(super) fn run_tables(
     scenario: &Scenario,
     summary: &RunSummary,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
-    let mut tables = vec![
+    let mut tables = Vec::new();
+    if let Some(rows) = &summary.correlations {
+        tables.push(("correlations.csv", correlation_table(rows)?));
+    }
+    tables.extend([
         ("icb_summary.csv", icb_table(summary)?),
         ("action_summary.csv", action_table(scenario, summary)?),
         ("monthly.csv", monthly_table(summary)?),
         ("convergence.csv", convergence_table(summary)?),
         ("region_summary.csv", region_table(summary)?),
-    ];
+    ]);
     if !summary.bodies.is_empty() {
         tables.push(("body_summary.csv", body_table(summary)?));
     }

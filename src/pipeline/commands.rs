@@ -89,7 +89,6 @@ pub fn run(
                 )?),
                 false => None,
             },
-            correlations: output::correlation_frame(&p.scenario, &p.model, draws)?,
             report,
         };
         output::write_run(out, &p.scenario, &p.table, &summary, &info, extra)
@@ -268,7 +267,7 @@ pub fn compare(
 }
 
 /// What `report` wrote.
-pub enum Reported {
+pub enum ReportOutput {
     /// The briefing of the run: `report.html` and `report.xlsx` in the run directory.
     Briefing(PathBuf),
     /// One ICB's one-pager, `icb-<CODE>.html`.
@@ -277,7 +276,7 @@ pub enum Reported {
 
 /// `report`: reproduces the run in `dir` from the inputs and settings it recorded, then
 /// writes its briefing or, with `icb`, that ICB's one-pager.
-pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Reported> {
+pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<ReportOutput> {
     let started = Instant::now();
     let manifest = Manifest::read(dir)?;
     let inputs = dir.join(INPUTS);
@@ -347,7 +346,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
             let code = p.table.codes[i].clone();
             let path = dir.join(format!("icb-{code}.html"));
             output::write_file_atomically(&path, html.as_bytes())?;
-            Ok(Reported::OnePager { code, path })
+            Ok(ReportOutput::OnePager { code, path })
         }
         None => {
             let extra = output::Extra {
@@ -357,7 +356,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
             simulation.pool.install(|| {
                 output::write_run(dir, &p.scenario, &p.table, &summary, &info, extra)
             })?;
-            Ok(Reported::Briefing(dir.join("report.html")))
+            Ok(ReportOutput::Briefing(dir.join("report.html")))
         }
     }
 }

@@ -10,8 +10,8 @@ mod simulate;
 use std::path::{Path, PathBuf};
 
 pub use commands::{
-    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, Reported, RunOutput,
-    SensitivityRun,
+    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, ReportOutput,
+    RunOutput, SensitivityRun,
 };
 pub use data::{
     build_icb_table, build_practice_table, sum_prescribing, BuiltIcbTable, BuiltPracticeTable,

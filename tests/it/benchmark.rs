@@ -1,8 +1,8 @@
 //! `benchmark`: each published figure against the simulated quantity on the same scope and
 //! period, checked exactly on a scenario of known values.
 
-use icb_impact::pipeline::{prepare, Config};
 use icb_impact::engine;
+use icb_impact::pipeline::{prepare, Config};
 
 use crate::{read_csv, shipped, stderr, stdout, Sandbox};
 

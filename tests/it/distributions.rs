@@ -3,9 +3,9 @@
 //! continuous ones with a Kolmogorov–Smirnov test, the bernoulli by the frequency of ones, and
 //! a fixed value by not being drawn at all. Plain Monte Carlo and Latin hypercube sampling.
 
-use icb_impact::pipeline::{prepare, Config};
 use icb_impact::dist::NAMES;
 use icb_impact::engine::{self, Keep};
+use icb_impact::pipeline::{prepare, Config};
 use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal, Triangular, Uniform};
 
 use crate::{Sandbox, TINY_ICBS};
@@ -172,8 +172,7 @@ fn scenario(sampling: &str) -> String {
 fn drawn(sampling: &str) -> (Vec<(String, Vec<f64>)>, engine::Draws, Vec<String>) {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&Config::new(&sb.write("d.toml", &scenario(sampling))))
-    .unwrap();
+    let p = prepare(&Config::new(&sb.write("d.toml", &scenario(sampling)))).unwrap();
     let draws = engine::run_from(&p.model, 0, N, Keep::PerIteration, &|_| {});
     let factors = p
         .model

@@ -1,8 +1,8 @@
 //! Same scenario, data and seed → the same bytes, whatever the thread count; draws keyed by
 //! factor identity, so adding an action leaves the others' results unchanged.
 
-use icb_impact::pipeline::{prepare, Config};
 use icb_impact::engine::{self, Keep};
+use icb_impact::pipeline::{prepare, Config};
 
 use crate::{assert_same_bits, files, read_csv, shipped, Sandbox};
 
@@ -180,7 +180,10 @@ fn an_action_inserted_before_the_others_leaves_each_of_their_draws_bit_equal() {
         ..Config::new(path)
     };
     let a = prepare(&config(sb.write("a.toml", &base))).unwrap();
-    let b = prepare(&config(sb.write("b.toml", &with_an_action_first(&base, "")))).unwrap();
+    let b = prepare(&config(
+        sb.write("b.toml", &with_an_action_first(&base, "")),
+    ))
+    .unwrap();
     assert_eq!(b.scenario.actions[0].id, "first");
     assert_eq!(b.scenario.actions.len(), 9);
     // What `compare` does: both runs with the same seed and iterations, every iteration kept.
