@@ -2,6 +2,7 @@
 //! problems expected, each with its line and field).
 
 use super::*;
+use crate::rng;
 
 const MINIMAL: &str = r#"
 [scenario]

@@ -1,0 +1,316 @@
+//! The top-level sections of a scenario file: `[scenario]`, `[reference]`, `[engagement]` and
+//! `[[correlations]]`, and the `YYYY-MM` months they (and actions) give.
+
+use std::ops::Range;
+use std::path::Path;
+
+use toml::de::DeValue;
+
+use super::read_factor::read_factor;
+use super::reader::{join, kind, Reader, Table, Value};
+use super::{
+    default_reference, Action, Correlation, CostView, Engagement, Factor, Granularity, Reference,
+    Sampling, Scenario, Vary, DEFAULT_ITERATIONS, DEFAULT_SEED, MAX_MONTHS,
+};
+use crate::month::Month;
+
+/// `[scenario]`, with `actions`, `engagement` and `reference` left for the caller to fill.
+pub(super) fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenario> {
+    let Some(value) = top.take("scenario") else {
+        r.problem(
+            &(0..0),
+            "scenario",
+            "required: a [scenario] table with name, start and months",
+        );
+        return None;
+    };
+    let mut t = Table::from_value(r, "scenario", value, "a table")?;
+    let name = t.required::<String>(r, "name").map(|(v, _)| v);
+    let description = t
+        .get::<String>(r, "description")
+        .map(|(v, _)| v)
+        .unwrap_or_default();
+    let start = read_month(r, &mut t, "start", true);
+    let months = if t.has("months") {
+        t.int_in(
+            r,
+            "months",
+            1,
+            i64::from(MAX_MONTHS),
+            &format!("a whole number from 1 to {MAX_MONTHS}"),
+        )
+    } else {
+        r.problem(&t.span, &t.field("months"), "required but missing");
+        Err(())
+    };
+    let iterations = t.int_in(r, "iterations", 1, i64::MAX, "at least 1");
+    let seed = t.int_in(r, "seed", 0, i64::MAX, "a non-negative integer");
+    let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
+    let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
+    let sampling = t.choice(r, "sampling", &["mc", "lhs"]);
+    let granularity = t.choice(r, "granularity", &["icb", "practice"]);
+    let practices = t.get::<String>(r, "practices").map(|(v, _)| base.join(v));
+    let icb_map = t.get::<String>(r, "icb_map").map(|(v, _)| base.join(v));
+    t.finish(
+        r,
+        &[
+            "name",
+            "description",
+            "start",
+            "months",
+            "iterations",
+            "seed",
+            "data",
+            "cost_view",
+            "sampling",
+            "granularity",
+            "practices",
+            "icb_map",
+        ],
+    );
+    Some(Scenario {
+        name: name?,
+        description,
+        start: start.ok()??.0,
+        months: months.ok()?? as u32,
+        iterations: iterations.ok()?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
+        seed: seed.ok()?.map_or(DEFAULT_SEED, |v| v as u64),
+        data,
+        cost_view: cost_view
+            .ok()?
+            .as_deref()
+            .and_then(CostView::parse)
+            .unwrap_or(CostView::IcbCash),
+        granularity: match granularity.ok()?.as_deref() {
+            Some("practice") => Granularity::Practice,
+            _ => Granularity::Icb,
+        },
+        practices,
+        icb_map,
+        reference: default_reference(),
+        engagement: None,
+        sampling: match sampling.ok()?.as_deref() {
+            Some("lhs") => Sampling::LatinHypercube,
+            _ => Sampling::MonteCarlo,
+        },
+        correlations: Vec::new(),
+        actions: Vec::new(),
+    })
+}
+
+/// `[[correlations]]`: `between = [path, path]`, `rank_correlation = rho`, `source`. Each path
+/// must name an uncertain national factor of the scenario.
+pub(super) fn read_correlations(
+    r: &mut Reader,
+    value: Value,
+    actions: &[Action],
+) -> Vec<Correlation> {
+    let span = value.span();
+    let items = match value.into_inner() {
+        DeValue::Array(items) => items,
+        other => {
+            r.problem(
+                &span,
+                "correlations",
+                format!("expected [[correlations]] tables, found {}", kind(&other)),
+            );
+            return Vec::new();
+        }
+    };
+    let national: Vec<&Factor> = actions
+        .iter()
+        .flat_map(|a| {
+            a.factors
+                .iter()
+                .chain(a.costs.iter().flat_map(|c| &c.factors))
+        })
+        .filter(|f| f.vary == Vary::National && !f.dist.is_fixed())
+        .collect();
+    let mut out: Vec<Correlation> = Vec::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let path = format!("correlations[{n}]");
+        let line = r.line(&item.span());
+        let Some(mut t) = Table::from_value(r, &path, item, "a table") else {
+            continue;
+        };
+        let between = t.required::<Vec<String>>(r, "between");
+        let rho = t.required::<f64>(r, "rank_correlation");
+        let source = t.get::<String>(r, "source").map(|(v, _)| v);
+        let (between_field, rho_field) = (t.field("between"), t.field("rank_correlation"));
+        t.finish(r, &["between", "rank_correlation", "source"]);
+        let (Some((between, bspan)), Some((rho, rspan))) = (between, rho) else {
+            continue;
+        };
+        let mut ok = true;
+        if !(-1.0..=1.0).contains(&rho) || !rho.is_finite() {
+            r.problem(
+                &rspan,
+                &rho_field,
+                format!("{rho} is not a correlation in [-1, 1]"),
+            );
+            ok = false;
+        }
+        if between.len() != 2 || between[0] == between[1] {
+            r.problem(&bspan, &between_field, "name two different factors, e.g. [\"actions.a.factors.x\", \"actions.b.factors.y\"]");
+            continue;
+        }
+        for p in &between {
+            if !national.iter().any(|f| &f.path == p) {
+                r.problem(
+                    &bspan,
+                    &between_field,
+                    format!("'{p}' is not an uncertain national factor of this scenario"),
+                );
+                ok = false;
+            }
+        }
+        let same = |c: &Correlation| {
+            (c.a == between[0] && c.b == between[1]) || (c.a == between[1] && c.b == between[0])
+        };
+        if out.iter().any(same) {
+            r.problem(
+                &bspan,
+                &between_field,
+                "this pair already has a correlation",
+            );
+            ok = false;
+        }
+        if ok {
+            out.push(Correlation {
+                a: between[0].clone(),
+                b: between[1].clone(),
+                rank_correlation: rho,
+                source,
+                line,
+            });
+        }
+    }
+    out
+}
+
+/// A `YYYY-MM` key: `Ok(None)` when absent and optional, `Err(())` when missing but required
+/// or invalid (the problem is recorded).
+pub(super) fn read_month(
+    r: &mut Reader,
+    t: &mut Table,
+    key: &str,
+    required: bool,
+) -> Result<Option<(Month, Range<usize>)>, ()> {
+    let present = t.has(key);
+    let got = if required {
+        t.required::<String>(r, key)
+    } else {
+        t.get::<String>(r, key)
+    };
+    match got {
+        None if present || required => Err(()),
+        None => Ok(None),
+        Some((text, span)) => match text.parse::<Month>() {
+            Ok(m) => Ok(Some((m, span))),
+            Err(msg) => {
+                r.problem(&span, &t.field(key), msg);
+                Err(())
+            }
+        },
+    }
+}
+
+pub(super) fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> {
+    let mut t = Table::from_value(r, "reference", value, "a table")?;
+    let default = default_reference();
+    let per_icb_gbp = match t.get::<f64>(r, "per_icb_gbp") {
+        Some((v, _)) if v.is_finite() && v > 0.0 => Some(v),
+        Some((v, span)) => {
+            r.problem(
+                &span,
+                "reference.per_icb_gbp",
+                format!("must be a positive amount in pounds, found {v}"),
+            );
+            None
+        }
+        None => Some(default.per_icb_gbp),
+    };
+    let label = t.get::<String>(r, "label").map(|(v, _)| v);
+    let source = t.get::<String>(r, "source").map(|(v, _)| v);
+    t.finish(r, &["per_icb_gbp", "label", "source"]);
+    let per_icb_gbp = per_icb_gbp?;
+    // A figure of the user's own without a label is labelled by its value, not by the Pulse text.
+    let custom = per_icb_gbp != default.per_icb_gbp;
+    Some(Reference {
+        per_icb_gbp,
+        label: label.unwrap_or_else(|| {
+            if custom {
+                format!("£{per_icb_gbp} per ICB")
+            } else {
+                default.label.clone()
+            }
+        }),
+        source: source.unwrap_or_else(|| {
+            if custom {
+                String::new()
+            } else {
+                default.source
+            }
+        }),
+    })
+}
+
+/// `[engagement]`: `None` (with problems recorded) when invalid.
+pub(super) fn read_engagement(r: &mut Reader, value: Value) -> Option<Option<Engagement>> {
+    let mut t = Table::from_value(r, "engagement", value, "a table")?;
+    let curve = match t.take("curve") {
+        None => {
+            r.problem(&t.span, &t.field("curve"), "required: national shares by month, e.g. { \"2024-08\" = 0.46, \"2024-11\" = 0.70 }");
+            None
+        }
+        Some(v) => read_curve(r, &t.field("curve"), v),
+    };
+    let icb = match t.take("icb") {
+        Some(v) => read_factor(r, "engagement.icb", "icb", v, Vary::Icb, true),
+        None => {
+            r.problem(&t.span, &t.field("icb"), "required: the ICB's engagement relative to the national mean, e.g. { dist = \"pert\", min = 0.5, mode = 1, max = 1.35 }");
+            None
+        }
+    };
+    let source = t.get::<String>(r, "source").map(|(v, _)| v);
+    t.finish(r, &["curve", "icb", "source"]);
+    Some(Some(Engagement {
+        curve: curve?,
+        icb: icb?,
+        source,
+    }))
+}
+
+pub(super) fn read_curve(r: &mut Reader, path: &str, value: Value) -> Option<Vec<(Month, f64)>> {
+    let mut t = Table::from_value(r, path, value, "a table of month = share")?;
+    let mut points = Vec::new();
+    let mut ok = true;
+    for (key, key_span, v) in t.drain() {
+        let field = join(path, &key);
+        let month = key
+            .parse::<Month>()
+            .map_err(|m| r.problem(&key_span, &field, m))
+            .ok();
+        let share = r.de::<f64>(&field, v).filter(|s| {
+            let fine = (0.0..=1.0).contains(s);
+            if !fine {
+                r.problem(&key_span, &field, format!("share {s} must lie in [0, 1]"));
+            }
+            fine
+        });
+        match (month, share) {
+            (Some(m), Some(s)) => points.push((m, s)),
+            _ => ok = false,
+        }
+    }
+    points.sort_by_key(|p| p.0);
+    if ok && points.is_empty() {
+        r.problem(&t.span, path, "needs at least one month = share point");
+        ok = false;
+    }
+    if points.windows(2).any(|w| w[0].0 == w[1].0) {
+        r.problem(&t.span, path, "a month appears twice");
+        ok = false;
+    }
+    ok.then_some(points)
+}
