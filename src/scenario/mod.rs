@@ -376,18 +376,18 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
     let scenario = read_scenario(&mut r, &mut top, base);
     let reference = top
         .take("reference")
-        .and_then(|v| read_reference(&mut r, v));
-    let engagement = match top.take("engagement") {
-        Some(v) => read_engagement(&mut r, v).ok_or(()),
-        None => Ok(None),
-    };
-    let has_engagement = matches!(engagement, Ok(Some(_)));
+        .map(|v| read_reference(&mut r, v))
+        .transpose();
+    let engagement = top
+        .take("engagement")
+        .map(|v| read_engagement(&mut r, v))
+        .transpose();
     let actions = match top.take("actions") {
         Some(v) => read_actions(
             &mut r,
             v,
-            scenario.as_ref().map(|s| s.start),
-            has_engagement,
+            scenario.as_ref().map(|s| s.start).map_err(|&e| e),
+            matches!(engagement, Ok(Some(_))),
         ),
         None => {
             r.problem(
@@ -412,8 +412,8 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario, FileProble
             "actions",
         ],
     );
-    match (scenario, engagement) {
-        (Some(s), Ok(engagement)) if r.problems.is_empty() => Ok(Scenario {
+    match (scenario, reference, engagement) {
+        (Ok(s), Ok(reference), Ok(engagement)) if r.problems.is_empty() => Ok(Scenario {
             reference: reference.unwrap_or_else(default_reference),
             engagement,
             correlations,

@@ -4,18 +4,19 @@
 use toml::de::DeValue;
 
 use super::read_factor::read_factors;
-use super::read_scenario::read_month;
-use super::reader::{join, kind, Reader, Table, Value};
+use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
 use super::{Action, CostLine, CostView, Ramp, Timing, MAX_MONTHS};
 use crate::month::Month;
 
+/// `[actions]`: the actions read without problems, in file order. `scenario_start` is the
+/// start of an action that gives none.
 pub(super) fn read_actions(
     r: &mut Reader,
     value: Value,
-    scenario_start: Option<Month>,
+    scenario_start: Result<Month, Reported>,
     has_engagement: bool,
 ) -> Vec<Action> {
-    let Some(mut t) = Table::from_value(r, "actions", value, "a table of actions") else {
+    let Ok(mut t) = Table::from_value(r, "actions", value, "a table of actions") else {
         return Vec::new();
     };
     let entries = t.drain();
@@ -24,13 +25,36 @@ pub(super) fn read_actions(
     }
     entries
         .into_iter()
-        .filter_map(|(id, _, v)| read_action(r, &id, v, scenario_start, has_engagement))
+        .filter_map(|(id, _, v)| read_action(r, &id, v, scenario_start, has_engagement).ok())
         .collect()
+}
+
+/// The notice and ramp an action gives, or a cost line gives in place of its action's.
+#[derive(Debug, Clone, Copy)]
+struct Effect {
+    notice_months: Option<u32>,
+    ramp: Option<Ramp>,
+}
+
+/// `ramp_months` or `ramp`, then `notice_months`.
+fn read_effect(r: &mut Reader, t: &mut Table) -> Result<Effect, Reported> {
+    let ramp = read_ramp(r, t);
+    let notice = t.int_in(
+        r,
+        "notice_months",
+        0,
+        i64::from(MAX_MONTHS),
+        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
+    );
+    Ok(Effect {
+        notice_months: notice?.map(|n| n as u32),
+        ramp: ramp?,
+    })
 }
 
 /// `ramp_months = N` or `ramp = { shape = "linear", months = N }` or
 /// `ramp = { shape = "exponential", tau_months = T }`: `Ok(None)` when absent.
-pub(super) fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, ()> {
+fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
     let months_what = format!("a whole number of months from 1 to {MAX_MONTHS}");
     let simple = t.int_in(r, "ramp_months", 1, i64::from(MAX_MONTHS), &months_what)?;
     let Some(value) = t.take("ramp") else {
@@ -39,112 +63,90 @@ pub(super) fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, (
     let field = t.field("ramp");
     let span = value.span();
     if simple.is_some() {
-        r.problem(&span, &field, "give either ramp_months or ramp, not both");
-        return Err(());
+        return Err(r.problem(&span, &field, "give either ramp_months or ramp, not both"));
     }
     let mut rt = Table::from_value(
         r,
         &field,
         value,
         "a table such as { shape = \"exponential\", tau_months = 8 }",
-    )
-    .ok_or(())?;
+    )?;
     let shape = rt.choice(r, "shape", &["linear", "exponential"]);
     let ramp = match shape {
-        Ok(Some(s)) if s == "linear" => {
-            match rt.int_in(r, "months", 1, i64::from(MAX_MONTHS), &months_what) {
-                Ok(Some(m)) => Ok(Ramp::Linear { months: m as u32 }),
-                Ok(None) => {
-                    r.problem(&span, &rt.field("months"), "required for a linear ramp");
-                    Err(())
-                }
-                Err(()) => Err(()),
-            }
-        }
-        Ok(Some(_)) => match rt.get::<f64>(r, "tau_months") {
+        Ok(Some(s)) if s == "linear" => rt
+            .int_in(r, "months", 1, i64::from(MAX_MONTHS), &months_what)
+            .and_then(|months| {
+                months.ok_or_else(|| {
+                    r.problem(&span, &rt.field("months"), "required for a linear ramp")
+                })
+            })
+            .map(|m| Ramp::Linear { months: m as u32 }),
+        // A tau_months of the wrong type is reported twice: as such, and as missing.
+        Ok(Some(_)) => match rt.get::<f64>(r, "tau_months").or_absent() {
             Some((tau, _)) if tau.is_finite() && tau > 0.0 && tau <= f64::from(MAX_MONTHS) => {
                 Ok(Ramp::Exponential { tau_months: tau })
             }
-            Some((tau, tspan)) => {
-                r.problem(
-                    &tspan,
-                    &rt.field("tau_months"),
-                    format!("must be a number of months above 0, found {tau}"),
-                );
-                Err(())
-            }
-            None => {
-                r.problem(
-                    &span,
-                    &rt.field("tau_months"),
-                    "required for an exponential ramp",
-                );
-                Err(())
-            }
-        },
-        Ok(None) => {
-            r.problem(
+            Some((tau, tspan)) => Err(r.problem(
+                &tspan,
+                &rt.field("tau_months"),
+                format!("must be a number of months above 0, found {tau}"),
+            )),
+            None => Err(r.problem(
                 &span,
-                &rt.field("shape"),
-                "required: \"linear\" or \"exponential\"",
-            );
-            Err(())
-        }
-        Err(()) => Err(()),
+                &rt.field("tau_months"),
+                "required for an exponential ramp",
+            )),
+        },
+        Ok(None) => Err(r.problem(
+            &span,
+            &rt.field("shape"),
+            "required: \"linear\" or \"exponential\"",
+        )),
+        Err(reported) => Err(reported),
     };
     rt.finish(r, &["shape", "months", "tau_months"]);
     ramp.map(Some)
 }
 
-pub(super) fn read_action(
+fn read_action(
     r: &mut Reader,
     id: &str,
     value: Value,
-    scenario_start: Option<Month>,
+    scenario_start: Result<Month, Reported>,
     has_engagement: bool,
-) -> Option<Action> {
+) -> Result<Action, Reported> {
     let path = join("actions", id);
     let mut t = Table::from_value(r, &path, value, "a table")?;
     let label = t
-        .get::<String>(r, "label")
-        .map(|(v, _)| v)
+        .value::<String>(r, "label")
+        .or_absent()
         .unwrap_or_else(|| id.to_string());
     let description = t
-        .get::<String>(r, "description")
-        .map(|(v, _)| v)
+        .value::<String>(r, "description")
+        .or_absent()
         .unwrap_or_default();
-    let start = read_month(r, &mut t, "start", false);
-    let end = read_month(r, &mut t, "end", false);
-    let ramp = read_ramp(r, &mut t);
-    let notice = t.int_in(
-        r,
-        "notice_months",
-        0,
-        i64::from(MAX_MONTHS),
-        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
-    );
-    let engaged = match t.get::<bool>(r, "engaged") {
-        Some((true, span)) if !has_engagement => {
-            r.problem(
-                &span,
-                &t.field("engaged"),
-                "there is no [engagement] section to apply",
-            );
-            None
-        }
-        Some((v, _)) => Some(v),
-        None => Some(has_engagement),
+    let start = t.month(r, "start");
+    let end = t.month(r, "end");
+    let effect = read_effect(r, &mut t);
+    let engaged = match t.get::<bool>(r, "engaged").or_absent() {
+        Some((true, span)) if !has_engagement => Err(r.problem(
+            &span,
+            &t.field("engaged"),
+            "there is no [engagement] section to apply",
+        )),
+        Some((v, _)) => Ok(v),
+        None => Ok(has_engagement),
     };
     let factors = match t.take("factors") {
         Some(v) => read_factors(r, &t.field("factors"), v),
-        None => Some(Vec::new()),
+        None => Ok(Vec::new()),
     };
     let start = match start {
-        Ok(Some((m, _))) => Some(m),
+        Ok(Some((m, _))) => Ok(m),
         Ok(None) => scenario_start,
-        Err(()) => None,
+        Err(reported) => Err(reported),
     };
-    if let (Some(s), Ok(Some((e, span)))) = (start, &end) {
+    if let (Ok(s), Ok(Some((e, span)))) = (start, &end) {
         if e < &s {
             r.problem(
                 span,
@@ -153,28 +155,25 @@ pub(super) fn read_action(
             );
         }
     }
-    let timing = match (start, end, ramp, notice) {
-        (Some(start), Ok(end), Ok(ramp), Ok(notice)) => Some(Timing {
+    let timing = start.and_then(|start| {
+        let effect = effect?;
+        Ok(Timing {
             start,
-            end: end.map(|(m, _)| m),
-            notice_months: notice.unwrap_or(0) as u32,
-            ramp: ramp.unwrap_or(Ramp::Linear { months: 1 }),
-        }),
-        _ => None,
-    };
+            end: end?.map(|(m, _)| m),
+            notice_months: effect.notice_months.unwrap_or(0),
+            ramp: effect.ramp.unwrap_or(Ramp::Linear { months: 1 }),
+        })
+    });
     let costs = match t.take("costs") {
         Some(v) => read_costs(r, &path, v, timing),
-        None => {
-            r.problem(
-                &t.span,
-                &t.field("costs"),
-                format!(
-                    "at least one [[{}]] cost line is required",
-                    t.field("costs")
-                ),
-            );
-            None
-        }
+        None => Err(r.problem(
+            &t.span,
+            &t.field("costs"),
+            format!(
+                "at least one [[{}]] cost line is required",
+                t.field("costs")
+            ),
+        )),
     };
     t.finish(
         r,
@@ -191,7 +190,7 @@ pub(super) fn read_action(
             "costs",
         ],
     );
-    Some(Action {
+    Ok(Action {
         id: id.to_string(),
         label,
         description,
@@ -202,84 +201,74 @@ pub(super) fn read_action(
     })
 }
 
-pub(super) fn read_costs(
+/// `[[actions.<id>.costs]]`: every line, or `Reported` if any failed (each is read, so every
+/// problem is reported). A line takes the action's `timing`.
+fn read_costs(
     r: &mut Reader,
     action_path: &str,
     value: Value,
-    timing: Option<Timing>,
-) -> Option<Vec<CostLine>> {
+    timing: Result<Timing, Reported>,
+) -> Result<Vec<CostLine>, Reported> {
     let span = value.span();
     let field = join(action_path, "costs");
     let items = match value.into_inner() {
         DeValue::Array(items) => items,
         other => {
-            r.problem(
+            return Err(r.problem(
                 &span,
                 &field,
                 format!(
                     "expected an array of tables ([[{field}]]), found {}",
                     kind(&other)
                 ),
-            );
-            return None;
+            ));
         }
     };
     if items.is_empty() {
-        r.problem(&span, &field, "at least one cost line is required");
-        return None;
+        return Err(r.problem(&span, &field, "at least one cost line is required"));
     }
-    let mut lines = Vec::new();
-    let mut ok = true;
-    for (n, item) in items.into_iter().enumerate() {
-        match read_cost_line(r, &format!("{field}[{n}]"), n, item, timing) {
-            Some(line) => lines.push(line),
-            None => ok = false,
-        }
-    }
-    ok.then_some(lines)
+    read_all(
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| read_cost_line(r, &format!("{field}[{n}]"), n, item, timing)),
+    )
 }
 
-pub(super) fn read_cost_line(
+fn read_cost_line(
     r: &mut Reader,
     path: &str,
     n: usize,
     value: Value,
-    timing: Option<Timing>,
-) -> Option<CostLine> {
+    action_timing: Result<Timing, Reported>,
+) -> Result<CostLine, Reported> {
     let mut t = Table::from_value(r, path, value, "a table")?;
     let label = t
-        .get::<String>(r, "label")
-        .map(|(v, _)| v)
+        .value::<String>(r, "label")
+        .or_absent()
         .unwrap_or_else(|| format!("cost line {}", n + 1));
     let driver = t
         .get::<String>(r, "driver")
+        .or_absent()
         .map(|(v, span)| (v, r.line(&span)));
     let factors = match t.take("factors") {
         Some(v) => read_factors(r, &t.field("factors"), v),
-        None => Some(Vec::new()),
+        None => Ok(Vec::new()),
     };
     let _ = t.get::<String>(r, "description");
-    let negative = t.get::<bool>(r, "negative").is_some_and(|(v, _)| v);
-    let views = match t.get::<Vec<String>>(r, "views") {
-        None => Some(vec![CostView::IcbCash, CostView::Economic]),
+    let negative = t.value::<bool>(r, "negative").or_absent().unwrap_or(false);
+    let views = match t.get::<Vec<String>>(r, "views").or_absent() {
+        None => Ok(vec![CostView::IcbCash, CostView::Economic]),
         Some((names, span)) => {
             let views: Vec<Option<CostView>> = names.iter().map(|v| CostView::parse(v)).collect();
             if names.is_empty() || views.contains(&None) {
-                r.problem(&span, &t.field("views"), format!("expected a non-empty list of \"icb_cash\" and \"economic\", found {names:?}"));
-                None
+                Err(r.problem(&span, &t.field("views"), format!("expected a non-empty list of \"icb_cash\" and \"economic\", found {names:?}")))
             } else {
-                Some(views.into_iter().flatten().collect())
+                Ok(views.into_iter().flatten().collect())
             }
         }
     };
-    let ramp = read_ramp(r, &mut t);
-    let notice = t.int_in(
-        r,
-        "notice_months",
-        0,
-        i64::from(MAX_MONTHS),
-        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
-    );
+    let effect = read_effect(r, &mut t);
     t.finish(
         r,
         &[
@@ -294,21 +283,19 @@ pub(super) fn read_cost_line(
             "notice_months",
         ],
     );
-    let timing = match (timing, ramp, notice) {
-        (Some(t), Ok(ramp), Ok(notice)) => Timing {
-            ramp: ramp.unwrap_or(t.ramp),
-            notice_months: notice.map_or(t.notice_months, |n| n as u32),
-            ..t
-        },
-        _ => return None,
-    };
-    Some(CostLine {
+    let action_timing = action_timing?;
+    let effect = effect?;
+    Ok(CostLine {
         label,
         driver_line: driver.as_ref().map(|d| d.1),
         driver: driver.map(|d| d.0),
         factors: factors?,
         negative,
         views: views?,
-        timing,
+        timing: Timing {
+            ramp: effect.ramp.unwrap_or(action_timing.ramp),
+            notice_months: effect.notice_months.unwrap_or(action_timing.notice_months),
+            ..action_timing
+        },
     })
 }

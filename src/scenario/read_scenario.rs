@@ -1,13 +1,12 @@
-//! The top-level sections of a scenario file: `[scenario]`, `[reference]`, `[engagement]` and
-//! `[[correlations]]`, and the `YYYY-MM` months they (and actions) give.
+//! The top-level sections of a scenario file besides its actions: `[scenario]`, `[reference]`,
+//! `[engagement]` and `[[correlations]]`.
 
-use std::ops::Range;
 use std::path::Path;
 
 use toml::de::DeValue;
 
 use super::read_factor::read_factor;
-use super::reader::{join, kind, Reader, Table, Value};
+use super::reader::{join, kind, OrAbsent, Reader, Reported, Table, Value};
 use super::{
     default_reference, Action, Correlation, CostView, Engagement, Factor, Granularity, Reference,
     Sampling, Scenario, Vary, DEFAULT_ITERATIONS, DEFAULT_SEED, MAX_MONTHS,
@@ -15,42 +14,51 @@ use super::{
 use crate::month::Month;
 
 /// `[scenario]`, with `actions`, `engagement` and `reference` left for the caller to fill.
-pub(super) fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Option<Scenario> {
+pub(super) fn read_scenario(
+    r: &mut Reader,
+    top: &mut Table,
+    base: &Path,
+) -> Result<Scenario, Reported> {
     let Some(value) = top.take("scenario") else {
-        r.problem(
+        return Err(r.problem(
             &(0..0),
             "scenario",
             "required: a [scenario] table with name, start and months",
-        );
-        return None;
+        ));
     };
     let mut t = Table::from_value(r, "scenario", value, "a table")?;
-    let name = t.required::<String>(r, "name").map(|(v, _)| v);
+    let name = t.required::<String>(r, "name");
     let description = t
-        .get::<String>(r, "description")
-        .map(|(v, _)| v)
+        .value::<String>(r, "description")
+        .or_absent()
         .unwrap_or_default();
-    let start = read_month(r, &mut t, "start", true);
-    let months = if t.has("months") {
-        t.int_in(
-            r,
-            "months",
-            1,
-            i64::from(MAX_MONTHS),
-            &format!("a whole number from 1 to {MAX_MONTHS}"),
-        )
-    } else {
-        r.problem(&t.span, &t.field("months"), "required but missing");
-        Err(())
-    };
+    let start = t.month(r, "start");
+    let start = t.require(r, "start", start);
+    let months = t.int_in(
+        r,
+        "months",
+        1,
+        i64::from(MAX_MONTHS),
+        &format!("a whole number from 1 to {MAX_MONTHS}"),
+    );
+    let months = t.require(r, "months", months);
     let iterations = t.int_in(r, "iterations", 1, i64::MAX, "at least 1");
     let seed = t.int_in(r, "seed", 0, i64::MAX, "a non-negative integer");
-    let data = t.get::<String>(r, "data").map(|(v, _)| base.join(v));
+    let data = t
+        .value::<String>(r, "data")
+        .or_absent()
+        .map(|v| base.join(v));
     let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
     let sampling = t.choice(r, "sampling", &["mc", "lhs"]);
     let granularity = t.choice(r, "granularity", &["icb", "practice"]);
-    let practices = t.get::<String>(r, "practices").map(|(v, _)| base.join(v));
-    let icb_map = t.get::<String>(r, "icb_map").map(|(v, _)| base.join(v));
+    let practices = t
+        .value::<String>(r, "practices")
+        .or_absent()
+        .map(|v| base.join(v));
+    let icb_map = t
+        .value::<String>(r, "icb_map")
+        .or_absent()
+        .map(|v| base.join(v));
     t.finish(
         r,
         &[
@@ -68,20 +76,19 @@ pub(super) fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Opt
             "icb_map",
         ],
     );
-    Some(Scenario {
-        name: name?,
+    Ok(Scenario {
+        name: name?.0,
         description,
-        start: start.ok()??.0,
-        months: months.ok()?? as u32,
-        iterations: iterations.ok()?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
-        seed: seed.ok()?.map_or(DEFAULT_SEED, |v| v as u64),
+        start: start?.0,
+        months: months? as u32,
+        iterations: iterations?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
+        seed: seed?.map_or(DEFAULT_SEED, |v| v as u64),
         data,
-        cost_view: cost_view
-            .ok()?
+        cost_view: cost_view?
             .as_deref()
             .and_then(CostView::parse)
             .unwrap_or(CostView::IcbCash),
-        granularity: match granularity.ok()?.as_deref() {
+        granularity: match granularity?.as_deref() {
             Some("practice") => Granularity::Practice,
             _ => Granularity::Icb,
         },
@@ -89,7 +96,7 @@ pub(super) fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Opt
         icb_map,
         reference: default_reference(),
         engagement: None,
-        sampling: match sampling.ok()?.as_deref() {
+        sampling: match sampling?.as_deref() {
             Some("lhs") => Sampling::LatinHypercube,
             _ => Sampling::MonteCarlo,
         },
@@ -99,7 +106,7 @@ pub(super) fn read_scenario(r: &mut Reader, top: &mut Table, base: &Path) -> Opt
 }
 
 /// `[[correlations]]`: `between = [path, path]`, `rank_correlation = rho`, `source`. Each path
-/// must name an uncertain national factor of the scenario.
+/// must name an uncertain national factor of the scenario. The valid ones, in file order.
 pub(super) fn read_correlations(
     r: &mut Reader,
     value: Value,
@@ -130,15 +137,15 @@ pub(super) fn read_correlations(
     for (n, item) in items.into_iter().enumerate() {
         let path = format!("correlations[{n}]");
         let line = r.line(&item.span());
-        let Some(mut t) = Table::from_value(r, &path, item, "a table") else {
+        let Ok(mut t) = Table::from_value(r, &path, item, "a table") else {
             continue;
         };
         let between = t.required::<Vec<String>>(r, "between");
         let rho = t.required::<f64>(r, "rank_correlation");
-        let source = t.get::<String>(r, "source").map(|(v, _)| v);
+        let source = t.value::<String>(r, "source").or_absent();
         let (between_field, rho_field) = (t.field("between"), t.field("rank_correlation"));
         t.finish(r, &["between", "rank_correlation", "source"]);
-        let (Some((between, bspan)), Some((rho, rspan))) = (between, rho) else {
+        let (Ok((between, bspan)), Ok((rho, rspan))) = (between, rho) else {
             continue;
         };
         let mut ok = true;
@@ -188,55 +195,25 @@ pub(super) fn read_correlations(
     out
 }
 
-/// A `YYYY-MM` key: `Ok(None)` when absent and optional, `Err(())` when missing but required
-/// or invalid (the problem is recorded).
-pub(super) fn read_month(
-    r: &mut Reader,
-    t: &mut Table,
-    key: &str,
-    required: bool,
-) -> Result<Option<(Month, Range<usize>)>, ()> {
-    let present = t.has(key);
-    let got = if required {
-        t.required::<String>(r, key)
-    } else {
-        t.get::<String>(r, key)
-    };
-    match got {
-        None if present || required => Err(()),
-        None => Ok(None),
-        Some((text, span)) => match text.parse::<Month>() {
-            Ok(m) => Ok(Some((m, span))),
-            Err(msg) => {
-                r.problem(&span, &t.field(key), msg);
-                Err(())
-            }
-        },
-    }
-}
-
-pub(super) fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> {
+pub(super) fn read_reference(r: &mut Reader, value: Value) -> Result<Reference, Reported> {
     let mut t = Table::from_value(r, "reference", value, "a table")?;
     let default = default_reference();
-    let per_icb_gbp = match t.get::<f64>(r, "per_icb_gbp") {
-        Some((v, _)) if v.is_finite() && v > 0.0 => Some(v),
-        Some((v, span)) => {
-            r.problem(
-                &span,
-                "reference.per_icb_gbp",
-                format!("must be a positive amount in pounds, found {v}"),
-            );
-            None
-        }
-        None => Some(default.per_icb_gbp),
+    let per_icb_gbp = match t.get::<f64>(r, "per_icb_gbp").or_absent() {
+        Some((v, _)) if v.is_finite() && v > 0.0 => Ok(v),
+        Some((v, span)) => Err(r.problem(
+            &span,
+            "reference.per_icb_gbp",
+            format!("must be a positive amount in pounds, found {v}"),
+        )),
+        None => Ok(default.per_icb_gbp),
     };
-    let label = t.get::<String>(r, "label").map(|(v, _)| v);
-    let source = t.get::<String>(r, "source").map(|(v, _)| v);
+    let label = t.value::<String>(r, "label").or_absent();
+    let source = t.value::<String>(r, "source").or_absent();
     t.finish(r, &["per_icb_gbp", "label", "source"]);
     let per_icb_gbp = per_icb_gbp?;
     // A figure of the user's own without a label is labelled by its value, not by the Pulse text.
     let custom = per_icb_gbp != default.per_icb_gbp;
-    Some(Reference {
+    Ok(Reference {
         per_icb_gbp,
         label: label.unwrap_or_else(|| {
             if custom {
@@ -255,62 +232,59 @@ pub(super) fn read_reference(r: &mut Reader, value: Value) -> Option<Reference> 
     })
 }
 
-/// `[engagement]`: `None` (with problems recorded) when invalid.
-pub(super) fn read_engagement(r: &mut Reader, value: Value) -> Option<Option<Engagement>> {
+/// `[engagement]`.
+pub(super) fn read_engagement(r: &mut Reader, value: Value) -> Result<Engagement, Reported> {
     let mut t = Table::from_value(r, "engagement", value, "a table")?;
     let curve = match t.take("curve") {
-        None => {
-            r.problem(&t.span, &t.field("curve"), "required: national shares by month, e.g. { \"2024-08\" = 0.46, \"2024-11\" = 0.70 }");
-            None
-        }
+        None => Err(r.problem(
+            &t.span,
+            &t.field("curve"),
+            "required: national shares by month, e.g. { \"2024-08\" = 0.46, \"2024-11\" = 0.70 }",
+        )),
         Some(v) => read_curve(r, &t.field("curve"), v),
     };
     let icb = match t.take("icb") {
         Some(v) => read_factor(r, "engagement.icb", "icb", v, Vary::Icb, true),
-        None => {
-            r.problem(&t.span, &t.field("icb"), "required: the ICB's engagement relative to the national mean, e.g. { dist = \"pert\", min = 0.5, mode = 1, max = 1.35 }");
-            None
-        }
+        None => Err(r.problem(&t.span, &t.field("icb"), "required: the ICB's engagement relative to the national mean, e.g. { dist = \"pert\", min = 0.5, mode = 1, max = 1.35 }")),
     };
-    let source = t.get::<String>(r, "source").map(|(v, _)| v);
+    let source = t.value::<String>(r, "source").or_absent();
     t.finish(r, &["curve", "icb", "source"]);
-    Some(Some(Engagement {
+    Ok(Engagement {
         curve: curve?,
         icb: icb?,
         source,
-    }))
+    })
 }
 
-pub(super) fn read_curve(r: &mut Reader, path: &str, value: Value) -> Option<Vec<(Month, f64)>> {
+/// `month = share` points, sorted by month.
+fn read_curve(r: &mut Reader, path: &str, value: Value) -> Result<Vec<(Month, f64)>, Reported> {
     let mut t = Table::from_value(r, path, value, "a table of month = share")?;
     let mut points = Vec::new();
-    let mut ok = true;
+    let mut read = Ok(());
     for (key, key_span, v) in t.drain() {
         let field = join(path, &key);
         let month = key
             .parse::<Month>()
-            .map_err(|m| r.problem(&key_span, &field, m))
-            .ok();
-        let share = r.de::<f64>(&field, v).filter(|s| {
-            let fine = (0.0..=1.0).contains(s);
-            if !fine {
-                r.problem(&key_span, &field, format!("share {s} must lie in [0, 1]"));
+            .map_err(|m| r.problem(&key_span, &field, m));
+        let share = r.de::<f64>(&field, v).and_then(|s| {
+            if (0.0..=1.0).contains(&s) {
+                Ok(s)
+            } else {
+                Err(r.problem(&key_span, &field, format!("share {s} must lie in [0, 1]")))
             }
-            fine
         });
         match (month, share) {
-            (Some(m), Some(s)) => points.push((m, s)),
-            _ => ok = false,
+            (Ok(m), Ok(s)) => points.push((m, s)),
+            (Err(reported), _) | (_, Err(reported)) => read = Err(reported),
         }
     }
     points.sort_by_key(|p| p.0);
-    if ok && points.is_empty() {
-        r.problem(&t.span, path, "needs at least one month = share point");
-        ok = false;
+    // Good points are still checked for repeats when others failed; emptiness only when none did.
+    if read.is_ok() && points.is_empty() {
+        read = Err(r.problem(&t.span, path, "needs at least one month = share point"));
     }
     if points.windows(2).any(|w| w[0].0 == w[1].0) {
-        r.problem(&t.span, path, "a month appears twice");
-        ok = false;
+        read = Err(r.problem(&t.span, path, "a month appears twice"));
     }
-    ok.then_some(points)
+    read.map(|()| points)
 }
