@@ -3,6 +3,7 @@
 //! file is reported at once, each with its line and field. Code after this point never
 //! re-checks the scenario.
 
+mod names;
 mod read_action;
 mod read_factor;
 mod read_scenario;
@@ -10,6 +11,7 @@ mod reader;
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -73,24 +75,38 @@ pub struct Scenario {
     pub actions: Vec<Action>,
 }
 
-/// At what level taking part is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// At what level taking part is decided. Named as in scenario files and on the command line:
+/// `icb` (the default), `practice`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Granularity {
     /// Each ICB takes part in proportion: its costs are scaled by the share of practices
     /// taking part.
+    #[default]
     Icb,
     /// Each practice takes part or not, with probability the share of practices taking part;
     /// an ICB's cost sums its practices'.
     Practice,
 }
 
+impl Granularity {
+    /// The name scenario files, the command line and manifests use.
+    pub fn as_str(self) -> &'static str {
+        names::name_of::<Self>(self as usize)
+    }
+}
+
 /// How the national factors' values are drawn across iterations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sampling {
-    /// Independent draws in every iteration.
+    /// Independent draws in every iteration (`mc`, the default).
+    #[default]
+    #[serde(rename = "mc")]
     MonteCarlo,
     /// Latin hypercube: each national factor's range is cut into as many equally likely strata
-    /// as there are iterations, and each stratum is used once.
+    /// as there are iterations, and each stratum is used once (`lhs`).
+    #[serde(rename = "lhs")]
     LatinHypercube,
 }
 
@@ -114,23 +130,23 @@ pub struct Reference {
     pub source: String,
 }
 
-/// Whose costs a run counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whose costs a run counts. Named as in scenario files, on the command line and in outputs:
+/// `icb_cash` (the default), `economic`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum CostView {
     /// What lands on the ICB's budget (e.g. only the variable part of extra hospital activity).
+    #[default]
     IcbCash,
     /// The whole-NHS economic cost, whoever pays.
     Economic,
 }
 
 impl CostView {
-    pub const NAMES: [&'static str; 2] = ["icb_cash", "economic"];
-
+    /// The name scenario files, the command line and outputs use.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CostView::IcbCash => "icb_cash",
-            CostView::Economic => "economic",
-        }
+        names::name_of::<Self>(self as usize)
     }
 
     /// Words for titles and summaries.
@@ -141,12 +157,9 @@ impl CostView {
         }
     }
 
+    /// The view named `text`, if any.
     pub fn parse(text: &str) -> Option<CostView> {
-        match text {
-            "icb_cash" => Some(CostView::IcbCash),
-            "economic" => Some(CostView::Economic),
-            _ => None,
-        }
+        names::from_name(text)
     }
 }
 
@@ -242,8 +255,10 @@ pub struct CostLine {
     pub timing: Timing,
 }
 
-/// Whether a factor is one draw per iteration shared by all ICBs, or one draw per ICB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a factor is one draw per iteration shared by all ICBs, or one draw per ICB. Named
+/// as in scenario files: `national`, `icb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Vary {
     /// Uncertainty about the world: the same value for every ICB in an iteration.
     National,
@@ -252,11 +267,9 @@ pub enum Vary {
 }
 
 impl Vary {
+    /// The name scenario files and listings use.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Vary::National => "national",
-            Vary::Icb => "icb",
-        }
+        names::name_of::<Self>(self as usize)
     }
 }
 

@@ -1,8 +1,10 @@
 //! `[actions.<id>]` and their `[[actions.<id>.costs]]` lines: timing (start, end, notice,
 //! ramp), engagement, views and the factors each carries.
 
+use serde::Deserialize;
 use toml::de::DeValue;
 
+use super::names;
 use super::read_factor::read_factors;
 use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
 use super::{Action, CostLine, CostView, Ramp, Timing, MAX_MONTHS};
@@ -52,6 +54,14 @@ fn read_effect(r: &mut Reader, t: &mut Table) -> Result<Effect, Reported> {
     })
 }
 
+/// `shape` of a `ramp` table.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Shape {
+    Linear,
+    Exponential,
+}
+
 /// `ramp_months = N` or `ramp = { shape = "linear", months = N }` or
 /// `ramp = { shape = "exponential", tau_months = T }`: `Ok(None)` when absent.
 fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
@@ -71,9 +81,8 @@ fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
         value,
         "a table such as { shape = \"exponential\", tau_months = 8 }",
     )?;
-    let shape = rt.choice(r, "shape", &["linear", "exponential"]);
-    let ramp = match shape {
-        Ok(Some(s)) if s == "linear" => rt
+    let ramp = match rt.choice::<Shape>(r, "shape") {
+        Ok(Some(Shape::Linear)) => rt
             .int_in(r, "months", 1, i64::from(MAX_MONTHS), &months_what)
             .and_then(|months| {
                 months.ok_or_else(|| {
@@ -82,7 +91,7 @@ fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
             })
             .map(|m| Ramp::Linear { months: m as u32 }),
         // A tau_months of the wrong type is reported twice: as such, and as missing.
-        Ok(Some(_)) => match rt.get::<f64>(r, "tau_months").or_absent() {
+        Ok(Some(Shape::Exponential)) => match rt.get::<f64>(r, "tau_months").or_absent() {
             Some((tau, _)) if tau.is_finite() && tau > 0.0 && tau <= f64::from(MAX_MONTHS) => {
                 Ok(Ramp::Exponential { tau_months: tau })
             }
@@ -100,7 +109,7 @@ fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
         Ok(None) => Err(r.problem(
             &span,
             &rt.field("shape"),
-            "required: \"linear\" or \"exponential\"",
+            format!("required: {}", names::quoted::<Shape>(" or ")),
         )),
         Err(reported) => Err(reported),
     };
@@ -259,10 +268,17 @@ fn read_cost_line(
     let negative = t.value::<bool>(r, "negative").or_absent().unwrap_or(false);
     let views = match t.get::<Vec<String>>(r, "views").or_absent() {
         None => Ok(vec![CostView::IcbCash, CostView::Economic]),
-        Some((names, span)) => {
-            let views: Vec<Option<CostView>> = names.iter().map(|v| CostView::parse(v)).collect();
-            if names.is_empty() || views.contains(&None) {
-                Err(r.problem(&span, &t.field("views"), format!("expected a non-empty list of \"icb_cash\" and \"economic\", found {names:?}")))
+        Some((given, span)) => {
+            let views: Vec<Option<CostView>> = given.iter().map(|v| names::from_name(v)).collect();
+            if given.is_empty() || views.contains(&None) {
+                Err(r.problem(
+                    &span,
+                    &t.field("views"),
+                    format!(
+                        "expected a non-empty list of {}, found {given:?}",
+                        names::quoted::<CostView>(" and ")
+                    ),
+                ))
             } else {
                 Ok(views.into_iter().flatten().collect())
             }

@@ -198,15 +198,9 @@ fn read_role(
         None => false,
     };
     let vary = t
-        .choice(r, "vary", &["national", "icb"])
-        .map(|v| match v.as_deref() {
-            Some("icb") => Vary::Icb,
-            Some(_) => Vary::National,
-            None => default_vary,
-        });
-    let view = t
-        .choice(r, "view", &CostView::NAMES)
-        .map(|v| v.as_deref().and_then(CostView::parse));
+        .choice::<Vary>(r, "vary")
+        .map(|v| v.unwrap_or(default_vary));
+    let view = t.choice::<CostView>(r, "view");
     let baseline = t
         .take("baseline")
         .map(|v| {

@@ -48,9 +48,9 @@ pub(super) fn read_scenario(
         .value::<String>(r, "data")
         .or_absent()
         .map(|v| base.join(v));
-    let cost_view = t.choice(r, "cost_view", &CostView::NAMES);
-    let sampling = t.choice(r, "sampling", &["mc", "lhs"]);
-    let granularity = t.choice(r, "granularity", &["icb", "practice"]);
+    let cost_view = t.choice::<CostView>(r, "cost_view");
+    let sampling = t.choice::<Sampling>(r, "sampling");
+    let granularity = t.choice::<Granularity>(r, "granularity");
     let practices = t
         .value::<String>(r, "practices")
         .or_absent()
@@ -84,22 +84,13 @@ pub(super) fn read_scenario(
         iterations: iterations?.map_or(DEFAULT_ITERATIONS, |v| v as u64),
         seed: seed?.map_or(DEFAULT_SEED, |v| v as u64),
         data,
-        cost_view: cost_view?
-            .as_deref()
-            .and_then(CostView::parse)
-            .unwrap_or(CostView::IcbCash),
-        granularity: match granularity?.as_deref() {
-            Some("practice") => Granularity::Practice,
-            _ => Granularity::Icb,
-        },
+        cost_view: cost_view?.unwrap_or_default(),
+        granularity: granularity?.unwrap_or_default(),
         practices,
         icb_map,
         reference: default_reference(),
         engagement: None,
-        sampling: match sampling?.as_deref() {
-            Some("lhs") => Sampling::LatinHypercube,
-            _ => Sampling::MonteCarlo,
-        },
+        sampling: sampling?.unwrap_or_default(),
         correlations: Vec::new(),
         actions: Vec::new(),
     })

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeValue, ValueDeserializer};
 use toml::Spanned;
 
+use super::names;
 use crate::error::Problem;
 use crate::month::Month;
 
@@ -211,24 +212,26 @@ impl<'i> Table<'i> {
         }
     }
 
-    /// An optional string that must be one of `choices`.
-    pub fn choice(
+    /// An optional string naming a variant of `T`, a word-valued enum read through its
+    /// derived `Deserialize` (see [`names`]).
+    pub fn choice<T: DeserializeOwned>(
         &mut self,
         r: &mut Reader,
         key: &str,
-        choices: &[&str],
-    ) -> Result<Option<String>, Reported> {
-        match self.get::<String>(r, key)? {
-            Some((v, span)) if !choices.contains(&v.as_str()) => {
-                let quoted: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
-                Err(r.problem(
-                    &span,
-                    &self.field(key),
-                    format!("unknown {key} '{v}'; expected {}", quoted.join(" or ")),
-                ))
-            }
-            got => Ok(got.map(|(v, _)| v)),
-        }
+    ) -> Result<Option<T>, Reported> {
+        let Some((text, span)) = self.get::<String>(r, key)? else {
+            return Ok(None);
+        };
+        names::from_name(&text).map(Some).ok_or_else(|| {
+            r.problem(
+                &span,
+                &self.field(key),
+                format!(
+                    "unknown {key} '{text}'; expected {}",
+                    names::quoted::<T>(" or ")
+                ),
+            )
+        })
     }
 
     /// Reports every key that was not taken.

@@ -340,3 +340,50 @@ fn extension_keys_are_checked() {
         );
     }
 }
+
+/// Each variant's `as_str` is its serde name both ways; the names, in declaration order.
+fn words<T>(variants: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy,
+{
+    for &v in variants {
+        let quoted = format!("\"{}\"", as_str(v));
+        assert_eq!(serde_json::to_string(&v).unwrap(), quoted);
+        assert_eq!(serde_json::from_str::<T>(&quoted).unwrap(), v);
+    }
+    variants.iter().map(|&v| as_str(v)).collect()
+}
+
+#[test]
+fn enum_words_are_their_derived_names() {
+    use clap::ValueEnum;
+    assert_eq!(
+        words(CostView::value_variants(), CostView::as_str),
+        ["icb_cash", "economic"]
+    );
+    assert_eq!(
+        words(Granularity::value_variants(), Granularity::as_str),
+        ["icb", "practice"]
+    );
+    assert_eq!(
+        words(&[Vary::National, Vary::Icb], Vary::as_str),
+        ["national", "icb"]
+    );
+    assert_eq!(names::variant_names::<Sampling>(), ["mc", "lhs"]);
+    assert_eq!(
+        serde_json::to_string(&Sampling::LatinHypercube).unwrap(),
+        "\"lhs\""
+    );
+    // The command line takes the same words.
+    for view in CostView::value_variants() {
+        assert_eq!(view.to_possible_value().unwrap().get_name(), view.as_str());
+    }
+    for level in Granularity::value_variants() {
+        assert_eq!(
+            level.to_possible_value().unwrap().get_name(),
+            level.as_str()
+        );
+    }
+    assert_eq!(CostView::parse("economic"), Some(CostView::Economic));
+    assert_eq!(CostView::parse("cash"), None);
+}
