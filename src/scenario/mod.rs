@@ -313,6 +313,11 @@ impl Scenario {
         self.start.plus(self.months as i32 - 1)
     }
 
+    /// The simulated months in words: `2024-08 to 2025-01 (6 months)`.
+    pub fn period(&self) -> String {
+        format!("{} to {} ({} months)", self.start, self.end(), self.months)
+    }
+
     /// Every factor with the action it belongs to, in file order.
     pub fn factors(&self) -> impl Iterator<Item = (&Action, &Factor)> {
         self.actions.iter().flat_map(|a| {

@@ -45,6 +45,7 @@ fn minimal_scenario_takes_documented_defaults() {
     assert_eq!(s.reference, default_reference());
     assert_eq!(s.data, None);
     assert_eq!(s.end().to_string(), "2025-01");
+    assert_eq!(s.period(), "2024-08 to 2025-01 (6 months)");
     let a = &s.actions[0];
     assert_eq!(
         (
