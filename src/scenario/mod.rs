@@ -238,6 +238,15 @@ pub struct Action {
     pub costs: Vec<CostLine>,
 }
 
+impl Action {
+    /// The action's own factors, then each cost line's, in file order.
+    pub fn all_factors(&self) -> impl Iterator<Item = &Factor> {
+        self.factors
+            .iter()
+            .chain(self.costs.iter().flat_map(|c| &c.factors))
+    }
+}
+
 /// `driver × factors × time weight / 12`, summed over months.
 #[derive(Debug, Clone)]
 pub struct CostLine {
@@ -320,12 +329,9 @@ impl Scenario {
 
     /// Every factor with the action it belongs to, in file order.
     pub fn factors(&self) -> impl Iterator<Item = (&Action, &Factor)> {
-        self.actions.iter().flat_map(|a| {
-            a.factors
-                .iter()
-                .chain(a.costs.iter().flat_map(|c| c.factors.iter()))
-                .map(move |f| (a, f))
-        })
+        self.actions
+            .iter()
+            .flat_map(|a| a.all_factors().map(move |f| (a, f)))
     }
 
     /// The ICB-table columns the scenario uses as drivers, without repeats.

@@ -41,17 +41,23 @@ struct Effect {
 /// `ramp_months` or `ramp`, then `notice_months`.
 fn read_effect(r: &mut Reader, t: &mut Table) -> Result<Effect, Reported> {
     let ramp = read_ramp(r, t);
-    let notice = t.int_in(
-        r,
-        "notice_months",
-        0,
-        i64::from(MAX_MONTHS),
-        &format!("a whole number of months from 0 to {MAX_MONTHS}"),
-    );
+    let notice_months = read_months(r, t, "notice_months", 0);
     Ok(Effect {
-        notice_months: notice?.map(|n| n as u32),
+        notice_months: notice_months?,
         ramp: ramp?,
     })
+}
+
+/// An optional whole number of months from `min` to [`MAX_MONTHS`].
+fn read_months(
+    r: &mut Reader,
+    t: &mut Table,
+    key: &str,
+    min: u32,
+) -> Result<Option<u32>, Reported> {
+    let what = format!("a whole number of months from {min} to {MAX_MONTHS}");
+    let months = t.int_in(r, key, i64::from(min), i64::from(MAX_MONTHS), &what)?;
+    Ok(months.map(|m| m as u32))
 }
 
 /// `shape` of a `ramp` table.
@@ -65,10 +71,9 @@ enum Shape {
 /// `ramp_months = N` or `ramp = { shape = "linear", months = N }` or
 /// `ramp = { shape = "exponential", tau_months = T }`: `Ok(None)` when absent.
 fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
-    let months_what = format!("a whole number of months from 1 to {MAX_MONTHS}");
-    let simple = t.int_in(r, "ramp_months", 1, i64::from(MAX_MONTHS), &months_what)?;
+    let simple = read_months(r, t, "ramp_months", 1)?;
     let Some(value) = t.take("ramp") else {
-        return Ok(simple.map(|m| Ramp::Linear { months: m as u32 }));
+        return Ok(simple.map(|months| Ramp::Linear { months }));
     };
     let field = t.field("ramp");
     let span = value.span();
@@ -82,14 +87,13 @@ fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
         "a table such as { shape = \"exponential\", tau_months = 8 }",
     )?;
     let ramp = match rt.choice::<Shape>(r, "shape") {
-        Ok(Some(Shape::Linear)) => rt
-            .int_in(r, "months", 1, i64::from(MAX_MONTHS), &months_what)
+        Ok(Some(Shape::Linear)) => read_months(r, &mut rt, "months", 1)
             .and_then(|months| {
                 months.ok_or_else(|| {
                     r.problem(&span, &rt.field("months"), "required for a linear ramp")
                 })
             })
-            .map(|m| Ramp::Linear { months: m as u32 }),
+            .map(|months| Ramp::Linear { months }),
         // A tau_months of the wrong type is reported twice: as such, and as missing.
         Ok(Some(Shape::Exponential)) => match rt.get::<f64>(r, "tau_months").or_absent() {
             Some((tau, _)) if tau.is_finite() && tau > 0.0 && tau <= f64::from(MAX_MONTHS) => {

@@ -117,11 +117,7 @@ pub(super) fn read_correlations(
     };
     let national: Vec<&Factor> = actions
         .iter()
-        .flat_map(|a| {
-            a.factors
-                .iter()
-                .chain(a.costs.iter().flat_map(|c| &c.factors))
-        })
+        .flat_map(Action::all_factors)
         .filter(|f| f.vary == Vary::National && !f.dist.is_fixed())
         .collect();
     let mut out: Vec<Correlation> = Vec::new();

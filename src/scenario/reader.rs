@@ -197,19 +197,30 @@ impl<'i> Table<'i> {
         }
     }
 
+    /// An optional string key turned into a `T` by `parse`, with its span; `parse`'s error
+    /// is the problem.
+    pub fn parsed<T>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<(T, Range<usize>)>, Reported> {
+        let Some((text, span)) = self.get::<String>(r, key)? else {
+            return Ok(None);
+        };
+        match parse(&text) {
+            Ok(v) => Ok(Some((v, span))),
+            Err(message) => Err(r.problem(&span, &self.field(key), message)),
+        }
+    }
+
     /// An optional `YYYY-MM` month, with its span.
     pub fn month(
         &mut self,
         r: &mut Reader,
         key: &str,
     ) -> Result<Option<(Month, Range<usize>)>, Reported> {
-        let Some((text, span)) = self.get::<String>(r, key)? else {
-            return Ok(None);
-        };
-        match text.parse::<Month>() {
-            Ok(month) => Ok(Some((month, span))),
-            Err(message) => Err(r.problem(&span, &self.field(key), message)),
-        }
+        self.parsed(r, key, str::parse)
     }
 
     /// An optional string naming a variant of `T`, a word-valued enum read through its
@@ -219,19 +230,15 @@ impl<'i> Table<'i> {
         r: &mut Reader,
         key: &str,
     ) -> Result<Option<T>, Reported> {
-        let Some((text, span)) = self.get::<String>(r, key)? else {
-            return Ok(None);
-        };
-        names::from_name(&text).map(Some).ok_or_else(|| {
-            r.problem(
-                &span,
-                &self.field(key),
+        let got = self.parsed(r, key, |text| {
+            names::from_name(text).ok_or_else(|| {
                 format!(
                     "unknown {key} '{text}'; expected {}",
                     names::quoted::<T>(" or ")
-                ),
-            )
-        })
+                )
+            })
+        })?;
+        Ok(got.map(|(v, _)| v))
     }
 
     /// Reports every key that was not taken.

@@ -37,6 +37,18 @@ fn edit(line: &str, with: &str) -> String {
     MINIMAL.replacen(line, with, 1)
 }
 
+/// Each case edits `MINIMAL` (a line, what replaces it) and expects a problem that `found`
+/// pairs with the expected text.
+fn check_each(cases: &[(&str, &str, &str)], found: fn(&str, &str) -> bool) {
+    for (line, with, expected) in cases {
+        let got = problems(&edit(line, with));
+        assert!(
+            got.iter().any(|p| found(p, expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
+    }
+}
+
 #[test]
 fn minimal_scenario_takes_documented_defaults() {
     let s = parse_ok(MINIMAL);
@@ -170,13 +182,7 @@ fn each_bad_value_is_reported_with_line_and_field() {
         ("[actions.a]", "[actions.a]\nstart = \"2025-01\"\nend = \"2024-12\"", "s.toml:9: actions.a.end: end 2024-12 is before start 2025-01"),
         ("[actions.a]", "[actions.a]\nramp_months = 0", "s.toml:8: actions.a.ramp_months: must be a whole number of months from 1 to 600, found 0"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.starts_with(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
-        );
-    }
+    check_each(cases, |problem, expected| problem.starts_with(expected));
 }
 
 #[test]
@@ -188,13 +194,7 @@ fn unknown_keys_are_rejected_at_every_level() {
         ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months"),
         ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, min, mode, max"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.starts_with(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
-        );
-    }
+    check_each(cases, |problem, expected| problem.starts_with(expected));
 }
 
 #[test]
@@ -333,13 +333,7 @@ fn extension_keys_are_checked() {
         ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "s.toml:8: engagement.curve.Aug: 'Aug' is not a month"),
         ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "engagement.icb: required"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.contains(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
-        );
-    }
+    check_each(cases, |problem, expected| problem.contains(expected));
 }
 
 /// Each variant's `as_str` is its serde name both ways; the names, in declaration order.
