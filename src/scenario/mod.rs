@@ -2,6 +2,10 @@
 //! parse, distributions are valid, at least one action with one cost line). Every problem in a
 //! file is reported at once, each with its line and field. Code after this point never
 //! re-checks the scenario.
+//!
+//! This file holds the types, [`load`] and [`parse`]; `reader.rs` the walk over the spanned
+//! TOML tree; `read_scenario.rs`, `read_action.rs` and `read_factor.rs` the sections, actions
+//! and factors read with it; `names.rs` the enums' words, read from their serde derives.
 
 mod names;
 mod read_action;
