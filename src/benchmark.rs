@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::data::{read_text_csv, IcbTable};
 use crate::engine::Draws;
 use crate::error::{Error, FileProblems, Problem};
+use crate::names;
 use crate::scenario::{CostView, Scenario};
 use crate::stats::{percentile_of, Summary};
 
@@ -18,7 +19,8 @@ pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/benchmarks.csv");
 pub const DISCLOSED: usize = 6;
 
 /// What a published figure measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Quantity {
     /// One ICB's cost.
     IcbTotal,
@@ -36,29 +38,12 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    const NAMES: [&'static str; 6] = [
-        "icb_total",
-        "national_total",
-        "mean_per_icb",
-        "top6_mean",
-        "top6_sum",
-        "count",
-    ];
-
     fn parse(text: &str) -> Option<Quantity> {
-        Some(match text {
-            "icb_total" => Quantity::IcbTotal,
-            "national_total" => Quantity::NationalTotal,
-            "mean_per_icb" => Quantity::MeanPerIcb,
-            "top6_mean" => Quantity::Top6Mean,
-            "top6_sum" => Quantity::Top6Sum,
-            "count" => Quantity::Count,
-            _ => return None,
-        })
+        names::from_name(text)
     }
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
+        names::name_of::<Self>(self as usize)
     }
 }
 
@@ -162,7 +147,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 format!(
                     "unknown quantity '{}'; expected one of: {}",
                     cell(3, row),
-                    Quantity::NAMES.join(", ")
+                    names::variant_names::<Quantity>().join(", ")
                 ),
             ));
         }

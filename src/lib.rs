@@ -19,6 +19,7 @@ pub mod icb_map;
 pub mod model;
 pub mod money;
 pub mod month;
+pub mod names;
 pub mod output;
 pub mod pipeline;
 pub mod practices;

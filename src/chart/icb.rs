@@ -193,7 +193,10 @@ fn icb_monthly_chart<DB: DrawingBackend>(
         .x_labels(months.min(14))
         .x_label_formatter(&|x| {
             let k = x.round();
-            if (x - k).abs() < 1e-9 && k >= 0.0 && (k as usize) < months && (k as usize) % step == 0
+            if (x - k).abs() < 1e-9
+                && k >= 0.0
+                && (k as usize) < months
+                && (k as usize).is_multiple_of(step)
             {
                 labels[k as usize].clone()
             } else {

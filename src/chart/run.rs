@@ -342,7 +342,8 @@ fn monthly<DB: DrawingBackend>(
         .x_label_formatter(&|x| {
             let k = x.round();
             let k_usize = k as usize;
-            if (x - k).abs() < 1e-9 && k >= 0.0 && k_usize < months && k_usize % step == 0 {
+            if (x - k).abs() < 1e-9 && k >= 0.0 && k_usize < months && k_usize.is_multiple_of(step)
+            {
                 labels[k_usize].clone()
             } else {
                 String::new()

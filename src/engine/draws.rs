@@ -6,7 +6,7 @@ use crate::error::Problem;
 use crate::model::Model;
 use crate::tally::{Moments, Tally};
 
-/// Where each summarised quantity sits in [`Draws::tallies`]: every ICB's total, every ICB ×
+/// Where each summarised quantity sits in `Draws::tallies`: every ICB's total, every ICB ×
 /// action, every action nationally, the cumulative national cost to the end of every month,
 /// every group of ICBs ([`Model::groups`]), and the national total, in that order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,7 +121,7 @@ impl Draws {
             (more.layout, more.n_national, more.kept.is_some())
         );
         assert!(
-            self.iterations % BLOCK == 0,
+            self.iterations.is_multiple_of(BLOCK),
             "batches start at a multiple of BLOCK"
         );
         assert!(

@@ -158,10 +158,11 @@ pub fn sensitivity(
     // The tornado and Sobol indices evaluate expected costs, which practice-level
     // participation leaves as they are (it widens the spread, not the mean): they use the
     // ICB-level model, whose national factors are the same, in the same order.
-    let icb_level = match p.model.practices {
-        Some(_) => Some(Model::new(&p.scenario, &p.table).expect("compiled at practice level")),
-        None => None,
-    };
+    let icb_level = p
+        .model
+        .practices
+        .as_ref()
+        .map(|_| Model::new(&p.scenario, &p.table).expect("compiled at practice level"));
     let expected = icb_level.as_ref().unwrap_or(&p.model);
     let ((base_national, tornado), ranks, sobol, by_action) = simulation.pool.install(|| {
         (

@@ -126,8 +126,14 @@ const REPORTED_COLUMNS: [&str; 3] = [
 /// its ICB table, practice table and ICB map, and compiles the model; every problem of the
 /// scenario is reported together.
 pub fn prepare(config: &Config) -> Result<Prepared> {
-    let (scenario, bytes) = scenario::load(&config.scenario, &config.settings())?;
-    let scenario_file = InputFile::new(&config.scenario.display().to_string(), &bytes);
+    let scenario_file = InputFile::read(&config.scenario, "the scenario")?;
+    let base = config.scenario.parent().unwrap_or(Path::new(""));
+    let scenario = scenario::from_bytes(
+        &scenario_file.bytes,
+        &scenario_file.source,
+        base,
+        &config.settings(),
+    )?;
     let data = config.data.clone().or_else(|| scenario.data.clone());
     // Drivers, and the columns a report shows for each ICB when the table has them.
     let mut columns = scenario.driver_columns();

@@ -635,7 +635,13 @@ mod tests {
         )
         .unwrap();
         for mode in [ReadMode::Streaming, ReadMode::Eager] {
-            let t = aggregate(&[path.clone()], Grouping::Icb, mode, &mut |_| {}).unwrap();
+            let t = aggregate(
+                std::slice::from_ref(&path),
+                Grouping::Icb,
+                mode,
+                &mut |_| {},
+            )
+            .unwrap();
             assert_eq!(t.input_rows(), 4);
             assert_eq!(
                 t.to_csv(),

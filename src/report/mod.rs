@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::money::{gbp, gbp_full, ordinal, percent, pounds, reference_position};
 use crate::provenance::{RunInfo, GENERATOR};
-use crate::scenario::{Factor, Granularity, Scenario};
+use crate::scenario::{Factor, Granularity, Scenario, Vary};
 use crate::summary::RunSummary;
 
 /// Everything a report shows.
@@ -119,7 +119,7 @@ fn page(title: &str, body: &str, script: bool) -> String {
         esc(title)
     );
     if script {
-        let _ = write!(html, "<script>{SORT_SCRIPT}</script>\n");
+        let _ = writeln!(html, "<script>{SORT_SCRIPT}</script>");
     }
     html.push_str("</body>\n</html>\n");
     html
@@ -256,9 +256,9 @@ pub fn html(r: &Report) -> String {
         &format!("{} of {}", s.icbs_mean_above_reference, s.icbs.len()),
         &format!("ICBs whose mean cost exceeds {}", gbp(s.reference_gbp)),
     ));
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "</div><p class=\"note\">Costs are {} over {} to {}. Every figure is a Monte Carlo estimate: the national mean carries a standard error of {}.</p></section>\n",
+        "</div><p class=\"note\">Costs are {} over {} to {}. Every figure is a Monte Carlo estimate: the national mean carries a standard error of {}.</p></section>",
         esc(sc.cost_view.describe()),
         sc.start,
         sc.end(),
@@ -269,9 +269,9 @@ pub fn html(r: &Report) -> String {
         .iter()
         .filter_map(|name| r.charts.iter().find(|c| c.name == *name));
     for Chart { name, svg } in shown {
-        let _ = write!(
+        let _ = writeln!(
             b,
-            "<figure id=\"chart-{name}\">{}<figcaption>{}</figcaption></figure>\n",
+            "<figure id=\"chart-{name}\">{}<figcaption>{}</figcaption></figure>",
             strip_xml_header(svg),
             esc(&caption(name, sc, s))
         );
@@ -338,9 +338,9 @@ fn region_table(s: &RunSummary) -> String {
             money_cell(r.cost.p95)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "</tbody><tfoot><tr><th>England</th><th class=\"n\">{}</th>{}{}{}</tr></tfoot></table></section>\n",
+        "</tbody><tfoot><tr><th>England</th><th class=\"n\">{}</th>{}{}{}</tr></tfoot></table></section>",
         s.icbs.len(),
         money_cell(s.national.mean),
         money_cell(s.national.p05),
@@ -395,7 +395,7 @@ fn factor_row(b: &mut String, action: &str, f: &Factor) {
             ", net of {}",
             esc(&x.dist.spec().describe())
         )),
-        if f.vary.as_str() == "icb" {
+        if f.vary == Vary::Icb {
             "each ICB"
         } else {
             "national"
@@ -459,9 +459,9 @@ fn caveats(sc: &Scenario, s: &RunSummary) -> String {
     for w in s.warnings() {
         let _ = write!(b, "<li>{}</li>", esc(&w));
     }
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<li>Cost view: {}.</li></ul></section>\n",
+        "<li>Cost view: {}.</li></ul></section>",
         esc(sc.cost_view.describe())
     );
     b

@@ -8,8 +8,29 @@ use toml::de::{DeValue, ValueDeserializer};
 use toml::Spanned;
 
 use crate::error::Problem;
+use crate::month::Month;
+use crate::names;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
+
+/// A problem has been pushed to the [`Reader`]: the caller must not report it again, and
+/// whatever it was reading is not there to build with. `Err(Reported)` keeps that apart from
+/// `Ok(None)`, a key that is simply absent. Only [`Reader::problem`] makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported(());
+
+/// For a key with a default: a value already reported reads as absent, so that the item
+/// holding it is still built and the checks that use it still run. The file fails on the
+/// reported problem, so the default never reaches a [`Scenario`](super::Scenario).
+pub trait OrAbsent<T> {
+    fn or_absent(self) -> Option<T>;
+}
+
+impl<T> OrAbsent<T> for Result<Option<T>, Reported> {
+    fn or_absent(self) -> Option<T> {
+        self.ok().flatten()
+    }
+}
 
 /// Collects problems and turns byte offsets into line numbers.
 pub struct Reader<'t> {
@@ -34,22 +55,29 @@ impl<'t> Reader<'t> {
             + 1
     }
 
-    pub fn problem(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
+    /// Records a problem at the line of `span`.
+    pub fn problem(
+        &mut self,
+        span: &Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Reported {
         let line = self.line(span);
         self.problems.push(Problem::new(Some(line), field, message));
+        Reported(())
     }
 
     /// Deserializes one value with serde; a failure becomes a problem at the value's line.
-    pub fn de<T: DeserializeOwned>(&mut self, field: &str, value: Value<'_>) -> Option<T> {
+    pub fn de<T: DeserializeOwned>(
+        &mut self,
+        field: &str,
+        value: Value<'_>,
+    ) -> Result<T, Reported> {
         let span = value.span();
-        match T::deserialize(ValueDeserializer::from(value)) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let at = e.span().unwrap_or(span);
-                self.problem(&at, field, e.message().trim_end().to_string());
-                None
-            }
-        }
+        T::deserialize(ValueDeserializer::from(value)).map_err(|e| {
+            let at = e.span().unwrap_or(span);
+            self.problem(&at, field, e.message().trim_end().to_string())
+        })
     }
 }
 
@@ -68,10 +96,10 @@ impl<'i> Table<'i> {
         path: &str,
         value: Value<'i>,
         expected: &str,
-    ) -> Option<Self> {
+    ) -> Result<Self, Reported> {
         let span = value.span();
         match value.into_inner() {
-            DeValue::Table(map) => Some(Table {
+            DeValue::Table(map) => Ok(Table {
                 path: path.to_string(),
                 span,
                 entries: map
@@ -79,24 +107,17 @@ impl<'i> Table<'i> {
                     .map(|(k, v)| (k.get_ref().to_string(), k.span(), v))
                     .collect(),
             }),
-            other => {
-                r.problem(
-                    &span,
-                    path,
-                    format!("expected {expected}, found {}", kind(&other)),
-                );
-                None
-            }
+            other => Err(r.problem(
+                &span,
+                path,
+                format!("expected {expected}, found {}", kind(&other)),
+            )),
         }
     }
 
     /// The dotted path of a key of this table.
     pub fn field(&self, key: &str) -> String {
         join(&self.path, key)
-    }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _, _)| k == key)
     }
 
     /// Removes and returns a key's raw value.
@@ -110,32 +131,54 @@ impl<'i> Table<'i> {
         std::mem::take(&mut self.entries)
     }
 
-    /// An optional key, deserialized; `None` when absent or invalid (the latter is recorded).
+    /// An optional key, deserialized, with the span of its value.
     pub fn get<T: DeserializeOwned>(
         &mut self,
         r: &mut Reader,
         key: &str,
-    ) -> Option<(T, Range<usize>)> {
-        let value = self.take(key)?;
+    ) -> Result<Option<(T, Range<usize>)>, Reported> {
+        let Some(value) = self.take(key) else {
+            return Ok(None);
+        };
         let span = value.span();
-        r.de(&self.field(key), value).map(|v| (v, span))
+        r.de(&self.field(key), value).map(|v| Some((v, span)))
     }
 
-    /// A required key: a problem when absent.
+    /// An optional key, deserialized, without its span.
+    pub fn value<T: DeserializeOwned>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+    ) -> Result<Option<T>, Reported> {
+        Ok(self.get(r, key)?.map(|(v, _)| v))
+    }
+
+    /// Reports a required key as missing (at the table's line).
+    pub fn missing(&self, r: &mut Reader, key: &str) -> Reported {
+        r.problem(&self.span, &self.field(key), "required but missing")
+    }
+
+    /// What was read from a required key: a problem when it was absent.
+    pub fn require<T>(
+        &self,
+        r: &mut Reader,
+        key: &str,
+        got: Result<Option<T>, Reported>,
+    ) -> Result<T, Reported> {
+        got?.ok_or_else(|| self.missing(r, key))
+    }
+
+    /// A required key, deserialized, with the span of its value.
     pub fn required<T: DeserializeOwned>(
         &mut self,
         r: &mut Reader,
         key: &str,
-    ) -> Option<(T, Range<usize>)> {
-        if !self.has(key) {
-            r.problem(&self.span, &self.field(key), "required but missing");
-            return None;
-        }
-        self.get(r, key)
+    ) -> Result<(T, Range<usize>), Reported> {
+        let got = self.get(r, key);
+        self.require(r, key, got)
     }
 
-    /// An optional whole number in `[min, max]`: `Ok(None)` when absent, `Err(())` when
-    /// invalid (recorded, with `what` describing the expected value).
+    /// An optional whole number in `[min, max]` (`what` describes the expected value).
     pub fn int_in(
         &mut self,
         r: &mut Reader,
@@ -143,45 +186,59 @@ impl<'i> Table<'i> {
         min: i64,
         max: i64,
         what: &str,
-    ) -> Result<Option<i64>, ()> {
-        let present = self.has(key);
-        match self.get::<i64>(r, key) {
-            Some((v, _)) if (min..=max).contains(&v) => Ok(Some(v)),
-            Some((v, span)) => {
-                r.problem(
-                    &span,
-                    &self.field(key),
-                    format!("must be {what}, found {v}"),
-                );
-                Err(())
-            }
-            None if present => Err(()),
-            None => Ok(None),
+    ) -> Result<Option<i64>, Reported> {
+        match self.get::<i64>(r, key)? {
+            Some((v, span)) if !(min..=max).contains(&v) => Err(r.problem(
+                &span,
+                &self.field(key),
+                format!("must be {what}, found {v}"),
+            )),
+            got => Ok(got.map(|(v, _)| v)),
         }
     }
 
-    /// An optional string that must be one of `choices`.
-    pub fn choice(
+    /// An optional string key turned into a `T` by `parse`, with its span; `parse`'s error
+    /// is the problem.
+    pub fn parsed<T>(
         &mut self,
         r: &mut Reader,
         key: &str,
-        choices: &[&str],
-    ) -> Result<Option<String>, ()> {
-        let present = self.has(key);
-        match self.get::<String>(r, key) {
-            Some((v, _)) if choices.contains(&v.as_str()) => Ok(Some(v)),
-            Some((v, span)) => {
-                let quoted: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
-                r.problem(
-                    &span,
-                    &self.field(key),
-                    format!("unknown {key} '{v}'; expected {}", quoted.join(" or ")),
-                );
-                Err(())
-            }
-            None if present => Err(()),
-            None => Ok(None),
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<(T, Range<usize>)>, Reported> {
+        let Some((text, span)) = self.get::<String>(r, key)? else {
+            return Ok(None);
+        };
+        match parse(&text) {
+            Ok(v) => Ok(Some((v, span))),
+            Err(message) => Err(r.problem(&span, &self.field(key), message)),
         }
+    }
+
+    /// An optional `YYYY-MM` month, with its span.
+    pub fn month(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+    ) -> Result<Option<(Month, Range<usize>)>, Reported> {
+        self.parsed(r, key, str::parse)
+    }
+
+    /// An optional string naming a variant of `T`, a word-valued enum read through its
+    /// derived `Deserialize` (see [`names`]).
+    pub fn choice<T: DeserializeOwned>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+    ) -> Result<Option<T>, Reported> {
+        let got = self.parsed(r, key, |text| {
+            names::from_name(text).ok_or_else(|| {
+                format!(
+                    "unknown {key} '{text}'; expected {}",
+                    names::quoted::<T>(" or ")
+                )
+            })
+        })?;
+        Ok(got.map(|(v, _)| v))
     }
 
     /// Reports every key that was not taken.
@@ -198,6 +255,22 @@ impl<'i> Table<'i> {
             );
         }
     }
+}
+
+/// Every item, or `Reported` if any failed. Each item is read, so every problem is reported
+/// (collecting into `Result<Vec<_>, _>` would stop reading at the first failure).
+pub fn read_all<T>(
+    items: impl IntoIterator<Item = Result<T, Reported>>,
+) -> Result<Vec<T>, Reported> {
+    let mut out = Vec::new();
+    let mut failed = None;
+    for item in items {
+        match item {
+            Ok(v) => out.push(v),
+            Err(reported) => failed = Some(reported),
+        }
+    }
+    failed.map_or(Ok(out), Err)
 }
 
 /// `path.key`, or `key` at the top level.

@@ -2,6 +2,7 @@
 //! problems expected, each with its line and field).
 
 use super::*;
+use crate::rng;
 
 const MINIMAL: &str = r#"
 [scenario]
@@ -36,6 +37,18 @@ fn edit(line: &str, with: &str) -> String {
     MINIMAL.replacen(line, with, 1)
 }
 
+/// Each case edits `MINIMAL` (a line, what replaces it) and expects a problem that `found`
+/// pairs with the expected text.
+fn check_each(cases: &[(&str, &str, &str)], found: fn(&str, &str) -> bool) {
+    for (line, with, expected) in cases {
+        let got = problems(&edit(line, with));
+        assert!(
+            got.iter().any(|p| found(p, expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
+    }
+}
+
 #[test]
 fn minimal_scenario_takes_documented_defaults() {
     let s = parse_ok(MINIMAL);
@@ -44,6 +57,7 @@ fn minimal_scenario_takes_documented_defaults() {
     assert_eq!(s.reference, default_reference());
     assert_eq!(s.data, None);
     assert_eq!(s.end().to_string(), "2025-01");
+    assert_eq!(s.period(), "2024-08 to 2025-01 (6 months)");
     let a = &s.actions[0];
     assert_eq!(
         (
@@ -168,13 +182,7 @@ fn each_bad_value_is_reported_with_line_and_field() {
         ("[actions.a]", "[actions.a]\nstart = \"2025-01\"\nend = \"2024-12\"", "s.toml:9: actions.a.end: end 2024-12 is before start 2025-01"),
         ("[actions.a]", "[actions.a]\nramp_months = 0", "s.toml:8: actions.a.ramp_months: must be a whole number of months from 1 to 600, found 0"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.starts_with(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
-        );
-    }
+    check_each(cases, |problem, expected| problem.starts_with(expected));
 }
 
 #[test]
@@ -186,13 +194,7 @@ fn unknown_keys_are_rejected_at_every_level() {
         ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months"),
         ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, min, mode, max"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.starts_with(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
-        );
-    }
+    check_each(cases, |problem, expected| problem.starts_with(expected));
 }
 
 #[test]
@@ -331,11 +333,52 @@ fn extension_keys_are_checked() {
         ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "s.toml:8: engagement.curve.Aug: 'Aug' is not a month"),
         ("[actions.a]", "[engagement]\ncurve = { \"Aug\" = 0.5 }\n[actions.a]", "engagement.icb: required"),
     ];
-    for (line, with, expected) in cases {
-        let got = problems(&edit(line, with));
-        assert!(
-            got.iter().any(|p| p.contains(expected)),
-            "{with}\nexpected: {expected}\ngot: {got:#?}"
+    check_each(cases, |problem, expected| problem.contains(expected));
+}
+
+/// Each variant's `as_str` is its serde name both ways; the names, in declaration order.
+fn words<T>(variants: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy,
+{
+    for &v in variants {
+        let quoted = format!("\"{}\"", as_str(v));
+        assert_eq!(serde_json::to_string(&v).unwrap(), quoted);
+        assert_eq!(serde_json::from_str::<T>(&quoted).unwrap(), v);
+    }
+    variants.iter().map(|&v| as_str(v)).collect()
+}
+
+#[test]
+fn enum_words_are_their_derived_names() {
+    use clap::ValueEnum;
+    assert_eq!(
+        words(CostView::value_variants(), CostView::as_str),
+        ["icb_cash", "economic"]
+    );
+    assert_eq!(
+        words(Granularity::value_variants(), Granularity::as_str),
+        ["icb", "practice"]
+    );
+    assert_eq!(
+        words(&[Vary::National, Vary::Icb], Vary::as_str),
+        ["national", "icb"]
+    );
+    assert_eq!(names::variant_names::<Sampling>(), ["mc", "lhs"]);
+    assert_eq!(
+        serde_json::to_string(&Sampling::LatinHypercube).unwrap(),
+        "\"lhs\""
+    );
+    // The command line takes the same words.
+    for view in CostView::value_variants() {
+        assert_eq!(view.to_possible_value().unwrap().get_name(), view.as_str());
+    }
+    for level in Granularity::value_variants() {
+        assert_eq!(
+            level.to_possible_value().unwrap().get_name(),
+            level.as_str()
         );
     }
+    assert_eq!(CostView::parse("economic"), Some(CostView::Economic));
+    assert_eq!(CostView::parse("cash"), None);
 }

@@ -360,7 +360,7 @@ mod tests {
             (1600.0 * ex * ex * vy / v, 1600.0 * vy * (vx + ex * ex) / v),
         ];
         let runs = 30;
-        let mut estimates = vec![[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+        let mut estimates = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
         let mut covered = [[0; 2]; 2];
         for seed in 0..runs {
             m.seed = seed;

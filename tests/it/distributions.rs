@@ -167,12 +167,15 @@ fn scenario(sampling: &str) -> String {
     text
 }
 
+/// The values each national factor took, by action id.
+type Drawn = Vec<(String, Vec<f64>)>;
+
 /// Runs `scenario(sampling)` for [`N`] iterations keeping every iteration's values; returns the
-/// values each national factor took, by action id, and the draws.
-fn drawn(sampling: &str) -> (Vec<(String, Vec<f64>)>, engine::Draws, Vec<String>) {
+/// values each national factor took, the draws and the actions' ids.
+fn drawn(sampling: &str) -> (Drawn, engine::Draws, Vec<String>) {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&Config::new(&sb.write("d.toml", &scenario(sampling)))).unwrap();
+    let p = prepare(&Config::new(sb.write("d.toml", &scenario(sampling)))).unwrap();
     let draws = engine::run_from(&p.model, 0, N, Keep::PerIteration, &|_| {});
     let factors = p
         .model

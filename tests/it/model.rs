@@ -54,7 +54,7 @@ factors = { per_practice = 1000 }
 fn fixed_values_give_exactly_the_documented_formula() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&Config::new(&sb.write("exact.toml", EXACT))).unwrap();
+    let p = prepare(&Config::new(sb.write("exact.toml", EXACT))).unwrap();
     let draws = engine::run(&p.model, 50, &|_| {});
     let s = RunSummary::new(&p.scenario, &p.table, &p.model, &draws);
     let patients = [1_000_000.0, 250_000.0, 2_000_000.0, 0.0];
@@ -162,7 +162,7 @@ factors = { amount = { dist = "normal", mean = 100000, sd = 20000, vary = "icb" 
 fn simulated_means_match_the_product_of_factor_means_within_four_standard_errors() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let p = prepare(&Config::new(&sb.write("s.toml", STOCHASTIC))).unwrap();
+    let p = prepare(&Config::new(sb.write("s.toml", STOCHASTIC))).unwrap();
     let iterations = 40_000;
     let draws = engine::run(&p.model, iterations, &|_| {});
     let s = RunSummary::new(&p.scenario, &p.table, &p.model, &draws);
@@ -221,7 +221,7 @@ fn icb_level_factors_vary_between_icbs_and_national_ones_do_not() {
         )
     };
     for (vary, same) in [("national", true), ("icb", false)] {
-        let p = prepare(&Config::new(&sb.write("v.toml", &scenario(vary)))).unwrap();
+        let p = prepare(&Config::new(sb.write("v.toml", &scenario(vary)))).unwrap();
         let d = engine::run(&p.model, 100, &|_| {});
         let (a, b) = (d.icb(0), d.icb(1));
         assert_eq!(a == b, same, "vary = {vary}");
@@ -292,10 +292,10 @@ fn each_extension_gives_exactly_its_documented_formula() {
         let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
         for i in 0..4 {
             let (mut build, mut notice) = (0.0, 0.0);
-            for m in 0..6 {
+            for (m, share) in curve.iter().enumerate() {
                 // Exponential build-up from August: 1 − exp(−k / 4) in the k-th month.
                 let w = 1.0 - (-(m as f64 + 1.0) / 4.0).exp();
-                build += patients[i] * 2.0 * 1.2 * curve[m] * w / 12.0;
+                build += patients[i] * 2.0 * 1.2 * share * w / 12.0;
                 // Two months' notice: nothing in August and September, then a step.
                 let step = if m >= 2 { 1.0 } else { 0.0 };
                 notice += (1200.0 - 300.0) * step / 12.0;
@@ -330,7 +330,7 @@ fn a_baseline_is_subtracted_draw_by_draw_and_floored_at_zero() {
     let text = "[scenario]\nname = \"b\"\nstart = \"2024-01\"\nmonths = 12\ndata = \"icbs.csv\"\n\
                 [actions.a]\nfactors = { x = { dist = \"uniform\", min = 0, max = 1, baseline = 0.5 } }\n\
                 [[actions.a.costs]]\nfactors = { k = 1 }\n";
-    let p = prepare(&Config::new(&sb.write("b.toml", text))).unwrap();
+    let p = prepare(&Config::new(sb.write("b.toml", text))).unwrap();
     let n = 40_000;
     let d = engine::run(&p.model, n, &|_| {});
     let values = d.icb(0);
@@ -354,7 +354,7 @@ fn engagement_moves_an_icbs_actions_together() {
                 [engagement]\ncurve = { \"2024-08\" = 0.5 }\nicb = { dist = \"uniform\", min = 0.5, max = 1.5 }\n\
                 [actions.x]\n[[actions.x.costs]]\ndriver = \"n\"\nfactors = { r = 3 }\n\
                 [actions.y]\n[[actions.y.costs]]\ndriver = \"n\"\nfactors = { r = 5 }\n";
-    let p = prepare(&Config::new(&sb.write("e.toml", text))).unwrap();
+    let p = prepare(&Config::new(sb.write("e.toml", text))).unwrap();
     let d = engine::run(&p.model, 200, &|_| {});
     for i in 0..2 {
         let (x, y) = (d.icb_action(i, 0), d.icb_action(i, 1));

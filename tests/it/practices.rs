@@ -66,7 +66,7 @@ fn each_practice_takes_part_when_its_own_draw_is_below_the_share_exactly() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
     sb.write("practices.csv", PRACTICES);
-    let p = prepare(&Config::new(&sb.write("s.toml", SCENARIO))).unwrap();
+    let p = prepare(&Config::new(sb.write("s.toml", SCENARIO))).unwrap();
     let n = 400;
     let d = engine::run(&p.model, n, &|_| {});
     // (ICB patients, ICB prescribing, [(code, patients, prescribing)]) from the tables above.
@@ -183,7 +183,7 @@ fn practice_level_work_is_shared_by_two_threads_and_gives_the_same_draws_as_one(
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
     sb.write("practices.csv", PRACTICES);
-    let p = prepare(&Config::new(&sb.write("s.toml", SCENARIO))).unwrap();
+    let p = prepare(&Config::new(sb.write("s.toml", SCENARIO))).unwrap();
     let (one, one_workers) = run_on(&p.model, 1);
     let (two, two_workers) = run_on(&p.model, 2);
     assert_eq!(one_workers, HashSet::from([0]));

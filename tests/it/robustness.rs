@@ -310,7 +310,7 @@ factors = { u = { dist = "uniform", min = 0.5, max = 1.5 }, t = { dist = "triang
 driver = "registered_patients"
 factors = { p = { dist = "pert", min = 0.5, mode = 2.5, max = 6.2 }, n = { dist = "normal", mean = 1, sd = 0.1 }, l = { dist = "lognormal", p05 = 0.4, p95 = 0.8 }, b = { dist = "beta", alpha = 2, beta = 5 }, h = { dist = "bernoulli", p = 0.7, vary = "icb" } }
 "#;
-    let p = prepare(&Config::new(&sb.write("p.toml", text))).unwrap();
+    let p = prepare(&Config::new(sb.write("p.toml", text))).unwrap();
     let d = engine::run(&p.model, 1000, &|_| {});
     let s = RunSummary::new(&p.scenario, &p.table, &p.model, &d);
     let pinned = [

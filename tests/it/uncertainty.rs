@@ -79,9 +79,9 @@ fn target_rank_correlations_are_achieved_within_0_02_at_10000_draws() {
 fn correlation_reorders_draws_without_changing_their_distribution() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
-    let plain = prepare(&Config::new(&sb.write("a.toml", &scenario("")))).unwrap();
+    let plain = prepare(&Config::new(sb.write("a.toml", &scenario("")))).unwrap();
     let text = scenario("") + &correlations(&[(P, S, 0.6)]);
-    let correlated = prepare(&Config::new(&sb.write("b.toml", &text))).unwrap();
+    let correlated = prepare(&Config::new(sb.write("b.toml", &text))).unwrap();
     let (a, b) = (
         engine::national_columns(&plain.model, 2000),
         engine::national_columns(&correlated.model, 2000),
@@ -167,7 +167,7 @@ fn regional_component_correlates_icbs_of_one_region_only() {
     let text = "[scenario]\nname = \"r\"\nstart = \"2024-01\"\nmonths = 12\ndata = \"icbs.csv\"\n\
                 [actions.a]\n[[actions.a.costs]]\n\
                 factors = { e = { dist = \"uniform\", min = 0, max = 1, vary = \"icb\", region_correlation = 0.5 } }\n";
-    let p = prepare(&Config::new(&sb.write("r.toml", text))).unwrap();
+    let p = prepare(&Config::new(sb.write("r.toml", text))).unwrap();
     let n = 20_000;
     let d = engine::run(&p.model, n, &|_| {});
     // Uniform on [0, 1]: the value is its own CDF, so the normal score is Φ⁻¹(x).
@@ -211,7 +211,7 @@ fn latin_hypercube_gives_a_less_variable_mean_than_plain_monte_carlo() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
     let spread = |extra: &str| -> f64 {
-        let mut p = prepare(&Config::new(&sb.write("l.toml", &scenario(extra)))).unwrap();
+        let mut p = prepare(&Config::new(sb.write("l.toml", &scenario(extra)))).unwrap();
         let means: Vec<f64> = (0..40)
             .map(|seed| {
                 p.model.seed = seed;
@@ -232,7 +232,7 @@ fn latin_hypercube_uses_every_stratum_once() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", TINY_ICBS);
     let p = prepare(&Config::new(
-        &sb.write("l.toml", &scenario("sampling = \"lhs\"")),
+        sb.write("l.toml", &scenario("sampling = \"lhs\"")),
     ))
     .unwrap();
     let n = 500;

@@ -1,0 +1,321 @@
+//! `[actions.<id>]` and their `[[actions.<id>.costs]]` lines: timing (start, end, notice,
+//! ramp), engagement, views and the factors each carries.
+
+use serde::Deserialize;
+use toml::de::DeValue;
+
+use super::read_factor::read_factors;
+use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
+use super::{Action, CostLine, CostView, Ramp, Timing, MAX_MONTHS};
+use crate::month::Month;
+use crate::names;
+
+/// `[actions]`: the actions read without problems, in file order. `scenario_start` is the
+/// start of an action that gives none.
+pub(super) fn read_actions(
+    r: &mut Reader,
+    value: Value,
+    scenario_start: Result<Month, Reported>,
+    has_engagement: bool,
+) -> Vec<Action> {
+    let Ok(mut t) = Table::from_value(r, "actions", value, "a table of actions") else {
+        return Vec::new();
+    };
+    let entries = t.drain();
+    if entries.is_empty() {
+        r.problem(&t.span, "actions", "at least one action is required");
+    }
+    entries
+        .into_iter()
+        .filter_map(|(id, _, v)| read_action(r, &id, v, scenario_start, has_engagement).ok())
+        .collect()
+}
+
+/// The notice and ramp an action gives, or a cost line gives in place of its action's.
+#[derive(Debug, Clone, Copy)]
+struct Effect {
+    notice_months: Option<u32>,
+    ramp: Option<Ramp>,
+}
+
+/// `ramp_months` or `ramp`, then `notice_months`.
+fn read_effect(r: &mut Reader, t: &mut Table) -> Result<Effect, Reported> {
+    let ramp = read_ramp(r, t);
+    let notice_months = read_months(r, t, "notice_months", 0);
+    Ok(Effect {
+        notice_months: notice_months?,
+        ramp: ramp?,
+    })
+}
+
+/// An optional whole number of months from `min` to [`MAX_MONTHS`].
+fn read_months(
+    r: &mut Reader,
+    t: &mut Table,
+    key: &str,
+    min: u32,
+) -> Result<Option<u32>, Reported> {
+    let what = format!("a whole number of months from {min} to {MAX_MONTHS}");
+    let months = t.int_in(r, key, i64::from(min), i64::from(MAX_MONTHS), &what)?;
+    Ok(months.map(|m| m as u32))
+}
+
+/// `shape` of a `ramp` table.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Shape {
+    Linear,
+    Exponential,
+}
+
+/// `ramp_months = N` or `ramp = { shape = "linear", months = N }` or
+/// `ramp = { shape = "exponential", tau_months = T }`: `Ok(None)` when absent.
+fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
+    let simple = read_months(r, t, "ramp_months", 1)?;
+    let Some(value) = t.take("ramp") else {
+        return Ok(simple.map(|months| Ramp::Linear { months }));
+    };
+    let field = t.field("ramp");
+    let span = value.span();
+    if simple.is_some() {
+        return Err(r.problem(&span, &field, "give either ramp_months or ramp, not both"));
+    }
+    let mut rt = Table::from_value(
+        r,
+        &field,
+        value,
+        "a table such as { shape = \"exponential\", tau_months = 8 }",
+    )?;
+    let ramp = match rt.choice::<Shape>(r, "shape") {
+        Ok(Some(Shape::Linear)) => read_months(r, &mut rt, "months", 1)
+            .and_then(|months| {
+                months.ok_or_else(|| {
+                    r.problem(&span, &rt.field("months"), "required for a linear ramp")
+                })
+            })
+            .map(|months| Ramp::Linear { months }),
+        // A tau_months of the wrong type is reported twice: as such, and as missing.
+        Ok(Some(Shape::Exponential)) => match rt.get::<f64>(r, "tau_months").or_absent() {
+            Some((tau, _)) if tau.is_finite() && tau > 0.0 && tau <= f64::from(MAX_MONTHS) => {
+                Ok(Ramp::Exponential { tau_months: tau })
+            }
+            Some((tau, tspan)) => Err(r.problem(
+                &tspan,
+                &rt.field("tau_months"),
+                format!("must be a number of months above 0, found {tau}"),
+            )),
+            None => Err(r.problem(
+                &span,
+                &rt.field("tau_months"),
+                "required for an exponential ramp",
+            )),
+        },
+        Ok(None) => Err(r.problem(
+            &span,
+            &rt.field("shape"),
+            format!("required: {}", names::quoted::<Shape>(" or ")),
+        )),
+        Err(reported) => Err(reported),
+    };
+    rt.finish(r, &["shape", "months", "tau_months"]);
+    ramp.map(Some)
+}
+
+fn read_action(
+    r: &mut Reader,
+    id: &str,
+    value: Value,
+    scenario_start: Result<Month, Reported>,
+    has_engagement: bool,
+) -> Result<Action, Reported> {
+    let path = join("actions", id);
+    let mut t = Table::from_value(r, &path, value, "a table")?;
+    let label = t
+        .value::<String>(r, "label")
+        .or_absent()
+        .unwrap_or_else(|| id.to_string());
+    let description = t
+        .value::<String>(r, "description")
+        .or_absent()
+        .unwrap_or_default();
+    let start = t.month(r, "start");
+    let end = t.month(r, "end");
+    let effect = read_effect(r, &mut t);
+    let engaged = match t.get::<bool>(r, "engaged").or_absent() {
+        Some((true, span)) if !has_engagement => Err(r.problem(
+            &span,
+            &t.field("engaged"),
+            "there is no [engagement] section to apply",
+        )),
+        Some((v, _)) => Ok(v),
+        None => Ok(has_engagement),
+    };
+    let factors = match t.take("factors") {
+        Some(v) => read_factors(r, &t.field("factors"), v),
+        None => Ok(Vec::new()),
+    };
+    let start = match start {
+        Ok(Some((m, _))) => Ok(m),
+        Ok(None) => scenario_start,
+        Err(reported) => Err(reported),
+    };
+    if let (Ok(s), Ok(Some((e, span)))) = (start, &end) {
+        if e < &s {
+            r.problem(
+                span,
+                &t.field("end"),
+                format!("end {e} is before start {s}"),
+            );
+        }
+    }
+    let timing = start.and_then(|start| {
+        let effect = effect?;
+        Ok(Timing {
+            start,
+            end: end?.map(|(m, _)| m),
+            notice_months: effect.notice_months.unwrap_or(0),
+            ramp: effect.ramp.unwrap_or(Ramp::Linear { months: 1 }),
+        })
+    });
+    let costs = match t.take("costs") {
+        Some(v) => read_costs(r, &path, v, timing),
+        None => Err(r.problem(
+            &t.span,
+            &t.field("costs"),
+            format!(
+                "at least one [[{}]] cost line is required",
+                t.field("costs")
+            ),
+        )),
+    };
+    t.finish(
+        r,
+        &[
+            "label",
+            "description",
+            "start",
+            "end",
+            "ramp_months",
+            "ramp",
+            "notice_months",
+            "engaged",
+            "factors",
+            "costs",
+        ],
+    );
+    Ok(Action {
+        id: id.to_string(),
+        label,
+        description,
+        timing: timing?,
+        engaged: engaged?,
+        factors: factors?,
+        costs: costs?,
+    })
+}
+
+/// `[[actions.<id>.costs]]`: every line, or `Reported` if any failed (each is read, so every
+/// problem is reported). A line takes the action's `timing`.
+fn read_costs(
+    r: &mut Reader,
+    action_path: &str,
+    value: Value,
+    timing: Result<Timing, Reported>,
+) -> Result<Vec<CostLine>, Reported> {
+    let span = value.span();
+    let field = join(action_path, "costs");
+    let items = match value.into_inner() {
+        DeValue::Array(items) => items,
+        other => {
+            return Err(r.problem(
+                &span,
+                &field,
+                format!(
+                    "expected an array of tables ([[{field}]]), found {}",
+                    kind(&other)
+                ),
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(r.problem(&span, &field, "at least one cost line is required"));
+    }
+    read_all(
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| read_cost_line(r, &format!("{field}[{n}]"), n, item, timing)),
+    )
+}
+
+fn read_cost_line(
+    r: &mut Reader,
+    path: &str,
+    n: usize,
+    value: Value,
+    action_timing: Result<Timing, Reported>,
+) -> Result<CostLine, Reported> {
+    let mut t = Table::from_value(r, path, value, "a table")?;
+    let label = t
+        .value::<String>(r, "label")
+        .or_absent()
+        .unwrap_or_else(|| format!("cost line {}", n + 1));
+    let driver = t
+        .get::<String>(r, "driver")
+        .or_absent()
+        .map(|(v, span)| (v, r.line(&span)));
+    let factors = match t.take("factors") {
+        Some(v) => read_factors(r, &t.field("factors"), v),
+        None => Ok(Vec::new()),
+    };
+    let _ = t.get::<String>(r, "description");
+    let negative = t.value::<bool>(r, "negative").or_absent().unwrap_or(false);
+    let views = match t.get::<Vec<String>>(r, "views").or_absent() {
+        None => Ok(vec![CostView::IcbCash, CostView::Economic]),
+        Some((given, span)) => {
+            let views: Vec<Option<CostView>> = given.iter().map(|v| names::from_name(v)).collect();
+            if given.is_empty() || views.contains(&None) {
+                Err(r.problem(
+                    &span,
+                    &t.field("views"),
+                    format!(
+                        "expected a non-empty list of {}, found {given:?}",
+                        names::quoted::<CostView>(" and ")
+                    ),
+                ))
+            } else {
+                Ok(views.into_iter().flatten().collect())
+            }
+        }
+    };
+    let effect = read_effect(r, &mut t);
+    t.finish(
+        r,
+        &[
+            "label",
+            "description",
+            "driver",
+            "factors",
+            "negative",
+            "views",
+            "ramp_months",
+            "ramp",
+            "notice_months",
+        ],
+    );
+    let action_timing = action_timing?;
+    let effect = effect?;
+    Ok(CostLine {
+        label,
+        driver_line: driver.as_ref().map(|d| d.1),
+        driver: driver.map(|d| d.0),
+        factors: factors?,
+        negative,
+        views: views?,
+        timing: Timing {
+            ramp: effect.ramp.unwrap_or(action_timing.ramp),
+            notice_months: effect.notice_months.unwrap_or(action_timing.notice_months),
+            ..action_timing
+        },
+    })
+}

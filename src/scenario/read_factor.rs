@@ -1,0 +1,258 @@
+//! Factors: a bare number or a distribution table with its `vary`, `view`, `baseline`,
+//! `region_correlation` and `participation`, validated into a [`Dist`].
+
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
+use super::{Baseline, CostView, Factor, Vary};
+use crate::dist::{Dist, Spec, NAMES};
+use crate::rng;
+
+/// A table of factors: every factor, or `Reported` if any failed (each is read, so every
+/// problem is reported).
+pub(super) fn read_factors(
+    r: &mut Reader,
+    path: &str,
+    value: Value,
+) -> Result<Vec<Factor>, Reported> {
+    let mut t = Table::from_value(r, path, value, "a table of factors")?;
+    read_all(
+        t.drain()
+            .into_iter()
+            .map(|(name, _, v)| read_factor(r, &join(path, &name), &name, v, Vary::National, true)),
+    )
+}
+
+/// A DIST: a bare number (known value) or `{ dist = "...", <parameters>, vary, source,
+/// assumption, view, baseline }`. A baseline (`full = false`) takes only `dist`, its
+/// parameters, `source` and `assumption`.
+pub(super) fn read_factor(
+    r: &mut Reader,
+    path: &str,
+    name: &str,
+    value: Value,
+    default_vary: Vary,
+    full: bool,
+) -> Result<Factor, Reported> {
+    let span = value.span();
+    let line = r.line(&span);
+    let (dist, role, source, assumption) = match value.get_ref() {
+        DeValue::Integer(_) | DeValue::Float(_) => {
+            let v: f64 = r.de(path, value)?;
+            let dist = build_dist(r, &span, path, Spec::Fixed { value: v })?;
+            (dist, Role::plain(default_vary), None, false)
+        }
+        DeValue::Table(_) => read_dist_table(r, path, value, default_vary, full)?,
+        other => {
+            return Err(r.problem(
+                &span,
+                path,
+                format!(
+                    "expected a number or a distribution such as {{ dist = \"pert\", min = 0.2, mode = 0.35, max = 0.65 }}, found {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
+    Ok(Factor {
+        name: name.to_string(),
+        path: path.to_string(),
+        dist,
+        vary: role.vary,
+        source,
+        assumption,
+        participation: role.participation,
+        view: role.view,
+        baseline: role.baseline,
+        region_correlation: role.region_correlation,
+        stream: rng::key(path),
+        line,
+    })
+}
+
+/// What a factor table says besides its distribution, its source and whether it is an
+/// assumption. A baseline says none of it.
+struct Role {
+    vary: Vary,
+    view: Option<CostView>,
+    baseline: Option<Baseline>,
+    region_correlation: f64,
+    participation: bool,
+}
+
+impl Role {
+    /// The keys, in the order problems list them.
+    const KEYS: [&'static str; 5] = [
+        "vary",
+        "view",
+        "baseline",
+        "region_correlation",
+        "participation",
+    ];
+
+    /// A bare number's or a baseline's.
+    fn plain(vary: Vary) -> Role {
+        Role {
+            vary,
+            view: None,
+            baseline: None,
+            region_correlation: 0.0,
+            participation: false,
+        }
+    }
+}
+
+/// `{ dist = "...", <parameters>, source, assumption, ... }`: the distribution, the factor's
+/// role (`full`) or the plain one, its source and whether it is an assumption.
+fn read_dist_table(
+    r: &mut Reader,
+    path: &str,
+    value: Value,
+    default_vary: Vary,
+    full: bool,
+) -> Result<(Dist, Role, Option<String>, bool), Reported> {
+    let span = value.span();
+    let mut t = Table::from_value(r, path, value, "a table")?;
+    let dist_name = t.required::<String>(r, "dist");
+    let source = t.value::<String>(r, "source").or_absent();
+    let assumption = t
+        .value::<bool>(r, "assumption")
+        .or_absent()
+        .unwrap_or(false);
+    let mut allowed = vec!["dist", "source", "assumption"];
+    let role = if full {
+        allowed.extend(Role::KEYS);
+        read_role(r, &mut t, path, default_vary)
+    } else {
+        Ok(Role::plain(default_vary))
+    };
+    let (dist_name, dist_span) = match dist_name {
+        Ok(named) => named,
+        Err(reported) => {
+            t.drain();
+            return Err(reported);
+        }
+    };
+    let Some(params) = Spec::parameters(&dist_name) else {
+        let reported = r.problem(
+            &dist_span,
+            &t.field("dist"),
+            format!(
+                "unknown dist '{dist_name}'; expected one of: {}",
+                NAMES.join(", ")
+            ),
+        );
+        t.drain();
+        return Err(reported);
+    };
+    let values: Vec<Result<f64, Reported>> = params
+        .iter()
+        .map(|p| {
+            t.required::<f64>(r, p).and_then(|(v, span)| {
+                if v.is_finite() {
+                    Ok(v)
+                } else {
+                    Err(r.problem(
+                        &span,
+                        &t.field(p),
+                        format!("must be a finite number, found {v}"),
+                    ))
+                }
+            })
+        })
+        .collect();
+    allowed.extend(params);
+    t.finish(r, &allowed);
+    let values = values.into_iter().collect::<Result<Vec<f64>, _>>()?;
+    let spec = Spec::from_parts(&dist_name, &values).expect("parameters match the dist");
+    // The distribution is checked even when the role failed, so both sets of problems show.
+    let dist = build_dist(r, &span, path, spec)?;
+    Ok((dist, role?, source, assumption))
+}
+
+/// `participation`, `vary`, `view`, `baseline` and `region_correlation`.
+fn read_role(
+    r: &mut Reader,
+    t: &mut Table,
+    path: &str,
+    default_vary: Vary,
+) -> Result<Role, Reported> {
+    let participation = match t.get::<bool>(r, "participation").or_absent() {
+        Some((flag, span)) => {
+            // Only an action's own factors: every cost line of the action shares its share of
+            // practices taking part.
+            let own = path.starts_with("actions.")
+                && path.contains(".factors.")
+                && !path.contains(".costs[");
+            if flag && !own {
+                r.problem(
+                    &span,
+                    &t.field("participation"),
+                    "only an action's own factors ([actions.<id>.factors]) can be the share of practices taking part",
+                );
+            }
+            flag && own
+        }
+        None => false,
+    };
+    let vary = t
+        .choice::<Vary>(r, "vary")
+        .map(|v| v.unwrap_or(default_vary));
+    let view = t.choice::<CostView>(r, "view");
+    let baseline = t
+        .take("baseline")
+        .map(|v| {
+            let b = read_factor(
+                r,
+                &join(path, "baseline"),
+                "baseline",
+                v,
+                default_vary,
+                false,
+            )?;
+            Ok(Baseline {
+                dist: b.dist,
+                stream: b.stream,
+            })
+        })
+        .transpose();
+    let region_correlation = match t.get::<f64>(r, "region_correlation").or_absent() {
+        None => Ok(0.0),
+        Some((rho, span)) if !(0.0..1.0).contains(&rho) => Err(r.problem(
+            &span,
+            &t.field("region_correlation"),
+            format!("must lie in [0, 1), found {rho}"),
+        )),
+        Some((rho, span)) if rho > 0.0 && vary != Ok(Vary::Icb) => Err(r.problem(
+            &span,
+            &t.field("region_correlation"),
+            "applies only to a factor with vary = \"icb\"",
+        )),
+        Some((rho, _)) => Ok(rho),
+    };
+    Ok(Role {
+        participation,
+        vary: vary?,
+        view: view?,
+        baseline: baseline?,
+        region_correlation: region_correlation?,
+    })
+}
+
+/// The distribution of `spec`, or its problems reported at `span`.
+fn build_dist(
+    r: &mut Reader,
+    span: &Range<usize>,
+    path: &str,
+    spec: Spec,
+) -> Result<Dist, Reported> {
+    Dist::new(spec).map_err(|problems| {
+        let mut reported = None;
+        for p in problems {
+            reported = Some(r.problem(span, path, p));
+        }
+        reported.expect("a rejected spec names its problems")
+    })
+}
