@@ -41,14 +41,7 @@ fn icb_histogram<DB: DrawingBackend>(
     } else {
         lo.abs().max(1.0) / bins as f64
     };
-    let mut counts = vec![0usize; bins];
-    for &x in values {
-        counts[((x - lo) / width).floor().clamp(0.0, (bins - 1) as f64) as usize] += 1;
-    }
-    let shares: Vec<f64> = counts
-        .iter()
-        .map(|&c| 100.0 * c as f64 / values.len() as f64)
-        .collect();
+    let shares = histogram(values, lo, width, bins);
     let y_max = shares.iter().copied().fold(0.0, f64::max) * 1.15;
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(60)
@@ -66,21 +59,9 @@ fn icb_histogram<DB: DrawingBackend>(
         .y_desc("Share of simulated futures")
         .house_style(15)
         .draw()?;
-    chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
-        let x0 = lo + width * k as f64;
-        Rectangle::new([(x0, 0.0), (x0 + width, h)], BLUE.mix(0.75).filled())
-    }))?;
-    chart.draw_series(std::iter::once(PathElement::new(
-        vec![(reference, 0.0), (reference, y_max)],
-        VERMILLION.stroke_width(3),
-    )))?;
-    let x = chart.x_range();
-    chart.draw_series(std::iter::once(reference_label(
-        label,
-        (reference, y_max * 0.95),
-        reference > x.start + 0.6 * (x.end - x.start),
-    )))?;
-    Ok(())
+    histogram_bars(
+        &mut chart, &shares, lo, width, reference, y_max, label, 0.95,
+    )
 }
 
 /// An ICB's cost by action, as SVG.

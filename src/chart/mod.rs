@@ -218,6 +218,51 @@ fn interval_bars<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Shares (in %) of `values` in `bins` bins of `width` from `start`; values outside fall in
+/// the first or last bin.
+fn histogram(values: &[f64], start: f64, width: f64, bins: usize) -> Vec<f64> {
+    let mut counts = vec![0usize; bins];
+    for &x in values {
+        counts[((x - start) / width).floor().clamp(0.0, (bins - 1) as f64) as usize] += 1;
+    }
+    let n = values.len() as f64;
+    counts.iter().map(|&c| 100.0 * c as f64 / n).collect()
+}
+
+/// The body of both distribution charts: a histogram's bars (`shares` in bins of `width` from
+/// `start`), the reference line and its label at `label_height` × `y_max`.
+#[allow(clippy::too_many_arguments)]
+fn histogram_bars<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    shares: &[f64],
+    start: f64,
+    width: f64,
+    reference: f64,
+    y_max: f64,
+    label: &str,
+    label_height: f64,
+) -> DrawResult<DB::ErrorType> {
+    chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
+        let x0 = start + width * k as f64;
+        Rectangle::new([(x0, 0.0), (x0 + width, h)], BLUE.mix(0.75).filled())
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(reference, 0.0), (reference, y_max)],
+        VERMILLION.stroke_width(3),
+    )))?;
+    let x = chart.x_range();
+    chart.draw_series(std::iter::once(reference_label(
+        label,
+        (reference, y_max * label_height),
+        reference > x.start + 0.6 * (x.end - x.start),
+    )))?;
+    Ok(())
+}
+
 /// The label of a category row of a segmented axis (blank between rows).
 fn segment_label(labels: &[String], v: &SegmentValue<i32>) -> String {
     match v {

@@ -184,13 +184,7 @@ fn distribution<DB: DrawingBackend>(
     } else {
         lo - width * bins as f64 / 2.0
     };
-    let mut counts = vec![0usize; bins];
-    for &x in sorted {
-        let k = ((x - start) / width).floor().clamp(0.0, (bins - 1) as f64) as usize;
-        counts[k] += 1;
-    }
-    let n = sorted.len() as f64;
-    let shares: Vec<f64> = counts.iter().map(|&c| 100.0 * c as f64 / n).collect();
+    let shares = histogram(sorted, start, width, bins);
     let y_max = shares.iter().copied().fold(0.0, f64::max) * 1.15;
     let end = start + width * bins as f64;
     let x_range = padded(start.min(reference), end.max(reference));
@@ -216,25 +210,14 @@ fn distribution<DB: DrawingBackend>(
         .y_desc("Share of simulated futures")
         .house_style(16)
         .draw()?;
-    chart.draw_series(shares.iter().enumerate().map(|(k, &h)| {
-        let x0 = start + width * k as f64;
-        Rectangle::new([(x0, 0.0), (x0 + width, h)], BLUE.mix(0.75).filled())
-    }))?;
-    chart.draw_series(std::iter::once(PathElement::new(
-        vec![(reference, 0.0), (reference, y_max)],
-        VERMILLION.stroke_width(3),
-    )))?;
-    let x = chart.x_range();
-    chart.draw_series(std::iter::once(reference_label(
-        &format!(
-            "{} ({})",
-            scenario.reference.label,
-            reference_position(s.reference_percentile)
-        ),
-        (reference, y_max * 0.96),
-        reference > x.start + 0.6 * (x.end - x.start),
-    )))?;
-    Ok(())
+    let label = format!(
+        "{} ({})",
+        scenario.reference.label,
+        reference_position(s.reference_percentile)
+    );
+    histogram_bars(
+        &mut chart, &shares, start, width, reference, y_max, &label, 0.96,
+    )
 }
 
 fn actions<DB: DrawingBackend>(

@@ -2,6 +2,18 @@
 //! overrides → validate → load the tables → compile → simulate → summarise → write. It takes
 //! plain configuration structs (no command-line types) and reports progress through an
 //! [`Observer`], so the command line, tests, benches and examples all run the same code.
+//!
+//! ```no_run
+//! use icb_impact::pipeline::{self, Config, SimConfig, Silent};
+//!
+//! let config = Config {
+//!     iterations: Some(20_000),
+//!     ..Config::new("scenarios/collective-action-2024.toml")
+//! };
+//! let out = pipeline::run(&config, &SimConfig::default(), "output/mine".as_ref(), false, false, &Silent)?;
+//! println!("national mean £{:.0}", out.summary.national.mean);
+//! # Ok::<(), icb_impact::error::Error>(())
+//! ```
 
 mod commands;
 mod data;

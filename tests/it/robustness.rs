@@ -19,6 +19,12 @@ fn leftovers(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Fails if a temporary directory of the tool is left in the sandbox.
+fn no_leftovers(sb: &Sandbox) {
+    let left = leftovers(sb.dir.path());
+    assert!(left.is_empty(), "temporary directories left: {left:?}");
+}
+
 #[test]
 fn an_overflowing_driver_is_a_clear_error_naming_the_line() {
     let sb = Sandbox::new();
@@ -223,11 +229,7 @@ fn ctrl_c_while_simulating_stops_with_exit_130_and_leaves_the_previous_results()
     let status = interrupt_while_simulating(&sb, "-INT");
     assert_eq!(status.code(), Some(130));
     previous_run_is_intact(&sb, &before);
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
+    no_leftovers(&sb);
 }
 
 #[test]
@@ -237,11 +239,7 @@ fn ctrl_c_while_writing_exits_130_keeps_the_previous_results_and_removes_the_new
     let status = interrupt_while_writing(&sb, "-INT");
     assert_eq!(status.code(), Some(130));
     previous_run_is_intact(&sb, &before);
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
+    no_leftovers(&sb);
 }
 
 #[test]
@@ -251,11 +249,7 @@ fn sigterm_while_writing_stops_the_same_way() {
     let status = interrupt_while_writing(&sb, "-TERM");
     assert_eq!(status.code(), Some(130));
     previous_run_is_intact(&sb, &before);
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
+    no_leftovers(&sb);
 }
 
 #[test]
@@ -277,11 +271,7 @@ fn a_run_killed_while_writing_loses_nothing_and_the_next_run_clears_its_temporar
             .collect::<Vec<_>>(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        leftovers(sb.dir.path()).is_empty(),
-        "{:?}",
-        leftovers(sb.dir.path())
-    );
+    no_leftovers(&sb);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(sb.path("run/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["iterations"], 300);
