@@ -3,14 +3,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{self, default_out, Config, Observer, SimConfig};
 use crate::scenario::{CostView, Granularity};
+use console::Console;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -197,6 +196,7 @@ macro_rules! outln {
     }};
 }
 
+mod console;
 mod data;
 mod print;
 
@@ -278,58 +278,6 @@ impl RunArgs {
             .out
             .clone()
             .unwrap_or_else(|| default_out(&self.input.scenario, suffix))
-    }
-}
-
-/// Progress on stderr with indicatif, notes unless quiet, warnings always.
-struct Console {
-    quiet: bool,
-    bar: Mutex<ProgressBar>,
-}
-
-impl Console {
-    fn new(quiet: bool) -> Console {
-        Console {
-            quiet,
-            bar: Mutex::new(ProgressBar::hidden()),
-        }
-    }
-
-    fn bar(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
-        self.bar.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Observer for Console {
-    fn note(&self, text: &str) {
-        if !self.quiet {
-            eprintln!("{text}");
-        }
-    }
-
-    fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
-    }
-
-    fn start(&self, total: u64) {
-        if self.quiet {
-            return;
-        }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} iterations ({per_sec}, {eta} left)")
-        {
-            bar.set_style(style);
-        }
-        *self.bar() = bar;
-    }
-
-    fn advance(&self, n: u64) {
-        self.bar().inc(n);
-    }
-
-    fn finish(&self) {
-        self.bar().finish_and_clear();
     }
 }
 
