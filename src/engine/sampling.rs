@@ -55,7 +55,7 @@ pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
         .collect();
     if let Some(target) = &model.correlation {
         correlation::iman_conover(&mut columns, target, seed).expect(
-            "a positive definite target and more iterations than factors (checked in cli::prepare)",
+            "a positive definite target and more iterations than factors (checked by Model::new)",
         );
     }
     columns
