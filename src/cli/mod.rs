@@ -288,8 +288,10 @@ fn run(args: &RunArgs) -> Result<()> {
         &args.config(),
         &args.sim(),
         &out,
-        args.samples,
-        args.report,
+        pipeline::Optional {
+            samples: args.samples,
+            report: args.report,
+        },
         &console,
     )?;
     emit(&print::run_summary(

@@ -49,16 +49,24 @@ pub struct RunOutput {
     pub summary: RunSummary,
 }
 
-/// `run`: simulates and writes every table and chart to `out`; with `samples`, also
-/// `samples.parquet`; with `report`, the briefing.
+/// The files `run` writes only when asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Optional {
+    /// `samples.parquet`: every iteration's cost per ICB and action, and the national factors.
+    pub samples: bool,
+    /// The briefing: `report.html` and `report.xlsx`.
+    pub report: bool,
+}
+
+/// `run`: simulates and writes every table and chart to `out`, and the `optional` files.
 pub fn run(
     config: &Config,
     sim: &SimConfig,
     out: &Path,
-    samples: bool,
-    report: bool,
+    optional: Optional,
     obs: &dyn Observer,
 ) -> Result<RunOutput> {
+    let Optional { samples, report } = optional;
     let started = Instant::now();
     let keep = match samples {
         true => Keep::PerIteration,

@@ -1,16 +1,17 @@
-//! The library pipeline that every face of the tool drives: load a scenario with its
-//! overrides → validate → load the tables → compile → simulate → summarise → write. It takes
+//! The library pipeline that every face of the tool drives: load a scenario with the settings
+//! that replace its own → validate → load the tables → compile → simulate → summarise → write. It takes
 //! plain configuration structs (no command-line types) and reports progress through an
 //! [`Observer`], so the command line, tests, benches and examples all run the same code.
 //!
 //! ```no_run
-//! use icb_impact::pipeline::{self, Config, SimConfig, Silent};
+//! use icb_impact::pipeline::{self, Config, Optional, SimConfig, Silent};
 //!
 //! let config = Config {
 //!     iterations: Some(20_000),
 //!     ..Config::new("scenarios/collective-action-2024.toml")
 //! };
-//! let out = pipeline::run(&config, &SimConfig::default(), "output/mine".as_ref(), false, false, &Silent)?;
+//! let files = Optional::default(); // no samples.parquet, no briefing
+//! let out = pipeline::run(&config, &SimConfig::default(), "output/mine".as_ref(), files, &Silent)?;
 //! println!("national mean £{:.0}", out.summary.national.mean);
 //! # Ok::<(), icb_impact::error::Error>(())
 //! ```
@@ -22,8 +23,8 @@ mod simulate;
 use std::path::{Path, PathBuf};
 
 pub use commands::{
-    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, ReportOutput,
-    RunOutput, SensitivityRun,
+    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, Optional,
+    ReportOutput, RunOutput, SensitivityRun,
 };
 pub use data::{
     build_icb_table, build_practice_table, sum_prescribing, BuiltIcbTable, BuiltPracticeTable,
