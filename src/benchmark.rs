@@ -1,13 +1,21 @@
-//! Published figures and the simulated quantity on the same scope and period: where each
-//! published figure falls in the simulated distribution.
+//! Published figures set against the simulated quantity of the same scope: each figure states
+//! the actions, period, cost view, population and known factor values it covers, and is
+//! evaluated on a run derived from the scenario for exactly that scope ([`Scenario::within`]).
+//! Nothing is scaled; a figure the scenario cannot express is `not_comparable`, with the reason.
 
 use std::path::Path;
 
-use crate::data::{read_text_csv, IcbTable};
-use crate::engine::Draws;
+use rand::seq::index;
+
+use crate::data::IcbTable;
+use crate::engine::{self, Draws, Keep};
 use crate::error::{Error, FileProblems, Problem};
+use crate::model::Model;
+use crate::month::Month;
 use crate::names;
-use crate::scenario::{CostView, Scenario};
+use crate::practices::PracticeTable;
+use crate::rng;
+use crate::scenario::{CostView, Scenario, Scope};
 use crate::stats::{percentile_of, Summary};
 
 /// How `data/benchmarks.csv` is named in outputs and messages.
@@ -22,17 +30,19 @@ pub const DISCLOSED: usize = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Quantity {
-    /// One ICB's cost.
+    /// One ICB's cost (`icb_code`).
     IcbTotal,
     /// The national cost.
     NationalTotal,
     /// The national cost divided by the number of ICBs.
     MeanPerIcb,
-    /// The mean of the six highest ICB costs in each iteration (the ICBs with a cost are the
-    /// ones that disclosed).
-    Top6Mean,
-    /// The sum of the six highest ICB costs in each iteration.
-    Top6Sum,
+    /// The mean cost of the [`DISCLOSED`] ICBs that disclosed one, drawn at random in each
+    /// iteration: they disclosed because they had assessed the cost, and nothing published
+    /// ties having assessed to the size of the cost (docs/model.md, "Validation").
+    DisclosedMean,
+    /// The total cost of the [`DISCLOSED`] ICBs that disclosed one, drawn as for
+    /// `disclosed_mean`.
+    DisclosedSum,
     /// A count, not a cost: shown for context.
     Count,
 }
@@ -47,33 +57,55 @@ impl Quantity {
     }
 }
 
-/// One published figure.
+/// One published figure and its scope.
 #[derive(Debug, Clone)]
 pub struct Benchmark {
     pub id: String,
     pub label: String,
     /// `None` for counts.
     pub published_gbp: Option<f64>,
+    /// The figure's own uncertainty as an observation (an ex-ante estimate is not an audited
+    /// outturn); the reasoning is in `source`.
+    pub published_sd_gbp: Option<f64>,
     pub quantity: Quantity,
     pub icb_code: Option<String>,
-    /// Action ids the figure covers; empty = all.
-    pub actions: Vec<String>,
-    /// Months the figure covers; `None` = the scenario's horizon as it is.
-    pub months: Option<u32>,
-    /// The cost view the figure is in, when the table says (optional column `cost_view`).
-    pub cost_view: Option<CostView>,
+    /// The actions, period, cost view and known factor values the figure covers (`None` and
+    /// empty: the scenario's own).
+    pub scope: Scope,
     pub source: String,
 }
 
-/// A published figure set against the simulation.
+/// Whether a figure could be set against the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Compared,
+    NotComparable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compared => "compared",
+            Status::NotComparable => "not_comparable",
+        }
+    }
+}
+
+/// A published figure set against the run derived for its scope.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     pub benchmark: Benchmark,
-    /// `None` when the scenario cannot produce the quantity (see `note`).
+    pub status: Status,
+    /// Why a figure is not comparable; empty when it is.
+    pub reason: String,
+    /// The scope the derived run used: actions, first and last month, cost view.
+    pub actions: Vec<String>,
+    pub period: Option<(Month, Month)>,
+    pub cost_view: Option<CostView>,
+    /// `None` when not comparable.
     pub simulated: Option<Summary>,
     /// Percentile (0–100) of the simulated distribution at which the published figure falls.
     pub published_percentile: Option<f64>,
-    pub note: String,
 }
 
 /// Reads a benchmark table (the embedded one when `path` is `None`).
@@ -81,18 +113,8 @@ pub fn load(path: Option<&Path>) -> Result<(String, Vec<Benchmark>), Error> {
     let (name, bytes) = match path {
         None => (EMBEDDED_NAME.to_string(), EMBEDDED_CSV.to_vec()),
         Some(p) => {
-            let name = p.display().to_string();
-            let bytes = std::fs::read(p).map_err(|e| {
-                Error::input(
-                    &name,
-                    Problem::new(
-                        None,
-                        "file",
-                        format!("cannot read the benchmark table: {e}"),
-                    ),
-                )
-            })?;
-            (name, bytes)
+            let file = crate::provenance::InputFile::read(p, "the benchmark table")?;
+            (file.source, file.bytes)
         }
     };
     let rows = parse(&bytes, &name).map_err(|p| Error::Input(vec![p]))?;
@@ -100,115 +122,169 @@ pub fn load(path: Option<&Path>) -> Result<(String, Vec<Benchmark>), Error> {
 }
 
 /// Parses a benchmark table: every column as text, each converted with row-precise problems.
+/// Required: `id`, `label`, `published_gbp`, `quantity`, `source`; optional: `published_sd_gbp`,
+/// `icb_code`, `actions` (ids separated by `;`), `start` and `end` (`YYYY-MM`, inclusive),
+/// `cost_view`, `conditions` (`path=value`, separated by `;`).
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     let fail = |problems| FileProblems {
         file: file.to_string(),
         problems,
     };
-    let frame = read_text_csv(bytes, file)?;
-    let wanted = [
-        "id",
-        "label",
-        "published_gbp",
-        "quantity",
-        "icb_code",
-        "actions",
-        "months",
-        "source",
-    ];
-    let mut columns = Vec::new();
+    let frame = crate::data::read_text_csv(bytes, file)?;
     let mut problems = Vec::new();
-    for name in wanted {
-        match frame.column(name).and_then(|c| c.str().cloned()) {
-            Ok(c) => columns.push(c),
-            Err(_) => problems.push(Problem::new(
+    let required = ["id", "label", "published_gbp", "quantity", "source"];
+    for name in required {
+        if frame.column(name).is_err() {
+            problems.push(Problem::new(
                 None,
                 name,
                 format!("required column '{name}' is missing"),
-            )),
+            ));
         }
+    }
+    if frame.column("months").is_ok() {
+        problems.push(Problem::new(
+            None,
+            "months",
+            "the months column is replaced by start and end (the first and last month, YYYY-MM)",
+        ));
     }
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    let cell = |c: usize, row: usize| columns[c].get(row).unwrap_or("").trim().to_string();
-    let views = frame
-        .column("cost_view")
-        .and_then(|c| c.str().cloned())
-        .ok();
+    let column = |name: &str| frame.column(name).and_then(|c| c.str().cloned()).ok();
+    let columns: Vec<_> = [
+        "id",
+        "label",
+        "published_gbp",
+        "published_sd_gbp",
+        "quantity",
+        "icb_code",
+        "actions",
+        "start",
+        "end",
+        "cost_view",
+        "conditions",
+        "source",
+    ]
+    .iter()
+    .map(|n| column(n))
+    .collect();
+    let cell = |c: usize, row: usize| {
+        columns[c]
+            .as_ref()
+            .and_then(|col| col.get(row))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
     let mut out = Vec::new();
     for row in 0..frame.height() {
         let line = Some(row + 2);
-        let quantity = Quantity::parse(&cell(3, row));
+        let mut problem = |field: &str, message: String| {
+            problems.push(Problem::new(line, field, message));
+        };
+        let quantity = Quantity::parse(&cell(4, row));
         if quantity.is_none() {
-            problems.push(Problem::new(
-                line,
+            problem(
                 "quantity",
                 format!(
                     "unknown quantity '{}'; expected one of: {}",
-                    cell(3, row),
+                    cell(4, row),
                     names::variant_names::<Quantity>().join(", ")
                 ),
-            ));
+            );
         }
-        let published = cell(2, row);
-        let published_gbp = match published.parse::<f64>() {
+        let amount = |field: &str, text: String, problem: &mut dyn FnMut(&str, String)| match text
+            .parse::<f64>(
+        ) {
             Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
-            _ if published.is_empty() && quantity == Some(Quantity::Count) => None,
+            _ if text.is_empty() => None,
             _ => {
-                problems.push(Problem::new(
-                    line,
-                    "published_gbp",
-                    format!("'{published}' is not an amount in pounds"),
-                ));
+                problem(field, format!("'{text}' is not an amount in pounds"));
                 None
             }
         };
-        let icb_code = Some(cell(4, row)).filter(|c| !c.is_empty());
-        if quantity == Some(Quantity::IcbTotal) && icb_code.is_none() {
-            problems.push(Problem::new(
-                line,
-                "icb_code",
-                "an icb_total figure needs an ICB code",
-            ));
+        let published_gbp = amount("published_gbp", cell(2, row), &mut problem);
+        if cell(2, row).is_empty() && quantity.is_some_and(|q| q != Quantity::Count) {
+            problem("published_gbp", "required for a cost".to_string());
         }
-        let months_text = cell(6, row);
-        let months = match months_text.parse::<u32>() {
-            Ok(m) if m >= 1 => Some(m),
-            _ if months_text.is_empty() => None,
+        let published_sd_gbp = amount("published_sd_gbp", cell(3, row), &mut problem);
+        let icb_code = Some(cell(5, row)).filter(|c| !c.is_empty());
+        if quantity == Some(Quantity::IcbTotal) && icb_code.is_none() {
+            problem(
+                "icb_code",
+                "an icb_total figure needs an ICB code".to_string(),
+            );
+        }
+        let mut month = |field: &str| {
+            let text = cell(if field == "start" { 7 } else { 8 }, row);
+            match text.parse::<Month>() {
+                Ok(m) => Some(m),
+                Err(_) if text.is_empty() => None,
+                Err(e) => {
+                    problem(field, e);
+                    None
+                }
+            }
+        };
+        let (start, end) = (month("start"), month("end"));
+        let period = match (start, end) {
+            (Some(a), Some(b)) if b >= a => Some((a, b)),
+            (None, None) => None,
+            (Some(a), Some(b)) => {
+                problem("end", format!("{b} is before the start, {a}"));
+                None
+            }
             _ => {
-                problems.push(Problem::new(
-                    line,
-                    "months",
-                    format!("'{months_text}' is not a whole number of months"),
-                ));
+                problem("start", "give both start and end, or neither".to_string());
                 None
             }
         };
-        let view_text = views.as_ref().and_then(|v| v.get(row)).unwrap_or("").trim();
-        let cost_view = CostView::parse(view_text);
+        let view_text = cell(9, row);
+        let cost_view = CostView::parse(&view_text);
         if cost_view.is_none() && !view_text.is_empty() {
-            problems.push(Problem::new(
-                line,
+            problem(
                 "cost_view",
                 format!("'{view_text}' is not icb_cash or economic"),
-            ));
+            );
         }
+        let mut conditions = Vec::new();
+        for item in cell(10, row)
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            match item.split_once('=').map(|(p, v)| (p.trim(), v.trim().parse::<f64>())) {
+                Some((path, Ok(value))) if path.starts_with("actions.") && value.is_finite() => {
+                    conditions.push((path.to_string(), value))
+                }
+                _ => problem(
+                    "conditions",
+                    format!("'{item}' is not a factor path = a number (actions.<id>.factors.<name>=0.1)"),
+                ),
+            }
+        }
+        let actions: Vec<String> = cell(6, row)
+            .split(';')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(String::from)
+            .collect();
         out.push(Benchmark {
-            cost_view,
             id: cell(0, row),
             label: cell(1, row),
             published_gbp,
+            published_sd_gbp,
             quantity: quantity.unwrap_or(Quantity::Count),
             icb_code,
-            actions: cell(5, row)
-                .split(';')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(String::from)
-                .collect(),
-            months,
-            source: cell(7, row),
+            scope: Scope {
+                actions: (!actions.is_empty()).then_some(actions),
+                period,
+                cost_view,
+                conditions,
+            },
+            source: cell(11, row),
         });
     }
     if problems.is_empty() {
@@ -218,117 +294,122 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     }
 }
 
-/// Sets each figure against the run's draws.
+/// Sets each figure against a run of `iterations` derived from `scenario` for its scope, on
+/// the same table (and practice table at practice level). Runs in the current rayon pool; the
+/// derived runs share the scenario's seed, so figures of one scope share their draws.
 pub fn compare(
     benchmarks: &[Benchmark],
     scenario: &Scenario,
     table: &IcbTable,
-    draws: &Draws,
+    practices: Option<&PracticeTable>,
 ) -> Vec<Comparison> {
     benchmarks
         .iter()
-        .map(|b| compare_one(b, scenario, table, draws))
+        .map(|b| compare_one(b, scenario, table, practices))
         .collect()
 }
 
-fn compare_one(b: &Benchmark, scenario: &Scenario, table: &IcbTable, draws: &Draws) -> Comparison {
-    let missing = |note: String| Comparison {
+fn compare_one(
+    b: &Benchmark,
+    scenario: &Scenario,
+    table: &IcbTable,
+    practices: Option<&PracticeTable>,
+) -> Comparison {
+    let not_comparable = |reason: String| Comparison {
         benchmark: b.clone(),
+        status: Status::NotComparable,
+        reason,
+        actions: b.scope.actions.clone().unwrap_or_default(),
+        period: b.scope.period,
+        cost_view: b.scope.cost_view,
         simulated: None,
         published_percentile: None,
-        note,
     };
     let Some(published) = b.published_gbp else {
-        return missing("a count, not a cost: shown for context".to_string());
+        return not_comparable("a count, not a cost: shown for context".to_string());
     };
-    let actions: Vec<usize> = if b.actions.is_empty() {
-        (0..scenario.actions.len()).collect()
-    } else {
-        scenario
-            .actions
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| b.actions.contains(&a.id))
-            .map(|(k, _)| k)
-            .collect()
+    let derived = match scenario.within(&b.scope) {
+        Ok(derived) => derived,
+        Err(reason) => return not_comparable(reason),
     };
-    if actions.is_empty() {
-        return missing(format!(
-            "the scenario has none of the actions it covers ({})",
-            b.actions.join(", ")
-        ));
-    }
-    let absent: Vec<&str> = b
-        .actions
-        .iter()
-        .filter(|id| !scenario.actions.iter().any(|a| &a.id == *id))
-        .map(String::as_str)
-        .collect();
-    let icb = match &b.icb_code {
-        Some(code) if b.quantity == Quantity::IcbTotal => {
-            match table.codes.iter().position(|c| c == code) {
-                Some(i) => Some(i),
-                None => return missing(format!("ICB {code} is not in the ICB table")),
-            }
-        }
+    let icb = match (&b.icb_code, b.quantity) {
+        (Some(code), Quantity::IcbTotal) => match table.codes.iter().position(|c| c == code) {
+            Some(i) => Some(i),
+            None => return not_comparable(format!("ICB {code} is not in the ICB table")),
+        },
         _ => None,
     };
-    let scale = b
-        .months
-        .map_or(1.0, |m| f64::from(m) / f64::from(scenario.months));
+    let model = match practices {
+        Some(p) => Model::at_practices(&derived, table, p),
+        None => Model::new(&derived, table),
+    };
+    let model = match model {
+        Ok(m) => m,
+        Err(problems) => {
+            let why: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect();
+            return not_comparable(why.join("; "));
+        }
+    };
+    let draws = engine::run_from(
+        &model,
+        0,
+        derived.iterations as usize,
+        Keep::PerIteration,
+        &|_| {},
+    );
+    let values = quantity(b.quantity, icb, &draws, derived.seed);
+    Comparison {
+        benchmark: b.clone(),
+        status: Status::Compared,
+        reason: String::new(),
+        actions: derived.actions.iter().map(|a| a.id.clone()).collect(),
+        period: Some((derived.start, derived.end())),
+        cost_view: Some(derived.cost_view),
+        published_percentile: Some(percentile_of(&values, published)),
+        simulated: Some(Summary::of(values)),
+    }
+}
+
+/// The quantity a figure measures, in each iteration of a derived run.
+pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64) -> Vec<f64> {
     let n_icb = draws.n_icb;
-    let mut totals = vec![0.0; n_icb];
-    let values: Vec<f64> = (0..draws.iterations)
+    let totals = &draws.per_iteration().icb_total;
+    (0..draws.iterations)
         .map(|it| {
-            let row = &draws.per_iteration().action_total
-                [it * n_icb * draws.n_actions..(it + 1) * n_icb * draws.n_actions];
-            for (i, total) in totals.iter_mut().enumerate() {
-                *total = actions.iter().map(|&a| row[i * draws.n_actions + a]).sum();
-            }
-            let value = match b.quantity {
-                Quantity::IcbTotal => totals[icb.expect("checked above")],
-                Quantity::NationalTotal => totals.iter().sum(),
-                Quantity::MeanPerIcb => totals.iter().sum::<f64>() / n_icb as f64,
-                Quantity::Top6Mean | Quantity::Top6Sum => {
+            let icbs = &totals[it * n_icb..(it + 1) * n_icb];
+            match quantity {
+                Quantity::IcbTotal => icbs[icb.expect("an ICB for icb_total")],
+                Quantity::NationalTotal => draws.national[it],
+                Quantity::MeanPerIcb => draws.national[it] / n_icb as f64,
+                Quantity::DisclosedMean | Quantity::DisclosedSum => {
                     let k = DISCLOSED.min(n_icb);
-                    totals.select_nth_unstable_by(n_icb - k, |a, b| a.total_cmp(b));
-                    let top: f64 = totals[n_icb - k..].iter().sum();
-                    if b.quantity == Quantity::Top6Mean {
-                        top / k as f64
-                    } else {
-                        top
+                    let sum: f64 = disclosing(n_icb, k, seed, it as u64)
+                        .iter()
+                        .map(|i| icbs[i])
+                        .sum();
+                    match quantity {
+                        Quantity::DisclosedMean => sum / k as f64,
+                        _ => sum,
                     }
                 }
                 Quantity::Count => unreachable!("counts have no published amount"),
-            };
-            value * scale
+            }
         })
-        .collect();
-    let mut notes = Vec::new();
-    if scale != 1.0 {
-        notes.push(format!(
-            "simulated {} months scaled to {}",
-            scenario.months,
-            b.months.unwrap_or(0)
-        ));
-    }
-    if !absent.is_empty() {
-        notes.push(format!("not in the scenario: {}", absent.join(", ")));
-    }
-    if let Some(view) = b.cost_view.filter(|v| *v != scenario.cost_view) {
-        notes.push(format!(
-            "the figure is {}, this run {}: compare with --view {}",
-            view.describe(),
-            scenario.cost_view.describe(),
-            view.as_str()
-        ));
-    }
-    Comparison {
-        benchmark: b.clone(),
-        published_percentile: Some(percentile_of(&values, published)),
-        simulated: Some(Summary::of(values)),
-        note: notes.join("; "),
-    }
+        .collect()
+}
+
+/// The `k` ICBs (of `n`) that disclose in iteration `iteration`: a uniform draw without
+/// replacement from a stream keyed by the iteration, so every figure and every run with the
+/// same seed draws the same ICBs.
+fn disclosing(n: usize, k: usize, seed: u64, iteration: u64) -> index::IndexVec {
+    index::sample(
+        &mut rng::stream(seed, iteration, rng::key("benchmark:disclosing"), 0),
+        n,
+        k,
+    )
 }
 
 #[cfg(test)]
@@ -336,28 +417,93 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shipped_table_parses() {
+    fn the_shipped_table_parses_with_its_scopes() {
         let (_, rows) = load(None).unwrap();
         assert!(rows.len() >= 8);
-        assert!(rows.iter().any(|r| r.quantity == Quantity::Top6Mean));
-        assert!(rows.iter().any(|r| r.icb_code.as_deref() == Some("QU9")));
+        let nhse = rows
+            .iter()
+            .find(|r| r.id == "nhse_activity_loss_10pct")
+            .unwrap();
+        assert_eq!(nhse.scope.cost_view, Some(CostView::Economic));
+        assert_eq!(
+            nhse.scope.period,
+            Some(("2024-08".parse().unwrap(), "2024-11".parse().unwrap()))
+        );
+        assert_eq!(
+            nhse.scope.conditions,
+            [(
+                "actions.gp_activity_loss.factors.gp_activity_reduction".to_string(),
+                0.1
+            )]
+        );
+        // Every cost states its observation uncertainty.
+        for r in rows.iter().filter(|r| r.quantity != Quantity::Count) {
+            assert!(r.published_sd_gbp.is_some_and(|sd| sd > 0.0), "{}", r.id);
+        }
     }
 
     #[test]
     fn bad_rows_are_reported_with_line_and_field() {
-        let csv = b"id,label,published_gbp,quantity,icb_code,actions,months,cost_view,source\n\
-a,A,lots,national_total,,,,,s\n\
-b,B,1,icb_total,,,,icb_cash,s\n\
-c,C,1,median,,,x,nhs,s\n";
+        let csv = b"id,label,published_gbp,quantity,icb_code,actions,start,end,cost_view,conditions,source\n\
+a,A,lots,national_total,,,,,,,s\n\
+b,B,1,icb_total,,,,,icb_cash,,s\n\
+c,C,1,median,,,2024-13,,nhs,x=1,s\n\
+d,D,1,national_total,,,2024-09,2024-08,,actions.a.factors.b=high,s\n";
         let e = parse(csv, "b.csv").unwrap_err().to_string();
         for m in [
             "b.csv:2: published_gbp: 'lots' is not an amount in pounds",
             "b.csv:3: icb_code: an icb_total figure needs an ICB code",
             "b.csv:4: quantity: unknown quantity 'median'",
-            "b.csv:4: months: 'x' is not a whole number of months",
+            "b.csv:4: start: '2024-13' is not a month",
             "b.csv:4: cost_view: 'nhs' is not icb_cash or economic",
+            "b.csv:4: conditions: 'x=1' is not a factor path = a number",
+            "b.csv:5: end: 2024-08 is before the start, 2024-09",
+            "b.csv:5: conditions: 'actions.a.factors.b=high' is not a factor path = a number",
         ] {
             assert!(e.contains(m), "missing {m} in {e}");
         }
+    }
+
+    #[test]
+    fn a_months_column_is_refused_with_what_replaces_it() {
+        let csv = b"id,label,published_gbp,quantity,months,source\na,A,1,national_total,12,s\n";
+        let e = parse(csv, "b.csv").unwrap_err().to_string();
+        assert!(
+            e.contains("months: the months column is replaced by start and end"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_disclosing_icbs_are_six_distinct_icbs_drawn_evenly() {
+        let n = 42;
+        let mut counts = vec![0u32; n];
+        let iterations = 20_000;
+        for it in 0..iterations {
+            let mut drawn: Vec<usize> = disclosing(n, DISCLOSED, 7, it).into_vec();
+            drawn.sort_unstable();
+            drawn.dedup();
+            assert_eq!(drawn.len(), DISCLOSED);
+            for i in drawn {
+                counts[i] += 1;
+            }
+        }
+        // Each ICB is drawn with probability 6/42: within 4 binomial standard errors.
+        let p = DISCLOSED as f64 / n as f64;
+        let (mean, se) = (
+            iterations as f64 * p,
+            (iterations as f64 * p * (1.0 - p)).sqrt(),
+        );
+        for (i, &c) in counts.iter().enumerate() {
+            assert!(
+                (f64::from(c) - mean).abs() < 4.0 * se,
+                "ICB {i}: {c} against {mean}"
+            );
+        }
+        // Keyed by the iteration: the same seed draws the same ICBs.
+        assert_eq!(
+            disclosing(n, DISCLOSED, 7, 3).into_vec(),
+            disclosing(n, DISCLOSED, 7, 3).into_vec()
+        );
     }
 }

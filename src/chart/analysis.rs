@@ -12,11 +12,8 @@ pub fn benchmark_charts(
     let mut charts = Vec::new();
     let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
     let period = format!(
-        "{}: {}, {}, {} iterations",
-        scenario.name,
-        scenario.period(),
-        scenario.cost_view.describe(),
-        iterations
+        "{}: each figure on a run of its own scope (actions, period, cost view), {iterations} iterations",
+        scenario.name
     );
     let height = 260 + 60 * (shown.len() as u32 + 1);
     render!(
@@ -69,6 +66,14 @@ pub fn sensitivity_charts(
         sobol_chart(s, &period)
     );
     Ok(charts)
+}
+
+/// `text` cut to at most `chars` characters, with an ellipsis where it was cut.
+fn shortened(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars.saturating_sub(1)) {
+        Some((k, _)) if text.chars().count() > chars => format!("{}…", text[..k].trim_end()),
+        _ => text.to_string(),
+    }
 }
 
 /// Bars drawn in a sensitivity chart at most: the rest are in the CSV.
@@ -432,7 +437,7 @@ fn benchmarks<DB: DrawingBackend>(
     let labels: Vec<String> = rows
         .iter()
         .rev()
-        .map(|c| c.benchmark.label.clone())
+        .map(|c| shortened(&c.benchmark.label, 64))
         .collect();
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)

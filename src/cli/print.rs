@@ -85,20 +85,36 @@ pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> Strin
         match (&c.simulated, c.published_percentile) {
             (Some(s), Some(pct)) => outln!(
                 text,
-                "{label:<62} {published:>10} {:>32}  {}{}",
+                "{label:<62} {published:>10} {:>32}  {} [{}]",
                 format!("{} ({} to {})", gbp(s.mean), gbp(s.p05), gbp(s.p95)),
                 reference_position(pct),
-                if c.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", c.note)
-                }
+                scope(c)
             ),
-            _ => outln!(text, "{label:<62} {published:>10} {:>32}  {}", "-", c.note),
+            _ => outln!(
+                text,
+                "{label:<62} {published:>10} {:>32}  not comparable: {}",
+                "-",
+                c.reason
+            ),
         }
     }
     outln!(text, "Results in {}", out.display());
     text
+}
+
+/// The scope a figure was compared on, in words.
+fn scope(c: &Comparison) -> String {
+    let mut parts = vec![c.actions.join(", ")];
+    if let Some((first, last)) = c.period {
+        parts.push(format!("{first} to {last}"));
+    }
+    if let Some(view) = c.cost_view {
+        parts.push(view.describe().to_string());
+    }
+    for (path, value) in &c.benchmark.scope.conditions {
+        parts.push(format!("{path} = {value}"));
+    }
+    parts.join("; ")
 }
 
 /// What `sensitivity` prints: the largest drivers by tornado swing and by Sobol total order.

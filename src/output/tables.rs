@@ -32,6 +32,17 @@ fn correlation_table(rows: &[CorrelationResult]) -> Result<DataFrame> {
     )?)
 }
 
+/// Known factor values as a figure states them: `path=value;path=value`.
+fn conditions(conditions: &[(String, f64)]) -> String {
+    conditions
+        .iter()
+        .map(|(path, value)| format!("{path}={value}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `benchmarks.csv`: each figure, whether it was compared (or why not), the scope its derived
+/// run used, and where the published figure falls.
 pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
     let sim = |f: fn(&Summary) -> f64| {
         rows.iter()
@@ -41,14 +52,22 @@ pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
     Ok(df!(
         "id" => rows.iter().map(|c| c.benchmark.id.as_str()).collect::<Vec<_>>(),
         "label" => rows.iter().map(|c| c.benchmark.label.as_str()).collect::<Vec<_>>(),
+        "status" => rows.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
+        "reason" => rows.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(),
         "quantity" => rows.iter().map(|c| c.benchmark.quantity.as_str()).collect::<Vec<_>>(),
+        "icb_code" => rows.iter().map(|c| c.benchmark.icb_code.clone()).collect::<Vec<_>>(),
+        "actions" => rows.iter().map(|c| c.actions.join(";")).collect::<Vec<_>>(),
+        "start" => rows.iter().map(|c| c.period.map(|p| p.0.to_string())).collect::<Vec<_>>(),
+        "end" => rows.iter().map(|c| c.period.map(|p| p.1.to_string())).collect::<Vec<_>>(),
+        "figure_cost_view" => rows.iter().map(|c| c.cost_view.map(|v| v.as_str())).collect::<Vec<_>>(),
+        "conditions" => rows.iter().map(|c| conditions(&c.benchmark.scope.conditions)).collect::<Vec<_>>(),
         "published_gbp" => rows.iter().map(|c| c.benchmark.published_gbp).collect::<Vec<_>>(),
+        "published_sd_gbp" => rows.iter().map(|c| c.benchmark.published_sd_gbp).collect::<Vec<_>>(),
         "simulated_mean_gbp" => sim(|s| s.mean),
         "simulated_p05_gbp" => sim(|s| s.p05),
         "simulated_p50_gbp" => sim(|s| s.p50),
         "simulated_p95_gbp" => sim(|s| s.p95),
         "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
-        "note" => rows.iter().map(|c| c.note.as_str()).collect::<Vec<_>>(),
         "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
     )?)
 }

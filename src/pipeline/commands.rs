@@ -124,9 +124,12 @@ pub fn benchmark(
 ) -> Result<Benchmarked> {
     let started = Instant::now();
     let (_, figures) = benchmark::load(benchmarks)?;
-    let simulation = simulate(config, &per_iteration(sim), obs)?;
+    let simulation = simulate(config, sim, obs)?;
     let p = &simulation.prepared;
-    let rows = benchmark::compare(&figures, &p.scenario, &p.table, &simulation.draws);
+    // Each figure on a run derived from the scenario for its scope.
+    let rows = simulation
+        .pool
+        .install(|| benchmark::compare(&figures, &p.scenario, &p.table, p.practices.as_ref()));
     let info = simulation.info(&config.scenario, started);
     output::write_benchmark(
         out,

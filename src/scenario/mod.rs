@@ -12,6 +12,7 @@ mod read_action;
 mod read_factor;
 mod read_scenario;
 mod reader;
+mod scope;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,7 @@ use crate::names;
 use read_action::read_actions;
 use read_scenario::{read_correlations, read_engagement, read_reference, read_scenario};
 use reader::{Reader, Table};
+pub use scope::Scope;
 
 /// Iterations when a scenario gives none.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;

@@ -26,20 +26,30 @@ factors = { per_unit = 1000000 }
 [[actions.b.costs]]
 factors = { flat = 500000 }
 "#;
-const FIGURES: &str = "id,label,published_gbp,quantity,icb_code,actions,months,source\n\
-top6_mean,Mean of the top six,2000000,top6_mean,,,,s\n\
-top6_sum,Sum of the top six,12200000,top6_sum,,,,s\n\
-mean,Mean per ICB,2000000,mean_per_icb,,,,s\n\
-nation,National,20000000,national_total,,,4,s\n\
-icb,ICB Five in a year,4200000,icb_total,I5,a,12,s\n\
-count,Ten of 42,,count,,,,s\n\
-absent,An action the scenario lacks,1,national_total,,cap,,s\n";
+const FIGURES: &str = "id,label,published_gbp,published_sd_gbp,quantity,icb_code,actions,start,end,cost_view,conditions,source\n\
+disclosed_mean,Mean of six that disclosed,2000000,1000000,disclosed_mean,,,,,,,s\n\
+disclosed_sum,Sum of six that disclosed,12200000,6100000,disclosed_sum,,,,,,,s\n\
+mean,Mean per ICB,2000000,1000000,mean_per_icb,,,,,,,s\n\
+nation,National over four months,20000000,5000000,national_total,,,2024-08,2024-11,,,s\n\
+icb,ICB Five in a year,4200000,2100000,icb_total,I5,a,2024-08,2025-07,,,s\n\
+known,ICB Five with its flat fee known,1000000,1,icb_total,I5,b,2024-08,2025-07,,actions.b.costs[0].factors.flat=100000,s\n\
+count,Ten of 42,,,count,,,,,,,s\n\
+absent,An action the scenario lacks,1,1,national_total,,cap,,,,,s\n\
+no_factor,A condition on a factor the scenario lacks,1,1,national_total,,a,,,,actions.a.factors.uptake=0.5,s\n";
+
+/// The cost of ICB `k` of [`ICBS`] over `months` months, from action `a`, `b` or both.
+fn cost(k: f64, months: f64, a: bool, b: bool) -> f64 {
+    (f64::from(u8::from(a)) * k * 1e6 + f64::from(u8::from(b)) * 0.5e6) * months / 12.0
+}
 
 #[test]
-fn simulated_quantities_are_exact_on_known_values() {
+fn each_figure_is_evaluated_on_its_own_scope_exactly() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
-    sb.write("s.toml", SCENARIO);
+    sb.write(
+        "s.toml",
+        &SCENARIO.replace("iterations = 10", "iterations = 4000"),
+    );
     sb.write("figures.csv", FIGURES);
     let out = sb.run(&[
         "benchmark",
@@ -57,45 +67,89 @@ fn simulated_quantities_are_exact_on_known_values() {
         [
             "id",
             "label",
+            "status",
+            "reason",
             "quantity",
+            "icb_code",
+            "actions",
+            "start",
+            "end",
+            "figure_cost_view",
+            "conditions",
             "published_gbp",
+            "published_sd_gbp",
             "simulated_mean_gbp",
             "simulated_p05_gbp",
             "simulated_p50_gbp",
             "simulated_p95_gbp",
             "published_percentile",
-            "note",
             "source",
             "cost_view"
         ]
     );
-    let mean = |id: &str| -> f64 {
-        let row = rows
-            .iter()
+    let row = |id: &str| {
+        rows.iter()
             .find(|r| r[0] == id)
-            .unwrap_or_else(|| panic!("{id} missing"));
-        row[4].parse().unwrap_or_else(|_| panic!("{id}: {row:?}"))
+            .unwrap_or_else(|| panic!("{id} missing"))
+            .clone()
     };
-    // Six months of ICB k: (k × £1m + £0.5m) / 2. The top six are ICBs 3 to 8.
-    let icb = |k: f64| (k * 1e6 + 0.5e6) / 2.0;
-    let top: f64 = (3..=8).map(|k| icb(k as f64)).sum();
-    assert_eq!(mean("top6_sum"), top);
-    assert_eq!(mean("top6_mean"), top / 6.0);
-    let national: f64 = (1..=8).map(|k| icb(k as f64)).sum();
+    let mean = |id: &str| -> f64 { row(id)[13].parse().unwrap_or_else(|_| panic!("{id}")) };
+    // The scenario as it is: both actions, six months.
+    let national: f64 = (1..=8).map(|k| cost(f64::from(k), 6.0, true, true)).sum();
     assert_eq!(mean("mean"), national / 8.0);
-    // Scaled from the 6 simulated months to the figure's 4.
-    assert!((mean("nation") - national * 4.0 / 6.0).abs() < 0.01);
-    // Action a only, scaled to 12 months: £5m.
+    // Its own period, never a scaled one: four months.
+    let four: f64 = (1..=8).map(|k| cost(f64::from(k), 4.0, true, true)).sum();
+    assert!(
+        (mean("nation") - four).abs() <= 0.005,
+        "written to the penny"
+    );
+    assert_eq!(row("nation")[7..9], ["2024-08", "2024-11"]);
+    // Action a only, over twelve months run as twelve months: £5m.
     assert_eq!(mean("icb"), 5e6);
-    let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
-    assert_eq!(row("icb")[8], "0.0", "£4.2m is below every simulated value");
-    assert_eq!(row("icb")[9], "simulated 6 months scaled to 12");
-    assert_eq!(row("count")[4], "");
-    assert_eq!(row("count")[9], "a count, not a cost: shown for context");
-    assert!(row("absent")[9].contains("none of the actions it covers (cap)"));
+    assert_eq!(row("icb")[6], "a");
+    assert_eq!(
+        row("icb")[17],
+        "0.0",
+        "£4.2m is below every simulated value"
+    );
+    // A known factor value replaces the scenario's: £100k a year instead of £500k.
+    assert_eq!(mean("known"), 1e5);
+    assert_eq!(row("known")[10], "actions.b.costs[0].factors.flat=100000");
+    // Six ICBs drawn at random in each iteration: the sum's mean is six times the mean ICB,
+    // within four standard errors of sampling six of eight without replacement.
+    let icbs: Vec<f64> = (1..=8)
+        .map(|k| cost(f64::from(k), 6.0, true, true))
+        .collect();
+    let mu = icbs.iter().sum::<f64>() / 8.0;
+    let var = icbs.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / 8.0;
+    let se = (6.0 * var * (8.0 - 6.0) / (8.0 - 1.0) / 4000.0).sqrt();
+    assert!(
+        (mean("disclosed_sum") - 6.0 * mu).abs() < 4.0 * se,
+        "{}",
+        mean("disclosed_sum")
+    );
+    assert!((mean("disclosed_mean") - mu).abs() < 4.0 * se / 6.0);
+    // Every iteration's six are distinct: the sum lies between the six smallest and largest.
+    let p05: f64 = row("disclosed_sum")[14].parse().unwrap();
+    let p95: f64 = row("disclosed_sum")[16].parse().unwrap();
+    assert!(p05 >= icbs[..6].iter().sum::<f64>() && p95 <= icbs[2..].iter().sum::<f64>());
+    // What cannot be compared says why, and has no simulated value.
+    for (id, reason) in [
+        ("count", "a count, not a cost: shown for context"),
+        ("absent", "the scenario has no action cap"),
+        (
+            "no_factor",
+            "the scenario has no factor actions.a.factors.uptake in scope",
+        ),
+    ] {
+        assert_eq!(row(id)[2..4], ["not_comparable", reason], "{id}");
+        assert_eq!(row(id)[13], "", "{id}");
+    }
+    assert!(rows[1..].iter().filter(|r| r[2] == "compared").count() == 6);
     let text = stdout(&out);
     assert!(
-        text.contains("Sum of the top six") && text.contains("Results in b"),
+        text.contains("not comparable: the scenario has no action cap")
+            && text.contains("Results in b"),
         "{text}"
     );
     for f in [
@@ -116,81 +170,46 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 }
 
 #[test]
-fn the_shipped_figures_run_against_the_shipped_scenario() {
+fn a_derived_run_equals_a_plain_run_of_the_restricted_scenario() {
+    // NHS England's 10% figure on the activity-loss scenario: its cut known to be 10%. The
+    // same scenario written with the cut fixed at 10% and run plainly gives the same draws.
     let sb = Sandbox::new();
-    let scenario = shipped("collective-action-2024.toml");
-    let iterations = 500;
+    let scenario = shipped("nhse-activity-loss.toml");
+    let iterations = 2000;
     let out = sb.run(&[
         "benchmark",
         scenario.to_str().unwrap(),
         "--iterations",
         &iterations.to_string(),
+        "--out",
+        "b",
         "-q",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let rows = read_csv(&sb.path("output/collective-action-2024-benchmark/benchmarks.csv"));
-    let figures =
-        read_csv(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/benchmarks.csv"));
-    assert_eq!(rows.len(), figures.len(), "one row per published figure");
-    // The same draws, from the library: every simulated figure recomputed here from the cost
-    // of each ICB and action in each iteration.
-    let p = prepare(&Config {
-        iterations: Some(iterations as u64),
-        ..Config::new(&scenario)
-    })
-    .unwrap();
-    let draws = engine::run(&p.model, iterations, &|_| {});
-    let months = f64::from(p.scenario.months);
-    let n_icb = p.table.len();
-    for (row, figure) in rows[1..].iter().zip(&figures[1..]) {
-        assert_eq!(row[0], figure[0]);
-        let (quantity, icb_code, actions, figure_months) =
-            (&figure[3], &figure[4], &figure[5], &figure[6]);
-        assert_eq!(row[2], *quantity);
-        if quantity == "count" {
-            assert_eq!(row[4..9].join(""), "", "{row:?}");
-            assert_eq!(row[9], "a count, not a cost: shown for context");
-            continue;
-        }
-        let covered: Vec<usize> = (0..p.scenario.actions.len())
-            .filter(|&a| {
-                actions.is_empty() || actions.split(';').any(|id| id == p.scenario.actions[a].id)
-            })
-            .collect();
-        let scale = match figure_months.as_str() {
-            "" => 1.0,
-            m => m.parse::<f64>().unwrap() / months,
-        };
-        let mut values: Vec<f64> = (0..iterations)
-            .map(|it| {
-                let mut totals: Vec<f64> = (0..n_icb)
-                    .map(|i| covered.iter().map(|&a| draws.icb_action(i, a)[it]).sum())
-                    .collect();
-                let value = match quantity.as_str() {
-                    "icb_total" => {
-                        totals[p.table.codes.iter().position(|c| c == icb_code).unwrap()]
-                    }
-                    "national_total" => totals.iter().sum(),
-                    "mean_per_icb" => totals.iter().sum::<f64>() / n_icb as f64,
-                    "top6_sum" | "top6_mean" => {
-                        totals.sort_by(|a, b| b.total_cmp(a));
-                        let top: f64 = totals[..6].iter().sum();
-                        if quantity == "top6_sum" {
-                            top
-                        } else {
-                            top / 6.0
-                        }
-                    }
-                    other => panic!("quantity {other}"),
-                };
-                value * scale
-            })
-            .collect();
+    let rows = read_csv(&sb.path("b/benchmarks.csv"));
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let uncertain = r#"gp_activity_reduction = { participation = true, dist = "uniform", min = 0.10, max = 0.30,"#;
+    assert!(text.contains(uncertain), "the shipped scenario changed");
+    for (id, cut) in [
+        ("nhse_activity_loss_10pct", "0.1"),
+        ("nhse_activity_loss_30pct", "0.3"),
+    ] {
+        let fixed = format!(
+            r#"gp_activity_reduction = {{ participation = true, dist = "fixed", value = {cut},"#
+        );
+        let plain = sb.write(&format!("{id}.toml"), &text.replace(uncertain, &fixed));
+        let p = prepare(&Config {
+            iterations: Some(iterations as u64),
+            ..Config::new(&plain)
+        })
+        .unwrap();
+        let draws = engine::run(&p.model, iterations, &|_| {});
+        let mut values = draws.national.clone();
         let mean = values.iter().sum::<f64>() / iterations as f64;
-        let published: f64 = figure[2].parse().unwrap();
-        let below = values.iter().filter(|&&v| v <= published).count();
         values.sort_by(f64::total_cmp);
-        let simulated: Vec<f64> = row[4..8].iter().map(|x| x.parse().unwrap()).collect();
+        let row = rows.iter().find(|r| r[0] == id).unwrap();
+        assert_eq!(row[2], "compared", "{row:?}");
+        let simulated: Vec<f64> = row[13..17].iter().map(|x| x.parse().unwrap()).collect();
         let expected = [
             mean,
             quantile(&values, 0.05),
@@ -198,30 +217,69 @@ fn the_shipped_figures_run_against_the_shipped_scenario() {
             quantile(&values, 0.95),
         ];
         for (got, want) in simulated.iter().zip(expected) {
-            // Written to the penny; sums in another order differ in the last bits.
+            // Written to the penny; a sum in another order may differ in the last bits.
             assert!(
                 (got - want).abs() <= 0.005 + 1e-9 * want.abs(),
-                "{}: {simulated:?} vs {expected:?}",
-                row[0]
+                "{id}: {simulated:?} vs {expected:?}"
             );
         }
-        assert!(simulated[0] > 0.0, "{}: a cost, simulated", row[0]);
-        let percentile: f64 = row[8].parse().unwrap();
-        assert_eq!(
-            percentile,
-            100.0 * below as f64 / iterations as f64,
-            "{}",
-            row[0]
-        );
     }
-    // The notes say what differs between a figure and the run.
-    let note = |id: &str| rows.iter().find(|r| r[0] == id).unwrap()[9].clone();
-    assert_eq!(
-        note("bob_medicines_optimisation_year"),
-        "simulated 6 months scaled to 12"
-    );
-    assert!(note("nhse_activity_loss_10pct").contains("not in the scenario: gp_activity_loss"));
-    assert!(note("nhse_activity_loss_10pct").contains("compare with --view economic"));
+}
+
+#[test]
+fn the_shipped_figures_compare_only_like_for_like() {
+    let sb = Sandbox::new();
+    let expect = [
+        // scenario, figures compared
+        (
+            "collective-action-2024.toml",
+            &[
+                "pulse_foi_mean_per_icb",
+                "pulse_foi_disclosed_mean",
+                "pulse_foi_disclosed_sum",
+                "bob_medicines_optimisation_year",
+            ][..],
+        ),
+        (
+            "nhse-activity-loss.toml",
+            &["nhse_activity_loss_10pct", "nhse_activity_loss_30pct"][..],
+        ),
+        (
+            "medicines-optimisation-2024.toml",
+            &["bob_medicines_optimisation_year"][..],
+        ),
+        ("escalation-2026.toml", &[][..]),
+    ];
+    for (name, compared) in expect {
+        let out = sb.run(&[
+            "benchmark",
+            shipped(name).to_str().unwrap(),
+            "--iterations",
+            "300",
+            "--out",
+            name,
+            "-q",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = read_csv(&sb.path(&format!("{name}/benchmarks.csv")));
+        for r in &rows[1..] {
+            let is_compared = compared.contains(&r[0].as_str());
+            assert_eq!(
+                r[2],
+                if is_compared {
+                    "compared"
+                } else {
+                    "not_comparable"
+                },
+                "{name}: {r:?}"
+            );
+            assert_eq!(
+                r[3].is_empty(),
+                is_compared,
+                "{name}: a reason when not compared"
+            );
+        }
+    }
 }
 
 #[test]

@@ -1,0 +1,208 @@
+//! Derived scenarios: a valid scenario restricted to the scope of a published figure (some of
+//! its actions, another period, a cost view, factor values known for that figure). The result
+//! is a scenario like any other, valid by construction, or the reason the scenario cannot
+//! express that scope.
+
+use super::{CostView, Scenario};
+use crate::dist::{Dist, Spec};
+use crate::month::Month;
+
+use super::MAX_MONTHS;
+
+/// What a derived run keeps of a scenario. Every `None` (and an empty list) keeps the
+/// scenario as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    /// Only these actions, by id (kept in the scenario's order).
+    pub actions: Option<Vec<String>>,
+    /// The first and last simulated months, inclusive.
+    pub period: Option<(Month, Month)>,
+    pub cost_view: Option<CostView>,
+    /// Factor values known for the figure: factor path (`actions.<id>.factors.<name>` or
+    /// `actions.<id>.costs[<n>].factors.<name>`) and the value it is fixed at.
+    pub conditions: Vec<(String, f64)>,
+}
+
+impl Scenario {
+    /// This scenario within `scope`: only those actions, that exact period, that view, those
+    /// factors fixed at their known values; correlations that name a factor no longer drawn
+    /// are dropped. `Err` says why the scenario cannot express the scope: an action or a factor
+    /// it lacks, a period longer than a scenario may be, or actions that do not act in it.
+    pub fn within(&self, scope: &Scope) -> Result<Scenario, String> {
+        let mut derived = self.clone();
+        if let Some(ids) = &scope.actions {
+            let missing: Vec<&str> = ids
+                .iter()
+                .filter(|id| !self.actions.iter().any(|a| &a.id == *id))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "the scenario has no action {}",
+                    missing.join(", no action ")
+                ));
+            }
+            derived.actions.retain(|a| ids.contains(&a.id));
+        }
+        if let Some((first, last)) = scope.period {
+            let months = last.since(first) + 1;
+            if months < 1 || months as u32 > MAX_MONTHS {
+                return Err(format!(
+                    "the period {first} to {last} is not 1 to {MAX_MONTHS} months"
+                ));
+            }
+            derived.start = first;
+            derived.months = months as u32;
+        }
+        if let Some(view) = scope.cost_view {
+            derived.cost_view = view;
+        }
+        let (first, last) = (derived.start, derived.end());
+        if derived
+            .actions
+            .iter()
+            .all(|a| a.timing.effect_start() > last || a.timing.end.is_some_and(|e| e < first))
+        {
+            return Err(format!(
+                "none of the actions in scope acts between {first} and {last}"
+            ));
+        }
+        for (path, value) in &scope.conditions {
+            let factor = derived
+                .actions
+                .iter_mut()
+                .flat_map(|a| {
+                    a.factors
+                        .iter_mut()
+                        .chain(a.costs.iter_mut().flat_map(|c| c.factors.iter_mut()))
+                })
+                .find(|f| &f.path == path)
+                .ok_or_else(|| format!("the scenario has no factor {path} in scope"))?;
+            factor.dist = Dist::new(Spec::Fixed { value: *value })
+                .map_err(|problems| format!("{path} = {value}: {}", problems.join("; ")))?;
+        }
+        let drawn = |path: &str| {
+            derived
+                .factors()
+                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
+        };
+        let correlations = derived
+            .correlations
+            .iter()
+            .filter(|c| drawn(&c.a) && drawn(&c.b))
+            .cloned()
+            .collect();
+        derived.correlations = correlations;
+        Ok(derived)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const TEXT: &str = r#"
+[scenario]
+name = "S"
+start = "2024-08"
+months = 6
+
+[actions.a]
+label = "A"
+start = "2024-08"
+[actions.a.factors]
+share = { dist = "uniform", min = 0.2, max = 0.4 }
+[[actions.a.costs]]
+label = "a line"
+driver = "registered_patients"
+factors = { unit = { dist = "normal", mean = 2.0, sd = 0.5 } }
+
+[actions.b]
+label = "B"
+start = "2025-06"
+[[actions.b.costs]]
+label = "b line"
+factors = { fee = { dist = "fixed", value = 3.0 } }
+
+[[correlations]]
+between = ["actions.a.factors.share", "actions.a.costs[0].factors.unit"]
+rank_correlation = 0.5
+"#;
+
+    fn scenario() -> Scenario {
+        super::super::parse(TEXT, "s.toml", Path::new("")).unwrap()
+    }
+
+    fn month(text: &str) -> Month {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_empty_scope_keeps_the_scenario() {
+        let s = scenario();
+        let d = s.within(&Scope::default()).unwrap();
+        assert_eq!(format!("{d:?}"), format!("{s:?}"));
+    }
+
+    #[test]
+    fn actions_period_view_and_conditions_are_applied() {
+        let s = scenario();
+        let d = s
+            .within(&Scope {
+                actions: Some(vec!["a".into()]),
+                period: Some((month("2024-08"), month("2025-07"))),
+                cost_view: Some(CostView::Economic),
+                conditions: vec![("actions.a.factors.share".into(), 0.65)],
+            })
+            .unwrap();
+        assert_eq!(d.actions.len(), 1);
+        assert_eq!(d.actions[0].id, "a");
+        assert_eq!((d.start, d.months), (month("2024-08"), 12));
+        assert_eq!(d.cost_view, CostView::Economic);
+        let share = &d.actions[0].factors[0];
+        assert!(share.dist.is_fixed());
+        assert_eq!(share.dist.mean(), 0.65);
+        // The correlation names a factor that is no longer drawn.
+        assert!(d.correlations.is_empty());
+        assert_eq!(s.correlations.len(), 1, "the scenario itself is unchanged");
+    }
+
+    #[test]
+    fn what_the_scenario_cannot_express_is_said() {
+        let s = scenario();
+        let scope = |actions: &[&str], period: (&str, &str), condition: Option<&str>| Scope {
+            actions: Some(actions.iter().map(|a| a.to_string()).collect()),
+            period: Some((month(period.0), month(period.1))),
+            cost_view: None,
+            conditions: condition
+                .map(|p| (p.to_string(), 1.0))
+                .into_iter()
+                .collect(),
+        };
+        for (scope, reason) in [
+            (
+                scope(&["a", "stop_rationing"], ("2024-08", "2025-01"), None),
+                "the scenario has no action stop_rationing",
+            ),
+            (
+                scope(&["b"], ("2024-08", "2025-01"), None),
+                "none of the actions in scope acts between 2024-08 and 2025-01",
+            ),
+            (
+                scope(
+                    &["a"],
+                    ("2024-08", "2025-01"),
+                    Some("actions.b.costs[0].factors.fee"),
+                ),
+                "the scenario has no factor actions.b.costs[0].factors.fee in scope",
+            ),
+            (
+                scope(&["a"], ("2025-01", "2024-08"), None),
+                "the period 2025-01 to 2024-08 is not 1 to 600 months",
+            ),
+        ] {
+            assert_eq!(s.within(&scope).unwrap_err(), reason);
+        }
+    }
+}
