@@ -338,6 +338,8 @@ fn print_factor(text: &mut String, f: &Factor, indent: &str) {
         )),
         if f.assumption { "; ASSUMPTION" } else { "" }
     );
+    // The path by which benchmarks' conditions, overrides and error messages name the factor.
+    outln!(text, "{indent}  path: {}", f.path);
     if let Some(source) = &f.source {
         outln!(text, "{indent}  source: {source}");
     }

@@ -46,6 +46,8 @@ fn validate_prints_what_would_be_simulated_and_writes_nothing() {
         "Action medicines_optimisation (Switch off medicines optimisation software): 2024-08 to 2025-01",
         "Cost view:  icb_cash (ICB cash)",
         "participation (icb, participation): PERT from 0.2 to 0.65, most likely 0.35; mean 0.375000; ASSUMPTION",
+        "  path: actions.medicines_optimisation.factors.participation\n",
+        "    path: actions.medicines_optimisation.costs[0].factors.savings_per_patient_gbp\n",
         "Cost line: Prescribing savings lost = registered_patients × factors × w(m) / 12",
         "source: ",
     ] {
