@@ -10,6 +10,7 @@
 
 mod read_action;
 mod read_factor;
+mod read_overrides;
 mod read_scenario;
 mod reader;
 
@@ -24,6 +25,7 @@ use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
 use crate::names;
 use read_action::read_actions;
+use read_overrides::read_overrides;
 use read_scenario::{read_correlations, read_engagement, read_reference, read_scenario};
 use reader::{Reader, Table};
 
@@ -78,6 +80,86 @@ pub struct Scenario {
     pub correlations: Vec<Correlation>,
     /// In file order.
     pub actions: Vec<Action>,
+    /// ICBs' own values of factors (`[[overrides]]`, then `--set`), in that order.
+    pub overrides: Vec<Override>,
+}
+
+/// An ICB's own value of a factor: that ICB draws the factor from `dist` (from a stream keyed
+/// by the ICB and the factor's path) instead of the scenario's distribution; every other ICB
+/// is unchanged.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// The ICB's code as the scenario gives it (checked against the ICB table by the model).
+    pub icb: String,
+    /// The factor's path, e.g. `actions.cap.factors.uptake` (a factor of the scenario).
+    pub factor: String,
+    pub dist: Dist,
+    pub source: Option<String>,
+    /// The line of the `[[overrides]]` entry; `None` for a `--set` on the command line.
+    pub line: Option<usize>,
+}
+
+impl Override {
+    /// Where the override was given, for problems: `overrides[<n>]` or `--set`.
+    pub fn field(&self, n: usize) -> String {
+        match self.line {
+            Some(_) => format!("overrides[{n}]"),
+            None => "--set".to_string(),
+        }
+    }
+
+    /// The `--set` it came from, if it came from one.
+    pub fn assignment(&self) -> Option<Assignment> {
+        self.line.is_none().then(|| Assignment {
+            icb: self.icb.clone(),
+            factor: self.factor.clone(),
+            value: self.dist.mean(),
+        })
+    }
+}
+
+/// `--set ICB:PATH=VALUE`: a fixed value of one factor for one ICB, put in place like an
+/// `[[overrides]]` entry while the scenario is read (it replaces an entry of the file for the
+/// same ICB and factor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub icb: String,
+    pub factor: String,
+    pub value: f64,
+}
+
+impl std::str::FromStr for Assignment {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Assignment, String> {
+        let expected = "expected ICB:PATH=VALUE, e.g. QU9:actions.cap.factors.uptake=0.65";
+        let (icb, rest) = text
+            .split_once(':')
+            .ok_or_else(|| format!("'{text}': {expected}"))?;
+        let (factor, value) = rest
+            .split_once('=')
+            .ok_or_else(|| format!("'{text}': {expected}"))?;
+        let (icb, factor, value) = (icb.trim(), factor.trim(), value.trim());
+        if icb.is_empty() || factor.is_empty() {
+            return Err(format!("'{text}': {expected}"));
+        }
+        let value: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("'{text}': the value '{value}' is not a finite number"))?;
+        Ok(Assignment {
+            icb: icb.to_string(),
+            factor: factor.to_string(),
+            value,
+        })
+    }
+}
+
+impl std::fmt::Display for Assignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}={}", self.icb, self.factor, self.value)
+    }
 }
 
 /// At what level taking part is decided. Named as in scenario files and on the command line:
@@ -322,14 +404,16 @@ pub struct Baseline {
 }
 
 /// Settings that replace the scenario file's own (the command line's `--view`,
-/// `--granularity`, `--iterations` and `--seed`, or a report's recorded run), put in place
-/// while the file is read, before anything is validated. `None` keeps the file's setting.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// `--granularity`, `--iterations`, `--seed` and `--set`, or a report's recorded run), put in
+/// place while the file is read, before anything is validated. `None` keeps the file's setting.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub cost_view: Option<CostView>,
     pub granularity: Option<Granularity>,
     pub iterations: Option<u64>,
     pub seed: Option<u64>,
+    /// ICBs' own fixed values, after the file's `[[overrides]]`.
+    pub set: Vec<Assignment>,
 }
 
 impl Scenario {
@@ -448,6 +532,7 @@ pub fn parse_with(
         Some(v) => read_correlations(&mut r, v, &actions),
         None => Vec::new(),
     };
+    let overrides = read_overrides(&mut r, top.take("overrides"), &actions, &settings.set);
     top.finish(
         &mut r,
         &[
@@ -456,6 +541,7 @@ pub fn parse_with(
             "engagement",
             "correlations",
             "actions",
+            "overrides",
         ],
     );
     match (scenario, reference, engagement) {
@@ -464,6 +550,7 @@ pub fn parse_with(
             engagement,
             correlations,
             actions,
+            overrides,
             ..s
         }),
         _ => Err(fail(r.problems)),
