@@ -434,6 +434,15 @@ impl Scenario {
             .flat_map(|a| a.all_factors().map(move |f| (a, f)))
     }
 
+    /// Every override with the action and factor it replaces, in order.
+    pub fn own_inputs(&self) -> impl Iterator<Item = (&Action, &Factor, &Override)> {
+        self.overrides.iter().filter_map(|o| {
+            self.factors()
+                .find(|(_, f)| f.path == o.factor)
+                .map(|(a, f)| (a, f, o))
+        })
+    }
+
     /// The ICB-table columns the scenario uses as drivers, without repeats.
     pub fn driver_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

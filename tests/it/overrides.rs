@@ -220,6 +220,21 @@ fn set_gives_the_same_outputs_as_the_files_entry_and_report_reproduces_it() {
     let out = sb.run(&["report", "set", "-q"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csvs("set"), set);
+    let html = std::fs::read_to_string(sb.path("set/report.html")).unwrap();
+    assert!(
+        html.contains("<tr class=\"own-input\"><td>switch</td><td><code>uptake</code></td><td>fixed at 0.65</td><td>BBB only (its own input)</td>"),
+        "no row for the override in the report's assumptions"
+    );
+    // validate lists the file's overrides.
+    let out = sb.run(&["validate", "own.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        crate::stdout(&out).contains(&format!(
+            "  BBB: {UPTAKE}: fixed at 0.65; mean 0.650000\n    source: not given"
+        )),
+        "{}",
+        crate::stdout(&out)
+    );
 }
 
 /// Runs `args` in a sandbox holding `text` as s.toml, expecting bad input with nothing written.
