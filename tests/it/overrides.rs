@@ -6,6 +6,7 @@ use icb_impact::dist::{Dist, Spec};
 use icb_impact::engine::{self, Draws};
 use icb_impact::pipeline::{prepare, Config, Prepared};
 use icb_impact::rng;
+use icb_impact::sensitivity::{expected_monthly, ExpectedCost};
 
 use crate::{assert_same_bits, files, stderr, Sandbox, TINY_ICBS};
 
@@ -356,6 +357,69 @@ fn a_bad_set_is_refused_by_name() {
     let err = refused(SCENARIO, &["--set", &twice, "--set", &twice]);
     assert!(
         err.contains(&format!("--set: BBB:{UPTAKE} is set twice")),
+        "{err}"
+    );
+}
+
+#[test]
+fn sensitivitys_expected_cost_counts_each_icbs_own_values() {
+    // Every ICB with its own fixed uptake is the scenario with uptake fixed nationally.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let every: String = ["AAA", "BBB", "CCC", "DDD"]
+        .iter()
+        .map(|icb| format!("[[overrides]]\nicb = \"{icb}\"\nfactor = \"{UPTAKE}\"\nvalue = 0.65\n"))
+        .collect();
+    let own = prepare(&Config::new(
+        sb.write("own.toml", &format!("{SCENARIO}\n{every}")),
+    ))
+    .unwrap();
+    let fixed = SCENARIO.replace(
+        "uptake = { dist = \"pert\", min = 0.2, mode = 0.4, max = 0.7 }",
+        "uptake = 0.65",
+    );
+    let fixed = prepare(&Config::new(sb.write("fixed.toml", &fixed))).unwrap();
+    assert_eq!(own.model.national[0].path, UPTAKE);
+    let (g_own, g_fixed) = (
+        ExpectedCost::new(&own.model),
+        ExpectedCost::new(&fixed.model),
+    );
+    for x in [[0.3, 2.0, 0.2], [0.6, 1.1, 0.45]] {
+        let (a, b) = (g_own.at(&x), g_fixed.at(&x[1..]));
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
+    }
+    for icb in 0..4 {
+        let (a, b) = (
+            expected_monthly(&own.model, icb),
+            expected_monthly(&fixed.model, icb),
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-9 * y.abs(), "{icb}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn a_share_taking_part_is_not_overridden_at_practice_level() {
+    let text = SCENARIO.replace("uptake = { dist", "uptake = { participation = true, dist");
+    let own =
+        format!("{text}\n[[overrides]]\nicb = \"BBB\"\nfactor = \"{UPTAKE}\"\nvalue = 0.65\n");
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let path = sb.write("s.toml", &own);
+    assert!(prepare(&Config::new(&path)).is_ok());
+    let err = prepare(&Config {
+        granularity: Some(icb_impact::scenario::Granularity::Practice),
+        ..Config::new(&path)
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    let at = own.lines().position(|l| l == "icb = \"BBB\"").unwrap() + 1;
+    assert!(
+        err.contains(&format!(
+            "s.toml:{at}: overrides[0].factor: {UPTAKE} is the share of practices taking part"
+        )),
         "{err}"
     );
 }
