@@ -423,3 +423,57 @@ fn a_share_taking_part_is_not_overridden_at_practice_level() {
         "{err}"
     );
 }
+
+#[test]
+fn at_practice_level_an_icbs_own_cost_factor_changes_only_that_icb() {
+    let icbs = "icb_code,icb_name,region,registered_patients,gp_practices,prescribing_cost_gbp\n\
+                AAA,Alpha ICB,North,1000000,3,900000\n\
+                BBB,Beta ICB,South,250000,2,500000\n";
+    let practices = "practice_code,icb_code,registered_patients,prescribing_cost_gbp\n\
+                     P1,AAA,5000,100\nP2,AAA,3000,300\nP3,BBB,1000,1\nP4,BBB,3000,3\n";
+    let scenario = r#"[scenario]
+name = "practices"
+start = "2024-01"
+months = 12
+seed = 7
+data = "icbs.csv"
+practices = "practices.csv"
+granularity = "practice"
+
+[actions.act]
+factors = { uptake = { dist = "uniform", min = 0.3, max = 0.9, participation = true } }
+
+[[actions.act.costs]]
+driver = "registered_patients"
+factors = { per_patient = 1.0 }
+
+[[actions.act.costs]]
+driver = "prescribing_cost_gbp"
+factors = { share_of_spend = { dist = "uniform", min = 0.01, max = 0.03, vary = "icb" } }
+"#;
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", icbs);
+    sb.write("practices.csv", practices);
+    let run = |name: &str, per_patient: Option<&str>| {
+        let own = per_patient.map_or(String::new(), |v| {
+            format!("[[overrides]]\nicb = \"BBB\"\nfactor = \"actions.act.costs[0].factors.per_patient\"\nvalue = {v}\n")
+        });
+        let p = prepare(&Config::new(sb.write(name, &format!("{scenario}\n{own}")))).unwrap();
+        engine::run(&p.model, 600, &|_| {})
+    };
+    let base = run("base.toml", None);
+    // The scenario's own value given as BBB's: the same numbers bit for bit.
+    let same = run("same.toml", Some("1.0"));
+    for i in 0..2 {
+        assert_same_bits(&base.icb(i), &same.icb(i), "the same value");
+    }
+    let (none, three) = (run("none.toml", Some("0")), run("three.toml", Some("3")));
+    assert_same_bits(&base.icb(0), &none.icb(0), "AAA");
+    assert_same_bits(&base.icb(0), &three.icb(0), "AAA");
+    let (b, n, t) = (base.icb(1), none.icb(1), three.icb(1));
+    for it in 0..600 {
+        // The spend line alone, plus three times the patient line.
+        let expected = n[it] + 3.0 * (b[it] - n[it]);
+        assert!((t[it] - expected).abs() <= 1e-9 * expected.abs(), "{it}");
+    }
+}
