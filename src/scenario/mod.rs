@@ -5,8 +5,8 @@
 //!
 //! This file holds the types, [`from_bytes`], [`parse`] and the [`Settings`] that replace a
 //! file's own before it is validated; `reader.rs` the walk over the spanned TOML tree;
-//! `read_scenario.rs`, `read_action.rs` and `read_factor.rs` the sections, actions and factors
-//! read with it. The enums' words are read from their serde derives (`crate::names`).
+//! `read_scenario.rs`, `read_action.rs`, `read_factor.rs` and `read_overrides.rs` the sections,
+//! actions, factors and ICBs' own inputs read with it. The enums' words are read from their serde derives (`crate::names`).
 
 mod read_action;
 mod read_factor;
