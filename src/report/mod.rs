@@ -652,6 +652,19 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
             let _ = write!(b, "<tr><th>{label}</th><td class=\"n\">{text}</td></tr>");
         }
     }
+    for o in sc
+        .overrides
+        .iter()
+        .filter(|o| o.icb.eq_ignore_ascii_case(&me.code))
+    {
+        let _ = write!(
+            b,
+            "<tr class=\"own-input\"><th>Its own <code>{}</code></th><td>{} (source: {})</td></tr>",
+            esc(&o.factor),
+            esc(&o.dist.spec().describe()),
+            esc(o.source.as_deref().unwrap_or("not given"))
+        );
+    }
     b.push_str("</tbody></table>");
     b.push_str(&assumptions(sc));
     b.push_str(&manifest(r));

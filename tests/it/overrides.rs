@@ -226,6 +226,14 @@ fn set_gives_the_same_outputs_as_the_files_entry_and_report_reproduces_it() {
         html.contains("<tr class=\"own-input\"><td>switch</td><td><code>uptake</code></td><td>fixed at 0.65</td><td>BBB only (its own input)</td>"),
         "no row for the override in the report's assumptions"
     );
+    // BBB's one-pager lists its own value among its inputs.
+    let out = sb.run(&["report", "set", "--icb", "bbb", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(sb.path("set/icb-BBB.html")).unwrap();
+    assert!(
+        page.contains(&format!("<tr class=\"own-input\"><th>Its own <code>{UPTAKE}</code></th><td>fixed at 0.65 (source: --set BBB:{UPTAKE}=0.65)</td></tr>")),
+        "no own input on the one-pager"
+    );
     // validate lists the file's overrides.
     let out = sb.run(&["validate", "own.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
