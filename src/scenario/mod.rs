@@ -80,7 +80,8 @@ pub struct Scenario {
     pub correlations: Vec<Correlation>,
     /// In file order.
     pub actions: Vec<Action>,
-    /// ICBs' own values of factors (`[[overrides]]`, then `--set`), in that order.
+    /// ICBs' own values of factors: `[[overrides]]` in file order (a `--set` in place of the
+    /// entry it replaces), then the other `--set` values.
     pub overrides: Vec<Override>,
 }
 

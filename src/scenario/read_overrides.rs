@@ -10,8 +10,9 @@ use super::{Action, Assignment, Override, Vary};
 use crate::dist::{Dist, Spec};
 use crate::error::Problem;
 
-/// Every valid override of the file, in file order, then `set` (each replaces a file entry
-/// for the same ICB and factor). Problems: a factor the scenario does not have, a bad
+/// Every valid override of the file, in file order, then `set` (each in place of a file entry
+/// for the same ICB and factor, if there is one, so that an entry's index stays its index in
+/// the file). Problems: a factor the scenario does not have, a bad
 /// distribution, an ICB and factor given twice.
 pub(super) fn read_overrides(
     r: &mut Reader,
@@ -106,15 +107,21 @@ pub(super) fn read_overrides(
                 .extend(problems.into_iter().map(|p| Problem::new(None, "--set", p)));
             continue;
         }
-        let dist = Dist::new(Spec::Fixed { value: a.value }).expect("a finite value");
-        out.retain(|o| !(o.icb.eq_ignore_ascii_case(&a.icb) && o.factor == a.factor));
-        out.push(Override {
+        let set = Override {
             icb: a.icb.clone(),
             factor: a.factor.clone(),
-            dist,
+            dist: Dist::new(Spec::Fixed { value: a.value }).expect("a finite value"),
             source: Some(format!("--set {a}")),
             line: None,
-        });
+        };
+        // In place of the entry it replaces, so the file's entries keep their indices.
+        match out
+            .iter_mut()
+            .find(|o| o.icb.eq_ignore_ascii_case(&a.icb) && o.factor == a.factor)
+        {
+            Some(entry) => *entry = set,
+            None => out.push(set),
+        }
     }
     out
 }

@@ -418,26 +418,27 @@ fn overrides_are_read_with_their_line_and_source() {
 #[test]
 fn a_set_replaces_the_files_override_of_the_same_icb_and_factor() {
     let settings = Settings {
-        set: vec!["qhm:actions.a.costs[0].factors.rate=4.5".parse().unwrap()],
+        set: vec!["qu9:actions.a.costs[0].factors.rate=4.5".parse().unwrap()],
         ..Settings::default()
     };
-    let s = parse_with(
-        &format!("{MINIMAL}{OWN}"),
-        "s.toml",
-        Path::new(""),
-        &settings,
-    )
-    .unwrap();
+    let text = format!("{MINIMAL}{OWN}");
+    let s = parse_with(&text, "s.toml", Path::new(""), &settings).unwrap();
     assert_eq!(s.overrides.len(), 2);
-    let set = &s.overrides[1];
+    // In the place of the entry it replaces, so the other keeps its index in the file.
+    let (set, other) = (&s.overrides[0], &s.overrides[1]);
+    assert_eq!(
+        (other.icb.as_str(), other.field(1)),
+        ("QHM", "overrides[1]".to_string())
+    );
     assert_eq!(
         (set.icb.as_str(), set.dist.mean(), set.line),
-        ("qhm", 4.5, None)
+        ("qu9", 4.5, None)
     );
+    assert_eq!(set.field(0), "--set");
     assert_eq!(set.assignment(), Some(settings.set[0].clone()));
     assert_eq!(
         set.assignment().unwrap().to_string(),
-        "qhm:actions.a.costs[0].factors.rate=4.5"
+        "qu9:actions.a.costs[0].factors.rate=4.5"
     );
 }
 
