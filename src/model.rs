@@ -24,7 +24,7 @@ use crate::error::Problem;
 use crate::month::Month;
 use crate::practices::PracticeTable;
 use crate::rng::{self, stream};
-use crate::scenario::{Factor, Ramp, Sampling, Scenario, Timing, Vary};
+use crate::scenario::{Factor, Override, Ramp, Sampling, Scenario, Timing, Vary};
 use nalgebra::DMatrix;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -269,6 +269,76 @@ pub struct Model {
     pub reference: f64,
     /// Practice-level participation, with `granularity = "practice"`.
     pub practices: Option<PracticeModel>,
+    /// The ICBs with their own values of factors (`[[overrides]]`), in table order; empty
+    /// when there are none, and then the engine never looks at it.
+    pub own: Vec<Own>,
+}
+
+/// An ICB's own values of factors: its lines are evaluated with these products instead of the
+/// model's. Every other ICB, and every draw the model makes, is unchanged.
+#[derive(Debug, Clone)]
+pub struct Own {
+    /// Index of the ICB in the table.
+    pub icb: usize,
+    /// The ICB's own uncertain factors, drawn for it from the factor's stream keyed by the ICB
+    /// (a national factor too).
+    pub slots: Vec<Slot>,
+    /// One for each of [`Model::lines`].
+    pub lines: Vec<OwnLine>,
+}
+
+/// One line's product of factors for an ICB with its own values.
+#[derive(Debug, Clone)]
+pub struct OwnLine {
+    /// The line's sign and fixed factors, the ICB's own fixed values among them.
+    pub constant: f64,
+    /// Indices into [`Model::national`] of the factors it does not override.
+    pub national: Vec<usize>,
+    /// Indices into [`Model::per_icb`] of the factors it does not override.
+    pub per_icb: Vec<usize>,
+    /// Indices into [`Own::slots`].
+    pub own: Vec<usize>,
+}
+
+impl Own {
+    /// Multiplies the ICB's product for one line by `factor`: its own value if it has one, the
+    /// model's otherwise (whose slot the model's line has already added).
+    fn multiply(
+        &mut self,
+        overrides: &[&Override],
+        line: &mut OwnLine,
+        factor: &Factor,
+        national: &mut Vec<Slot>,
+        per_icb: &mut Vec<Slot>,
+    ) {
+        let Some(o) = overrides.iter().find(|o| o.factor == factor.path) else {
+            Product {
+                constant: &mut line.constant,
+                national: &mut line.national,
+                per_icb: &mut line.per_icb,
+            }
+            .multiply(factor, national, per_icb);
+            return;
+        };
+        let own = Factor {
+            dist: o.dist.clone(),
+            line: o.line.unwrap_or(factor.line),
+            ..factor.clone()
+        };
+        if let Some(value) = Slot::fixed_value(&own) {
+            line.constant *= value;
+            return;
+        }
+        let at = self
+            .slots
+            .iter()
+            .position(|s| s.stream == own.stream)
+            .unwrap_or_else(|| {
+                self.slots.push(Slot::of(&own));
+                self.slots.len() - 1
+            });
+        line.own.push(at);
+    }
 }
 
 /// A sum of ICBs, each weighted, tallied per iteration.
@@ -383,6 +453,68 @@ impl PracticeModel {
     }
 }
 
+/// An empty [`Own`] for each ICB with its own values, in table order, with the overrides it
+/// has. Problems: an ICB the table does not have; at practice level, an override of a share of
+/// practices taking part (each practice's probability of taking part is drawn from the
+/// national and ICB-level draws, and a practice's draw is not made per override).
+fn owns<'s>(
+    scenario: &'s Scenario,
+    table: &IcbTable,
+    at_practices: bool,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Own>, Vec<Vec<&'s Override>>) {
+    let mut by_icb: Vec<(usize, Vec<&Override>)> = Vec::new();
+    for (n, o) in scenario.overrides.iter().enumerate() {
+        let Some(i) = table
+            .codes
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(&o.icb))
+        else {
+            problems.push(Problem::new(
+                o.line,
+                format!("{}.icb", o.field(n)),
+                format!(
+                    "unknown ICB '{}'; the ICB table {} has: {}",
+                    o.icb,
+                    table.file.source,
+                    table.codes.join(", ")
+                ),
+            ));
+            continue;
+        };
+        let participation = scenario
+            .factors()
+            .any(|(_, f)| f.path == o.factor && f.participation);
+        if at_practices && participation {
+            problems.push(Problem::new(
+                o.line,
+                format!("{}.factor", o.field(n)),
+                format!(
+                    "{} is the share of practices taking part, drawn practice by practice with granularity = \"practice\"; an ICB's own value of it is used at ICB level only",
+                    o.factor
+                ),
+            ));
+            continue;
+        }
+        match by_icb.iter_mut().find(|(icb, _)| *icb == i) {
+            Some((_, given)) => given.push(o),
+            None => by_icb.push((i, vec![o])),
+        }
+    }
+    by_icb.sort_by_key(|(i, _)| *i);
+    by_icb
+        .into_iter()
+        .map(|(icb, given)| {
+            let own = Own {
+                icb,
+                slots: Vec::new(),
+                lines: Vec::new(),
+            };
+            (own, given)
+        })
+        .unzip()
+}
+
 /// The NHS regions of a table, in order of first appearance (none where the table has no
 /// regions).
 fn regions(table: &IcbTable) -> Vec<Group> {
@@ -457,6 +589,7 @@ impl Model {
         let mut per_icb = Vec::new();
         let mut problems = Vec::new();
         let mut lines = Vec::new();
+        let (mut own, given) = owns(scenario, table, at_practices, &mut problems);
         for (a, action) in scenario.actions.iter().enumerate() {
             let engagement = scenario.engagement.as_ref().filter(|_| action.engaged);
             let first_line = lines.len();
@@ -514,6 +647,15 @@ impl Model {
                     weight_sum: month_weights.iter().sum(),
                     month_weights,
                 };
+                let mut own_lines: Vec<OwnLine> = own
+                    .iter()
+                    .map(|_| OwnLine {
+                        constant: line.constant,
+                        national: Vec::new(),
+                        per_icb: Vec::new(),
+                        own: Vec::new(),
+                    })
+                    .collect();
                 let factors = engagement
                     .map(|e| &e.icb)
                     .into_iter()
@@ -540,8 +682,17 @@ impl Model {
                         },
                     };
                     product.multiply(factor, &mut national, &mut per_icb);
+                    if at_practices && participates {
+                        continue;
+                    }
+                    for ((own, given), own_line) in own.iter_mut().zip(&given).zip(&mut own_lines) {
+                        own.multiply(given, own_line, factor, &mut national, &mut per_icb);
+                    }
                 }
                 lines.push(line);
+                for (own, own_line) in own.iter_mut().zip(own_lines) {
+                    own.lines.push(own_line);
+                }
             }
             if at_practices
                 && lines.len() > first_line
@@ -616,6 +767,7 @@ impl Model {
             groups: regions(table),
             reference: scenario.reference.per_icb_gbp,
             practices,
+            own,
         })
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Problem};
-use crate::scenario::{CostView, Granularity};
+use crate::scenario::{Assignment, CostView, Granularity};
 
 /// The versions that decide the sampled numbers (kept equal to the exact pins in Cargo.toml;
 /// a test checks).
@@ -124,6 +124,10 @@ pub struct Manifest {
     pub granularity: Granularity,
     pub seed: u64,
     pub iterations: usize,
+    /// ICBs' own fixed values given on the command line (`--set`), put in place again by
+    /// `report DIR`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<Assignment>,
     pub threads: usize,
     pub wall_time_seconds: f64,
 }
@@ -154,6 +158,7 @@ impl Manifest {
             granularity,
             seed,
             iterations,
+            set: Vec::new(),
             threads: info.threads,
             wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,
         }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{self, default_out, Config, Observer, SimConfig};
-use crate::scenario::{CostView, Granularity};
+use crate::scenario::{Assignment, CostView, Granularity};
 use console::Console;
 
 #[derive(Debug, Parser)]
@@ -117,6 +117,10 @@ struct TableArgs {
     /// (practice); overrides the scenario's `granularity`.
     #[arg(long, value_name = "LEVEL", value_enum)]
     granularity: Option<Granularity>,
+    /// An ICB's own fixed value of a factor, as an [[overrides]] entry would give it (replaces
+    /// one for the same ICB and factor); repeatable. E.g. QU9:actions.cap.factors.uptake=0.65
+    #[arg(long = "set", value_name = "ICB:PATH=VALUE")]
+    set: Vec<Assignment>,
 }
 
 impl TableArgs {
@@ -126,6 +130,7 @@ impl TableArgs {
             data: self.data.clone(),
             view: self.view,
             granularity: self.granularity,
+            set: self.set.clone(),
             ..Config::new(scenario)
         }
     }

@@ -295,6 +295,28 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             }
         }
     }
+    if !s.overrides.is_empty() {
+        outln!(text);
+        outln!(
+            text,
+            "ICBs' own inputs (each replaces the factor for that ICB only):"
+        );
+        for o in &s.overrides {
+            outln!(
+                text,
+                "  {}: {}: {}; mean {:.6}",
+                o.icb,
+                o.factor,
+                o.dist.spec().describe(),
+                o.dist.mean()
+            );
+            outln!(
+                text,
+                "    source: {}",
+                o.source.as_deref().unwrap_or("not given")
+            );
+        }
+    }
     text
 }
 

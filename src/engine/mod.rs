@@ -16,7 +16,7 @@ use rand::RngExt;
 
 use std::sync::Mutex;
 
-use crate::model::{Model, PracticeModel};
+use crate::model::{Model, Own, PracticeModel};
 use crate::rng::{stream, NATIONAL};
 use crate::tally::{Moments, Tally};
 
@@ -271,6 +271,9 @@ struct LinePlan {
     set: Vec<usize>,
     /// Distinct lists of [`Model::per_icb`] indices.
     sets: Vec<Vec<usize>>,
+    /// For an ICB with its own values ([`Model::own`]): each line's own set, after `sets` in
+    /// the scratch's products.
+    own_set: Vec<usize>,
 }
 
 impl LinePlan {
@@ -300,6 +303,7 @@ impl LinePlan {
             action: model.lines.iter().map(|l| l.action).collect(),
             weight_sum: model.lines.iter().map(|l| l.weight_sum).collect(),
             set,
+            own_set: (sets.len()..sets.len() + model.lines.len()).collect(),
             sets,
         }
     }
@@ -307,7 +311,8 @@ impl LinePlan {
 
 /// Per-task buffers, reused across iterations.
 struct Scratch {
-    /// Product of each set of ICB-level factors ([`LinePlan::sets`]), for the current ICB.
+    /// Product of each set of ICB-level factors ([`LinePlan::sets`]), for the current ICB, then
+    /// (for an ICB with its own values) each line's own ([`LinePlan::own_set`]).
     set_product: Vec<f64>,
     national: Vec<f64>,
     per_icb: Vec<f64>,
@@ -317,6 +322,8 @@ struct Scratch {
     line_sum: Vec<f64>,
     /// One iteration's value of every quantity of the [`Layout`].
     values: Vec<f64>,
+    /// `line_national` kept aside while an ICB with its own values is evaluated.
+    kept_national: Vec<f64>,
     /// National cost in each month.
     month_total: Vec<f64>,
     /// At practice level, `[Share][level]`: the share of an ICB's practices taking part at
@@ -327,12 +334,13 @@ struct Scratch {
 impl Scratch {
     fn new(model: &Model, plan: &LinePlan, layout: &Layout) -> Self {
         Scratch {
-            set_product: vec![1.0; plan.sets.len()],
+            set_product: vec![1.0; plan.sets.len() + model.lines.len()],
             national: vec![0.0; model.national.len()],
             per_icb: vec![0.0; model.per_icb.len()],
             line_national: vec![0.0; model.lines.len()],
             line_sum: vec![0.0; model.lines.len()],
             values: vec![0.0; layout.len()],
+            kept_national: Vec::new(),
             month_total: vec![0.0; model.months],
             taking_part: std::array::from_fn(|_| vec![0.0; model.months]),
         }
@@ -343,12 +351,14 @@ impl Scratch {
 /// uniform draw is below `curve[m] × p` (p the product of the action's participation factors),
 /// so a practice that joins stays in while the curve does not fall. Each line's amount in the
 /// month is its ICB amount times the share (of its driver) of the practices taking part.
+#[allow(clippy::too_many_arguments)]
 fn practice_level(
     model: &Model,
     plan: &LinePlan,
     practices: &PracticeModel,
     iteration: u64,
     i: usize,
+    sets: &[usize],
     s: &mut Scratch,
     by_action: &mut [f64],
 ) {
@@ -388,7 +398,7 @@ fn practice_level(
         for l in part.lines.clone() {
             let line = &model.lines[l];
             let amount =
-                plan.drivers[i * n_lines + l] * s.line_national[l] * s.set_product[plan.set[l]];
+                plan.drivers[i * n_lines + l] * s.line_national[l] * s.set_product[sets[l]];
             let taking_part = &s.taking_part[line.share as usize];
             let mut total = 0.0;
             for ((month, &w), &level) in s
@@ -403,6 +413,42 @@ fn practice_level(
             }
             by_action[a] += total;
         }
+    }
+}
+
+/// Puts an ICB's own products in place of the model's for its lines: each line's constant and
+/// national factors go into `s.line_national` (the model's kept in `s.kept_national`, put back
+/// once the ICB is done) and its ICB-level and own factors into a set of its own
+/// ([`LinePlan::own_set`]), multiplied in the model's order, so a line the ICB's own values do
+/// not touch costs the same bit for bit. Only ICBs with their own values come here, so a model
+/// without any costs nothing.
+fn own_products(
+    plan: &LinePlan,
+    own: &Own,
+    seed: u64,
+    iteration: u64,
+    icb_key: u64,
+    region: u64,
+    s: &mut Scratch,
+) {
+    let values: Vec<f64> = own
+        .slots
+        .iter()
+        .map(|slot| slot.draw(seed, iteration, icb_key, region))
+        .collect();
+    s.kept_national.clone_from(&s.line_national);
+    let line_sets = &mut s.set_product[plan.sets.len()..];
+    for ((product, set), line) in s.line_national.iter_mut().zip(line_sets).zip(&own.lines) {
+        *product = line
+            .national
+            .iter()
+            .fold(line.constant, |p, &j| p * s.national[j]);
+        *set = line
+            .per_icb
+            .iter()
+            .map(|&k| s.per_icb[k])
+            .chain(line.own.iter().map(|&o| values[o]))
+            .fold(1.0, |p, x| p * x);
     }
 }
 
@@ -434,6 +480,14 @@ fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64
         for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
             *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
         }
+        let own = model.own.iter().find(|o| o.icb == i);
+        let sets = match own {
+            Some(own) => {
+                own_products(plan, own, seed, iteration, icb_key, region, s);
+                &plan.own_set
+            }
+            None => &plan.set,
+        };
         let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
         by_action.fill(0.0);
         match &model.practices {
@@ -442,7 +496,7 @@ fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64
                 let lines = plan.drivers[i * n_lines..(i + 1) * n_lines]
                     .iter()
                     .zip(&s.line_national)
-                    .zip(&plan.set)
+                    .zip(sets)
                     .zip(&plan.action)
                     .zip(&plan.weight_sum)
                     .zip(&mut s.line_sum);
@@ -452,7 +506,12 @@ fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64
                     *sum += amount;
                 }
             }
-            Some(practices) => practice_level(model, plan, practices, iteration, i, s, by_action),
+            Some(practices) => {
+                practice_level(model, plan, practices, iteration, i, sets, s, by_action)
+            }
+        }
+        if own.is_some() {
+            s.line_national.copy_from_slice(&s.kept_national);
         }
         icbs[i] = by_action.iter().sum();
         for (total, &x) in actions.iter_mut().zip(by_action.iter()) {

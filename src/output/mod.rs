@@ -73,14 +73,7 @@ pub fn write_run(
         }
         write_json(
             &dir.join(MANIFEST),
-            &Manifest::new(
-                info,
-                &table.file,
-                scenario.cost_view,
-                scenario.granularity,
-                scenario.seed,
-                summary.iterations,
-            ),
+            &manifest(scenario, table, summary.iterations, info),
         )
     })
 }
@@ -172,16 +165,24 @@ pub fn write_compare(
     })
 }
 
-/// The manifest of a command's output directory.
+/// The manifest of a command's output directory, with the `--set` values the scenario was
+/// read with.
 fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &RunInfo) -> Manifest {
-    Manifest::new(
-        info,
-        &table.file,
-        scenario.cost_view,
-        scenario.granularity,
-        scenario.seed,
-        iterations,
-    )
+    Manifest {
+        set: scenario
+            .overrides
+            .iter()
+            .filter_map(|o| o.assignment())
+            .collect(),
+        ..Manifest::new(
+            info,
+            &table.file,
+            scenario.cost_view,
+            scenario.granularity,
+            scenario.seed,
+            iterations,
+        )
+    }
 }
 
 /// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`.

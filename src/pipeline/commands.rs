@@ -312,6 +312,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
         granularity: Some(manifest.granularity),
         iterations: Some(manifest.iterations as u64),
         seed: Some(manifest.seed),
+        set: manifest.set.clone(),
     };
     let keep = match icb {
         Some(_) => Keep::PerIteration,

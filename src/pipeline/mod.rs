@@ -38,7 +38,7 @@ use crate::icb_map::IcbMap;
 use crate::model::Model;
 use crate::practices::PracticeTable;
 use crate::provenance::InputFile;
-use crate::scenario::{self, CostView, Granularity, Scenario, Settings};
+use crate::scenario::{self, Assignment, CostView, Granularity, Scenario, Settings};
 
 /// Where a scenario and its tables come from, and what replaces the scenario's own settings.
 /// Every `None` keeps what the scenario file says.
@@ -56,6 +56,8 @@ pub struct Config {
     pub granularity: Option<Granularity>,
     pub iterations: Option<u64>,
     pub seed: Option<u64>,
+    /// ICBs' own fixed values (`--set`), put in place after the file's `[[overrides]]`.
+    pub set: Vec<Assignment>,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Config {
             granularity: self.granularity,
             iterations: self.iterations,
             seed: self.seed,
+            set: self.set.clone(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::money::{gbp, gbp_full, ordinal, percent, pounds, reference_position};
 use crate::provenance::{RunInfo, GENERATOR};
-use crate::scenario::{Factor, Granularity, Scenario, Vary};
+use crate::scenario::{Factor, Granularity, Override, Scenario, Vary};
 use crate::summary::RunSummary;
 
 /// Everything a report shows.
@@ -421,8 +421,24 @@ fn assumptions(sc: &Scenario) -> String {
     for (action, f) in sc.factors() {
         factor_row(&mut b, &action.label, f);
     }
+    for (action, f, o) in sc.own_inputs() {
+        let _ = write!(
+            b,
+            "<tr class=\"own-input\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&action.label),
+            esc(&f.name),
+            esc(&o.dist.spec().describe()),
+            esc(&own_input(o)),
+            esc(o.source.as_deref().unwrap_or("not given"))
+        );
+    }
     b.push_str("</tbody></table></section>\n");
     b
+}
+
+/// Where an override applies, for the assumptions tables: `QU9 only (its own input)`.
+pub fn own_input(o: &Override) -> String {
+    format!("{} only (its own input)", o.icb)
 }
 
 fn model_in_brief(sc: &Scenario) -> String {
@@ -635,6 +651,19 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
             };
             let _ = write!(b, "<tr><th>{label}</th><td class=\"n\">{text}</td></tr>");
         }
+    }
+    for o in sc
+        .overrides
+        .iter()
+        .filter(|o| o.icb.eq_ignore_ascii_case(&me.code))
+    {
+        let _ = write!(
+            b,
+            "<tr class=\"own-input\"><th>Its own <code>{}</code></th><td>{} (source: {})</td></tr>",
+            esc(&o.factor),
+            esc(&o.dist.spec().describe()),
+            esc(o.source.as_deref().unwrap_or("not given"))
+        );
     }
     b.push_str("</tbody></table>");
     b.push_str(&assumptions(sc));

@@ -207,6 +207,15 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
         sheet.write_string(row, 4, if f.assumption { "yes" } else { "no" })?;
         sheet.write_string_with_format(row, 5, f.source.as_deref().unwrap_or(""), &wrap)?;
     }
+    let first = 1 + sc.factors().count() as u32;
+    for (row, (action, f, o)) in (first..).zip(sc.own_inputs()) {
+        sheet.write_string(row, 0, action.label.as_str())?;
+        sheet.write_string(row, 1, f.name.as_str())?;
+        sheet.write_string(row, 2, o.dist.spec().describe())?;
+        sheet.write_string(row, 3, crate::report::own_input(o))?;
+        sheet.write_string(row, 4, "no")?;
+        sheet.write_string_with_format(row, 5, o.source.as_deref().unwrap_or(""), &wrap)?;
+    }
 
     let sheet = book.add_worksheet().set_name("Manifest")?;
     header(sheet, &[("Item", 24.0), ("Value", 100.0)])?;

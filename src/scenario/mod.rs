@@ -5,11 +5,12 @@
 //!
 //! This file holds the types, [`from_bytes`], [`parse`] and the [`Settings`] that replace a
 //! file's own before it is validated; `reader.rs` the walk over the spanned TOML tree;
-//! `read_scenario.rs`, `read_action.rs` and `read_factor.rs` the sections, actions and factors
-//! read with it. The enums' words are read from their serde derives (`crate::names`).
+//! `read_scenario.rs`, `read_action.rs`, `read_factor.rs` and `read_overrides.rs` the sections,
+//! actions, factors and ICBs' own inputs read with it. The enums' words are read from their serde derives (`crate::names`).
 
 mod read_action;
 mod read_factor;
+mod read_overrides;
 mod read_scenario;
 mod reader;
 mod scope;
@@ -25,6 +26,7 @@ use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
 use crate::names;
 use read_action::read_actions;
+use read_overrides::read_overrides;
 use read_scenario::{read_correlations, read_engagement, read_reference, read_scenario};
 use reader::{Reader, Table};
 pub use scope::Scope;
@@ -80,6 +82,87 @@ pub struct Scenario {
     pub correlations: Vec<Correlation>,
     /// In file order.
     pub actions: Vec<Action>,
+    /// ICBs' own values of factors: `[[overrides]]` in file order (a `--set` in place of the
+    /// entry it replaces), then the other `--set` values.
+    pub overrides: Vec<Override>,
+}
+
+/// An ICB's own value of a factor: that ICB draws the factor from `dist` (from a stream keyed
+/// by the ICB and the factor's path) instead of the scenario's distribution; every other ICB
+/// is unchanged.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// The ICB's code as the scenario gives it (checked against the ICB table by the model).
+    pub icb: String,
+    /// The factor's path, e.g. `actions.cap.factors.uptake` (a factor of the scenario).
+    pub factor: String,
+    pub dist: Dist,
+    pub source: Option<String>,
+    /// The line of the `[[overrides]]` entry; `None` for a `--set` on the command line.
+    pub line: Option<usize>,
+}
+
+impl Override {
+    /// Where the override was given, for problems: `overrides[<n>]` or `--set`.
+    pub fn field(&self, n: usize) -> String {
+        match self.line {
+            Some(_) => format!("overrides[{n}]"),
+            None => "--set".to_string(),
+        }
+    }
+
+    /// The `--set` it came from, if it came from one.
+    pub fn assignment(&self) -> Option<Assignment> {
+        self.line.is_none().then(|| Assignment {
+            icb: self.icb.clone(),
+            factor: self.factor.clone(),
+            value: self.dist.mean(),
+        })
+    }
+}
+
+/// `--set ICB:PATH=VALUE`: a fixed value of one factor for one ICB, put in place like an
+/// `[[overrides]]` entry while the scenario is read (it replaces an entry of the file for the
+/// same ICB and factor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub icb: String,
+    pub factor: String,
+    pub value: f64,
+}
+
+impl std::str::FromStr for Assignment {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Assignment, String> {
+        let expected = "expected ICB:PATH=VALUE, e.g. QU9:actions.cap.factors.uptake=0.65";
+        let (icb, rest) = text
+            .split_once(':')
+            .ok_or_else(|| format!("'{text}': {expected}"))?;
+        let (factor, value) = rest
+            .split_once('=')
+            .ok_or_else(|| format!("'{text}': {expected}"))?;
+        let (icb, factor, value) = (icb.trim(), factor.trim(), value.trim());
+        if icb.is_empty() || factor.is_empty() {
+            return Err(format!("'{text}': {expected}"));
+        }
+        let value: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("'{text}': the value '{value}' is not a finite number"))?;
+        Ok(Assignment {
+            icb: icb.to_string(),
+            factor: factor.to_string(),
+            value,
+        })
+    }
+}
+
+impl std::fmt::Display for Assignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}={}", self.icb, self.factor, self.value)
+    }
 }
 
 /// At what level taking part is decided. Named as in scenario files and on the command line:
@@ -324,14 +407,16 @@ pub struct Baseline {
 }
 
 /// Settings that replace the scenario file's own (the command line's `--view`,
-/// `--granularity`, `--iterations` and `--seed`, or a report's recorded run), put in place
-/// while the file is read, before anything is validated. `None` keeps the file's setting.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// `--granularity`, `--iterations`, `--seed` and `--set`, or a report's recorded run), put in
+/// place while the file is read, before anything is validated. `None` keeps the file's setting.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub cost_view: Option<CostView>,
     pub granularity: Option<Granularity>,
     pub iterations: Option<u64>,
     pub seed: Option<u64>,
+    /// ICBs' own fixed values, after the file's `[[overrides]]`.
+    pub set: Vec<Assignment>,
 }
 
 impl Scenario {
@@ -350,6 +435,15 @@ impl Scenario {
         self.actions
             .iter()
             .flat_map(|a| a.all_factors().map(move |f| (a, f)))
+    }
+
+    /// Every override with the action and factor it replaces, in order.
+    pub fn own_inputs(&self) -> impl Iterator<Item = (&Action, &Factor, &Override)> {
+        self.overrides.iter().filter_map(|o| {
+            self.factors()
+                .find(|(_, f)| f.path == o.factor)
+                .map(|(a, f)| (a, f, o))
+        })
     }
 
     /// The ICB-table columns the scenario uses as drivers, without repeats.
@@ -450,6 +544,7 @@ pub fn parse_with(
         Some(v) => read_correlations(&mut r, v, &actions),
         None => Vec::new(),
     };
+    let overrides = read_overrides(&mut r, top.take("overrides"), &actions, &settings.set);
     top.finish(
         &mut r,
         &[
@@ -458,6 +553,7 @@ pub fn parse_with(
             "engagement",
             "correlations",
             "actions",
+            "overrides",
         ],
     );
     match (scenario, reference, engagement) {
@@ -466,6 +562,7 @@ pub fn parse_with(
             engagement,
             correlations,
             actions,
+            overrides,
             ..s
         }),
         _ => Err(fail(r.problems)),

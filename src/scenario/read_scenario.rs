@@ -100,6 +100,7 @@ pub(super) fn read_scenario(
         sampling: sampling?.unwrap_or_default(),
         correlations: Vec::new(),
         actions: Vec::new(),
+        overrides: Vec::new(),
     })
 }
 

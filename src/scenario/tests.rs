@@ -382,3 +382,131 @@ fn enum_words_are_their_derived_names() {
     assert_eq!(CostView::parse("economic"), Some(CostView::Economic));
     assert_eq!(CostView::parse("cash"), None);
 }
+
+const OWN: &str = r#"
+[[overrides]]
+icb = "QU9"
+factor = "actions.a.costs[0].factors.rate"
+value = { dist = "pert", min = 0.5, mode = 0.65, max = 0.8 }
+source = "LMC survey"
+
+[[overrides]]
+icb = "QHM"
+factor = "actions.a.costs[0].factors.rate"
+value = 3
+"#;
+
+#[test]
+fn overrides_are_read_with_their_line_and_source() {
+    let s = parse_ok(&format!("{MINIMAL}{OWN}"));
+    let o = &s.overrides;
+    assert_eq!(o.len(), 2);
+    assert_eq!(
+        (o[0].icb.as_str(), o[0].factor.as_str()),
+        ("QU9", "actions.a.costs[0].factors.rate")
+    );
+    assert_eq!(
+        o[0].dist.spec().describe(),
+        "PERT from 0.5 to 0.8, most likely 0.65"
+    );
+    assert_eq!(o[0].source.as_deref(), Some("LMC survey"));
+    assert_eq!(o[0].line, Some(MINIMAL.lines().count() + 3));
+    assert_eq!((o[1].dist.mean(), o[1].source.as_deref()), (3.0, None));
+    assert_eq!(o[0].assignment(), None);
+}
+
+#[test]
+fn a_set_replaces_the_files_override_of_the_same_icb_and_factor() {
+    let settings = Settings {
+        set: vec!["qu9:actions.a.costs[0].factors.rate=4.5".parse().unwrap()],
+        ..Settings::default()
+    };
+    let text = format!("{MINIMAL}{OWN}");
+    let s = parse_with(&text, "s.toml", Path::new(""), &settings).unwrap();
+    assert_eq!(s.overrides.len(), 2);
+    // In the place of the entry it replaces, so the other keeps its index in the file.
+    let (set, other) = (&s.overrides[0], &s.overrides[1]);
+    assert_eq!(
+        (other.icb.as_str(), other.field(1)),
+        ("QHM", "overrides[1]".to_string())
+    );
+    assert_eq!(
+        (set.icb.as_str(), set.dist.mean(), set.line),
+        ("qu9", 4.5, None)
+    );
+    assert_eq!(set.field(0), "--set");
+    assert_eq!(set.assignment(), Some(settings.set[0].clone()));
+    assert_eq!(
+        set.assignment().unwrap().to_string(),
+        "qu9:actions.a.costs[0].factors.rate=4.5"
+    );
+}
+
+#[test]
+fn bad_overrides_are_reported_with_line_and_field() {
+    let at = MINIMAL.lines().count() + 1;
+    let text = format!(
+        "{MINIMAL}[[overrides]]\nicb = \"QU9\"\nfactor = \"actions.a.factors.rate\"\nvalue = {{ dist = \"beta\", alpha = 0, beta = 2 }}\nvary = \"icb\"\n\n\
+         [[overrides]]\nfactor = \"actions.a.costs[0].factors.rate\"\nvalue = \"high\"\n\n\
+         [[overrides]]\nicb = \"QU9\"\nfactor = \"actions.a.costs[0].factors.rate\"\nvalue = 1\n\n\
+         [[overrides]]\nicb = \"qu9\"\nfactor = \"actions.a.costs[0].factors.rate\"\nvalue = {{ dist = \"uniform\", min = 1, max = 2, vary = \"icb\" }}\n"
+    );
+    let got = problems(&text);
+    let expected = [
+        format!("s.toml:{}: overrides[0].factor: 'actions.a.factors.rate' is not a factor of this scenario", at + 2),
+        format!("s.toml:{}: overrides[0].value: alpha 0 must be greater than 0", at + 3),
+        format!("s.toml:{}: overrides[0].vary: unknown key 'vary'", at + 4),
+        format!("s.toml:{}: overrides[1].icb: required but missing", at + 6),
+        format!("s.toml:{}: overrides[1].value: expected a number or a distribution", at + 8),
+        format!("s.toml:{}: overrides[3].value.vary: unknown key 'vary'", at + 18),
+        format!("s.toml:{}: overrides[3]: qu9 already has its own value of actions.a.costs[0].factors.rate", at + 16),
+    ];
+    for e in &expected {
+        assert!(
+            got.iter().any(|p| p.starts_with(e.as_str())),
+            "expected: {e}\ngot: {got:#?}"
+        );
+    }
+    // A repeat is reported once, at its ICB's line.
+    let repeat = format!("{MINIMAL}{OWN}[[overrides]]\nicb = \"qu9\"\nfactor = \"actions.a.costs[0].factors.rate\"\nvalue = 2\n");
+    let at = MINIMAL.lines().count() + OWN.lines().count() + 2;
+    assert_eq!(
+        problems(&repeat),
+        [format!("s.toml:{at}: overrides[2]: qu9 already has its own value of actions.a.costs[0].factors.rate")]
+    );
+}
+
+#[test]
+fn a_set_must_name_a_factor_once_and_be_well_formed() {
+    for (text, message) in [
+        ("QU9", "'QU9': expected ICB:PATH=VALUE"),
+        (
+            "QU9:actions.a.costs[0].factors.rate",
+            "expected ICB:PATH=VALUE",
+        ),
+        (
+            ":actions.a.costs[0].factors.rate=1",
+            "expected ICB:PATH=VALUE",
+        ),
+        (
+            "QU9:actions.a.costs[0].factors.rate=inf",
+            "the value 'inf' is not a finite number",
+        ),
+    ] {
+        let err = text.parse::<Assignment>().unwrap_err();
+        assert!(err.contains(message), "{text}: {err}");
+    }
+    let set = |texts: &[&str]| Settings {
+        set: texts.iter().map(|t| t.parse().unwrap()).collect(),
+        ..Settings::default()
+    };
+    let got = |settings: &Settings| match parse_with(MINIMAL, "s.toml", Path::new(""), settings) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(got(&set(&["QU9:actions.a.factors.x=1"]))
+        .starts_with("s.toml: --set: 'actions.a.factors.x' is not a factor of this scenario"));
+    let twice = "QU9:actions.a.costs[0].factors.rate=1";
+    assert!(got(&set(&[twice, twice]))
+        .starts_with("s.toml: --set: QU9:actions.a.costs[0].factors.rate is set twice"));
+}

@@ -36,21 +36,42 @@ impl ExpectedCost {
             .iter()
             .map(|s| expected(s, model.seed))
             .collect();
-        let lines = model
+        let icb_product =
+            |indices: &[usize]| -> f64 { indices.iter().map(|&k| icb_means[k]).product() };
+        let mut lines: Vec<(Vec<usize>, f64)> = model
             .lines
             .iter()
             .map(|line| {
-                let icb_product: f64 = line.per_icb.iter().map(|&k| icb_means[k]).product();
                 let drivers: f64 = match &line.driver {
                     Some(d) => d.iter().sum(),
                     None => model.n_icb() as f64,
                 };
                 (
                     line.national.clone(),
-                    line.constant * line.weight_sum * drivers * icb_product,
+                    line.constant * line.weight_sum * drivers * icb_product(&line.per_icb),
                 )
             })
             .collect();
+        // An ICB with its own values: its share of each line taken out, and its own put in.
+        for own in &model.own {
+            let own_means: Vec<f64> = own.slots.iter().map(|s| expected(s, model.seed)).collect();
+            for (line, own_line) in model.lines.iter().zip(&own.lines) {
+                let driver = line.driver.as_ref().map_or(1.0, |d| d[own.icb]);
+                lines.push((
+                    line.national.clone(),
+                    -line.constant * line.weight_sum * driver * icb_product(&line.per_icb),
+                ));
+                let own_product: f64 = own_line.own.iter().map(|&o| own_means[o]).product();
+                lines.push((
+                    own_line.national.clone(),
+                    own_line.constant
+                        * line.weight_sum
+                        * driver
+                        * icb_product(&own_line.per_icb)
+                        * own_product,
+                ));
+            }
+        }
         ExpectedCost { lines }
     }
 
@@ -89,13 +110,36 @@ pub fn expected_monthly(model: &Model, icb: usize) -> Vec<f64> {
         .iter()
         .map(|s| expected(s, model.seed))
         .collect();
+    let own = model.own.iter().find(|o| o.icb == icb);
+    let own_means: Vec<f64> = own.map_or(Vec::new(), |o| {
+        o.slots.iter().map(|s| expected(s, model.seed)).collect()
+    });
     let mut months = vec![0.0; model.months];
-    for line in &model.lines {
+    for (l, line) in model.lines.iter().enumerate() {
         let driver = line.driver.as_ref().map_or(1.0, |d| d[icb]);
-        let amount = line.national.iter().map(|&j| national[j]).product::<f64>()
-            * line.per_icb.iter().map(|&k| per_icb[k]).product::<f64>()
-            * line.constant
-            * driver;
+        let amount = match own.map(|o| &o.lines[l]) {
+            None => {
+                line.national.iter().map(|&j| national[j]).product::<f64>()
+                    * line.per_icb.iter().map(|&k| per_icb[k]).product::<f64>()
+                    * line.constant
+                    * driver
+            }
+            Some(own_line) => {
+                own_line
+                    .national
+                    .iter()
+                    .map(|&j| national[j])
+                    .product::<f64>()
+                    * own_line
+                        .per_icb
+                        .iter()
+                        .map(|&k| per_icb[k])
+                        .product::<f64>()
+                    * own_line.own.iter().map(|&o| own_means[o]).product::<f64>()
+                    * own_line.constant
+                    * driver
+            }
+        };
         for (m, w) in months.iter_mut().zip(&line.month_weights) {
             *m += amount * w;
         }

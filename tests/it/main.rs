@@ -7,6 +7,7 @@ mod cli;
 mod distributions;
 mod library;
 mod model;
+mod overrides;
 mod practices;
 mod prescribing;
 mod properties;
