@@ -249,19 +249,27 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 format!("'{view_text}' is not icb_cash or economic"),
             );
         }
-        let mut conditions = Vec::new();
+        let (mut conditions, mut icb_conditions) = (Vec::new(), Vec::new());
         for item in cell(10, row)
             .split(';')
             .map(str::trim)
             .filter(|c| !c.is_empty())
         {
-            match item.split_once('=').map(|(p, v)| (p.trim(), v.trim().parse::<f64>())) {
+            // `path=value` for every ICB, `CODE:path=value` for one.
+            let (icb, rest) = match item.split_once(':') {
+                Some((icb, rest)) if !icb.contains('.') => (Some(icb.trim()), rest),
+                _ => (None, item),
+            };
+            match rest.split_once('=').map(|(p, v)| (p.trim(), v.trim().parse::<f64>())) {
                 Some((path, Ok(value))) if path.starts_with("actions.") && value.is_finite() => {
-                    conditions.push((path.to_string(), value))
+                    match icb {
+                        Some(icb) => icb_conditions.push((icb.to_string(), path.to_string(), value)),
+                        None => conditions.push((path.to_string(), value)),
+                    }
                 }
                 _ => problem(
                     "conditions",
-                    format!("'{item}' is not a factor path = a number (actions.<id>.factors.<name>=0.1)"),
+                    format!("'{item}' is not a factor path = a number (actions.<id>.factors.<name>=0.1, or QU9:actions.<id>.factors.<name>=0.65 for one ICB)"),
                 ),
             }
         }
@@ -283,6 +291,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 period,
                 cost_view,
                 conditions,
+                icb_conditions,
             },
             source: cell(11, row),
         });
@@ -328,6 +337,14 @@ fn compare_one(
     let Some(published) = b.published_gbp else {
         return not_comparable("a count, not a cost: shown for context".to_string());
     };
+    if let Some((icb, _, _)) = b
+        .scope
+        .icb_conditions
+        .iter()
+        .find(|(icb, _, _)| !table.codes.iter().any(|c| c.eq_ignore_ascii_case(icb)))
+    {
+        return not_comparable(format!("ICB {icb} is not in the ICB table"));
+    }
     let derived = match scenario.within(&b.scope) {
         Ok(derived) => derived,
         Err(reason) => return not_comparable(reason),

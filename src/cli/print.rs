@@ -114,6 +114,9 @@ fn scope(c: &Comparison) -> String {
     for (path, value) in &c.benchmark.scope.conditions {
         parts.push(format!("{path} = {value}"));
     }
+    for (icb, path, value) in &c.benchmark.scope.icb_conditions {
+        parts.push(format!("{icb}: {path} = {value}"));
+    }
     parts.join("; ")
 }
 

@@ -15,7 +15,7 @@ use crate::engine::Draws;
 use crate::error::{Error, Result};
 use crate::money::pence;
 use crate::provenance::RunInfo;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Scope};
 use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
 use crate::stats::Summary;
 use crate::summary::{CorrelationResult, RunSummary};
@@ -32,13 +32,14 @@ fn correlation_table(rows: &[CorrelationResult]) -> Result<DataFrame> {
     )?)
 }
 
-/// Known factor values as a figure states them: `path=value;path=value`.
-fn conditions(conditions: &[(String, f64)]) -> String {
-    conditions
+/// Known factor values as a figure states them: `path=value;CODE:path=value`.
+fn conditions(scope: &Scope) -> String {
+    let national = scope.conditions.iter().map(|(p, v)| format!("{p}={v}"));
+    let own = scope
+        .icb_conditions
         .iter()
-        .map(|(path, value)| format!("{path}={value}"))
-        .collect::<Vec<_>>()
-        .join(";")
+        .map(|(icb, p, v)| format!("{icb}:{p}={v}"));
+    national.chain(own).collect::<Vec<_>>().join(";")
 }
 
 /// `benchmarks.csv`: each figure, whether it was compared (or why not), the scope its derived
@@ -60,7 +61,7 @@ pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
         "start" => rows.iter().map(|c| c.period.map(|p| p.0.to_string())).collect::<Vec<_>>(),
         "end" => rows.iter().map(|c| c.period.map(|p| p.1.to_string())).collect::<Vec<_>>(),
         "figure_cost_view" => rows.iter().map(|c| c.cost_view.map(|v| v.as_str())).collect::<Vec<_>>(),
-        "conditions" => rows.iter().map(|c| conditions(&c.benchmark.scope.conditions)).collect::<Vec<_>>(),
+        "conditions" => rows.iter().map(|c| conditions(&c.benchmark.scope)).collect::<Vec<_>>(),
         "published_gbp" => rows.iter().map(|c| c.benchmark.published_gbp).collect::<Vec<_>>(),
         "published_sd_gbp" => rows.iter().map(|c| c.benchmark.published_sd_gbp).collect::<Vec<_>>(),
         "simulated_mean_gbp" => sim(|s| s.mean),

@@ -3,7 +3,7 @@
 //! is a scenario like any other, valid by construction, or the reason the scenario cannot
 //! express that scope.
 
-use super::{CostView, Scenario};
+use super::{CostView, Override, Scenario};
 use crate::dist::{Dist, Spec};
 use crate::month::Month;
 
@@ -21,6 +21,9 @@ pub struct Scope {
     /// Factor values known for the figure: factor path (`actions.<id>.factors.<name>` or
     /// `actions.<id>.costs[<n>].factors.<name>`) and the value it is fixed at.
     pub conditions: Vec<(String, f64)>,
+    /// Factor values known for one ICB (its code, the factor path, the value): that ICB's own
+    /// input, as an `[[overrides]]` entry would give it.
+    pub icb_conditions: Vec<(String, String, f64)>,
 }
 
 impl Scenario {
@@ -81,6 +84,28 @@ impl Scenario {
             factor.dist = Dist::new(Spec::Fixed { value: *value })
                 .map_err(|problems| format!("{path} = {value}: {}", problems.join("; ")))?;
         }
+        for (icb, path, value) in &scope.icb_conditions {
+            if !derived.factors().any(|(_, f)| &f.path == path) {
+                return Err(format!("the scenario has no factor {path} in scope"));
+            }
+            derived
+                .overrides
+                .retain(|o| !(o.icb.eq_ignore_ascii_case(icb) && &o.factor == path));
+            derived.overrides.push(Override {
+                icb: icb.clone(),
+                factor: path.clone(),
+                dist: Dist::new(Spec::Fixed { value: *value }).map_err(|problems| {
+                    format!("{icb}:{path} = {value}: {}", problems.join("; "))
+                })?,
+                source: Some("known for the published figure".to_string()),
+                line: None,
+            });
+        }
+        // An ICB's own value of a factor out of scope, or known for every ICB, does not apply.
+        let in_scope: Vec<String> = derived.factors().map(|(_, f)| f.path.clone()).collect();
+        derived.overrides.retain(|o| {
+            in_scope.contains(&o.factor) && !scope.conditions.iter().any(|(p, _)| p == &o.factor)
+        });
         let drawn = |path: &str| {
             derived
                 .factors()
@@ -154,6 +179,7 @@ rank_correlation = 0.5
                 period: Some((month("2024-08"), month("2025-07"))),
                 cost_view: Some(CostView::Economic),
                 conditions: vec![("actions.a.factors.share".into(), 0.65)],
+                icb_conditions: vec![("I5".into(), "actions.a.costs[0].factors.unit".into(), 3.0)],
             })
             .unwrap();
         assert_eq!(d.actions.len(), 1);
@@ -165,6 +191,14 @@ rank_correlation = 0.5
         assert_eq!(share.dist.mean(), 0.65);
         // The correlation names a factor that is no longer drawn.
         assert!(d.correlations.is_empty());
+        // An ICB's known value is that ICB's own input.
+        assert_eq!(d.overrides.len(), 1);
+        let own = &d.overrides[0];
+        assert_eq!(
+            (own.icb.as_str(), own.factor.as_str()),
+            ("I5", "actions.a.costs[0].factors.unit")
+        );
+        assert!(own.dist.is_fixed() && own.dist.mean() == 3.0);
         assert_eq!(s.correlations.len(), 1, "the scenario itself is unchanged");
     }
 
@@ -179,6 +213,7 @@ rank_correlation = 0.5
                 .map(|p| (p.to_string(), 1.0))
                 .into_iter()
                 .collect(),
+            icb_conditions: Vec::new(),
         };
         for (scope, reason) in [
             (

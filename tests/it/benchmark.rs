@@ -33,6 +33,8 @@ mean,Mean per ICB,2000000,1000000,mean_per_icb,,,,,,,s\n\
 nation,National over four months,20000000,5000000,national_total,,,2024-08,2024-11,,,s\n\
 icb,ICB Five in a year,4200000,2100000,icb_total,I5,a,2024-08,2025-07,,,s\n\
 known,ICB Five with its flat fee known,1000000,1,icb_total,I5,b,2024-08,2025-07,,actions.b.costs[0].factors.flat=100000,s\n\
+own,ICB Five with its own flat fee known,1000000,1,icb_total,I5,b,2024-08,2025-07,,I5:actions.b.costs[0].factors.flat=200000,s\n\
+own_elsewhere,ICB Four while ICB Five's fee is known,1000000,1,icb_total,I4,b,2024-08,2025-07,,I5:actions.b.costs[0].factors.flat=200000,s\n\
 count,Ten of 42,,,count,,,,,,,s\n\
 absent,An action the scenario lacks,1,1,national_total,,cap,,,,,s\n\
 no_factor,A condition on a factor the scenario lacks,1,1,national_total,,a,,,,actions.a.factors.uptake=0.5,s\n";
@@ -115,6 +117,10 @@ fn each_figure_is_evaluated_on_its_own_scope_exactly() {
     // A known factor value replaces the scenario's: £100k a year instead of £500k.
     assert_eq!(mean("known"), 1e5);
     assert_eq!(row("known")[10], "actions.b.costs[0].factors.flat=100000");
+    // A value known for one ICB is that ICB's own: the others keep the scenario's.
+    assert_eq!(mean("own"), 2e5);
+    assert_eq!(row("own")[10], "I5:actions.b.costs[0].factors.flat=200000");
+    assert_eq!(mean("own_elsewhere"), 5e5);
     // Six ICBs drawn at random in each iteration: the sum's mean is six times the mean ICB,
     // within four standard errors of sampling six of eight without replacement.
     let icbs: Vec<f64> = (1..=8)
@@ -145,7 +151,7 @@ fn each_figure_is_evaluated_on_its_own_scope_exactly() {
         assert_eq!(row(id)[2..4], ["not_comparable", reason], "{id}");
         assert_eq!(row(id)[13], "", "{id}");
     }
-    assert!(rows[1..].iter().filter(|r| r[2] == "compared").count() == 6);
+    assert!(rows[1..].iter().filter(|r| r[2] == "compared").count() == 8);
     let text = stdout(&out);
     assert!(
         text.contains("not comparable: the scenario has no action cap")
