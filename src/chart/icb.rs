@@ -172,18 +172,7 @@ fn icb_monthly_chart<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(months.min(14))
-        .x_label_formatter(&|x| {
-            let k = x.round();
-            if (x - k).abs() < 1e-9
-                && k >= 0.0
-                && (k as usize) < months
-                && (k as usize).is_multiple_of(step)
-            {
-                labels[k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| month_label(&labels, step, *x))
         .y_label_formatter(&|v| gbp(*v))
         .house_style(15)
         .draw()?;

@@ -263,6 +263,16 @@ fn histogram_bars<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The label of month `x` of a monthly axis (`labels[k]` at whole `k`), every `step`-th month
+/// only, so that a long horizon keeps its labels apart.
+fn month_label(labels: &[String], step: usize, x: f64) -> String {
+    let k = x.round();
+    match k >= 0.0 && (x - k).abs() < 1e-9 && (k as usize).is_multiple_of(step) {
+        true => labels.get(k as usize).cloned().unwrap_or_default(),
+        false => String::new(),
+    }
+}
+
 /// The label of a category row of a segmented axis (blank between rows).
 fn segment_label(labels: &[String], v: &SegmentValue<i32>) -> String {
     match v {

@@ -322,16 +322,7 @@ fn monthly<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(months.min(14))
-        .x_label_formatter(&|x| {
-            let k = x.round();
-            let k_usize = k as usize;
-            if (x - k).abs() < 1e-9 && k >= 0.0 && k_usize < months && k_usize.is_multiple_of(step)
-            {
-                labels[k_usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| month_label(&labels, step, *x))
         .y_label_formatter(&|y| gbp(*y))
         .x_desc(format!("Month (cumulative from {})", scenario.start))
         .y_desc("Cumulative national cost")
