@@ -491,8 +491,8 @@ fn data_build_replaces_exactly_the_icbs_with_data() {
         assert!(report.contains(wanted), "missing «{wanted}» in:\n{report}");
     }
     assert_eq!(report.matches('%').count(), 2, "{report}");
-    // The new table runs.
-    let scenario = shipped("collective-action-2024.toml");
+    // The new table runs, in the scenario whose formulary action is driven by prescribing spend.
+    let scenario = shipped("escalation-2026.toml");
     let run = sb.run(&[
         "run",
         scenario.to_str().unwrap(),
