@@ -28,6 +28,13 @@ use crate::scenario::{Factor, Override, Ramp, Sampling, Scenario, Timing, Vary};
 use nalgebra::DMatrix;
 use rand_distr::{Distribution, StandardNormal};
 
+mod own;
+mod practice;
+
+use own::owns;
+pub use own::{Own, OwnLine};
+pub use practice::{Participation, PracticeModel, Share};
+
 /// The time weight `w(m)` of a timing in month `m` (0 to 1).
 pub fn time_weight(timing: &Timing, month: Month) -> f64 {
     let since = month.since(timing.effect_start());
@@ -186,62 +193,6 @@ pub struct Line {
     pub share: Share,
 }
 
-/// How a practice's part of its ICB's driver is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Share {
-    /// Its share of the ICB's registered patients (drivers other than the two below, and none).
-    Patients = 0,
-    /// Its share of the ICB's prescribing cost (patients where the practice table has none).
-    Prescribing = 1,
-    /// One practice of the ICB's practices (the `gp_practices` driver).
-    Count = 2,
-}
-
-impl Share {
-    fn of_driver(column: Option<&str>) -> Share {
-        match column {
-            Some("prescribing_cost_gbp") => Share::Prescribing,
-            Some("gp_practices") => Share::Count,
-            _ => Share::Patients,
-        }
-    }
-}
-
-/// Practice-level participation (`granularity = "practice"`): whether each practice takes part
-/// in an action is drawn, and the lines then carry no participation factors and no
-/// engagement curve: those make each practice's probability of taking part.
-#[derive(Debug, Clone)]
-pub struct PracticeModel {
-    /// The practices of each ICB (table order): a range of `keys` and `shares`.
-    pub ranges: Vec<std::ops::Range<usize>>,
-    /// `rng::key(practice code)`: each practice's random stream.
-    pub keys: Vec<u64>,
-    /// `[Share][practice]`: the practice's share of its ICB's patients, prescribing and
-    /// practices (each adds up to 1 over an ICB's practices).
-    pub shares: [Vec<f64>; 3],
-    /// Per action, in scenario order.
-    pub actions: Vec<Participation>,
-    /// Practices of the table whose ICB is not in the ICB table (left out).
-    pub left_out: usize,
-}
-
-/// What makes the probability that a practice takes part in one action in month m:
-/// `curve[m] × constant × national factors × ICB-level factors` (at most 1).
-#[derive(Debug, Clone)]
-pub struct Participation {
-    /// `rng::key("participation:" + action id)`: the stream of each practice's uniform draw.
-    pub stream: u64,
-    pub constant: f64,
-    pub national: Vec<usize>,
-    pub per_icb: Vec<usize>,
-    /// The distinct values of the curve over the horizon, ascending.
-    pub levels: Vec<f64>,
-    /// Each month's index into `levels`.
-    pub month_level: Vec<usize>,
-    /// The lines of the action: a range of [`Model::lines`].
-    pub lines: std::ops::Range<usize>,
-}
-
 /// A scenario compiled against an ICB table.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -272,73 +223,6 @@ pub struct Model {
     /// The ICBs with their own values of factors (`[[overrides]]`), in table order; empty
     /// when there are none, and then the engine never looks at it.
     pub own: Vec<Own>,
-}
-
-/// An ICB's own values of factors: its lines are evaluated with these products instead of the
-/// model's. Every other ICB, and every draw the model makes, is unchanged.
-#[derive(Debug, Clone)]
-pub struct Own {
-    /// Index of the ICB in the table.
-    pub icb: usize,
-    /// The ICB's own uncertain factors, drawn for it from the factor's stream keyed by the ICB
-    /// (a national factor too).
-    pub slots: Vec<Slot>,
-    /// One for each of [`Model::lines`].
-    pub lines: Vec<OwnLine>,
-}
-
-/// One line's product of factors for an ICB with its own values.
-#[derive(Debug, Clone)]
-pub struct OwnLine {
-    /// The line's sign and fixed factors, the ICB's own fixed values among them.
-    pub constant: f64,
-    /// Indices into [`Model::national`] of the factors it does not override.
-    pub national: Vec<usize>,
-    /// Indices into [`Model::per_icb`] of the factors it does not override.
-    pub per_icb: Vec<usize>,
-    /// Indices into [`Own::slots`].
-    pub own: Vec<usize>,
-}
-
-impl Own {
-    /// Multiplies the ICB's product for one line by `factor`: its own value if it has one, the
-    /// model's otherwise (whose slot the model's line has already added).
-    fn multiply(
-        &mut self,
-        overrides: &[&Override],
-        line: &mut OwnLine,
-        factor: &Factor,
-        national: &mut Vec<Slot>,
-        per_icb: &mut Vec<Slot>,
-    ) {
-        let Some(o) = overrides.iter().find(|o| o.factor == factor.path) else {
-            Product {
-                constant: &mut line.constant,
-                national: &mut line.national,
-                per_icb: &mut line.per_icb,
-            }
-            .multiply(factor, national, per_icb);
-            return;
-        };
-        let own = Factor {
-            dist: o.dist.clone(),
-            line: o.line.unwrap_or(factor.line),
-            ..factor.clone()
-        };
-        if let Some(value) = Slot::fixed_value(&own) {
-            line.constant *= value;
-            return;
-        }
-        let at = self
-            .slots
-            .iter()
-            .position(|s| s.stream == own.stream)
-            .unwrap_or_else(|| {
-                self.slots.push(Slot::of(&own));
-                self.slots.len() - 1
-            });
-        line.own.push(at);
-    }
 }
 
 /// A sum of ICBs, each weighted, tallied per iteration.
@@ -390,129 +274,6 @@ impl Product<'_> {
             });
         indices.push(at);
     }
-}
-
-impl PracticeModel {
-    /// Each practice's shares of its ICB, practices grouped by ICB in table order (table order
-    /// within an ICB). Practices of ICBs not in the table are left out; an ICB without
-    /// practices, or whose practices have no patients, is a problem.
-    fn new(
-        practices: &PracticeTable,
-        table: &IcbTable,
-        actions: Vec<Participation>,
-    ) -> Result<PracticeModel, Problem> {
-        let mut by_icb: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
-        let mut left_out = 0;
-        for (p, code) in practices.icb_codes.iter().enumerate() {
-            match table.codes.iter().position(|c| c == code) {
-                Some(i) => by_icb[i].push(p),
-                None => left_out += 1,
-            }
-        }
-        let patients = &practices.patients;
-        let prescribing = practices.prescribing.as_ref().unwrap_or(patients);
-        let mut model = PracticeModel {
-            ranges: Vec::new(),
-            keys: Vec::new(),
-            shares: [Vec::new(), Vec::new(), Vec::new()],
-            actions,
-            left_out,
-        };
-        let mut empty = Vec::new();
-        for (i, members) in by_icb.iter().enumerate() {
-            let total = |v: &[f64]| members.iter().map(|&p| v[p]).sum::<f64>();
-            let (pat, pre) = (total(patients), total(prescribing));
-            if members.is_empty() || pat <= 0.0 {
-                empty.push(table.codes[i].clone());
-                continue;
-            }
-            let start = model.keys.len();
-            for &p in members {
-                model.keys.push(rng::key(&practices.codes[p]));
-                model.shares[Share::Patients as usize].push(patients[p] / pat);
-                model.shares[Share::Prescribing as usize].push(match pre > 0.0 {
-                    true => prescribing[p] / pre,
-                    false => patients[p] / pat,
-                });
-                model.shares[Share::Count as usize].push(1.0 / members.len() as f64);
-            }
-            model.ranges.push(start..model.keys.len());
-        }
-        if !empty.is_empty() {
-            return Err(Problem::new(
-                None,
-                "scenario.practices",
-                format!(
-                    "granularity = \"practice\" needs practices with patients in every ICB; the practice table {} has none for {}",
-                    practices.file.source,
-                    empty.join(", ")
-                ),
-            ));
-        }
-        Ok(model)
-    }
-}
-
-/// An empty [`Own`] for each ICB with its own values, in table order, with the overrides it
-/// has. Problems: an ICB the table does not have; at practice level, an override of a share of
-/// practices taking part (each practice's probability of taking part is drawn from the
-/// national and ICB-level draws, and a practice's draw is not made per override).
-fn owns<'s>(
-    scenario: &'s Scenario,
-    table: &IcbTable,
-    at_practices: bool,
-    problems: &mut Vec<Problem>,
-) -> (Vec<Own>, Vec<Vec<&'s Override>>) {
-    let mut by_icb: Vec<(usize, Vec<&Override>)> = Vec::new();
-    for (n, o) in scenario.overrides.iter().enumerate() {
-        let Some(i) = table
-            .codes
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(&o.icb))
-        else {
-            problems.push(Problem::new(
-                o.line,
-                format!("{}.icb", o.field(n)),
-                format!(
-                    "unknown ICB '{}'; the ICB table {} has: {}",
-                    o.icb,
-                    table.file.source,
-                    table.codes.join(", ")
-                ),
-            ));
-            continue;
-        };
-        let participation = scenario
-            .factors()
-            .any(|(_, f)| f.path == o.factor && f.participation);
-        if at_practices && participation {
-            problems.push(Problem::new(
-                o.line,
-                format!("{}.factor", o.field(n)),
-                format!(
-                    "{} is the share of practices taking part, drawn practice by practice with granularity = \"practice\"; an ICB's own value of it is used at ICB level only",
-                    o.factor
-                ),
-            ));
-            continue;
-        }
-        match by_icb.iter_mut().find(|(icb, _)| *icb == i) {
-            Some((_, given)) => given.push(o),
-            None => by_icb.push((i, vec![o])),
-        }
-    }
-    by_icb.sort_by_key(|(i, _)| *i);
-    by_icb
-        .into_iter()
-        .map(|(icb, given)| {
-            let own = Own {
-                icb,
-                slots: Vec::new(),
-                lines: Vec::new(),
-            };
-            (own, given)
-        })
-        .unzip()
 }
 
 /// The NHS regions of a table, in order of first appearance (none where the table has no
