@@ -324,6 +324,8 @@ struct Scratch {
     values: Vec<f64>,
     /// `line_national` kept aside while an ICB with its own values is evaluated.
     kept_national: Vec<f64>,
+    /// That ICB's own draws in the current iteration ([`Own::slots`]).
+    own_values: Vec<f64>,
     /// National cost in each month.
     month_total: Vec<f64>,
     /// At practice level, `[Share][level]`: the share of an ICB's practices taking part at
@@ -341,6 +343,7 @@ impl Scratch {
             line_sum: vec![0.0; model.lines.len()],
             values: vec![0.0; layout.len()],
             kept_national: Vec::new(),
+            own_values: Vec::new(),
             month_total: vec![0.0; model.months],
             taking_part: std::array::from_fn(|_| vec![0.0; model.months]),
         }
@@ -431,11 +434,12 @@ fn own_products(
     region: u64,
     s: &mut Scratch,
 ) {
-    let values: Vec<f64> = own
-        .slots
-        .iter()
-        .map(|slot| slot.draw(seed, iteration, icb_key, region))
-        .collect();
+    s.own_values.clear();
+    s.own_values.extend(
+        own.slots
+            .iter()
+            .map(|slot| slot.draw(seed, iteration, icb_key, region)),
+    );
     s.kept_national.clone_from(&s.line_national);
     let line_sets = &mut s.set_product[plan.sets.len()..];
     for ((product, set), line) in s.line_national.iter_mut().zip(line_sets).zip(&own.lines) {
@@ -447,7 +451,7 @@ fn own_products(
             .per_icb
             .iter()
             .map(|&k| s.per_icb[k])
-            .chain(line.own.iter().map(|&o| values[o]))
+            .chain(line.own.iter().map(|&o| s.own_values[o]))
             .fold(1.0, |p, x| p * x);
     }
 }
