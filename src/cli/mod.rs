@@ -309,7 +309,7 @@ fn run(args: &RunArgs) -> Result<()> {
 fn validate(args: &InputArgs) -> Result<()> {
     let p = pipeline::prepare(&args.table.config(&args.scenario))?;
     let console = Console::new(false);
-    for w in &p.warnings {
+    for w in &p.model.warnings {
         console.warn(w);
     }
     emit(&print::validation(&args.scenario, &p))
@@ -326,11 +326,7 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
         &out,
         &console,
     )?;
-    emit(&print::benchmarks(
-        &b.simulation.prepared.scenario,
-        &b.rows,
-        &out,
-    ))
+    emit(&print::benchmarks(&b.prepared.scenario, &b.rows, &out))
 }
 
 fn sensitivity(args: &SensitivityArgs) -> Result<()> {

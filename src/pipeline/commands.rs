@@ -15,18 +15,28 @@ use crate::report::{self, Report};
 use crate::sensitivity::{self as sa, FactorName, SobolRow, TornadoRow};
 use crate::summary::RunSummary;
 
-use super::{simulate, Config, Observer, SimConfig, Simulation};
+use super::{simulate, Config, Observer, Prepared, SimConfig, Simulation};
+
+/// How a run of `prepared` on `threads` came about, for its manifest.
+fn run_info(
+    prepared: &Prepared,
+    threads: usize,
+    scenario_path: &Path,
+    started: Instant,
+) -> RunInfo {
+    RunInfo {
+        scenario_path: scenario_path.to_path_buf(),
+        scenario: prepared.scenario_file.clone(),
+        other_inputs: prepared.other_inputs(),
+        threads,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    }
+}
 
 impl Simulation {
     /// How this run came about, for its manifest.
     fn info(&self, scenario_path: &Path, started: Instant) -> RunInfo {
-        RunInfo {
-            scenario_path: scenario_path.to_path_buf(),
-            scenario: self.prepared.scenario_file.clone(),
-            other_inputs: self.prepared.other_inputs(),
-            threads: self.threads,
-            wall_seconds: started.elapsed().as_secs_f64(),
-        }
+        run_info(&self.prepared, self.threads, scenario_path, started)
     }
 
     /// The summary every output shows, with the convergence trace of a batched run.
@@ -107,9 +117,10 @@ pub fn run(
     })
 }
 
-/// Published figures set against a run.
+/// Published figures, each set against a run derived for its scope.
 pub struct Benchmarked {
-    pub simulation: Simulation,
+    /// The scenario the runs were derived from.
+    pub prepared: Prepared,
     pub rows: Vec<Comparison>,
 }
 
@@ -124,22 +135,32 @@ pub fn benchmark(
 ) -> Result<Benchmarked> {
     let started = Instant::now();
     let (_, figures) = benchmark::load(benchmarks)?;
-    let simulation = simulate(config, sim, obs)?;
-    let p = &simulation.prepared;
-    // Each figure on a run derived from the scenario for its scope.
-    let rows = simulation
+    if sim.target_rse.is_some() {
+        return Err(Error::input(
+            "--target-rse",
+            Problem::new(
+                None,
+                "iterations",
+                "benchmark runs each figure for a fixed iteration count: use --iterations instead of --target-rse",
+            ),
+        ));
+    }
+    // The scenario as it is is not run: each figure is, on a run derived for its scope (none
+    // larger than the scenario's, each keeping its iterations).
+    let ready = super::simulate::ready(config, &per_iteration(sim), obs)?;
+    let p = &ready.prepared;
+    let rows = ready
         .pool
         .install(|| benchmark::compare(&figures, &p.scenario, &p.table, p.practices.as_ref()));
-    let info = simulation.info(&config.scenario, started);
-    output::write_benchmark(
-        out,
-        &p.scenario,
-        &p.table,
-        &rows,
-        &info,
-        simulation.draws.iterations,
-    )?;
-    Ok(Benchmarked { simulation, rows })
+    if crate::cancel::requested() {
+        return Err(Error::Interrupted);
+    }
+    let info = run_info(p, ready.threads, &config.scenario, started);
+    output::write_benchmark(out, &p.scenario, &p.table, &rows, &info, ready.iterations)?;
+    Ok(Benchmarked {
+        prepared: ready.prepared,
+        rows,
+    })
 }
 
 /// The results of `sensitivity`.

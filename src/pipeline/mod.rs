@@ -110,9 +110,8 @@ pub struct Prepared {
     /// With `granularity = "practice"`.
     pub practices: Option<PracticeTable>,
     pub icb_map: Option<IcbMap>,
+    /// The compiled model; its `warnings` are the things worth saying that do not stop a run.
     pub model: Model,
-    /// Things worth saying that do not stop the run.
-    pub warnings: Vec<String>,
 }
 
 impl Prepared {
@@ -180,7 +179,6 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
     if let Some(map) = &icb_map {
         model.groups.extend(map.groups());
     }
-    let warnings = model.warnings.clone();
     Ok(Prepared {
         scenario,
         scenario_file,
@@ -188,7 +186,6 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
         practices,
         icb_map,
         model,
-        warnings,
     })
 }
 

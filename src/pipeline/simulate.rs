@@ -43,10 +43,20 @@ pub struct Simulation {
     pub target_rse: Option<f64>,
 }
 
-/// Prepares the scenario of `config` and simulates it.
-pub fn simulate(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<Simulation> {
+/// A prepared scenario and the worker pool to run it, checked to fit in memory: where every
+/// simulation starts.
+pub(super) struct Ready {
+    pub prepared: Prepared,
+    pub pool: rayon::ThreadPool,
+    pub threads: usize,
+    pub iterations: usize,
+}
+
+/// Prepares the scenario of `config` (saying its warnings), starts the worker pool and checks
+/// that a run as `sim` asks fits in this machine's memory.
+pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<Ready> {
     let p = prepare(config)?;
-    for w in &p.warnings {
+    for w in &p.model.warnings {
         obs.warn(w);
     }
     if sim.target_rse.is_some() && engine::needs_whole_run(&p.model) {
@@ -81,6 +91,22 @@ pub fn simulate(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<
         .target_rse
         .map_or(iterations as u64, |_| sim.max_iterations);
     check_memory(&p.model, most, sim.keep, threads)?;
+    Ok(Ready {
+        prepared: p,
+        pool,
+        threads,
+        iterations,
+    })
+}
+
+/// Prepares the scenario of `config` and simulates it.
+pub fn simulate(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<Simulation> {
+    let Ready {
+        prepared: p,
+        pool,
+        threads,
+        iterations,
+    } = ready(config, sim, obs)?;
     let (draws, checkpoints) = match sim.target_rse {
         None => {
             obs.start(iterations as u64);

@@ -311,3 +311,20 @@ fn a_bad_benchmark_table_is_bad_input() {
     );
     assert!(!sb.path("b").exists());
 }
+
+#[test]
+fn a_target_standard_error_is_refused_because_each_figure_runs_a_fixed_count() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write("s.toml", SCENARIO);
+    let out = sb.run(&["benchmark", "s.toml", "--target-rse", "0.01", "--out", "b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "--target-rse: iterations: benchmark runs each figure for a fixed iteration count"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("b").exists());
+}

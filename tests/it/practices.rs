@@ -108,9 +108,9 @@ fn each_practice_takes_part_when_its_own_draw_is_below_the_share_exactly() {
     }
     // P9 belongs to no ICB of the table: left out, and said so.
     assert!(
-        p.warnings.iter().any(|w| w.contains("1 practices")),
+        p.model.warnings.iter().any(|w| w.contains("1 practices")),
         "{:?}",
-        p.warnings
+        p.model.warnings
     );
 }
 
