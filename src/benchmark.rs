@@ -261,7 +261,10 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 _ => (None, item),
             };
             match rest.split_once('=').map(|(p, v)| (p.trim(), v.trim().parse::<f64>())) {
-                Some((path, Ok(value))) if path.starts_with("actions.") && value.is_finite() => {
+                Some((path, Ok(value)))
+                    if (path.starts_with("actions.") || path.starts_with("engagement."))
+                        && value.is_finite() =>
+                {
                     match icb {
                         Some(icb) => icb_conditions.push((icb.to_string(), path.to_string(), value)),
                         None => conditions.push((path.to_string(), value)),
@@ -269,7 +272,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 }
                 _ => problem(
                     "conditions",
-                    format!("'{item}' is not a factor path = a number (actions.<id>.factors.<name>=0.1, or QU9:actions.<id>.factors.<name>=0.65 for one ICB)"),
+                    format!("'{item}' is not a factor path = a number (actions.<id>.factors.<name>=0.1 or engagement.<name>=0.9, or QU9:actions.<id>.factors.<name>=0.65 for one ICB)"),
                 ),
             }
         }

@@ -261,7 +261,9 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             "Engagement: national share {} (linear between, flat outside)",
             curve.join(", ")
         );
-        print_factor(&mut text, &e.icb, "  ");
+        for f in e.factors() {
+            print_factor(&mut text, f, "  ");
+        }
     }
     for action in &s.actions {
         outln!(text);
@@ -271,7 +273,12 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             action.id,
             action.label,
             describe_timing(&action.timing),
-            if action.engaged { "; engaged" } else { "" }
+            match &s.engagement {
+                Some(e) if e.additional_for(action).is_some() =>
+                    "; engaged, times the additional share",
+                _ if action.engaged => "; engaged",
+                _ => "",
+            }
         );
         for f in &action.factors {
             print_factor(&mut text, f, "  ");

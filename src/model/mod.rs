@@ -14,7 +14,8 @@
 //! Extensions, each a special case of the same product (see `docs/model.md`): an exponential
 //! ramp `1 − exp(−(months since start + 1) / tau)`; a notice period that moves the start of the
 //! effect; negative lines (×−1); a factor net of a baseline, `max(0, x − b)`; an engagement
-//! curve that multiplies `w(m)` and an ICB engagement factor shared by all engaged actions;
+//! curve that multiplies `w(m)` and an ICB engagement factor shared by all engaged actions
+//! (with the additional share of their participation, if given);
 //! factors and lines that count in one cost view only.
 
 use crate::correlation;
@@ -420,6 +421,7 @@ impl Model {
                 let factors = engagement
                     .map(|e| &e.icb)
                     .into_iter()
+                    .chain(engagement.and_then(|e| e.additional_for(action)))
                     .chain(&action.factors)
                     .chain(&cost.factors);
                 for factor in factors.filter(|f| f.view.is_none_or(|v| v == view)) {
@@ -428,7 +430,7 @@ impl Model {
                     // gathered with the action's first line, so that slots come in the same
                     // order as at ICB level.
                     let participates = factor.participation
-                        || engagement.is_some_and(|e| e.icb.path == factor.path);
+                        || engagement.is_some_and(|e| e.factors().any(|f| f.path == factor.path));
                     let product = match at_practices && participates {
                         true if lines.len() > first_line => continue,
                         true => Product {

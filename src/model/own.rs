@@ -99,9 +99,15 @@ pub(super) fn owns<'s>(
             ));
             continue;
         };
-        let participation = scenario
-            .factors()
-            .any(|(_, f)| f.path == o.factor && f.participation);
+        let engagement = scenario
+            .engagement
+            .iter()
+            .flat_map(|e| e.factors())
+            .any(|f| f.path == o.factor);
+        let participation = engagement
+            || scenario
+                .factors()
+                .any(|(_, f)| f.path == o.factor && f.participation);
         if at_practices && participation {
             problems.push(Problem::new(
                 o.line,

@@ -415,17 +415,14 @@ fn assumptions(sc: &Scenario) -> String {
          whether it varies by ICB, and its source. Figures no one has published are marked as assumptions.</p>\
          <table id=\"assumption-table\"><thead><tr><th>Action</th><th>Factor</th><th>Distribution</th><th>Varies</th><th>Source</th></tr></thead><tbody>",
     );
-    if let Some(e) = &sc.engagement {
-        factor_row(&mut b, "Engagement (all actions)", &e.icb);
+    for (label, f) in sc.labelled_factors() {
+        factor_row(&mut b, label, f);
     }
-    for (action, f) in sc.factors() {
-        factor_row(&mut b, &action.label, f);
-    }
-    for (action, f, o) in sc.own_inputs() {
+    for (label, f, o) in sc.own_inputs() {
         let _ = write!(
             b,
             "<tr class=\"own-input\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&action.label),
+            esc(label),
             esc(&f.name),
             esc(&o.dist.spec().describe()),
             esc(&own_input(o)),

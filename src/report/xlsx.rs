@@ -199,17 +199,17 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
             ("Source", 90.0),
         ],
     )?;
-    for (row, (action, f)) in (1..).zip(sc.factors()) {
-        sheet.write_string(row, 0, action.label.as_str())?;
+    for (row, (label, f)) in (1..).zip(sc.labelled_factors()) {
+        sheet.write_string(row, 0, label)?;
         sheet.write_string(row, 1, f.name.as_str())?;
         sheet.write_string(row, 2, f.dist.spec().describe())?;
         sheet.write_string(row, 3, f.vary.as_str())?;
         sheet.write_string(row, 4, if f.assumption { "yes" } else { "no" })?;
         sheet.write_string_with_format(row, 5, f.source.as_deref().unwrap_or(""), &wrap)?;
     }
-    let first = 1 + sc.factors().count() as u32;
-    for (row, (action, f, o)) in (first..).zip(sc.own_inputs()) {
-        sheet.write_string(row, 0, action.label.as_str())?;
+    let first = 1 + sc.labelled_factors().count() as u32;
+    for (row, (label, f, o)) in (first..).zip(sc.own_inputs()) {
+        sheet.write_string(row, 0, label)?;
         sheet.write_string(row, 1, f.name.as_str())?;
         sheet.write_string(row, 2, o.dist.spec().describe())?;
         sheet.write_string(row, 3, crate::report::own_input(o))?;

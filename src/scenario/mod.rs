@@ -282,6 +282,9 @@ impl Timing {
     }
 }
 
+/// What the engagement's factors belong to, in tables of factors.
+pub const ENGAGEMENT_LABEL: &str = "Engagement (all engaged actions)";
+
 /// A latent engagement per ICB, shared by all engaged actions: participation in month m is
 /// `curve(m) × icb multiplier × the action's own factors`.
 #[derive(Debug, Clone)]
@@ -291,10 +294,31 @@ pub struct Engagement {
     pub curve: Vec<(Month, f64)>,
     /// The ICB's engagement relative to the national mean (mean about 1).
     pub icb: Factor,
+    /// The share of the practices taking part whose action is additional: not what they
+    /// would have done anyway (national). Multiplies every engaged action except one whose
+    /// share of practices taking part has its own baseline (that baseline is its additionality).
+    pub additional: Option<Factor>,
     pub source: Option<String>,
 }
 
 impl Engagement {
+    /// The engagement's factors: the ICB's engagement, then the additional share if given.
+    pub fn factors(&self) -> impl Iterator<Item = &Factor> {
+        std::iter::once(&self.icb).chain(&self.additional)
+    }
+
+    /// Whether the additional share applies to `action`: an engaged action whose share of
+    /// practices taking part has no baseline of its own.
+    pub fn additional_for(&self, action: &Action) -> Option<&Factor> {
+        let own_baseline = action
+            .factors
+            .iter()
+            .any(|f| f.participation && f.baseline.is_some());
+        self.additional
+            .as_ref()
+            .filter(|_| action.engaged && !own_baseline)
+    }
+
     /// The curve at `month`.
     pub fn share(&self, month: Month) -> f64 {
         let (first, last) = (self.curve[0], self.curve[self.curve.len() - 1]);
@@ -437,12 +461,29 @@ impl Scenario {
             .flat_map(|a| a.all_factors().map(move |f| (a, f)))
     }
 
-    /// Every override with the action and factor it replaces, in order.
-    pub fn own_inputs(&self) -> impl Iterator<Item = (&Action, &Factor, &Override)> {
+    /// Every factor with the label of what it belongs to: the engagement's first
+    /// ([`ENGAGEMENT_LABEL`]), then each action's, in file order.
+    pub fn labelled_factors(&self) -> impl Iterator<Item = (&str, &Factor)> {
+        self.engagement
+            .iter()
+            .flat_map(|e| e.factors().map(|f| (ENGAGEMENT_LABEL, f)))
+            .chain(self.factors().map(|(a, f)| (a.label.as_str(), f)))
+    }
+
+    /// The factor at `path` (the engagement's or an action's).
+    pub fn factor(&self, path: &str) -> Option<&Factor> {
+        self.labelled_factors()
+            .map(|(_, f)| f)
+            .find(|f| f.path == path)
+    }
+
+    /// Every override with the label of what its factor belongs to and the factor it
+    /// replaces, in order.
+    pub fn own_inputs(&self) -> impl Iterator<Item = (&str, &Factor, &Override)> {
         self.overrides.iter().filter_map(|o| {
-            self.factors()
+            self.labelled_factors()
                 .find(|(_, f)| f.path == o.factor)
-                .map(|(a, f)| (a, f, o))
+                .map(|(label, f)| (label, f, o))
         })
     }
 
@@ -544,7 +585,16 @@ pub fn parse_with(
         Some(v) => read_correlations(&mut r, v, &actions),
         None => Vec::new(),
     };
-    let overrides = read_overrides(&mut r, top.take("overrides"), &actions, &settings.set);
+    let paths: Vec<&str> = engagement
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .into_iter()
+        .flat_map(Engagement::factors)
+        .chain(actions.iter().flat_map(Action::all_factors))
+        .map(|f| f.path.as_str())
+        .collect();
+    let overrides = read_overrides(&mut r, top.take("overrides"), &paths, &settings.set);
     top.finish(
         &mut r,
         &[

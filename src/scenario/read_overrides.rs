@@ -6,28 +6,23 @@ use toml::de::DeValue;
 
 use super::read_factor::read_factor;
 use super::reader::{kind, OrAbsent, Reader, Table, Value};
-use super::{Action, Assignment, Override, Vary};
+use super::{Assignment, Override, Vary};
 use crate::dist::{Dist, Spec};
 use crate::error::Problem;
 
 /// Every valid override of the file, in file order, then `set` (each in place of a file entry
 /// for the same ICB and factor, if there is one, so that an entry's index stays its index in
-/// the file). Problems: a factor the scenario does not have, a bad
+/// the file). `paths` are the scenario's factors. Problems: a factor the scenario does not have, a bad
 /// distribution, an ICB and factor given twice.
 pub(super) fn read_overrides(
     r: &mut Reader,
     value: Option<Value>,
-    actions: &[Action],
+    paths: &[&str],
     set: &[Assignment],
 ) -> Vec<Override> {
-    let paths: Vec<&str> = actions
-        .iter()
-        .flat_map(Action::all_factors)
-        .map(|f| f.path.as_str())
-        .collect();
     let unknown = |factor: &str| {
         format!(
-            "'{factor}' is not a factor of this scenario; name one as actions.<id>.factors.<name> or actions.<id>.costs[<n>].factors.<name> (`validate` lists them)"
+            "'{factor}' is not a factor of this scenario; name one as actions.<id>.factors.<name>, actions.<id>.costs[<n>].factors.<name> or engagement.<name> (`validate` lists them)"
         )
     };
     let mut out: Vec<Override> = Vec::new();

@@ -242,13 +242,43 @@ pub(super) fn read_engagement(r: &mut Reader, value: Value) -> Result<Engagement
         Some(v) => read_factor(r, "engagement.icb", "icb", v, Vary::Icb, true),
         None => Err(r.problem(&t.span, &t.field("icb"), "required: the ICB's engagement relative to the national mean, e.g. { dist = \"pert\", min = 0.5, mode = 1, max = 1.35 }")),
     };
+    let additional = t
+        .take("additional")
+        .map(|v| read_additional(r, v))
+        .transpose();
     let source = t.value::<String>(r, "source").or_absent();
-    t.finish(r, &["curve", "icb", "source"]);
+    t.finish(r, &["curve", "icb", "additional", "source"]);
     Ok(Engagement {
         curve: curve?,
         icb: icb?,
+        additional: additional?,
         source,
     })
+}
+
+/// `[engagement] additional`: one national share in [0, 1].
+fn read_additional(r: &mut Reader, value: Value) -> Result<Factor, Reported> {
+    let path = "engagement.additional";
+    let span = value.span();
+    let f = read_factor(r, path, "additional", value, Vary::National, true)?;
+    let (low, high) = (f.dist.spec().quantile(0.0), f.dist.spec().quantile(1.0));
+    if f.vary != Vary::National || f.baseline.is_some() || f.view.is_some() {
+        return Err(r.problem(
+            &span,
+            path,
+            "is one national share for every view: it takes no vary, baseline or view",
+        ));
+    }
+    if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) {
+        return Err(r.problem(
+            &span,
+            path,
+            format!(
+                "is a share and must lie in [0, 1]; this distribution ranges from {low} to {high}"
+            ),
+        ));
+    }
+    Ok(f)
 }
 
 /// `month = share` points, sorted by month.

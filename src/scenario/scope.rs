@@ -72,20 +72,21 @@ impl Scenario {
         }
         for (path, value) in &scope.conditions {
             let factor = derived
-                .actions
+                .engagement
                 .iter_mut()
-                .flat_map(|a| {
+                .flat_map(|e| std::iter::once(&mut e.icb).chain(&mut e.additional))
+                .chain(derived.actions.iter_mut().flat_map(|a| {
                     a.factors
                         .iter_mut()
                         .chain(a.costs.iter_mut().flat_map(|c| c.factors.iter_mut()))
-                })
+                }))
                 .find(|f| &f.path == path)
                 .ok_or_else(|| format!("the scenario has no factor {path} in scope"))?;
             factor.dist = Dist::new(Spec::Fixed { value: *value })
                 .map_err(|problems| format!("{path} = {value}: {}", problems.join("; ")))?;
         }
         for (icb, path, value) in &scope.icb_conditions {
-            if !derived.factors().any(|(_, f)| &f.path == path) {
+            if derived.factor(path).is_none() {
                 return Err(format!("the scenario has no factor {path} in scope"));
             }
             derived
@@ -102,7 +103,10 @@ impl Scenario {
             });
         }
         // An ICB's own value of a factor out of scope, or known for every ICB, does not apply.
-        let in_scope: Vec<String> = derived.factors().map(|(_, f)| f.path.clone()).collect();
+        let in_scope: Vec<String> = derived
+            .labelled_factors()
+            .map(|(_, f)| f.path.clone())
+            .collect();
         derived.overrides.retain(|o| {
             in_scope.contains(&o.factor) && !scope.conditions.iter().any(|(p, _)| p == &o.factor)
         });

@@ -252,7 +252,7 @@ fn the_shipped_figures_compare_only_like_for_like() {
         ),
         (
             "medicines-optimisation-2024.toml",
-            &["bob_medicines_optimisation_year"][..],
+            &["bob_medicines_optimisation_year_share"][..],
         ),
         ("escalation-2026.toml", &[][..]),
     ];

@@ -5,6 +5,7 @@ mod bad_input;
 mod benchmark;
 mod cli;
 mod distributions;
+mod engagement;
 mod library;
 mod model;
 mod overrides;
