@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rand::seq::index;
 
+use crate::calibrate::Observation;
 use crate::data::IcbTable;
 use crate::engine::{self, Draws, Keep};
 use crate::error::{Error, FileProblems, Problem};
@@ -60,6 +61,8 @@ impl Quantity {
 /// One published figure and its scope.
 #[derive(Debug, Clone)]
 pub struct Benchmark {
+    /// The figure's line in its file (the header is line 1).
+    pub line: usize,
     pub id: String,
     pub label: String,
     /// `None` for counts.
@@ -73,6 +76,11 @@ pub struct Benchmark {
     /// empty: the scenario's own).
     pub scope: Scope,
     pub source: String,
+    /// The model-discrepancy sd for calibration (`None`: the documented default,
+    /// [`crate::calibrate::DEFAULT_DISCREPANCY`] of the figure).
+    pub discrepancy_sd_gbp: Option<f64>,
+    /// How the figure scatters around the modelled quantity, for calibration.
+    pub observation: Observation,
 }
 
 /// Whether a figure could be set against the model.
@@ -122,9 +130,10 @@ pub fn load(path: Option<&Path>) -> Result<(String, Vec<Benchmark>), Error> {
 }
 
 /// Parses a benchmark table: every column as text, each converted with row-precise problems.
-/// Required: `id`, `label`, `published_gbp`, `quantity`, `source`; optional: `published_sd_gbp`,
+/// Required: `id`, `label`, `published_gbp`, `quantity`; optional: `published_sd_gbp`,
 /// `icb_code`, `actions` (ids separated by `;`), `start` and `end` (`YYYY-MM`, inclusive),
-/// `cost_view`, `conditions` (`path=value`, separated by `;`).
+/// `cost_view`, `conditions` (`path=value`, separated by `;`), `source`, and for calibration
+/// `discrepancy_sd_gbp` and `observation` (`normal` or `lognormal`).
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     let fail = |problems| FileProblems {
         file: file.to_string(),
@@ -132,7 +141,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     };
     let frame = crate::data::read_text_csv(bytes, file)?;
     let mut problems = Vec::new();
-    let required = ["id", "label", "published_gbp", "quantity", "source"];
+    let required = ["id", "label", "published_gbp", "quantity"];
     for name in required {
         if frame.column(name).is_err() {
             problems.push(Problem::new(
@@ -166,6 +175,8 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         "cost_view",
         "conditions",
         "source",
+        "discrepancy_sd_gbp",
+        "observation",
     ]
     .iter()
     .map(|n| column(n))
@@ -210,6 +221,22 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
             problem("published_gbp", "required for a cost".to_string());
         }
         let published_sd_gbp = amount("published_sd_gbp", cell(3, row), &mut problem);
+        let discrepancy_sd_gbp = amount("discrepancy_sd_gbp", cell(12, row), &mut problem);
+        let observation_text = cell(13, row);
+        let observation = match names::from_name::<Observation>(&observation_text) {
+            Some(o) => o,
+            None if observation_text.is_empty() => Observation::Normal,
+            None => {
+                problem(
+                    "observation",
+                    format!(
+                        "unknown observation '{observation_text}'; expected one of: {}",
+                        names::variant_names::<Observation>().join(", ")
+                    ),
+                );
+                Observation::Normal
+            }
+        };
         let icb_code = Some(cell(5, row)).filter(|c| !c.is_empty());
         if quantity == Some(Quantity::IcbTotal) && icb_code.is_none() {
             problem(
@@ -283,6 +310,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
             .map(String::from)
             .collect();
         out.push(Benchmark {
+            line: row + 2,
             id: cell(0, row),
             label: cell(1, row),
             published_gbp,
@@ -297,6 +325,8 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 icb_conditions,
             },
             source: cell(11, row),
+            discrepancy_sd_gbp,
+            observation,
         });
     }
     if problems.is_empty() {
@@ -327,52 +357,82 @@ fn compare_one(
     table: &IcbTable,
     practices: Option<&PracticeTable>,
 ) -> Comparison {
-    let not_comparable = |reason: String| Comparison {
-        benchmark: b.clone(),
-        status: Status::NotComparable,
-        reason,
-        actions: b.scope.actions.clone().unwrap_or_default(),
-        period: b.scope.period,
-        cost_view: b.scope.cost_view,
-        simulated: None,
-        published_percentile: None,
-    };
-    let Some(published) = b.published_gbp else {
-        return not_comparable("a count, not a cost: shown for context".to_string());
-    };
+    match evaluate(b, scenario, table, practices) {
+        Ok(e) => Comparison {
+            benchmark: b.clone(),
+            status: Status::Compared,
+            reason: String::new(),
+            actions: e.actions,
+            period: Some(e.period),
+            cost_view: Some(e.cost_view),
+            published_percentile: b.published_gbp.map(|p| percentile_of(&e.values, p)),
+            simulated: Some(Summary::of(e.values)),
+        },
+        Err(reason) => Comparison {
+            benchmark: b.clone(),
+            status: Status::NotComparable,
+            reason,
+            actions: b.scope.actions.clone().unwrap_or_default(),
+            period: b.scope.period,
+            cost_view: b.scope.cost_view,
+            simulated: None,
+            published_percentile: None,
+        },
+    }
+}
+
+/// A figure evaluated on the run derived for its scope.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The scope the derived run used: actions, first and last month, cost view.
+    pub actions: Vec<String>,
+    pub period: (Month, Month),
+    pub cost_view: CostView,
+    /// The figure's quantity in each iteration.
+    pub values: Vec<f64>,
+}
+
+/// Runs the scenario derived for the figure's scope (its iterations, its seed) and returns the
+/// figure's quantity in each iteration, or why the figure is not comparable. Iteration *i*
+/// draws every factor the derived run shares with the scenario as the scenario's iteration *i*
+/// does (keyed streams), unless the scenario draws its national factors together (a Latin
+/// hypercube or correlations).
+pub fn evaluate(
+    b: &Benchmark,
+    scenario: &Scenario,
+    table: &IcbTable,
+    practices: Option<&PracticeTable>,
+) -> Result<Evaluated, String> {
+    if b.published_gbp.is_none() {
+        return Err("a count, not a cost: shown for context".to_string());
+    }
     if let Some((icb, _, _)) = b
         .scope
         .icb_conditions
         .iter()
         .find(|(icb, _, _)| !table.codes.iter().any(|c| c.eq_ignore_ascii_case(icb)))
     {
-        return not_comparable(format!("ICB {icb} is not in the ICB table"));
+        return Err(format!("ICB {icb} is not in the ICB table"));
     }
-    let derived = match scenario.within(&b.scope) {
-        Ok(derived) => derived,
-        Err(reason) => return not_comparable(reason),
-    };
+    let derived = scenario.within(&b.scope)?;
     let icb = match (&b.icb_code, b.quantity) {
         (Some(code), Quantity::IcbTotal) => match table.codes.iter().position(|c| c == code) {
             Some(i) => Some(i),
-            None => return not_comparable(format!("ICB {code} is not in the ICB table")),
+            None => return Err(format!("ICB {code} is not in the ICB table")),
         },
         _ => None,
     };
     let model = match practices {
         Some(p) => Model::at_practices(&derived, table, p),
         None => Model::new(&derived, table),
-    };
-    let model = match model {
-        Ok(m) => m,
-        Err(problems) => {
-            let why: Vec<String> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect();
-            return not_comparable(why.join("; "));
-        }
-    };
+    }
+    .map_err(|problems| {
+        let why: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        why.join("; ")
+    })?;
     let draws = engine::run_from(
         &model,
         0,
@@ -380,17 +440,12 @@ fn compare_one(
         Keep::PerIteration,
         &|_| {},
     );
-    let values = quantity(b.quantity, icb, &draws, derived.seed);
-    Comparison {
-        benchmark: b.clone(),
-        status: Status::Compared,
-        reason: String::new(),
+    Ok(Evaluated {
         actions: derived.actions.iter().map(|a| a.id.clone()).collect(),
-        period: Some((derived.start, derived.end())),
-        cost_view: Some(derived.cost_view),
-        published_percentile: Some(percentile_of(&values, published)),
-        simulated: Some(Summary::of(values)),
-    }
+        period: (derived.start, derived.end()),
+        cost_view: derived.cost_view,
+        values: quantity(b.quantity, icb, &draws, derived.seed),
+    })
 }
 
 /// The quantity a figure measures, in each iteration of a derived run.

@@ -6,6 +6,7 @@
 //! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
 
 pub mod benchmark;
+pub mod calibrate;
 pub mod cancel;
 pub mod chart;
 pub mod cli;

@@ -55,18 +55,51 @@ pub fn run_from(
     keep: Keep,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Draws {
-    let (n_icb, n_actions) = (model.n_icb(), model.n_actions);
-    let layout = Layout::of(model);
-    let k = model.national.len();
     assert!(
         first == 0 || !needs_whole_run(model),
         "a Latin hypercube or correlated run is drawn whole"
     );
+    let preset = needs_whole_run(model).then(|| national_columns(model, iterations));
+    run_inner(model, first, iterations, keep, preset, progress)
+}
+
+/// Runs iterations `0..n` with the national factors' values given, one column per factor of
+/// [`Model::national`] (`n` values each), instead of drawn: a calibrated run draws them from a
+/// posterior. Everything drawn per ICB is drawn as in [`run`].
+pub fn run_given(
+    model: &Model,
+    columns: Vec<Vec<f64>>,
+    keep: Keep,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Draws {
+    assert_eq!(
+        columns.len(),
+        model.national.len(),
+        "a column per national factor"
+    );
+    let iterations = columns.first().map_or(0, Vec::len);
+    assert!(
+        columns.iter().all(|c| c.len() == iterations),
+        "columns of one length"
+    );
+    run_inner(model, 0, iterations, keep, Some(columns), progress)
+}
+
+fn run_inner(
+    model: &Model,
+    first: u64,
+    iterations: usize,
+    keep: Keep,
+    preset: Option<Vec<Vec<f64>>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Draws {
+    let (n_icb, n_actions) = (model.n_icb(), model.n_actions);
+    let layout = Layout::of(model);
+    let k = model.national.len();
     assert!(
         u32::try_from(iterations).is_ok(),
         "at most u32::MAX iterations"
     );
-    let preset = needs_whole_run(model).then(|| national_columns(model, iterations));
     let mut national = vec![0.0; iterations];
     let blocks = iterations.div_ceil(BLOCK);
     let mut block_moments = vec![Vec::new(); blocks];
