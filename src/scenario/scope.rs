@@ -61,11 +61,9 @@ impl Scenario {
             derived.cost_view = view;
         }
         let (first, last) = (derived.start, derived.end());
-        if derived
-            .actions
-            .iter()
-            .all(|a| a.timing.effect_start() > last || a.timing.end.is_some_and(|e| e < first))
-        {
+        // Timings stay in calendar months, so a period that starts after an action's end
+        // still counts the part of its recovery that falls inside it.
+        if !derived.actions.iter().any(|a| a.acts_within(first, last)) {
             return Err(format!(
                 "none of the actions in scope acts between {first} and {last}"
             ));
