@@ -415,3 +415,22 @@ fn a_recovery_adds_exactly_the_faded_weight_after_the_end_also_within_a_later_pe
         assert_eq!(idle[i], 0.0);
     }
 }
+
+#[test]
+fn through_a_recovery_the_engagement_curve_is_held_at_the_end_month() {
+    // Curve 0.5, 0.6, 0.7, 0.8 from August; the action ends in September and half its effect
+    // remains in October, none in November. A rate of 12 a year makes each month's cost its
+    // weight × the curve.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", "icb_code,icb_name\nA,A\n");
+    let text = "[scenario]\nname = \"e\"\nstart = \"2024-08\"\nmonths = 4\ndata = \"icbs.csv\"\n\
+                [engagement]\ncurve = { \"2024-08\" = 0.5, \"2024-11\" = 0.8 }\nicb = 1\n\
+                [actions.x]\nend = \"2024-09\"\nrecovery = { \"2\" = 0 }\n\
+                [[actions.x.costs]]\nfactors = { r = 12 }\n";
+    let p = prepare(&Config::new(sb.write("e.toml", text))).unwrap();
+    let d = engine::run(&p.model, 5, &|_| {});
+    // October: 0.5 of September's effect at September's 0.6, not October's 0.7.
+    let expected = 0.5 + 0.6 + 0.6 * 0.5;
+    let got = d.icb(0)[0];
+    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
+}
