@@ -342,8 +342,11 @@ fn describe_timing(t: &Timing) -> String {
         0 => String::new(),
         n => format!(" after {n} months' notice"),
     };
+    let recovery = t.recovery.as_ref().map_or(String::new(), |r| {
+        format!("; after the end, {}", r.describe())
+    });
     format!(
-        "{} to {}{notice}, {ramp}",
+        "{} to {}{notice}, {ramp}{recovery}",
         t.start,
         t.end.map_or("the end".to_string(), |e| e.to_string())
     )

@@ -13,9 +13,10 @@
 //!
 //! Extensions, each a special case of the same product (see `docs/model.md`): an exponential
 //! ramp `1 − exp(−(months since start + 1) / tau)`; a notice period that moves the start of the
-//! effect; negative lines (×−1); a factor net of a baseline, `max(0, x − b)`; an engagement
-//! curve that multiplies `w(m)` and an ICB engagement factor shared by all engaged actions
-//! (with the additional share of their participation, if given);
+//! effect; a recovery after the end, `w(m) = w(end) × r(m − end)`; negative lines (×−1); a
+//! factor net of a baseline, `max(0, x − b)`; an engagement curve that multiplies `w(m)` (held
+//! at its value in the last active month through a recovery) and an ICB engagement factor
+//! shared by all engaged actions (with the additional share of their participation, if given);
 //! factors and lines that count in one cost view only.
 
 use crate::correlation;
@@ -36,11 +37,22 @@ use own::owns;
 pub use own::{Own, OwnLine};
 pub use practice::{Participation, PracticeModel, Share};
 
-/// The time weight `w(m)` of a timing in month `m` (0 to 1).
+/// The time weight `w(m)` of a timing in month `m` (0 to 1): the build-up to the end, then
+/// `w(end) × r(m − end)` with the timing's recovery `r` (0 without one).
 pub fn time_weight(timing: &Timing, month: Month) -> f64 {
+    match timing.end {
+        Some(end) if month > end => timing.recovery.as_ref().map_or(0.0, |r| {
+            build_up(timing, end) * r.remaining(month.since(end) as u32)
+        }),
+        _ => build_up(timing, month),
+    }
+}
+
+/// The weight in month `m` of an action that has not ended: 0 before the effect starts, then
+/// the ramp.
+fn build_up(timing: &Timing, month: Month) -> f64 {
     let since = month.since(timing.effect_start());
-    let ended = timing.end.is_some_and(|end| month > end);
-    if since < 0 || ended {
+    if since < 0 {
         return 0.0;
     }
     let k = f64::from(since + 1);
@@ -298,23 +310,21 @@ fn regions(table: &IcbTable) -> Vec<Group> {
     groups
 }
 
-/// A warning for each action whose effect lies wholly outside the horizon: it adds nothing.
+/// A warning for each action whose effect (its recovery included) lies wholly outside the
+/// horizon: it adds nothing.
 fn idle_actions(scenario: &Scenario) -> Vec<String> {
     let (first, last) = (scenario.start, scenario.end());
     scenario
         .actions
         .iter()
-        .filter(|a| {
-            let t = &a.timing;
-            t.effect_start() > last || t.end.is_some_and(|e| e < first)
-        })
+        .filter(|a| !a.acts_within(first, last))
         .map(|a| {
             let t = &a.timing;
             format!(
                 "action '{}' has effect {} to {}, outside the horizon {first} to {last}: it adds nothing",
                 a.id,
                 t.effect_start(),
-                t.end.map_or("the end".to_string(), |e| e.to_string())
+                t.effect_end().map_or("the end".to_string(), |e| e.to_string())
             )
         })
         .collect()
@@ -355,9 +365,14 @@ impl Model {
         for (a, action) in scenario.actions.iter().enumerate() {
             let engagement = scenario.engagement.as_ref().filter(|_| action.engaged);
             let first_line = lines.len();
+            // Through a recovery the effect is what the practices taking part in the last
+            // active month left behind: the curve is held at that month.
             let curve: Vec<f64> = horizon
                 .iter()
-                .map(|&m| engagement.map_or(1.0, |e| e.share(m)))
+                .map(|&m| {
+                    let m = action.timing.end.map_or(m, |end| m.min(end));
+                    engagement.map_or(1.0, |e| e.share(m))
+                })
                 .collect();
             let mut part = Participation {
                 stream: rng::key(&format!("participation:{}", action.id)),
@@ -547,6 +562,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Recovery;
 
     fn m(text: &str) -> Month {
         text.parse().unwrap()
@@ -559,6 +575,7 @@ mod tests {
             end: None,
             notice_months: 0,
             ramp: Ramp::Exponential { tau_months: 8.0 },
+            recovery: None,
         };
         assert_eq!(time_weight(&t, m("2024-05")), 0.0);
         assert_eq!(time_weight(&t, m("2024-06")), 1.0 - (-1.0f64 / 8.0).exp());
@@ -572,6 +589,7 @@ mod tests {
             end: Some(m("2025-03")),
             notice_months: 3,
             ramp: Ramp::Linear { months: 1 },
+            recovery: None,
         };
         let got: Vec<f64> = (0..9)
             .map(|k| time_weight(&t, m("2024-08").plus(k)))
@@ -585,6 +603,7 @@ mod tests {
             end: end.map(|e| e.parse().unwrap()),
             notice_months: 0,
             ramp: Ramp::Linear { months: ramp },
+            recovery: None,
         }
     }
 
@@ -612,5 +631,90 @@ mod tests {
         // An action that began before the scenario is already part-way up its ramp.
         let a = action("2024-06", None, 4);
         assert_eq!(time_weight(&a, "2024-08".parse().unwrap()), 0.75);
+    }
+
+    fn recovering(end: &str, ramp: u32, recovery: Recovery) -> Timing {
+        Timing {
+            recovery: Some(recovery),
+            ..action("2024-08", Some(end), ramp)
+        }
+    }
+
+    #[test]
+    fn after_the_end_the_weight_of_the_last_month_fades_along_the_curve() {
+        // Ends in its second month of a 4-month ramp: w(end) = 2/4.
+        let t = recovering(
+            "2024-09",
+            4,
+            Recovery::Points(vec![(1, 0.8), (6, 0.3), (12, 0.0)]),
+        );
+        let w = |k: i32| time_weight(&t, m("2024-09").plus(k));
+        assert_eq!(w(0), 0.5);
+        assert_eq!(w(1), 0.5 * 0.8);
+        // Linear between the points at 1 and 6 months.
+        assert_eq!(w(3), 0.5 * (0.8 + (0.3 - 0.8) * 2.0 / 5.0));
+        assert_eq!(w(6), 0.5 * 0.3);
+        assert_eq!(w(9), 0.5 * (0.3 + (0.0 - 0.3) * 3.0 / 6.0));
+        assert_eq!(w(11), 0.5 * (0.3 + (0.0 - 0.3) * 5.0 / 6.0));
+        assert_eq!((w(12), w(13), w(120)), (0.0, 0.0, 0.0));
+        assert_eq!(t.effect_end(), Some(m("2025-08")));
+    }
+
+    #[test]
+    fn before_the_first_point_the_curve_starts_from_one_and_the_last_value_holds() {
+        let t = recovering("2024-10", 1, Recovery::Points(vec![(4, 0.2)]));
+        let w = |k: i32| time_weight(&t, m("2024-10").plus(k));
+        assert_eq!(w(1), 1.0 + (0.2 - 1.0) * 1.0 / 4.0);
+        assert_eq!(w(2), 1.0 + (0.2 - 1.0) * 2.0 / 4.0);
+        assert_eq!(w(4), 0.2);
+        assert_eq!((w(5), w(60), w(590)), (0.2, 0.2, 0.2));
+        assert_eq!(t.effect_end(), None, "a fifth remains for good");
+        let half = recovering(
+            "2024-10",
+            1,
+            Recovery::HalfLife {
+                half_life_months: 4.0,
+            },
+        );
+        let w = |k: i32| time_weight(&half, m("2024-10").plus(k));
+        assert_eq!((w(4), w(8)), (0.5, 0.25));
+        assert_eq!(w(1), 0.5f64.powf(0.25));
+        assert_eq!(half.effect_end(), None);
+    }
+
+    #[test]
+    fn a_recovery_from_an_effect_not_yet_started_adds_nothing() {
+        let t = Timing {
+            notice_months: 3,
+            ..recovering("2024-09", 1, Recovery::Points(vec![(12, 0.5)]))
+        };
+        assert!((0..24).all(|k| time_weight(&t, m("2024-08").plus(k)) == 0.0));
+    }
+
+    #[test]
+    fn an_action_whose_recovery_reaches_into_the_horizon_is_not_idle() {
+        let text = |recovery: &str| {
+            format!(
+                "[scenario]\nname = \"t\"\nstart = \"2025-01\"\nmonths = 6\n\
+                 [actions.a]\nstart = \"2024-06\"\nend = \"2024-10\"\n{recovery}\n\
+                 [[actions.a.costs]]\nfactors = {{ k = 1 }}\n"
+            )
+        };
+        let idle = |recovery: &str| {
+            let s = crate::scenario::parse(&text(recovery), "s.toml", std::path::Path::new(""))
+                .unwrap();
+            idle_actions(&s)
+        };
+        // Ends in 2024-10; the effect is gone after 2 months (2024-12) or lasts to 2025-01.
+        assert_eq!(
+            idle(""),
+            ["action 'a' has effect 2024-06 to 2024-10, outside the horizon 2025-01 to 2025-06: it adds nothing"]
+        );
+        assert_eq!(
+            idle("recovery = { \"3\" = 0 }"),
+            ["action 'a' has effect 2024-06 to 2024-12, outside the horizon 2025-01 to 2025-06: it adds nothing"]
+        );
+        assert!(idle("recovery = { \"4\" = 0 }").is_empty());
+        assert!(idle("recovery = { half_life_months = 1 }").is_empty());
     }
 }

@@ -446,14 +446,38 @@ fn model_in_brief(sc: &Scenario) -> String {
          <code>cost(i, m) = driver<sub>i</sub> × Π factors × w(m) / 12</code>. An ICB's cost is the sum over actions, cost \
          lines and the {} months from {}. Uncertain factors are drawn {} times; national factors are one draw shared by all \
          ICBs (uncertainty about the world), ICB-level factors a draw per ICB. Every draw comes from a random stream keyed by \
-         the seed, the iteration, the ICB and the factor, so the same inputs always give the same numbers.{}</p></section>\n",
+         the seed, the iteration, the ICB and the factor, so the same inputs always give the same numbers.{}{}</p></section>\n",
         sc.months, sc.start, sc.iterations,
         match sc.granularity {
             Granularity::Practice => " Whether each practice takes part in an action is drawn practice by practice, with \
                                       probability the share of practices taking part; an ICB's cost sums its practices' shares.",
             Granularity::Icb => "",
-        }
+        },
+        recoveries(sc)
     )
+}
+
+/// A sentence for each action whose effect outlasts its end (its own recovery, or its first
+/// cost line's), for the model in brief.
+fn recoveries(sc: &Scenario) -> String {
+    let mut text = String::new();
+    for a in &sc.actions {
+        let recovery = a
+            .timing
+            .recovery
+            .as_ref()
+            .or_else(|| a.costs.iter().find_map(|c| c.timing.recovery.as_ref()));
+        if let (Some(end), Some(r)) = (a.timing.end, recovery) {
+            let _ = write!(
+                text,
+                " {} ends in {end}, but its effect fades rather than stopping ({}, as shares of its effect in {end}), \
+                 so settling does not stop the cost at once.",
+                esc(&a.label),
+                esc(&r.describe())
+            );
+        }
+    }
+    text
 }
 
 fn caveats(sc: &Scenario, s: &RunSummary) -> String {

@@ -263,8 +263,87 @@ pub enum Ramp {
     Exponential { tau_months: f64 },
 }
 
+/// How an effect fades once an action has ended: the share of the last active month's effect
+/// still present k months after the end (k = 1, 2, …).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recovery {
+    /// `(k, share)` points, k ≥ 1 in increasing order and shares in [0, 1] that never rise:
+    /// linear between points, from a share of 1 at k = 0 to the first point, and the last
+    /// share held after the last point.
+    Points(Vec<(u32, f64)>),
+    /// `0.5^(k / half_life_months)`: halving every `half_life_months`, never quite gone.
+    HalfLife { half_life_months: f64 },
+}
+
+impl Recovery {
+    /// The share of the effect still present `k` months after the end (1 at k = 0).
+    pub fn remaining(&self, k: u32) -> f64 {
+        match self {
+            Recovery::HalfLife { half_life_months } => 0.5f64.powf(f64::from(k) / half_life_months),
+            Recovery::Points(points) => {
+                let mut before = (0, 1.0);
+                for &(at, share) in points {
+                    if k == at {
+                        return share;
+                    }
+                    if k < at {
+                        let (k0, v0) = before;
+                        return v0 + (share - v0) * f64::from(k - k0) / f64::from(at - k0);
+                    }
+                    before = (at, share);
+                }
+                before.1
+            }
+        }
+    }
+
+    /// The last month after the end (counted from it) with any effect left, or `None` when
+    /// some share remains for good.
+    pub fn last_month(&self) -> Option<u32> {
+        match self {
+            Recovery::HalfLife { .. } => None,
+            Recovery::Points(points) => points
+                .iter()
+                .find(|&&(_, share)| share == 0.0)
+                .map(|&(at, _)| at - 1),
+        }
+    }
+
+    /// Words for listings: "fading linearly: 80% after 1 month, 30% after 6, none after 12".
+    pub fn describe(&self) -> String {
+        match self {
+            Recovery::HalfLife { half_life_months } => {
+                format!("fading with a half-life of {half_life_months} months")
+            }
+            Recovery::Points(points) => {
+                let said: Vec<String> = points
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &(at, share))| {
+                        let share = if share == 0.0 {
+                            "none".to_string()
+                        } else {
+                            format!("{}%", (share * 1e4).round() / 100.0)
+                        };
+                        match (n, at) {
+                            (0, 1) => format!("{share} after 1 month"),
+                            (0, _) => format!("{share} after {at} months"),
+                            _ => format!("{share} after {at}"),
+                        }
+                    })
+                    .collect();
+                let held = match points.last() {
+                    Some(&(_, share)) if share > 0.0 => ", then held",
+                    _ => "",
+                };
+                format!("fading linearly: {}{held}", said.join(", "))
+            }
+        }
+    }
+}
+
 /// When an action (or one of its cost lines) has effect.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
     /// First month of the action.
     pub start: Month,
@@ -273,12 +352,29 @@ pub struct Timing {
     /// Months between the start and the first month of effect (a notice period: a step).
     pub notice_months: u32,
     pub ramp: Ramp,
+    /// How the effect fades after `end` (only with an `end`); `None` stops it at once.
+    pub recovery: Option<Recovery>,
 }
 
 impl Timing {
     /// First month with an effect.
     pub fn effect_start(&self) -> Month {
         self.start.plus(self.notice_months as i32)
+    }
+
+    /// Last month with an effect: the end, or the last month of a recovery that fades to
+    /// nothing; `None` when the effect runs on (no end, or a recovery that never reaches 0).
+    pub fn effect_end(&self) -> Option<Month> {
+        let end = self.end?;
+        match &self.recovery {
+            None => Some(end),
+            Some(r) => r.last_month().map(|k| end.plus(k as i32)),
+        }
+    }
+
+    /// Whether the effect falls (at least in part) within `first` to `last`, inclusive.
+    pub fn acts_within(&self, first: Month, last: Month) -> bool {
+        self.effect_start() <= last && self.effect_end().is_none_or(|e| e >= first)
     }
 }
 
@@ -353,6 +449,13 @@ pub struct Action {
 }
 
 impl Action {
+    /// Whether the action, or any of its cost lines (which may give their own notice and
+    /// recovery), has effect within `first` to `last`, inclusive.
+    pub fn acts_within(&self, first: Month, last: Month) -> bool {
+        self.timing.acts_within(first, last)
+            || self.costs.iter().any(|c| c.timing.acts_within(first, last))
+    }
+
     /// The action's own factors, then each cost line's, in file order.
     pub fn all_factors(&self) -> impl Iterator<Item = &Factor> {
         self.factors
@@ -374,7 +477,7 @@ pub struct CostLine {
     pub negative: bool,
     /// The cost views the line counts in.
     pub views: Vec<CostView>,
-    /// The action's timing with the line's own notice and ramp, if it gives them.
+    /// The action's timing with the line's own notice, ramp and recovery, if it gives them.
     pub timing: Timing,
 }
 

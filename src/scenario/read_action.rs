@@ -1,12 +1,14 @@
 //! `[actions.<id>]` and their `[[actions.<id>.costs]]` lines: timing (start, end, notice,
-//! ramp), engagement, views and the factors each carries.
+//! ramp, recovery), engagement, views and the factors each carries.
+
+use std::ops::Range;
 
 use serde::Deserialize;
 use toml::de::DeValue;
 
 use super::read_factor::read_factors;
 use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
-use super::{Action, CostLine, CostView, Ramp, Timing, MAX_MONTHS};
+use super::{Action, CostLine, CostView, Ramp, Recovery, Timing, MAX_MONTHS};
 use crate::month::Month;
 use crate::names;
 
@@ -31,20 +33,137 @@ pub(super) fn read_actions(
         .collect()
 }
 
-/// The notice and ramp an action gives, or a cost line gives in place of its action's.
-#[derive(Debug, Clone, Copy)]
+/// The notice, ramp and recovery an action gives, or a cost line gives in place of its
+/// action's.
+#[derive(Debug, Clone)]
 struct Effect {
     notice_months: Option<u32>,
     ramp: Option<Ramp>,
+    /// With the span of the `recovery` value, to say when there is no end to recover from.
+    recovery: Option<(Recovery, Range<usize>)>,
 }
 
-/// `ramp_months` or `ramp`, then `notice_months`.
+impl Effect {
+    /// A problem when a recovery is given but `end` is not: it counts months after the end.
+    fn check_recovery(
+        &self,
+        r: &mut Reader,
+        field: &str,
+        end: Option<Month>,
+    ) -> Result<(), Reported> {
+        match (&self.recovery, end) {
+            (Some((_, span)), None) => Err(r.problem(
+                span,
+                field,
+                "needs the action's end: a recovery counts months after the end",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `ramp_months` or `ramp`, then `notice_months`, then `recovery`.
 fn read_effect(r: &mut Reader, t: &mut Table) -> Result<Effect, Reported> {
     let ramp = read_ramp(r, t);
     let notice_months = read_months(r, t, "notice_months", 0);
+    let recovery = read_recovery(r, t);
     Ok(Effect {
         notice_months: notice_months?,
         ramp: ramp?,
+        recovery: recovery?,
+    })
+}
+
+/// `recovery = { "1" = 0.8, "6" = 0.3, "12" = 0 }` (the share of the effect still present so
+/// many months after the end) or `recovery = { half_life_months = 4 }`: `Ok(None)` when absent.
+fn read_recovery(
+    r: &mut Reader,
+    t: &mut Table,
+) -> Result<Option<(Recovery, Range<usize>)>, Reported> {
+    let Some(value) = t.take("recovery") else {
+        return Ok(None);
+    };
+    let field = t.field("recovery");
+    let span = value.span();
+    let mut rt = Table::from_value(
+        r,
+        &field,
+        value,
+        "a table of months after the end = share still present, such as { \"1\" = 0.8, \"6\" = 0.3, \"12\" = 0 }, or { half_life_months = 4 }",
+    )?;
+    if let Some(got) = rt.get::<f64>(r, "half_life_months").transpose() {
+        let half_life = got.and_then(|(h, hspan)| {
+            if h.is_finite() && h > 0.0 && h <= f64::from(MAX_MONTHS) {
+                Ok(h)
+            } else {
+                Err(r.problem(
+                    &hspan,
+                    &rt.field("half_life_months"),
+                    format!("must be a number of months above 0, up to {MAX_MONTHS}, found {h}"),
+                ))
+            }
+        });
+        let mut read = half_life.map(|half_life_months| Recovery::HalfLife { half_life_months });
+        for (key, key_span, _) in rt.drain() {
+            read = Err(r.problem(
+                &key_span,
+                &join(&field, &key),
+                "give either shares by month after the end or half_life_months, not both",
+            ));
+        }
+        return read.map(|recovery| Some((recovery, span)));
+    }
+    // (months after the end, share, the key's span, its field)
+    let mut points: Vec<(u32, f64, Range<usize>, String)> = Vec::new();
+    let mut read = Ok(());
+    for (key, key_span, v) in rt.drain() {
+        let kfield = join(&field, &key);
+        let months = match key.parse::<u32>() {
+            Ok(k) if (1..=MAX_MONTHS).contains(&k) && key.bytes().all(|b| b.is_ascii_digit()) => Ok(k),
+            _ => Err(r.problem(
+                &key_span,
+                &kfield,
+                format!("'{key}' is not a number of months after the end: write a whole number from 1 to {MAX_MONTHS}, e.g. \"6\""),
+            )),
+        };
+        let vspan = v.span();
+        let share = r.de::<f64>(&kfield, v).and_then(|s| {
+            if (0.0..=1.0).contains(&s) {
+                Ok(s)
+            } else {
+                Err(r.problem(&vspan, &kfield, format!("share {s} must lie in [0, 1]")))
+            }
+        });
+        match (months, share) {
+            (Ok(k), Ok(s)) => points.push((k, s, key_span, kfield)),
+            (Err(reported), _) | (_, Err(reported)) => read = Err(reported),
+        }
+    }
+    points.sort_by_key(|p| p.0);
+    if read.is_ok() && points.is_empty() {
+        read = Err(r.problem(
+            &span,
+            &field,
+            "needs at least one point, such as { \"12\" = 0 }, or half_life_months",
+        ));
+    }
+    for w in points.windows(2) {
+        let ((k0, v0, _, _), (k1, v1, span1, field1)) = (&w[0], &w[1]);
+        if k0 == k1 {
+            read = Err(r.problem(span1, field1, format!("month {k1} appears twice")));
+        } else if v1 > v0 {
+            read = Err(r.problem(
+                span1,
+                field1,
+                format!("share {v1} at month {k1} is more than {v0} at month {k0}: what remains can only fall"),
+            ));
+        }
+    }
+    read.map(|()| {
+        Some((
+            Recovery::Points(points.into_iter().map(|(k, s, _, _)| (k, s)).collect()),
+            span,
+        ))
     })
 }
 
@@ -170,15 +289,18 @@ fn read_action(
     }
     let timing = start.and_then(|start| {
         let effect = effect?;
+        let end = end?.map(|(m, _)| m);
+        effect.check_recovery(r, &t.field("recovery"), end)?;
         Ok(Timing {
             start,
-            end: end?.map(|(m, _)| m),
+            end,
             notice_months: effect.notice_months.unwrap_or(0),
             ramp: effect.ramp.unwrap_or(Ramp::Linear { months: 1 }),
+            recovery: effect.recovery.map(|(recovery, _)| recovery),
         })
     });
     let costs = match t.take("costs") {
-        Some(v) => read_costs(r, &path, v, timing),
+        Some(v) => read_costs(r, &path, v, timing.clone()),
         None => Err(r.problem(
             &t.span,
             &t.field("costs"),
@@ -198,6 +320,7 @@ fn read_action(
             "ramp_months",
             "ramp",
             "notice_months",
+            "recovery",
             "engaged",
             "factors",
             "costs",
@@ -244,7 +367,7 @@ fn read_costs(
         items
             .into_iter()
             .enumerate()
-            .map(|(n, item)| read_cost_line(r, &format!("{field}[{n}]"), n, item, timing)),
+            .map(|(n, item)| read_cost_line(r, &format!("{field}[{n}]"), n, item, timing.clone())),
     )
 }
 
@@ -289,6 +412,7 @@ fn read_cost_line(
         }
     };
     let effect = read_effect(r, &mut t);
+    let recovery_field = t.field("recovery");
     t.finish(
         r,
         &[
@@ -301,10 +425,12 @@ fn read_cost_line(
             "ramp_months",
             "ramp",
             "notice_months",
+            "recovery",
         ],
     );
     let action_timing = action_timing?;
     let effect = effect?;
+    effect.check_recovery(r, &recovery_field, action_timing.end)?;
     Ok(CostLine {
         label,
         driver_line: driver.as_ref().map(|d| d.1),
@@ -315,6 +441,10 @@ fn read_cost_line(
         timing: Timing {
             ramp: effect.ramp.unwrap_or(action_timing.ramp),
             notice_months: effect.notice_months.unwrap_or(action_timing.notice_months),
+            recovery: effect
+                .recovery
+                .map(|(recovery, _)| recovery)
+                .or(action_timing.recovery),
             ..action_timing
         },
     })

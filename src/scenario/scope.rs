@@ -61,11 +61,9 @@ impl Scenario {
             derived.cost_view = view;
         }
         let (first, last) = (derived.start, derived.end());
-        if derived
-            .actions
-            .iter()
-            .all(|a| a.timing.effect_start() > last || a.timing.end.is_some_and(|e| e < first))
-        {
+        // Timings stay in calendar months, so a period that starts after an action's end
+        // still counts the part of its recovery that falls inside it.
+        if !derived.actions.iter().any(|a| a.acts_within(first, last)) {
             return Err(format!(
                 "none of the actions in scope acts between {first} and {last}"
             ));
@@ -243,5 +241,24 @@ rank_correlation = 0.5
         ] {
             assert_eq!(s.within(&scope).unwrap_err(), reason);
         }
+    }
+
+    #[test]
+    fn a_period_after_the_end_keeps_an_action_whose_recovery_reaches_into_it() {
+        let text = "[scenario]\nname = \"S\"\nstart = \"2024-08\"\nmonths = 6\n\
+                    [actions.a]\nend = \"2024-09\"\nrecovery = { \"6\" = 0 }\n\
+                    [[actions.a.costs]]\nfactors = { k = 1 }\n";
+        let s = super::super::parse(text, "s.toml", Path::new("")).unwrap();
+        let period = |first: &str, last: &str| Scope {
+            period: Some((month(first), month(last))),
+            ..Scope::default()
+        };
+        // The recovery lasts to 2025-02 (none left 6 months after the September end).
+        let d = s.within(&period("2025-02", "2025-04")).unwrap();
+        assert_eq!(d.actions[0].timing, s.actions[0].timing);
+        assert_eq!(
+            s.within(&period("2025-03", "2025-04")).unwrap_err(),
+            "none of the actions in scope acts between 2025-03 and 2025-04"
+        );
     }
 }

@@ -74,8 +74,8 @@ fn minimal_scenario_takes_documented_defaults() {
     );
     let line = &a.costs[0];
     assert_eq!(
-        (line.negative, line.views.len(), line.timing),
-        (false, 2, a.timing)
+        (line.negative, line.views.len(), &line.timing),
+        (false, 2, &a.timing)
     );
     assert_eq!(a.costs[0].label, "cost line 1");
     let f = &a.costs[0].factors[0];
@@ -509,4 +509,79 @@ fn a_set_must_name_a_factor_once_and_be_well_formed() {
     let twice = "QU9:actions.a.costs[0].factors.rate=1";
     assert!(got(&set(&[twice, twice]))
         .starts_with("s.toml: --set: QU9:actions.a.costs[0].factors.rate is set twice"));
+}
+
+#[test]
+fn a_recovery_is_read_for_an_action_and_a_cost_line_may_give_its_own() {
+    let s = parse_ok(&edit(
+        "[actions.a]",
+        "[actions.a]\nend = \"2024-12\"\nrecovery = { \"12\" = 0, \"1\" = 0.8, 6 = 0.3 }\n\
+         [[actions.a.costs]]\nrecovery = { half_life_months = 4.5 }",
+    ));
+    let a = &s.actions[0];
+    // Sorted by month; bare and quoted keys alike; integers read as shares.
+    let points = Recovery::Points(vec![(1, 0.8), (6, 0.3), (12, 0.0)]);
+    assert_eq!(a.timing.recovery, Some(points.clone()));
+    assert_eq!(
+        a.costs[0].timing.recovery,
+        Some(Recovery::HalfLife {
+            half_life_months: 4.5
+        })
+    );
+    assert_eq!(a.costs[1].timing.recovery, Some(points.clone()));
+    assert_eq!(a.costs[1].timing.end, a.timing.end);
+    assert_eq!(
+        points.describe(),
+        "fading linearly: 80% after 1 month, 30% after 6, none after 12"
+    );
+    assert_eq!(
+        Recovery::Points(vec![(3, 0.25)]).describe(),
+        "fading linearly: 25% after 3 months, then held"
+    );
+    assert_eq!(parse_ok(MINIMAL).actions[0].timing.recovery, None);
+}
+
+#[test]
+fn a_bad_recovery_is_reported_with_line_and_field() {
+    let end = "[actions.a]\nend = \"2024-12\"\nrecovery = ";
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("[actions.a]", "[actions.a]\nrecovery = { \"6\" = 0 }".into(), "s.toml:8: actions.a.recovery: needs the action's end: a recovery counts months after the end"),
+        ("[actions.a]", format!("{end}{{ Aug = 0.5 }}"), "s.toml:9: actions.a.recovery.Aug: 'Aug' is not a number of months after the end: write a whole number from 1 to 600, e.g. \"6\""),
+        ("[actions.a]", format!("{end}{{ \"0\" = 0.5 }}"), "s.toml:9: actions.a.recovery.0: '0' is not a number of months after the end: write a whole number from 1 to 600, e.g. \"6\""),
+        ("[actions.a]", format!("{end}{{ \"1.5\" = 0.5 }}"), "s.toml:9: actions.a.recovery.1.5: '1.5' is not a number of months after the end"),
+        ("[actions.a]", format!("{end}{{ \"601\" = 0 }}"), "s.toml:9: actions.a.recovery.601: '601' is not a number of months after the end"),
+        ("[actions.a]", format!("{end}{{ \"3\" = 1.2 }}"), "s.toml:9: actions.a.recovery.3: share 1.2 must lie in [0, 1]"),
+        ("[actions.a]", format!("{end}{{ \"3\" = -0.1 }}"), "s.toml:9: actions.a.recovery.3: share -0.1 must lie in [0, 1]"),
+        ("[actions.a]", format!("{end}{{ \"3\" = \"half\" }}"), "s.toml:9: actions.a.recovery.3: invalid type: string \"half\", expected f64"),
+        ("[actions.a]", format!("{end}{{ \"6\" = 0.5, \"1\" = 0.3 }}"), "s.toml:9: actions.a.recovery.6: share 0.5 at month 6 is more than 0.3 at month 1: what remains can only fall"),
+        ("[actions.a]", format!("{end}{{}}"), "s.toml:9: actions.a.recovery: needs at least one point, such as { \"12\" = 0 }, or half_life_months"),
+        ("[actions.a]", format!("{end}0.5"), "s.toml:9: actions.a.recovery: expected a table of months after the end = share still present, such as { \"1\" = 0.8, \"6\" = 0.3, \"12\" = 0 }, or { half_life_months = 4 }, found a float"),
+        ("[actions.a]", format!("{end}{{ half_life_months = 0 }}"), "s.toml:9: actions.a.recovery.half_life_months: must be a number of months above 0, up to 600, found 0"),
+        ("[actions.a]", format!("{end}{{ half_life_months = 4, \"6\" = 0 }}"), "s.toml:9: actions.a.recovery.6: give either shares by month after the end or half_life_months, not both"),
+        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\nrecovery = { \"6\" = 0 }".into(), "s.toml:10: actions.a.costs[0].recovery: needs the action's end: a recovery counts months after the end"),
+    ];
+    for (line, with, expected) in &cases {
+        let got = problems(&edit(line, with));
+        assert!(
+            got.iter().any(|p| p.starts_with(expected)),
+            "{with}\nexpected: {expected}\ngot: {got:#?}"
+        );
+    }
+    // The same month written twice ("1" and "01") is said once, at one of them.
+    let got = problems(&edit(
+        "[actions.a]",
+        &format!("{end}{{ \"1\" = 0.5, \"01\" = 0.4 }}"),
+    ));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(
+        got[0].starts_with("s.toml:9: actions.a.recovery.")
+            && got[0].ends_with("month 1 appears twice"),
+        "{got:#?}"
+    );
+    // Every bad point is reported at once.
+    let got = problems(&edit(
+        "[actions.a]",
+        &format!("{end}{{ x = 0.5, \"2\" = 2, \"3\" = 0.1 }}"),
+    ));
+    assert_eq!(got.len(), 2, "{got:#?}");
 }

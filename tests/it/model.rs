@@ -2,9 +2,10 @@
 //! analytic expectations within Monte Carlo standard errors.
 
 use icb_impact::engine;
+use icb_impact::model::Model;
 use icb_impact::month::Month;
 use icb_impact::pipeline::{prepare, Config};
-use icb_impact::scenario::CostView;
+use icb_impact::scenario::{CostView, Scope};
 use icb_impact::summary::RunSummary;
 
 use crate::{Sandbox, TINY_ICBS};
@@ -364,4 +365,72 @@ fn engagement_moves_an_icbs_actions_together() {
             .all(|(a, b)| (b / a - 5.0 / 3.0).abs() < 1e-12));
     }
     assert_ne!(d.icb_action(0, 0), d.icb_action(1, 0));
+}
+
+#[test]
+fn a_recovery_adds_exactly_the_faded_weight_after_the_end_also_within_a_later_period() {
+    // The `early` action of EXACT ends in 2024-12 at full effect (its 4-month ramp is done);
+    // the horizon runs to 2025-02, so two months of recovery fall inside it.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let recovering = EXACT.replace(
+        "end = \"2024-12\"\n",
+        "end = \"2024-12\"\nrecovery = { \"1\" = 0.8, \"4\" = 0.2 }\n",
+    );
+    let run = |name: &str, text: &str, period: Option<(&str, &str)>| {
+        let p = prepare(&Config::new(sb.write(name, text))).unwrap();
+        let scenario = match period {
+            None => p.scenario.clone(),
+            Some((first, last)) => p
+                .scenario
+                .within(&Scope {
+                    period: Some((first.parse().unwrap(), last.parse().unwrap())),
+                    ..Scope::default()
+                })
+                .unwrap(),
+        };
+        let model = Model::new(&scenario, &p.table).unwrap();
+        let d = engine::run(&model, 10, &|_| {});
+        (0..4).map(|i| d.icb_action(i, 0)[0]).collect::<Vec<f64>>()
+    };
+    let patients = [1_000_000.0, 250_000.0, 2_000_000.0, 0.0];
+    // r(1) = 0.8; r(2) = 0.8 + (0.2 − 0.8) × 1/3, a third of the way from month 1 to month 4.
+    let tail = 0.8 + (0.8 + (0.2 - 0.8) * 1.0 / 3.0);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    let (without, with) = (run("a.toml", EXACT, None), run("b.toml", &recovering, None));
+    // A run restricted to the two months after the end (as a benchmark's period would be)
+    // counts the tail and nothing else of the action; without a recovery, nothing.
+    let later = run("c.toml", &recovering, Some(("2025-01", "2025-02")));
+    let idle = run("d.toml", EXACT, Some(("2025-01", "2025-02")));
+    for i in 0..4 {
+        let annual = patients[i] * 0.4 * 2.5 * 0.55 + 0.4 * 120_000.0;
+        // w(end) = 1, so the two months after the end add annual × (r(1) + r(2)) / 12.
+        let added = annual * 1.0 * tail / 12.0;
+        assert!(
+            close(with[i] - without[i], added),
+            "ICB {i}: {} vs {added}",
+            with[i] - without[i]
+        );
+        assert!(close(later[i], added), "ICB {i}: {} vs {added}", later[i]);
+        assert_eq!(idle[i], 0.0);
+    }
+}
+
+#[test]
+fn through_a_recovery_the_engagement_curve_is_held_at_the_end_month() {
+    // Curve 0.5, 0.6, 0.7, 0.8 from August; the action ends in September and half its effect
+    // remains in October, none in November. A rate of 12 a year makes each month's cost its
+    // weight × the curve.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", "icb_code,icb_name\nA,A\n");
+    let text = "[scenario]\nname = \"e\"\nstart = \"2024-08\"\nmonths = 4\ndata = \"icbs.csv\"\n\
+                [engagement]\ncurve = { \"2024-08\" = 0.5, \"2024-11\" = 0.8 }\nicb = 1\n\
+                [actions.x]\nend = \"2024-09\"\nrecovery = { \"2\" = 0 }\n\
+                [[actions.x.costs]]\nfactors = { r = 12 }\n";
+    let p = prepare(&Config::new(sb.write("e.toml", text))).unwrap();
+    let d = engine::run(&p.model, 5, &|_| {});
+    // October: 0.5 of September's effect at September's 0.6, not October's 0.7.
+    let expected = 0.5 + 0.6 + 0.6 * 0.5;
+    let got = d.icb(0)[0];
+    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
 }
