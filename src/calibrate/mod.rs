@@ -97,6 +97,13 @@ impl Target {
     }
 }
 
+/// A figure of the benchmark table that calibration does not use, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unused {
+    pub id: String,
+    pub reason: String,
+}
+
 /// A national factor's values in each draw.
 #[derive(Debug, Clone)]
 pub struct FactorDraws {

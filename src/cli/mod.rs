@@ -36,6 +36,9 @@ enum Command {
     /// Run a scenario and set each published figure (data/benchmarks.csv) against the
     /// simulated quantity on the same scope and period.
     Benchmark(BenchmarkArgs),
+    /// Calibrate the scenario's national factors to the published figures (data/benchmarks.csv):
+    /// history matching and importance weighting of prior draws, with leave-one-out checks.
+    Calibrate(CalibrateArgs),
     /// Run two or more scenarios with common random numbers and report, per ICB and
     /// nationally, the paired difference of each from the first (B − A).
     Compare(CompareArgs),
@@ -94,6 +97,21 @@ struct BenchmarkArgs {
     /// Table of published figures [default: the embedded data/benchmarks.csv].
     #[arg(long, value_name = "FILE")]
     benchmarks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Table of published figures [default: the embedded data/benchmarks.csv]. Needs id,
+    /// label, published_gbp, published_sd_gbp and quantity; see docs/calibration.md.
+    #[arg(long, value_name = "FILE")]
+    benchmarks: Option<PathBuf>,
+    /// Prior draws [default: the scenario's iterations]; each figure is evaluated on as many.
+    #[arg(long, value_name = "N", conflicts_with = "iterations", value_parser = clap::value_parser!(u64).range(1..))]
+    draws: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +250,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
         Command::Benchmark(args) => benchmark(&args),
+        Command::Calibrate(args) => calibrate(&args),
         Command::Compare(args) => compare(&args),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Report(args) => report(&args),
@@ -327,6 +346,27 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
         &console,
     )?;
     emit(&print::benchmarks(&b.prepared.scenario, &b.rows, &out))
+}
+
+fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    let out = args
+        .sim
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.input.scenario, "-calibration"));
+    let console = Console::new(args.sim.quiet);
+    let config = Config {
+        iterations: args.draws.or(args.sim.iterations),
+        ..args.sim.config(&args.input.table, &args.input.scenario)
+    };
+    let c = pipeline::calibrate(
+        &config,
+        &args.sim.sim(),
+        args.benchmarks.as_deref(),
+        &out,
+        &console,
+    )?;
+    emit(&print::calibration(&c, &out))
 }
 
 fn sensitivity(args: &SensitivityArgs) -> Result<()> {

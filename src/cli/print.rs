@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use crate::benchmark::Comparison;
-use crate::money::{gbp, reference_position, thousands};
-use crate::pipeline::{ComparedRuns, Prepared, SensitivityRun};
+use crate::calibrate::{Interval, CUTOFF, MIN_ESS};
+use crate::money::{gbp, percent, reference_position, thousands};
+use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun};
 use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing};
 use crate::sensitivity::SobolRow;
 use crate::summary::RunSummary;
@@ -97,6 +98,98 @@ pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> Strin
                 c.reason
             ),
         }
+    }
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// What `calibrate` prints: the effective sample size and non-implausible share, each figure
+/// before and after, the factors that moved most, and conflicts when there is no posterior.
+pub fn calibration(c: &Calibrated, out: &Path) -> String {
+    let k = &c.calibration;
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: calibrated to {} figures of {} on {} prior draws",
+        c.prepared.scenario.name,
+        k.figures.len(),
+        c.benchmarks,
+        thousands(k.draws as u64)
+    );
+    outln!(
+        text,
+        "Non-implausible draws (every figure within {CUTOFF} sd): {}; effective sample size {:.0}",
+        percent(k.non_implausible_share),
+        k.ess
+    );
+    let interval = |i: &Interval| format!("{} ({} to {})", gbp(i.mean), gbp(i.p05), gbp(i.p95));
+    outln!(
+        text,
+        "{:<44} {:>10} {:>30} {:>30}  {}",
+        "Published figure",
+        "Published",
+        "Prior predictive (90%)",
+        "Calibrated (90%)",
+        "Left out, it falls"
+    );
+    for f in &k.figures {
+        let label: String = f.label.chars().take(44).collect();
+        outln!(
+            text,
+            "{label:<44} {:>10} {:>30} {:>30}  {}",
+            gbp(f.published),
+            interval(&f.prior),
+            f.posterior.as_ref().map_or("-".to_string(), interval),
+            f.loo_percentile
+                .map_or("-".to_string(), |p| reference_position(p))
+        );
+    }
+    if k.posterior_reported {
+        let mut moved: Vec<_> = k
+            .factors
+            .iter()
+            .filter_map(|f| f.posterior.map(|post| (f, post)))
+            .map(|(f, post)| {
+                let width = (f.prior.p95 - f.prior.p05).max(f64::MIN_POSITIVE);
+                ((post.mean - f.prior.mean).abs() / width, f, post)
+            })
+            .collect();
+        moved.sort_by(|a, b| b.0.total_cmp(&a.0));
+        outln!(text, "Factors that moved most (mean, prior → calibrated):");
+        for (_, f, post) in moved.iter().take(5) {
+            outln!(
+                text,
+                "  {}: {:.4} → {:.4} (90%: {:.4} to {:.4} → {:.4} to {:.4})",
+                f.path,
+                f.prior.mean,
+                post.mean,
+                f.prior.p05,
+                f.prior.p95,
+                post.p05,
+                post.p95
+            );
+        }
+    } else {
+        outln!(
+            text,
+            "No posterior: the effective sample size is below {MIN_ESS}. The figures conflict:"
+        );
+        for conflict in &k.conflicts {
+            let with = if conflict.figures.len() == 1 {
+                "with the priors"
+            } else {
+                "with each other"
+            };
+            outln!(
+                text,
+                "  {} {with}: the closest draw is {:.1} sd away",
+                conflict.figures.join(" and "),
+                conflict.best_implausibility
+            );
+        }
+    }
+    for u in &c.unused {
+        outln!(text, "Not used: {}: {}", u.id, u.reason);
     }
     outln!(text, "Results in {}", out.display());
     text

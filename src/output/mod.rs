@@ -5,6 +5,7 @@
 //! to disk.
 
 mod atomic;
+mod calibration;
 mod json;
 mod tables;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 pub use atomic::{replace_dir, write_file_atomically};
+pub use calibration::{write_calibration, CalibrationFiles};
 pub use tables::{samples_frame, write_parquet};
 
 use crate::benchmark::Comparison;

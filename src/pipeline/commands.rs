@@ -18,7 +18,7 @@ use crate::summary::RunSummary;
 use super::{simulate, Config, Observer, Prepared, SimConfig, Simulation};
 
 /// How a run of `prepared` on `threads` came about, for its manifest.
-fn run_info(
+pub(super) fn run_info(
     prepared: &Prepared,
     threads: usize,
     scenario_path: &Path,
@@ -396,7 +396,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
 }
 
 /// `sim` keeping every iteration's values.
-fn per_iteration(sim: &SimConfig) -> SimConfig {
+pub(super) fn per_iteration(sim: &SimConfig) -> SimConfig {
     SimConfig {
         keep: Keep::PerIteration,
         ..sim.clone()

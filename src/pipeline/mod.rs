@@ -16,12 +16,14 @@
 //! # Ok::<(), icb_impact::error::Error>(())
 //! ```
 
+mod calibrate;
 mod commands;
 mod data;
 mod simulate;
 
 use std::path::{Path, PathBuf};
 
+pub use calibrate::{calibrate, Calibrated};
 pub use commands::{
     benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, Optional,
     ReportOutput, RunOutput, SensitivityRun,
