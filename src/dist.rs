@@ -101,6 +101,17 @@ impl Spec {
         }
     }
 
+    /// The same distribution with its parameters rounded to two decimals (to the penny, for a
+    /// money amount), for reading.
+    pub fn to_pennies(&self) -> Spec {
+        let values: Vec<f64> = self
+            .values()
+            .iter()
+            .map(|(_, v)| (v * 100.0).round() / 100.0)
+            .collect();
+        Spec::from_parts(self.name(), &values).expect("parameters match the dist")
+    }
+
     /// Whether every parameter of the dist `name` is in the unit of the values drawn, so that
     /// scaling the values (converting money to another year's prices) scales each parameter by
     /// the same factor: a value, bounds, a mode, a normal's mean and sd, a lognormal's

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use crate::benchmark::Comparison;
-use crate::dist::Spec;
 use crate::money::{gbp, reference_position, thousands};
 use crate::pipeline::{ComparedRuns, Prepared, SensitivityRun};
 use crate::price::{self, Deflators};
@@ -355,10 +354,6 @@ fn describe_timing(t: &Timing) -> String {
 }
 
 fn print_factor(text: &mut String, f: &Factor, indent: &str) {
-    let described = match &f.price {
-        Some(_) => rounded(f.dist.spec()).describe(),
-        None => f.dist.spec().describe(),
-    };
     outln!(
         text,
         "{indent}{} ({}{}{}): {}; mean {:.6}{}{}",
@@ -371,7 +366,7 @@ fn print_factor(text: &mut String, f: &Factor, indent: &str) {
         } else {
             ""
         },
-        described,
+        f.describe(),
         f.dist.mean(),
         f.baseline.as_ref().map_or(String::new(), |b| format!(
             "; net of a baseline {}",
@@ -410,12 +405,6 @@ fn price_years(price: &Uprating) -> String {
         price::INDEX_NAME,
         converted.join(", ")
     )
-}
-
-/// A converted spec with its parameters to the penny, for reading.
-fn rounded(spec: &Spec) -> Spec {
-    let values: Vec<f64> = spec.values().iter().map(|(_, v)| round2(*v)).collect();
-    Spec::from_parts(spec.name(), &values).expect("parameters match the dist")
 }
 
 fn round2(v: f64) -> f64 {

@@ -405,6 +405,21 @@ pub struct Factor {
     pub price: Option<Uprating>,
 }
 
+impl Factor {
+    /// The distribution in words; a factor converted to the scenario's price year has its
+    /// parameters to the penny and names the prices they are in.
+    pub fn describe(&self) -> String {
+        match &self.price {
+            None => self.dist.spec().describe(),
+            Some(price) => format!(
+                "{} ({} prices)",
+                self.dist.spec().to_pennies().describe(),
+                price.to
+            ),
+        }
+    }
+}
+
 /// A factor's distribution as written, with each parameter's price year, converted to the
 /// scenario's price year (`to`) as `value × index[to] ÷ index[year]` with the embedded
 /// deflator table (`crate::price`).

@@ -635,6 +635,10 @@ fn a_table_of_price_years_converts_each_parameter_from_its_own_year() {
             max: 282.0 * index("2024/25") / index("2022/23"),
         }
     );
+    assert_eq!(
+        f.describe(),
+        "PERT from 194.54 to 308.87, most likely 266 (2024/25 prices)"
+    );
     let years: Vec<(&str, String)> = f
         .price
         .as_ref()
