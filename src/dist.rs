@@ -72,10 +72,23 @@ impl Spec {
         })
     }
 
-    /// Every reason these parameters do not make a distribution (empty when they do).
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let values: Vec<(&str, f64)> = match *self {
+    /// The name scenarios write in `dist = "..."`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Spec::Fixed { .. } => "fixed",
+            Spec::Uniform { .. } => "uniform",
+            Spec::Triangular { .. } => "triangular",
+            Spec::Pert { .. } => "pert",
+            Spec::Normal { .. } => "normal",
+            Spec::LogNormal { .. } => "lognormal",
+            Spec::Beta { .. } => "beta",
+            Spec::Bernoulli { .. } => "bernoulli",
+        }
+    }
+
+    /// The parameters with their names, in the order of [`Spec::parameters`].
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        match *self {
             Spec::Fixed { value } => vec![("value", value)],
             Spec::Uniform { min, max } => vec![("min", min), ("max", max)],
             Spec::Triangular { min, mode, max } | Spec::Pert { min, mode, max } => {
@@ -85,8 +98,32 @@ impl Spec {
             Spec::LogNormal { p05, p95 } => vec![("p05", p05), ("p95", p95)],
             Spec::Beta { alpha, beta } => vec![("alpha", alpha), ("beta", beta)],
             Spec::Bernoulli { p } => vec![("p", p)],
-        };
-        for (name, v) in &values {
+        }
+    }
+
+    /// The same distribution with its parameters rounded to two decimals (to the penny, for a
+    /// money amount), for reading.
+    pub fn to_pennies(&self) -> Spec {
+        let values: Vec<f64> = self
+            .values()
+            .iter()
+            .map(|(_, v)| (v * 100.0).round() / 100.0)
+            .collect();
+        Spec::from_parts(self.name(), &values).expect("parameters match the dist")
+    }
+
+    /// Whether every parameter of the dist `name` is in the unit of the values drawn, so that
+    /// scaling the values (converting money to another year's prices) scales each parameter by
+    /// the same factor: a value, bounds, a mode, a normal's mean and sd, a lognormal's
+    /// percentiles. A beta's shapes and a bernoulli's probability are not.
+    pub fn scales(name: &str) -> bool {
+        Spec::parameters(name).is_some() && !matches!(name, "beta" | "bernoulli")
+    }
+
+    /// Every reason these parameters do not make a distribution (empty when they do).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, v) in &self.values() {
             if !v.is_finite() {
                 out.push(format!("{name} must be a finite number, found {v}"));
             }

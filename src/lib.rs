@@ -25,6 +25,7 @@ pub mod output;
 pub mod pipeline;
 pub mod practices;
 pub mod prescribing;
+pub mod price;
 pub mod provenance;
 pub mod report;
 pub mod rng;

@@ -115,6 +115,10 @@ pub struct Manifest {
     pub practices: Option<FileRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icb_map: Option<FileRecord>,
+    /// The scenario's price year and the deflator table its money factors were converted
+    /// with, when it gives a price year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<Prices>,
     /// Scenarios compared with `scenario` (`compare` only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compared_with: Vec<FileRecord>,
@@ -130,6 +134,14 @@ pub struct Manifest {
     pub set: Vec<Assignment>,
     pub threads: usize,
     pub wall_time_seconds: f64,
+}
+
+/// What a manifest says about prices: the year results are in and the deflator table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prices {
+    /// `YYYY/YY`.
+    pub price_year: String,
+    pub deflators: FileRecord,
 }
 
 impl Manifest {
@@ -153,6 +165,7 @@ impl Manifest {
             data: data.record(),
             practices: info.other_input("practices.csv").map(InputFile::record),
             icb_map: info.other_input("icb_map.csv").map(InputFile::record),
+            prices: None,
             compared_with: Vec::new(),
             cost_view,
             granularity,

@@ -6,7 +6,8 @@ use crate::benchmark::Comparison;
 use crate::calibrate::{Interval, CUTOFF, MIN_ESS};
 use crate::money::{gbp, percent, reference_position, thousands};
 use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun};
-use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing};
+use crate::price::{self, Deflators};
+use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing, Uprating};
 use crate::sensitivity::SobolRow;
 use crate::summary::RunSummary;
 
@@ -341,6 +342,16 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             map.file.source
         );
     }
+    if let Some(year) = s.price_year {
+        let converted = s.factors().filter(|(_, f)| f.price.is_some()).count();
+        outln!(
+            text,
+            "Prices:     {year}: {converted} {} with a price year, converted to {year} with {} ({})",
+            if converted == 1 { "factor" } else { "factors" },
+            price::INDEX_NAME,
+            price::EMBEDDED_NAME
+        );
+    }
     outln!(
         text,
         "Cost view:  {} ({})",
@@ -458,7 +469,7 @@ fn print_factor(text: &mut String, f: &Factor, indent: &str) {
         } else {
             ""
         },
-        f.dist.spec().describe(),
+        f.describe(),
         f.dist.mean(),
         f.baseline.as_ref().map_or(String::new(), |b| format!(
             "; net of a baseline {}",
@@ -468,7 +479,37 @@ fn print_factor(text: &mut String, f: &Factor, indent: &str) {
     );
     // The path by which benchmarks' conditions, overrides and error messages name the factor.
     outln!(text, "{indent}  path: {}", f.path);
+    if let Some(price) = &f.price {
+        outln!(text, "{indent}  {}", price_years(price));
+    }
     if let Some(source) = &f.source {
         outln!(text, "{indent}  source: {source}");
     }
+}
+
+/// A converted factor's values as written, their price years and the converted values:
+/// `as written: min 148 (2016/17 prices), mode 266 (2024/25); in 2024/25 prices: min 194.54, …`.
+fn price_years(price: &Uprating) -> String {
+    let deflators = Deflators::embedded();
+    let mut written = Vec::new();
+    let mut converted = Vec::new();
+    for (n, ((name, v), (_, year))) in price.written.values().iter().zip(&price.years).enumerate() {
+        let prices = if n == 0 { " prices" } else { "" };
+        written.push(format!("{name} {v} ({year}{prices})"));
+        let to = deflators
+            .convert(*v, *year, price.to)
+            .expect("price years are in the table");
+        converted.push(format!("{name} {}", round2(to)));
+    }
+    format!(
+        "as written: {}; in {} prices ({}): {}",
+        written.join(", "),
+        price.to,
+        price::INDEX_NAME,
+        converted.join(", ")
+    )
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }

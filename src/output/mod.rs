@@ -22,7 +22,8 @@ use crate::chart::{self, Chart};
 use crate::compare::Compared;
 use crate::data::IcbTable;
 use crate::error::{Error, Result};
-use crate::provenance::{Manifest, RunInfo, INPUTS, MANIFEST};
+use crate::price;
+use crate::provenance::{InputFile, Manifest, Prices, RunInfo, INPUTS, MANIFEST};
 use crate::report::{self, Report};
 use crate::scenario::Scenario;
 use crate::sensitivity::Sensitivity;
@@ -171,6 +172,11 @@ pub fn write_compare(
 /// read with.
 fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &RunInfo) -> Manifest {
     Manifest {
+        prices: scenario.price_year.map(|year| Prices {
+            price_year: year.to_string(),
+            deflators: InputFile::new(price::EMBEDDED_NAME, price::EMBEDDED_CSV.as_bytes())
+                .record(),
+        }),
         set: scenario
             .overrides
             .iter()

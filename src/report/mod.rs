@@ -390,7 +390,7 @@ fn factor_row(b: &mut String, action: &str, f: &Factor) {
         "<tr><td>{}</td><td><code>{}</code></td><td>{}{}</td><td>{}</td><td>{}{}</td></tr>",
         esc(action),
         esc(&f.name),
-        esc(&f.dist.spec().describe()),
+        esc(&f.describe()),
         f.baseline.as_ref().map_or(String::new(), |x| format!(
             ", net of {}",
             esc(&x.dist.spec().describe())

@@ -202,7 +202,7 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
     for (row, (label, f)) in (1..).zip(sc.labelled_factors()) {
         sheet.write_string(row, 0, label)?;
         sheet.write_string(row, 1, f.name.as_str())?;
-        sheet.write_string(row, 2, f.dist.spec().describe())?;
+        sheet.write_string(row, 2, f.describe())?;
         sheet.write_string(row, 3, f.vary.as_str())?;
         sheet.write_string(row, 4, if f.assumption { "yes" } else { "no" })?;
         sheet.write_string_with_format(row, 5, f.source.as_deref().unwrap_or(""), &wrap)?;

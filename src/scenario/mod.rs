@@ -21,10 +21,11 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use crate::dist::Dist;
+use crate::dist::{Dist, Spec};
 use crate::error::{Error, FileProblems, Problem};
 use crate::month::Month;
 use crate::names;
+use crate::price::PriceYear;
 use read_action::read_actions;
 use read_overrides::read_overrides;
 use read_scenario::{read_correlations, read_engagement, read_reference, read_scenario};
@@ -63,6 +64,9 @@ pub struct Scenario {
     pub seed: u64,
     /// ICB table named by the scenario, resolved against the scenario's folder.
     pub data: Option<PathBuf>,
+    /// The financial year whose prices money amounts are in: a factor that gives its own
+    /// `price_year` has been converted to it. `None`: no conversion.
+    pub price_year: Option<PriceYear>,
     /// Whose costs are counted.
     pub cost_view: CostView,
     /// Whether participation is a share of each ICB or drawn practice by practice.
@@ -523,6 +527,37 @@ pub struct Factor {
     /// `rng::key(path)`: the factor's random stream.
     pub stream: u64,
     pub line: usize,
+    /// A money amount written in other years' prices and converted to the scenario's price
+    /// year: what the file wrote and each parameter's year. `dist` holds the converted values.
+    pub price: Option<Uprating>,
+}
+
+impl Factor {
+    /// The distribution in words; a factor converted to the scenario's price year has its
+    /// parameters to the penny and names the prices they are in.
+    pub fn describe(&self) -> String {
+        match &self.price {
+            None => self.dist.spec().describe(),
+            Some(price) => format!(
+                "{} ({} prices)",
+                self.dist.spec().to_pennies().describe(),
+                price.to
+            ),
+        }
+    }
+}
+
+/// A factor's distribution as written, with each parameter's price year, converted to the
+/// scenario's price year (`to`) as `value × index[to] ÷ index[year]` with the embedded
+/// deflator table (`crate::price`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uprating {
+    /// The parameters as the file wrote them, in their sources' prices.
+    pub written: Spec,
+    /// Each parameter's price year, in the order of [`Spec::parameters`].
+    pub years: Vec<(&'static str, PriceYear)>,
+    /// The scenario's price year, the prices of the factor's `dist`.
+    pub to: PriceYear,
 }
 
 /// The baseline of a factor, drawn like the factor (same `vary`) from its own stream.

@@ -6,8 +6,9 @@ use std::ops::Range;
 use toml::de::DeValue;
 
 use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
-use super::{Baseline, CostView, Factor, Vary};
+use super::{Baseline, CostView, Factor, Uprating, Vary};
 use crate::dist::{Dist, Spec, NAMES};
+use crate::price::{Deflators, PriceYear};
 use crate::rng;
 
 /// A table of factors: every factor, or `Reported` if any failed (each is read, so every
@@ -38,11 +39,22 @@ pub(super) fn read_factor(
 ) -> Result<Factor, Reported> {
     let span = value.span();
     let line = r.line(&span);
-    let (dist, role, source, assumption) = match value.get_ref() {
+    let DistTable {
+        dist,
+        role,
+        source,
+        assumption,
+        price,
+    } = match value.get_ref() {
         DeValue::Integer(_) | DeValue::Float(_) => {
             let v: f64 = r.de(path, value)?;
-            let dist = build_dist(r, &span, path, Spec::Fixed { value: v })?;
-            (dist, Role::plain(default_vary), None, false)
+            DistTable {
+                dist: build_dist(r, &span, path, Spec::Fixed { value: v })?,
+                role: Role::plain(default_vary),
+                source: None,
+                assumption: false,
+                price: None,
+            }
         }
         DeValue::Table(_) => read_dist_table(r, path, value, default_vary, full)?,
         other => {
@@ -69,7 +81,17 @@ pub(super) fn read_factor(
         region_correlation: role.region_correlation,
         stream: rng::key(path),
         line,
+        price,
     })
+}
+
+/// What a factor's value or table says.
+struct DistTable {
+    dist: Dist,
+    role: Role,
+    source: Option<String>,
+    assumption: bool,
+    price: Option<Uprating>,
 }
 
 /// What a factor table says besides its distribution, its source and whether it is an
@@ -105,14 +127,15 @@ impl Role {
 }
 
 /// `{ dist = "...", <parameters>, source, assumption, ... }`: the distribution, the factor's
-/// role (`full`) or the plain one, its source and whether it is an assumption.
+/// role (`full`) or the plain one, its source, whether it is an assumption and (`full`) its
+/// price years, the distribution converted to the scenario's.
 fn read_dist_table(
     r: &mut Reader,
     path: &str,
     value: Value,
     default_vary: Vary,
     full: bool,
-) -> Result<(Dist, Role, Option<String>, bool), Reported> {
+) -> Result<DistTable, Reported> {
     let span = value.span();
     let mut t = Table::from_value(r, path, value, "a table")?;
     let dist_name = t.required::<String>(r, "dist");
@@ -122,8 +145,11 @@ fn read_dist_table(
         .or_absent()
         .unwrap_or(false);
     let mut allowed = vec!["dist", "source", "assumption"];
+    let price_field = t.field("price_year");
+    let price_value = if full { t.take("price_year") } else { None };
     let role = if full {
         allowed.extend(Role::KEYS);
+        allowed.push("price_year");
         read_role(r, &mut t, path, default_vary)
     } else {
         Ok(Role::plain(default_vary))
@@ -165,11 +191,158 @@ fn read_dist_table(
         .collect();
     allowed.extend(params);
     t.finish(r, &allowed);
+    let years = price_value
+        .map(|v| read_price_years(r, &price_field, v, &dist_name, params))
+        .transpose();
     let values = values.into_iter().collect::<Result<Vec<f64>, _>>()?;
     let spec = Spec::from_parts(&dist_name, &values).expect("parameters match the dist");
     // The distribution is checked even when the role failed, so both sets of problems show.
-    let dist = build_dist(r, &span, path, spec)?;
-    Ok((dist, role?, source, assumption))
+    let written = build_dist(r, &span, path, spec);
+    let (dist, price) = match years? {
+        None => (written?, None),
+        Some(PriceYears { years, to, span }) => {
+            written?;
+            convert(r, &span, &price_field, spec, years, to)?
+        }
+    };
+    Ok(DistTable {
+        dist,
+        role: role?,
+        source,
+        assumption,
+        price,
+    })
+}
+
+/// `price_year = "YYYY/YY"` or `{ <parameter> = "YYYY/YY", ... }` with every parameter of the
+/// dist: each parameter's year, the scenario's price year and the span to report at.
+fn read_price_years(
+    r: &mut Reader,
+    field: &str,
+    value: Value,
+    dist_name: &str,
+    params: &[&'static str],
+) -> Result<PriceYears, Reported> {
+    let span = value.span();
+    let years: Result<Vec<(&'static str, PriceYear)>, Reported> = match value.get_ref() {
+        DeValue::String(_) => {
+            let year = year_at(r, field, value);
+            year.map(|y| params.iter().map(|p| (*p, y)).collect())
+        }
+        DeValue::Table(_) => {
+            let mut t = Table::from_value(r, field, value, "a table")?;
+            let each: Vec<Result<(&'static str, PriceYear), Reported>> = params
+                .iter()
+                .map(|p| match t.take(p) {
+                    Some(v) => year_at(r, &join(field, p), v).map(|y| (*p, y)),
+                    None => Err(r.problem(
+                        &span,
+                        &join(field, p),
+                        format!(
+                            "required: a price year for each parameter of the {dist_name} ({})",
+                            params.join(", ")
+                        ),
+                    )),
+                })
+                .collect();
+            t.finish(r, params);
+            read_all(each)
+        }
+        other => {
+            return Err(r.problem(
+                &span,
+                field,
+                format!(
+                    "expected a financial year such as \"2016/17\", or one for each parameter such as {{ min = \"2016/17\", mode = \"2024/25\", max = \"2022/23\" }}, found {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
+    if !Spec::scales(dist_name) {
+        return Err(r.problem(
+            &span,
+            field,
+            format!("a {dist_name} is not a money amount, so it has no price year; price years apply to fixed, uniform, triangular, pert, normal and lognormal values"),
+        ));
+    }
+    let to = match r.price_year {
+        Some(Ok(to)) => to,
+        Some(Err(reported)) => return Err(reported),
+        None => {
+            return Err(r.problem(
+                &span,
+                field,
+                "the scenario has no price year to convert to: add price_year = \"2024/25\" (the year whose prices the results are in) to [scenario]",
+            ));
+        }
+    };
+    Ok(PriceYears {
+        years: years?,
+        to,
+        span,
+    })
+}
+
+/// A factor's price years as read: each parameter's, the scenario's, where they were given.
+struct PriceYears {
+    years: Vec<(&'static str, PriceYear)>,
+    to: PriceYear,
+    span: Range<usize>,
+}
+
+/// One price year, which must be in the deflator table.
+fn year_at(r: &mut Reader, field: &str, value: Value) -> Result<PriceYear, Reported> {
+    let at = value.span();
+    let text: String = r.de(field, value)?;
+    let year = text
+        .parse::<PriceYear>()
+        .map_err(|m| r.problem(&at, field, m))?;
+    let deflators = Deflators::embedded();
+    match deflators.index(year) {
+        Some(_) => Ok(year),
+        None => Err(r.problem(&at, field, deflators.missing(year))),
+    }
+}
+
+/// The distribution `written` with each parameter converted from its price year to `to`; a
+/// problem when the conversion puts the parameters out of order.
+fn convert(
+    r: &mut Reader,
+    span: &Range<usize>,
+    field: &str,
+    written: Spec,
+    years: Vec<(&'static str, PriceYear)>,
+    to: PriceYear,
+) -> Result<(Dist, Option<Uprating>), Reported> {
+    let deflators = Deflators::embedded();
+    let converted: Vec<f64> = written
+        .values()
+        .iter()
+        .zip(&years)
+        .map(|((_, v), (_, year))| {
+            deflators
+                .convert(*v, *year, to)
+                .expect("price years are checked against the table")
+        })
+        .collect();
+    let spec = Spec::from_parts(written.name(), &converted).expect("parameters match the dist");
+    let dist = Dist::new(spec).map_err(|_| {
+        let shown: Vec<String> = spec
+            .values()
+            .iter()
+            .map(|(p, v)| format!("{p} {}", (v * 100.0).round() / 100.0))
+            .collect();
+        r.problem(
+            span,
+            field,
+            format!(
+                "converted to {to} prices the parameters are out of order ({}); check each parameter's price year",
+                shown.join(", ")
+            ),
+        )
+    })?;
+    Ok((dist, Some(Uprating { written, years, to })))
 }
 
 /// `participation`, `vary`, `view`, `baseline` and `region_correlation`.

@@ -12,6 +12,7 @@ use super::{
     Sampling, Scenario, Settings, Vary, DEFAULT_ITERATIONS, DEFAULT_SEED, MAX_MONTHS,
 };
 use crate::month::Month;
+use crate::price::{Deflators, PriceYear};
 
 /// `[scenario]`, with `actions`, `engagement` and `reference` left for the caller to fill.
 pub(super) fn read_scenario(
@@ -21,13 +22,24 @@ pub(super) fn read_scenario(
     settings: &Settings,
 ) -> Result<Scenario, Reported> {
     let Some(value) = top.take("scenario") else {
-        return Err(r.problem(
+        let reported = r.problem(
             &(0..0),
             "scenario",
             "required: a [scenario] table with name, start and months",
-        ));
+        );
+        // Factors' price years are not checked against a scenario that is not there.
+        r.price_year = Some(Err(reported));
+        return Err(reported);
     };
-    let mut t = Table::from_value(r, "scenario", value, "a table")?;
+    let mut t = match Table::from_value(r, "scenario", value, "a table") {
+        Ok(t) => t,
+        Err(reported) => {
+            r.price_year = Some(Err(reported));
+            return Err(reported);
+        }
+    };
+    let price_year = read_price_year(r, &mut t);
+    r.price_year = price_year.transpose();
     let name = t.required::<String>(r, "name");
     let description = t
         .value::<String>(r, "description")
@@ -75,6 +87,7 @@ pub(super) fn read_scenario(
             "granularity",
             "practices",
             "icb_map",
+            "price_year",
         ],
     );
     Ok(Scenario {
@@ -95,6 +108,7 @@ pub(super) fn read_scenario(
             .unwrap_or(granularity?.unwrap_or_default()),
         practices,
         icb_map,
+        price_year: price_year?,
         reference: default_reference(),
         engagement: None,
         sampling: sampling?.unwrap_or_default(),
@@ -102,6 +116,19 @@ pub(super) fn read_scenario(
         actions: Vec::new(),
         overrides: Vec::new(),
     })
+}
+
+/// `price_year = "YYYY/YY"`: the financial year whose prices factors with a price year are
+/// converted to; it must be in the deflator table.
+fn read_price_year(r: &mut Reader, t: &mut Table) -> Result<Option<PriceYear>, Reported> {
+    let Some((year, span)) = t.parsed(r, "price_year", str::parse::<PriceYear>)? else {
+        return Ok(None);
+    };
+    let deflators = Deflators::embedded();
+    if deflators.index(year).is_none() {
+        return Err(r.problem(&span, &t.field("price_year"), deflators.missing(year)));
+    }
+    Ok(Some(year))
 }
 
 /// `[[correlations]]`: `between = [path, path]`, `rank_correlation = rho`, `source`. Each path

@@ -10,6 +10,7 @@ use toml::Spanned;
 use crate::error::Problem;
 use crate::month::Month;
 use crate::names;
+use crate::price::PriceYear;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -32,10 +33,13 @@ impl<T> OrAbsent<T> for Result<Option<T>, Reported> {
     }
 }
 
-/// Collects problems and turns byte offsets into line numbers.
+/// Collects problems and turns byte offsets into line numbers; carries the scenario's price
+/// year, read first, to the factors converted to it.
 pub struct Reader<'t> {
     text: &'t str,
     pub problems: Vec<Problem>,
+    /// `[scenario] price_year`: `None` when absent, `Some(Err)` when it was reported.
+    pub price_year: Option<Result<PriceYear, Reported>>,
 }
 
 impl<'t> Reader<'t> {
@@ -43,6 +47,7 @@ impl<'t> Reader<'t> {
         Reader {
             text,
             problems: Vec::new(),
+            price_year: None,
         }
     }
 

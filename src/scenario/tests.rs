@@ -192,7 +192,7 @@ fn unknown_keys_are_rejected_at_every_level() {
         ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, engagement, correlations, actions"),
         ("[actions.a]", "[actions.a]\nlable = \"x\"", "s.toml:8: actions.a.lable: unknown key 'lable'"),
         ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months"),
-        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, min, mode, max"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, price_year, min, mode, max"),
     ];
     check_each(cases, |problem, expected| problem.starts_with(expected));
 }
@@ -584,4 +584,248 @@ fn a_bad_recovery_is_reported_with_line_and_field() {
         &format!("{end}{{ x = 0.5, \"2\" = 2, \"3\" = 0.1 }}"),
     ));
     assert_eq!(got.len(), 2, "{got:#?}");
+
+/// `MINIMAL` in 2024/25 prices with `factor` as its one factor (line 11).
+fn priced(factor: &str) -> String {
+    edit("months = 6", "months = 6\nprice_year = \"2024/25\"").replace("rate = 2.5", factor)
+}
+
+fn index(year: &str) -> f64 {
+    crate::price::Deflators::embedded()
+        .index(year.parse().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_scenario_without_price_year_converts_nothing() {
+    let s = parse_ok(MINIMAL);
+    assert_eq!(s.price_year, None);
+    assert!(s.factors().all(|(_, f)| f.price.is_none()));
+    // A price year with no factor that gives one changes no value either.
+    let t = parse_ok(&priced(
+        "rate = { dist = \"pert\", min = 148, mode = 266, max = 282 }",
+    ));
+    assert_eq!(
+        t.price_year.map(|y| y.to_string()).as_deref(),
+        Some("2024/25")
+    );
+    let f = &t.actions[0].costs[0].factors[0];
+    assert_eq!(
+        (f.price.as_ref(), *f.dist.spec()),
+        (
+            None,
+            Spec::Pert {
+                min: 148.0,
+                mode: 266.0,
+                max: 282.0
+            }
+        )
+    );
+}
+
+#[test]
+fn one_price_year_scales_every_parameter_by_the_ratio_of_the_indices() {
+    let ratio = |from: &str| index("2024/25") / index(from);
+    let cases: &[(&str, Spec)] = &[
+        (
+            "{ dist = \"fixed\", value = 20, price_year = \"2016/17\" }",
+            Spec::Fixed { value: 20.0 },
+        ),
+        (
+            "{ dist = \"uniform\", min = 30, max = 150, price_year = \"2016/17\" }",
+            Spec::Uniform {
+                min: 30.0,
+                max: 150.0,
+            },
+        ),
+        (
+            "{ dist = \"triangular\", min = 1, mode = 2, max = 4, price_year = \"2016/17\" }",
+            Spec::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 4.0,
+            },
+        ),
+        (
+            "{ dist = \"pert\", min = 148, mode = 266, max = 282, price_year = \"2016/17\" }",
+            Spec::Pert {
+                min: 148.0,
+                mode: 266.0,
+                max: 282.0,
+            },
+        ),
+        (
+            "{ dist = \"normal\", mean = 100, sd = 15, price_year = \"2016/17\" }",
+            Spec::Normal {
+                mean: 100.0,
+                sd: 15.0,
+            },
+        ),
+        (
+            "{ dist = \"lognormal\", p05 = 10, p95 = 40, price_year = \"2016/17\" }",
+            Spec::LogNormal {
+                p05: 10.0,
+                p95: 40.0,
+            },
+        ),
+    ];
+    for (factor, written) in cases {
+        let s = parse_ok(&priced(&format!("rate = {factor}")));
+        let f = &s.actions[0].costs[0].factors[0];
+        let price = f.price.as_ref().expect("converted");
+        assert_eq!(price.written, *written);
+        assert_eq!(price.to.to_string(), "2024/25");
+        let got = f.dist.spec().values();
+        for ((name, v), (w_name, w)) in got.iter().zip(written.values()) {
+            assert_eq!(name, &w_name);
+            // Exactly value × index[2024/25] ÷ index[2016/17].
+            assert_eq!(
+                *v,
+                w * index("2024/25") / index("2016/17"),
+                "{factor}: {name}"
+            );
+        }
+        assert!((f.dist.mean() - written.mean() * ratio("2016/17")).abs() < 1e-9 * written.mean());
+        assert!(price.years.iter().all(|(_, y)| y.to_string() == "2016/17"));
+    }
+    // A year's own prices are left as they are.
+    let s = parse_ok(&priced(
+        "rate = { dist = \"fixed\", value = 15, price_year = \"2024/25\" }",
+    ));
+    assert_eq!(s.actions[0].costs[0].factors[0].dist.mean(), 15.0);
+}
+
+#[test]
+fn a_table_of_price_years_converts_each_parameter_from_its_own_year() {
+    let s = parse_ok(&priced(
+        "rate = { dist = \"pert\", min = 148, mode = 266, max = 282, price_year = { min = \"2016/17\", mode = \"2024/25\", max = \"2022/23\" } }",
+    ));
+    let f = &s.actions[0].costs[0].factors[0];
+    assert_eq!(
+        *f.dist.spec(),
+        Spec::Pert {
+            min: 148.0 * index("2024/25") / index("2016/17"),
+            mode: 266.0,
+            max: 282.0 * index("2024/25") / index("2022/23"),
+        }
+    );
+    assert_eq!(
+        f.describe(),
+        "PERT from 194.54 to 308.87, most likely 266 (2024/25 prices)"
+    );
+    let years: Vec<(&str, String)> = f
+        .price
+        .as_ref()
+        .unwrap()
+        .years
+        .iter()
+        .map(|(p, y)| (*p, y.to_string()))
+        .collect();
+    assert_eq!(
+        years,
+        [
+            ("min", "2016/17".to_string()),
+            ("mode", "2024/25".to_string()),
+            ("max", "2022/23".to_string())
+        ]
+    );
+    // A price year other than the table's base converts to it too.
+    let t = parse_ok(
+        &priced("rate = { dist = \"normal\", mean = 100, sd = 10, price_year = { mean = \"2020/21\", sd = \"2014/15\" } }")
+            .replace("\"2024/25\"", "\"2025/26\""),
+    );
+    assert_eq!(
+        *t.actions[0].costs[0].factors[0].dist.spec(),
+        Spec::Normal {
+            mean: 100.0 * index("2025/26") / index("2020/21"),
+            sd: 10.0 * index("2025/26") / index("2014/15"),
+        }
+    );
+}
+
+#[test]
+fn bad_price_years_are_reported_with_line_and_field() {
+    let years = "2014/15, 2015/16, 2016/17, 2017/18, 2018/19, 2019/20, 2020/21, 2021/22, 2022/23, 2023/24, 2024/25, 2025/26";
+    let cases: Vec<(String, String)> = vec![
+        (
+            edit("months = 6", "months = 6\nprice_year = \"2024-25\""),
+            "s.toml:6: scenario.price_year: '2024-25' is not a financial year: write YYYY/YY, e.g. \"2024/25\"".to_string(),
+        ),
+        (
+            edit("months = 6", "months = 6\nprice_year = \"2024/26\""),
+            "s.toml:6: scenario.price_year: '2024/26' is not a financial year: 2024/ must be followed by 25, the next year".to_string(),
+        ),
+        (
+            edit("months = 6", "months = 6\nprice_year = \"2030/31\""),
+            format!("s.toml:6: scenario.price_year: no deflator for 2030/31: data/deflators.csv has {years}"),
+        ),
+        (
+            edit("months = 6", "months = 6\nprice_year = 2024"),
+            "s.toml:6: scenario.price_year: invalid type: integer `2024`, expected a string".to_string(),
+        ),
+        (
+            edit("rate = 2.5", "rate = { dist = \"fixed\", value = 20, price_year = \"2016/17\" }"),
+            "s.toml:10: actions.a.costs[0].factors.rate.price_year: the scenario has no price year to convert to: add price_year = \"2024/25\" (the year whose prices the results are in) to [scenario]".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"fixed\", value = 20, price_year = \"2010/11\" }"),
+            format!("s.toml:11: actions.a.costs[0].factors.rate.price_year: no deflator for 2010/11: data/deflators.csv has {years}"),
+        ),
+        (
+            priced("rate = { dist = \"pert\", min = 1, mode = 2, max = 3, price_year = { min = \"2016/17\", mode = \"2013/14\", max = \"2016/17\" } }"),
+            format!("s.toml:11: actions.a.costs[0].factors.rate.price_year.mode: no deflator for 2013/14: data/deflators.csv has {years}"),
+        ),
+        (
+            priced("rate = { dist = \"pert\", min = 1, mode = 2, max = 3, price_year = { min = \"2016/17\", max = \"2016/17\" } }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year.mode: required: a price year for each parameter of the pert (min, mode, max)".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"uniform\", min = 1, max = 3, price_year = { min = \"2016/17\", max = \"2016/17\", mode = \"2016/17\" } }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year.mode: unknown key 'mode'; expected one of: min, max".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"fixed\", value = 20, price_year = 2016 }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year: expected a financial year such as \"2016/17\", or one for each parameter such as { min = \"2016/17\", mode = \"2024/25\", max = \"2022/23\" }, found an integer".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"fixed\", value = 20, price_year = \"2016\" }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year: '2016' is not a financial year".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"beta\", alpha = 2, beta = 3, price_year = \"2016/17\" }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year: a beta is not a money amount, so it has no price year".to_string(),
+        ),
+        (
+            // Converted, the min (2016/17 prices) passes the mode and the max (2024/25 prices).
+            priced("rate = { dist = \"pert\", min = 90, mode = 100, max = 110, price_year = { min = \"2014/15\", mode = \"2024/25\", max = \"2024/25\" } }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year: converted to 2024/25 prices the parameters are out of order (min 121.51, mode 100, max 110); check each parameter's price year".to_string(),
+        ),
+        (
+            priced("rate = { dist = \"lognormal\", p05 = 10, p95 = 11, price_year = { p05 = \"2014/15\", p95 = \"2024/25\" } }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.price_year: converted to 2024/25 prices the parameters are out of order (p05 13.5, p95 11)".to_string(),
+        ),
+        (
+            // The written values are checked as written, and not converted.
+            priced("rate = { dist = \"pert\", min = 3, mode = 2, max = 1, price_year = \"2016/17\" }"),
+            "s.toml:11: actions.a.costs[0].factors.rate: min 3 must be less than max 1".to_string(),
+        ),
+        (
+            // A baseline is a share of practices, not money.
+            priced("rate = { dist = \"uniform\", min = 0.2, max = 0.6, baseline = { dist = \"fixed\", value = 0.1, price_year = \"2016/17\" } }"),
+            "s.toml:11: actions.a.costs[0].factors.rate.baseline.price_year: unknown key 'price_year'".to_string(),
+        ),
+    ];
+    for (text, expected) in cases {
+        let got = problems(&text);
+        assert!(
+            got.iter().any(|p| p.starts_with(&expected)),
+            "{text}\nexpected: {expected}\ngot: {got:#?}"
+        );
+    }
+    // A bad scenario price year is reported once, not again for every factor converted to it.
+    let got = problems(
+        &priced("rate = { dist = \"fixed\", value = 20, price_year = \"2016/17\" }")
+            .replace("\"2024/25\"", "\"2024-25\""),
+    );
+    assert_eq!(got.len(), 1, "{got:#?}");
 }

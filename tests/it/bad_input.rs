@@ -157,6 +157,28 @@ fn probability_outside_unit_interval() {
 }
 
 #[test]
+fn bad_price_years() {
+    expect(
+        "months = 6",
+        "months = 6\nprice_year = \"2024-25\"",
+        TINY_ICBS,
+        "s.toml:5: scenario.price_year: '2024-25' is not a financial year: write YYYY/YY, e.g. \"2024/25\"",
+    );
+    expect(
+        "max = 6.2 }",
+        "max = 6.2, price_year = \"2016/17\" }",
+        TINY_ICBS,
+        "s.toml:12: actions.a.costs[0].factors.rate.price_year: the scenario has no price year to convert to: add price_year = \"2024/25\"",
+    );
+    expect(
+        "max = 6.2 }",
+        "max = 6.2, price_year = { min = \"2012/13\", mode = \"2016/17\", max = \"2016/17\" } }",
+        TINY_ICBS,
+        "actions.a.costs[0].factors.rate.price_year.min: no deflator for 2012/13: data/deflators.csv has 2014/15, 2015/16,",
+    );
+}
+
+#[test]
 fn bad_month_string() {
     expect(
         "start = \"2024-08\"",

@@ -50,6 +50,8 @@ fn validate_prints_what_would_be_simulated_and_writes_nothing() {
         "    path: actions.medicines_optimisation.costs[0].factors.savings_per_patient_gbp\n",
         "Cost line: Prescribing savings lost = registered_patients × factors × w(m) / 12",
         "source: ",
+        "Prices:     2024/25: 1 factor with a price year, converted to 2024/25 with the HM Treasury GDP deflator (embedded:data/deflators.csv)",
+        "      as written: min 0.5 (2019/20 prices), mode 1.25 (2019/20), max 2.5 (2019/20); in 2024/25 prices (the HM Treasury GDP deflator): min 0.62, mode 1.55, max 3.09\n",
     ] {
         assert!(text.contains(expected), "missing «{expected}» in:\n{text}");
     }
@@ -226,4 +228,73 @@ fn an_action_outside_the_horizon_is_warned_about() {
     let out = sb.run(&["validate", "s.toml"]);
     assert!(out.status.success());
     assert!(stderr(&out).contains("warning: action 'late' has effect 2026-01 to the end, outside the horizon 2024-08 to 2024-09: it adds nothing"), "{}", stderr(&out));
+}
+
+/// A scenario with one money factor, in the prices `scenario_year` (none when empty) with the
+/// factor's `factor_year` (none when empty).
+fn priced_scenario(scenario_year: &str, factor_year: &str) -> String {
+    let scenario_year = match scenario_year {
+        "" => String::new(),
+        y => format!("price_year = \"{y}\"\n"),
+    };
+    let factor_year = match factor_year {
+        "" => String::new(),
+        y => format!(", price_year = \"{y}\""),
+    };
+    format!(
+        "[scenario]\nname = \"p\"\nstart = \"2024-08\"\nmonths = 6\n{scenario_year}\n\
+         [actions.a]\n[[actions.a.costs]]\ndriver = \"registered_patients\"\n\
+         factors = {{ cost_gbp = {{ dist = \"pert\", min = 0.5, mode = 2.5, max = 6.2{factor_year} }} }}\n"
+    )
+}
+
+#[test]
+fn price_years_convert_money_factors_and_the_manifest_records_them() {
+    let sb = Sandbox::new();
+    let run = |name: &str, text: &str| -> (f64, serde_json::Value) {
+        sb.write(&format!("{name}.toml"), text);
+        let out = sb.run(&[
+            "run",
+            &format!("{name}.toml"),
+            "--out",
+            name,
+            "--iterations",
+            "500",
+            "-q",
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let read = |file: &str| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(sb.path(name).join(file)).unwrap()).unwrap()
+        };
+        let summary = read("summary.json");
+        (
+            summary["national_total_gbp"]["mean"].as_f64().unwrap(),
+            read("manifest.json"),
+        )
+    };
+    let (plain, plain_manifest) = run("plain", &priced_scenario("", ""));
+    let (same, _) = run("same", &priced_scenario("2024/25", "2024/25"));
+    let (old, manifest) = run("old", &priced_scenario("2024/25", "2016/17"));
+    // Without a price year nothing is converted, and the manifest has no prices.
+    assert!(plain_manifest.get("prices").is_none(), "{plain_manifest}");
+    // A factor already in the scenario's prices is unchanged, bit for bit.
+    assert_eq!(plain.to_bits(), same.to_bits());
+    // From 2016/17 prices every draw is scaled by index[2024/25] ÷ index[2016/17].
+    let ratio = 100.0 / 76.0754;
+    assert!(
+        ((old / plain) / ratio - 1.0).abs() < 1e-9,
+        "{old} / {plain} is not {ratio}"
+    );
+    assert_eq!(manifest["prices"]["price_year"], "2024/25");
+    assert_eq!(
+        manifest["prices"]["deflators"]["path"],
+        "embedded:data/deflators.csv"
+    );
+    assert_eq!(
+        manifest["prices"]["deflators"]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
 }

@@ -64,6 +64,39 @@ fn every_factor_of_every_scenario_names_its_source() {
 }
 
 #[test]
+fn every_money_factor_of_every_scenario_gives_its_price_year() {
+    for path in scenarios() {
+        let p = prepare(&Config::new(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            p.scenario.price_year.map(|y| y.to_string()).as_deref(),
+            Some("2024/25"),
+            "{}",
+            path.display()
+        );
+        let unpriced: Vec<&str> = p
+            .scenario
+            .factors()
+            .filter(|(_, f)| f.name.ends_with("_gbp") && f.price.is_none())
+            .map(|(_, f)| f.path.as_str())
+            .collect();
+        assert!(
+            unpriced.is_empty(),
+            "{}: money factors without a price year: {unpriced:?}",
+            path.display()
+        );
+        // Each says how it was converted, or why its year is assumed.
+        for (_, f) in p.scenario.factors().filter(|(_, f)| f.price.is_some()) {
+            let source = f.source.as_deref().unwrap_or("");
+            assert!(
+                source.contains("Price year") || source.contains("price year"),
+                "{}: {source}",
+                f.path
+            );
+        }
+    }
+}
+
+#[test]
 fn every_scenario_runs_in_both_cost_views() {
     for path in scenarios() {
         for view in ["icb_cash", "economic"] {
