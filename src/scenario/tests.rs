@@ -584,6 +584,7 @@ fn a_bad_recovery_is_reported_with_line_and_field() {
         &format!("{end}{{ x = 0.5, \"2\" = 2, \"3\" = 0.1 }}"),
     ));
     assert_eq!(got.len(), 2, "{got:#?}");
+}
 
 /// `MINIMAL` in 2024/25 prices with `factor` as its one factor (line 11).
 fn priced(factor: &str) -> String {

@@ -3,6 +3,7 @@
 mod architecture;
 mod bad_input;
 mod benchmark;
+mod calibrate;
 mod cli;
 mod distributions;
 mod engagement;

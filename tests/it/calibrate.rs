@@ -1,0 +1,259 @@
+//! `calibrate` end to end: a conjugate case whose posterior is known exactly, a figure no draw
+//! reaches, bad benchmark tables, and outputs that do not depend on the thread count.
+
+use crate::{files, read_csv, stderr, stdout, Sandbox};
+
+/// Two ICBs of 1m and 2m patients; one action whose cost is patients × θ a year over a year,
+/// θ ~ Normal(2, 0.5²) national: the national total is 3m × θ, linear in θ.
+const ICBS: &str =
+    "icb_code,icb_name,region,registered_patients\nA1,One,North,1000000\nA2,Two,South,2000000\n";
+const SCENARIO: &str = r#"
+[scenario]
+name = "conjugate"
+start = "2024-08"
+months = 12
+iterations = 20000
+seed = 3
+data = "icbs.csv"
+
+[actions.a]
+factors = { theta = { dist = "normal", mean = 2, sd = 0.5 } }
+
+[[actions.a.costs]]
+driver = "registered_patients"
+factors = { per_patient = 1 }
+"#;
+const HEADER: &str = "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp\n";
+const A: f64 = 3.0e6;
+const THETA: &str = "actions.a.factors.theta";
+
+/// The exact posterior of θ given y ~ Normal(Aθ, σ²), truncated to the non-implausible
+/// |y − Aθ| ≤ 3σ: its mean, and its 5% and 95% quantiles with the density there, by
+/// integration on a fine grid.
+fn exact(y: f64, sigma: f64) -> (f64, [(f64, f64); 2]) {
+    let (lo, hi) = ((y - 3.0 * sigma) / A, (y + 3.0 * sigma) / A);
+    let n = 200_000;
+    let h = (hi - lo) / n as f64;
+    let density =
+        |t: f64| (-0.5 * ((t - 2.0) / 0.5f64).powi(2) - 0.5 * ((y - A * t) / sigma).powi(2)).exp();
+    let grid: Vec<(f64, f64)> = (0..=n)
+        .map(|k| {
+            let t = lo + k as f64 * h;
+            (t, density(t))
+        })
+        .collect();
+    let total: f64 = grid.iter().map(|(_, f)| f * h).sum();
+    let mean = grid.iter().map(|(t, f)| t * f * h).sum::<f64>() / total;
+    let quantile = |p: f64| {
+        let mut c = 0.0;
+        for &(t, f) in &grid {
+            c += f * h / total;
+            if c >= p {
+                return (t, f / total);
+            }
+        }
+        (hi, 0.0)
+    };
+    (mean, [quantile(0.05), quantile(0.95)])
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+#[test]
+fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write("s.toml", SCENARIO);
+    let (y, sigma) = (6.9e6, 0.6e6);
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,{y},{sigma},national_total,0\n"),
+    );
+    let out = sb.run(&[
+        "calibrate",
+        "s.toml",
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        "cal",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("calibrated to 1 figures"),
+        "{}",
+        stdout(&out)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["posterior_reported"], true);
+    let ess = summary["ess"].as_f64().unwrap();
+    let rows = read_csv(&sb.path("cal/posterior.csv"));
+    assert_eq!(rows.len(), 2, "one national factor");
+    assert_eq!(rows[1][0], THETA);
+    let get = |name: &str| rows[1][column(&rows, name)].parse::<f64>().unwrap();
+    let (mean, quantiles) = exact(y, sigma);
+    // The posterior sd, for the standard errors: precision 1/0.25 + A²/σ².
+    let s = (1.0 / 0.25 + (A / sigma).powi(2)).recip().sqrt();
+    let root = ess.sqrt();
+    assert!(
+        (get("posterior_mean") - mean).abs() <= 4.0 * s / root,
+        "{} vs {mean}",
+        get("posterior_mean")
+    );
+    for ((q, f), name, p) in [
+        (quantiles[0], "posterior_p05", 0.05),
+        (quantiles[1], "posterior_p95", 0.95),
+    ] {
+        let se = (p * (1.0f64 - p)).sqrt() / (f * root);
+        assert!(
+            (get(name) - q).abs() <= 4.0 * se,
+            "{name}: {} vs {q} (se {se})",
+            get(name)
+        );
+    }
+    // The prior is the prior: N(2, 0.5²) from 20,000 draws.
+    assert!((get("prior_mean") - 2.0).abs() <= 4.0 * 0.5 / (20000f64).sqrt());
+    // The figure's predictive moves to the figure.
+    let figures = read_csv(&sb.path("cal/calibration.csv"));
+    let f = |name: &str| figures[1][column(&figures, name)].parse::<f64>().unwrap();
+    assert!((f("posterior_gbp_mean") - A * mean).abs() <= 4.0 * A * s / root);
+    assert!((f("prior_gbp_mean") - A * 2.0).abs() <= 4.0 * A * 0.5 / (20000f64).sqrt());
+    // The weighted draws: weights sum to 1, the factor column is θ, the figure's is 3m × θ.
+    assert!(sb.path("cal/posterior_draws.parquet").exists());
+}
+
+#[test]
+fn a_figure_no_draw_reaches_gives_no_posterior_and_a_clear_message() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write(
+        "s.toml",
+        &SCENARIO.replace("iterations = 20000", "iterations = 2000"),
+    );
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}far,Far too high,100000000,1000000,national_total,0\nnear,Near,6000000,600000,national_total,\n"),
+    );
+    let out = sb.run(&[
+        "calibrate",
+        "s.toml",
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        "cal",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("No posterior"), "{text}");
+    assert!(
+        text.contains("far with the priors: the closest draw is"),
+        "{text}"
+    );
+    let rows = read_csv(&sb.path("cal/posterior.csv"));
+    assert_eq!(
+        rows[1][column(&rows, "posterior_mean")],
+        "",
+        "no posterior value"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["posterior_reported"], false);
+    assert_eq!(summary["conflicts"][0]["figures"][0], "far");
+}
+
+#[test]
+fn bad_benchmark_tables_are_refused_with_line_and_field() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write(
+        "s.toml",
+        &SCENARIO.replace("iterations = 20000", "iterations = 200"),
+    );
+    let cases = [
+        (
+            "id,label,published_gbp,quantity\nx,X,100,national_total\n",
+            "figures.csv:2: published_sd_gbp: 'x': calibration needs the figure's observation sd",
+        ),
+        (
+            "id,label,published_gbp,published_sd_gbp,quantity,observation\nx,X,100,10,national_total,poisson\n",
+            "figures.csv:2: observation: unknown observation 'poisson'; expected one of: normal, lognormal",
+        ),
+        (
+            "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp\nx,X,100,10,national_total,-5\n",
+            "figures.csv:2: discrepancy_sd_gbp: '-5' is not an amount in pounds",
+        ),
+        (
+            "id,label,published_gbp,published_sd_gbp,quantity,actions\nx,X,100,10,national_total,cap\n",
+            "no figure can be set against conjugate: x (the scenario has no action cap)",
+        ),
+    ];
+    for (table, expected) in cases {
+        sb.write("figures.csv", table);
+        let out = sb.run(&[
+            "calibrate",
+            "s.toml",
+            "--benchmarks",
+            "figures.csv",
+            "--out",
+            "cal",
+            "-q",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "expected {expected}\ngot {}",
+            stderr(&out)
+        );
+        assert!(!sb.path("cal").exists(), "nothing written");
+    }
+}
+
+#[test]
+fn outputs_do_not_depend_on_the_thread_count() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write(
+        "s.toml",
+        &SCENARIO.replace("iterations = 20000", "iterations = 3000"),
+    );
+    sb.write(
+        "figures.csv",
+        "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp,icb_code\n\
+         nation,National,6900000,600000,national_total,,\n\
+         one,ICB One,2300000,400000,icb_total,,A1\n",
+    );
+    for threads in ["1", "2"] {
+        let out = sb.run(&[
+            "calibrate",
+            "s.toml",
+            "--benchmarks",
+            "figures.csv",
+            "--threads",
+            threads,
+            "--out",
+            threads,
+            "-q",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let (one, two) = (files(&sb.path("1")), files(&sb.path("2")));
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        two.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &one {
+        if name != "manifest.json" {
+            assert!(
+                bytes == &two[name],
+                "{name} differs between 1 and 2 threads"
+            );
+        }
+    }
+}
