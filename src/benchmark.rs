@@ -81,6 +81,9 @@ pub struct Benchmark {
     pub discrepancy_sd_gbp: Option<f64>,
     /// How the figure scatters around the modelled quantity, for calibration.
     pub observation: Observation,
+    /// The id of a figure this one restates (the same answers summed or averaged another
+    /// way): calibration counts one observation once, so it uses only that one.
+    pub same_as: Option<String>,
 }
 
 /// Whether a figure could be set against the model.
@@ -133,7 +136,8 @@ pub fn load(path: Option<&Path>) -> Result<(String, Vec<Benchmark>), Error> {
 /// Required: `id`, `label`, `published_gbp`, `quantity`; optional: `published_sd_gbp`,
 /// `icb_code`, `actions` (ids separated by `;`), `start` and `end` (`YYYY-MM`, inclusive),
 /// `cost_view`, `conditions` (`path=value`, separated by `;`), `source`, and for calibration
-/// `discrepancy_sd_gbp` and `observation` (`normal` or `lognormal`).
+/// `discrepancy_sd_gbp`, `observation` (`normal` or `lognormal`) and `same_as` (the id of
+/// the figure this one restates, which must be in the table).
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     let fail = |problems| FileProblems {
         file: file.to_string(),
@@ -177,6 +181,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         "source",
         "discrepancy_sd_gbp",
         "observation",
+        "same_as",
     ]
     .iter()
     .map(|n| column(n))
@@ -327,7 +332,21 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
             source: cell(11, row),
             discrepancy_sd_gbp,
             observation,
+            same_as: Some(cell(14, row)).filter(|c| !c.is_empty()),
         });
+    }
+    for b in &out {
+        if let Some(id) = b
+            .same_as
+            .as_ref()
+            .filter(|id| !out.iter().any(|o| &o.id == *id))
+        {
+            problems.push(Problem::new(
+                Some(b.line),
+                "same_as",
+                format!("'{id}' is not the id of a figure in this table"),
+            ));
+        }
     }
     if problems.is_empty() {
         Ok(out)

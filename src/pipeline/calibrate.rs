@@ -70,7 +70,10 @@ pub fn calibrate(
         let evaluated: Vec<_> = figures
             .iter()
             .map(|b| {
-                let e = benchmark::evaluate(b, &p.scenario, &p.table, p.practices.as_ref());
+                let e = match &b.same_as {
+                    Some(_) => Err(String::new()),
+                    None => benchmark::evaluate(b, &p.scenario, &p.table, p.practices.as_ref()),
+                };
                 obs.advance(n as u64);
                 e
             })
@@ -94,6 +97,13 @@ pub fn calibrate(
     let mut targets = Vec::new();
     let mut unused = Vec::new();
     for (b, e) in figures.iter().zip(evaluated) {
+        if let Some(id) = &b.same_as {
+            unused.push(Unused {
+                id: b.id.clone(),
+                reason: format!("restates {id}: one observation is counted once"),
+            });
+            continue;
+        }
         match (e, b.published_gbp, b.published_sd_gbp) {
             (Ok(e), Some(published), Some(sd)) => targets.push(Target {
                 id: b.id.clone(),

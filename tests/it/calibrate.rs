@@ -190,6 +190,10 @@ fn bad_benchmark_tables_are_refused_with_line_and_field() {
             "figures.csv:2: discrepancy_sd_gbp: '-5' is not an amount in pounds",
         ),
         (
+            "id,label,published_gbp,published_sd_gbp,quantity,same_as\nx,X,100,10,national_total,nope\n",
+            "figures.csv:2: same_as: 'nope' is not the id of a figure in this table",
+        ),
+        (
             "id,label,published_gbp,published_sd_gbp,quantity,actions\nx,X,100,10,national_total,cap\n",
             "no figure can be set against conjugate: x (the scenario has no action cap)",
         ),
@@ -225,9 +229,10 @@ fn outputs_do_not_depend_on_the_thread_count() {
     );
     sb.write(
         "figures.csv",
-        "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp,icb_code\n\
-         nation,National,6900000,600000,national_total,,\n\
-         one,ICB One,2300000,400000,icb_total,,A1\n",
+        "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp,icb_code,same_as\n\
+         nation,National,6900000,600000,national_total,,,\n\
+         one,ICB One,2300000,400000,icb_total,,A1,\n\
+         mean,National per ICB,3450000,300000,mean_per_icb,,,nation\n",
     );
     for threads in ["1", "2"] {
         let out = sb.run(&[
@@ -243,6 +248,18 @@ fn outputs_do_not_depend_on_the_thread_count() {
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
+    // A figure that restates another is not counted twice.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("1/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["figures_used"],
+        serde_json::json!(["nation", "one"])
+    );
+    assert_eq!(summary["figures_not_used"][0]["id"], "mean");
+    assert_eq!(
+        summary["figures_not_used"][0]["reason"],
+        "restates nation: one observation is counted once"
+    );
     let (one, two) = (files(&sb.path("1")), files(&sb.path("2")));
     assert_eq!(
         one.keys().collect::<Vec<_>>(),
