@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rand::seq::index;
 
-use crate::calibrate::Observation;
+use crate::calibrate::{FactorDraws, Observation};
 use crate::data::IcbTable;
 use crate::engine::{self, Draws, Keep};
 use crate::error::{Error, FileProblems, Problem};
@@ -376,7 +376,7 @@ fn compare_one(
     table: &IcbTable,
     practices: Option<&PracticeTable>,
 ) -> Comparison {
-    match evaluate(b, scenario, table, practices) {
+    match evaluate(b, scenario, table, practices, None) {
         Ok(e) => Comparison {
             benchmark: b.clone(),
             status: Status::Compared,
@@ -415,12 +415,14 @@ pub struct Evaluated {
 /// figure's quantity in each iteration, or why the figure is not comparable. Iteration *i*
 /// draws every factor the derived run shares with the scenario as the scenario's iteration *i*
 /// does (keyed streams), unless the scenario draws its national factors together (a Latin
-/// hypercube or correlations).
+/// hypercube or correlations). With `given`, the national factors take those values instead
+/// (a refocused wave of calibration), matched by path.
 pub fn evaluate(
     b: &Benchmark,
     scenario: &Scenario,
     table: &IcbTable,
     practices: Option<&PracticeTable>,
+    given: Option<&[FactorDraws]>,
 ) -> Result<Evaluated, String> {
     if b.published_gbp.is_none() {
         return Err("a count, not a cost: shown for context".to_string());
@@ -452,13 +454,29 @@ pub fn evaluate(
             .collect();
         why.join("; ")
     })?;
-    let draws = engine::run_from(
-        &model,
-        0,
-        derived.iterations as usize,
-        Keep::PerIteration,
-        &|_| {},
-    );
+    let draws = match given {
+        None => engine::run_from(
+            &model,
+            0,
+            derived.iterations as usize,
+            Keep::PerIteration,
+            &|_| {},
+        ),
+        Some(given) => {
+            let columns = model
+                .national
+                .iter()
+                .map(|slot| {
+                    given
+                        .iter()
+                        .find(|f| f.path == slot.path)
+                        .map(|f| f.values.clone())
+                        .ok_or_else(|| format!("no draws of {} were given", slot.path))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            engine::run_given(&model, columns, Keep::PerIteration, &|_| {})
+        }
+    };
     Ok(Evaluated {
         actions: derived.actions.iter().map(|a| a.id.clone()).collect(),
         period: (derived.start, derived.end()),

@@ -21,13 +21,19 @@
 //!
 //! This module is arithmetic on those draws; `pipeline::calibrate` makes them.
 
+use rand::RngExt;
 use serde::Serialize;
+
+use crate::model::Slot;
+use crate::rng::{key, stream, NATIONAL};
 
 /// The implausibility cut-off: three standard deviations (Pukelsheim's three-sigma rule, as
 /// history matching uses it).
 pub const CUTOFF: f64 = 3.0;
 /// Below this effective sample size no posterior is reported.
 pub const MIN_ESS: f64 = 200.0;
+/// Waves of refocusing at most (the first included).
+pub const MAX_WAVES: usize = 5;
 /// The model-discrepancy sd when a figure states none: this share of the published figure.
 pub const DEFAULT_DISCREPANCY: f64 = 0.10;
 
@@ -225,6 +231,10 @@ pub struct Conflict {
 #[derive(Debug, Clone, Serialize)]
 pub struct Calibration {
     pub draws: usize,
+    /// Waves run (1: no refocusing).
+    pub waves: usize,
+    /// The non-implausible share of each wave's draws, the prior's first.
+    pub wave_shares: Vec<f64>,
     pub ess: f64,
     /// Share of draws whose largest implausibility is at most [`CUTOFF`].
     pub non_implausible_share: f64,
@@ -314,6 +324,8 @@ pub fn calibrate(factors: &[FactorDraws], targets: &[Target]) -> Calibration {
     };
     Calibration {
         draws: n,
+        waves: 1,
+        wave_shares: vec![share(&implausibility)],
         ess: ess_all,
         non_implausible_share: share(&implausibility),
         posterior_reported: reported,
@@ -322,6 +334,24 @@ pub fn calibrate(factors: &[FactorDraws], targets: &[Target]) -> Calibration {
         factors: factor_rows,
         figures: figure_rows,
         conflicts,
+    }
+}
+
+impl Calibration {
+    /// This calibration of a refocused wave, with what only the first wave (the prior's own
+    /// draws) can say put back: each factor's prior interval, each figure's prior predictive,
+    /// non-implausible share and best implausibility; and the waves' shares.
+    pub fn with_prior_of(&mut self, first: &Calibration, wave_shares: Vec<f64>) {
+        for (f, p) in self.factors.iter_mut().zip(&first.factors) {
+            f.prior = p.prior;
+        }
+        for (f, p) in self.figures.iter_mut().zip(&first.figures) {
+            f.prior = p.prior;
+            f.non_implausible_share = p.non_implausible_share;
+            f.best_implausibility = p.best_implausibility;
+        }
+        self.waves = wave_shares.len();
+        self.wave_shares = wave_shares;
     }
 }
 
@@ -365,6 +395,94 @@ fn conflicts(
         }
     }
     out
+}
+
+/// The seed of wave `wave` (1 is the scenario's own): fresh keyed streams for every draw of a
+/// refocused wave, the same whatever the thread count.
+pub fn wave_seed(seed: u64, wave: usize) -> u64 {
+    if wave <= 1 {
+        seed
+    } else {
+        seed ^ key(&format!("calibrate:wave:{wave}"))
+    }
+}
+
+/// The prior draws of the national factors: `n` draws of each slot from its keyed stream.
+pub fn prior_draws(slots: &[Slot], seed: u64, n: usize) -> Vec<FactorDraws> {
+    slots
+        .iter()
+        .map(|slot| FactorDraws {
+            path: slot.path.clone(),
+            values: (0..n as u64)
+                .map(|i| slot.draw(seed, i, NATIONAL, NATIONAL))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The draws of the next wave: each factor's prior truncated to the range its non-implausible
+/// draws of this wave span (history matching's refocusing), drawn by inversion from keyed
+/// streams with `seed`. A factor net of a baseline is drawn from its whole prior. Weighting the
+/// new draws by the likelihood alone is then exact within the box, since the proposal is the
+/// prior there; the posterior outside the box, which the previous wave found implausible, is
+/// taken as nil.
+pub fn refocus(
+    slots: &[Slot],
+    previous: &[FactorDraws],
+    implausibility: &[f64],
+    seed: u64,
+    n: usize,
+) -> Vec<FactorDraws> {
+    slots
+        .iter()
+        .zip(previous)
+        .map(|(slot, prev)| {
+            let kept = prev
+                .values
+                .iter()
+                .zip(implausibility)
+                .filter(|(_, &imp)| imp <= CUTOFF)
+                .map(|(&v, _)| v);
+            let (lo, hi) = kept.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+            let values = if slot.baseline.is_some() || lo > hi {
+                (0..n as u64)
+                    .map(|i| slot.draw(seed, i, NATIONAL, NATIONAL))
+                    .collect()
+            } else {
+                let spec = slot.dist.spec();
+                let (a, b) = (
+                    cdf(&|p| spec.quantile(p), lo),
+                    cdf(&|p| spec.quantile(p), hi),
+                );
+                (0..n as u64)
+                    .map(|i| {
+                        let u: f64 = stream(seed, i, NATIONAL, slot.stream).random();
+                        spec.quantile(a + u * (b - a)).clamp(lo, hi)
+                    })
+                    .collect()
+            };
+            FactorDraws {
+                path: slot.path.clone(),
+                values,
+            }
+        })
+        .collect()
+}
+
+/// The probability `p` at which a quantile function reaches `x`, by bisection (to 2⁻⁵²).
+fn cdf(quantile: &dyn Fn(f64) -> f64, x: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if quantile(mid) < x {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 #[cfg(test)]

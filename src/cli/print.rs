@@ -117,10 +117,15 @@ pub fn calibration(c: &Calibrated, out: &Path) -> String {
         c.benchmarks,
         thousands(k.draws as u64)
     );
+    let shares: Vec<String> = k.wave_shares.iter().map(|&s| percent(s)).collect();
     outln!(
         text,
-        "Non-implausible draws (every figure within {CUTOFF} sd): {}; effective sample size {:.0}",
-        percent(k.non_implausible_share),
+        "Non-implausible draws (every figure within {CUTOFF} sd): {}{}; effective sample size {:.0}",
+        shares.join(", then "),
+        match k.waves {
+            1 => String::new(),
+            w => format!(" ({w} waves, each drawn within the range the last found non-implausible)"),
+        },
         k.ess
     );
     let interval = |i: &Interval| format!("{} ({} to {})", gbp(i.mean), gbp(i.p05), gbp(i.p95));

@@ -162,6 +162,8 @@ struct Summary<'a> {
     benchmarks: &'a str,
     draws: usize,
     waves: usize,
+    /// The non-implausible share of each wave's draws, the prior's first.
+    wave_shares: &'a [f64],
     ess: f64,
     min_ess: f64,
     implausibility_cutoff: f64,
@@ -182,7 +184,8 @@ fn summary<'a>(scenario: &'a Scenario, files: &CalibrationFiles<'a>) -> Summary<
         seed: scenario.seed,
         benchmarks: files.benchmarks,
         draws: c.draws,
-        waves: 1,
+        waves: c.waves,
+        wave_shares: &c.wave_shares,
         ess: c.ess,
         min_ess: MIN_ESS,
         implausibility_cutoff: CUTOFF,

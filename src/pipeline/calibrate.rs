@@ -6,10 +6,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::benchmark::{self, Benchmark, Quantity};
-use crate::calibrate::{self, Calibration, FactorDraws, Target, Unused, DEFAULT_DISCREPANCY};
-use crate::engine::{self, Keep};
+use crate::calibrate::{
+    self, wave_seed, Calibration, FactorDraws, Target, Unused, DEFAULT_DISCREPANCY, MAX_WAVES,
+};
+use crate::engine;
 use crate::error::{Error, FileProblems, Problem, Result};
 use crate::output;
+use crate::scenario::Scenario;
 
 use super::commands::{per_iteration, run_info};
 use super::{simulate, Config, Observer, Prepared, SimConfig};
@@ -64,36 +67,98 @@ pub fn calibrate(
         p.scenario.name,
         figures.len()
     ));
-    obs.start((n * (1 + figures.len())) as u64);
-    let (prior, evaluated) = ready.pool.install(|| {
-        let prior = engine::run_from(&p.model, 0, n, Keep::PerIteration, &|k| obs.advance(k));
-        let evaluated: Vec<_> = figures
+    let mut waves = 1;
+    let (mut factors, mut targets, unused) =
+        wave(p, &ready.pool, (&name, &figures), n, 1, None, obs)?;
+    let mut calibration = calibrate::calibrate(&factors, &targets);
+    let first = calibration.clone();
+    let mut shares = vec![calibration.non_implausible_share];
+    // Refocus while too few draws carry the weight but some are non-implausible.
+    while !calibration.posterior_reported
+        && calibration.non_implausible_share > 0.0
+        && waves < MAX_WAVES
+    {
+        waves += 1;
+        let next = calibrate::refocus(
+            &p.model.national,
+            &factors,
+            &calibration.implausibility,
+            wave_seed(p.scenario.seed, waves),
+            n,
+        );
+        obs.note(&format!(
+            "Wave {waves}: {} of the draws were non-implausible; drawing again within their range",
+            crate::money::percent(calibration.non_implausible_share)
+        ));
+        (factors, targets, _) = wave(p, &ready.pool, (&name, &figures), n, waves, Some(next), obs)?;
+        calibration = calibrate::calibrate(&factors, &targets);
+        shares.push(calibration.non_implausible_share);
+    }
+    calibration.with_prior_of(&first, shares);
+    let info = run_info(p, ready.threads, &config.scenario, started);
+    output::write_calibration(
+        out,
+        &p.scenario,
+        &p.table,
+        &output::CalibrationFiles {
+            calibration: &calibration,
+            factors: &factors,
+            targets: &targets,
+            unused: &unused,
+            benchmarks: &name,
+        },
+        &info,
+        n,
+    )?;
+    Ok(Calibrated {
+        prepared: ready.prepared,
+        calibration,
+        unused,
+        benchmarks: name,
+    })
+}
+
+/// One wave: the national factors' draws (the prior's, or `given` for a refocused wave) and
+/// each usable figure's quantity in every draw; the figures not used, with the reason.
+fn wave(
+    p: &Prepared,
+    pool: &rayon::ThreadPool,
+    (name, figures): (&str, &[Benchmark]),
+    n: usize,
+    wave: usize,
+    given: Option<Vec<FactorDraws>>,
+    obs: &dyn Observer,
+) -> Result<(Vec<FactorDraws>, Vec<Target>, Vec<Unused>)> {
+    let seed = wave_seed(p.scenario.seed, wave);
+    let scenario = Scenario {
+        seed,
+        ..p.scenario.clone()
+    };
+    let factors = given.unwrap_or_else(|| calibrate::prior_draws(&p.model.national, seed, n));
+    obs.start((n * figures.len()) as u64);
+    let evaluated: Vec<_> = pool.install(|| {
+        figures
             .iter()
             .map(|b| {
                 let e = match &b.same_as {
                     Some(_) => Err(String::new()),
-                    None => benchmark::evaluate(b, &p.scenario, &p.table, p.practices.as_ref()),
+                    None => benchmark::evaluate(
+                        b,
+                        &scenario,
+                        &p.table,
+                        p.practices.as_ref(),
+                        (wave > 1).then_some(factors.as_slice()),
+                    ),
                 };
                 obs.advance(n as u64);
                 e
             })
-            .collect();
-        (prior, evaluated)
+            .collect()
     });
     obs.finish();
     if crate::cancel::requested() {
         return Err(Error::Interrupted);
     }
-    let factors: Vec<FactorDraws> = p
-        .model
-        .national
-        .iter()
-        .enumerate()
-        .map(|(j, slot)| FactorDraws {
-            path: slot.path.clone(),
-            values: prior.national_factor(j),
-        })
-        .collect();
     let mut targets = Vec::new();
     let mut unused = Vec::new();
     for (b, e) in figures.iter().zip(evaluated) {
@@ -141,28 +206,7 @@ pub fn calibrate(
             ),
         ));
     }
-    let calibration = calibrate::calibrate(&factors, &targets);
-    let info = run_info(p, ready.threads, &config.scenario, started);
-    output::write_calibration(
-        out,
-        &p.scenario,
-        &p.table,
-        &output::CalibrationFiles {
-            calibration: &calibration,
-            factors: &factors,
-            targets: &targets,
-            unused: &unused,
-            benchmarks: &name,
-        },
-        &info,
-        n,
-    )?;
-    Ok(Calibrated {
-        prepared: ready.prepared,
-        calibration,
-        unused,
-        benchmarks: name,
-    })
+    Ok((factors, targets, unused))
 }
 
 /// Every cost figure needs its observation sd; counts are shown for context and skipped.

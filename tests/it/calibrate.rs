@@ -129,6 +129,51 @@ fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
 }
 
 #[test]
+fn a_figure_few_prior_draws_reach_is_calibrated_in_refocused_waves() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write("s.toml", SCENARIO);
+    // σ = £3,000 on £6.9m: θ known to ±0.001 where the prior's sd is 0.5, so about 0.4% of
+    // the prior draws are non-implausible and carry an effective sample of about 50.
+    let (y, sigma) = (6.9e6, 3000.0);
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,{y},{sigma},national_total,0\n"),
+    );
+    let out = sb.run(&[
+        "calibrate",
+        "s.toml",
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        "cal",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["posterior_reported"], true, "{summary}");
+    assert_eq!(summary["waves"], 2, "{summary}");
+    let shares = summary["wave_shares"].as_array().unwrap();
+    assert!(
+        shares[0].as_f64().unwrap() < 0.01 && shares[1].as_f64().unwrap() > 0.9,
+        "{summary}"
+    );
+    let ess = summary["ess"].as_f64().unwrap();
+    let rows = read_csv(&sb.path("cal/posterior.csv"));
+    let get = |name: &str| rows[1][column(&rows, name)].parse::<f64>().unwrap();
+    // The prior interval is still the prior's, not the refocused wave's.
+    assert!((get("prior_mean") - 2.0).abs() <= 4.0 * 0.5 / (20000f64).sqrt());
+    let (mean, _) = exact(y, sigma);
+    let s = (1.0 / 0.25 + (A / sigma).powi(2)).recip().sqrt();
+    assert!(
+        (get("posterior_mean") - mean).abs() <= 4.0 * s / ess.sqrt(),
+        "{} vs {mean}",
+        get("posterior_mean")
+    );
+}
+
+#[test]
 fn a_figure_no_draw_reaches_gives_no_posterior_and_a_clear_message() {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
