@@ -23,6 +23,7 @@ pub mod month;
 pub mod names;
 pub mod output;
 pub mod pipeline;
+pub mod posterior;
 pub mod practices;
 pub mod prescribing;
 pub mod price;

@@ -115,6 +115,9 @@ pub struct Manifest {
     pub practices: Option<FileRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icb_map: Option<FileRecord>,
+    /// A calibrated run's posterior draws (`calibrate`'s `posterior_draws.parquet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<FileRecord>,
     /// The scenario's price year and the deflator table its money factors were converted
     /// with, when it gives a price year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +168,9 @@ impl Manifest {
             data: data.record(),
             practices: info.other_input("practices.csv").map(InputFile::record),
             icb_map: info.other_input("icb_map.csv").map(InputFile::record),
+            posterior: info
+                .other_input("posterior_draws.parquet")
+                .map(InputFile::record),
             prices: None,
             compared_with: Vec::new(),
             cost_view,

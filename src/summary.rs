@@ -86,6 +86,22 @@ pub struct RunSummary {
     pub bodies: Vec<BodyResult>,
     /// With `[[correlations]]`: each pair's target, applied and achieved rank correlation.
     pub correlations: Option<Vec<CorrelationResult>>,
+    /// A calibrated run (national factors from a posterior): the same scenario's headline
+    /// figures on its priors, for side-by-side display.
+    pub calibrated: Option<CalibratedHeadline>,
+}
+
+/// A calibrated run's posterior and the uncalibrated headline beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibratedHeadline {
+    /// The posterior draws file.
+    pub posterior: String,
+    /// The effective sample size of its weights.
+    pub ess: f64,
+    /// The national cost and the mean per ICB with every factor drawn from its prior (same
+    /// seed and iterations).
+    pub prior_national: Summary,
+    pub prior_per_icb_average: Summary,
 }
 
 /// A target rank correlation between two national factors and what the run achieved.
@@ -257,6 +273,22 @@ impl RunSummary {
             regions,
             bodies,
             correlations: correlations(scenario, model, draws),
+            calibrated: None,
         }
+    }
+}
+
+impl CalibratedHeadline {
+    /// The headline of a calibrated `model`'s run beside `prior`, the same model's run with
+    /// its national factors drawn from their priors.
+    pub fn new(model: &Model, prior: &Draws) -> Option<CalibratedHeadline> {
+        let posterior = model.posterior.as_ref()?;
+        let n_icb = prior.n_icb as f64;
+        Some(CalibratedHeadline {
+            posterior: posterior.source.clone(),
+            ess: posterior.ess,
+            prior_national: Summary::of(prior.national.clone()),
+            prior_per_icb_average: Summary::of(prior.national.iter().map(|x| x / n_icb).collect()),
+        })
     }
 }

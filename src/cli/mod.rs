@@ -195,6 +195,11 @@ struct RunArgs {
     /// Also write report.html (a self-contained briefing) and report.xlsx.
     #[arg(long)]
     report: bool,
+    /// Draw the national factors from the posterior of a calibration (its output directory,
+    /// or its posterior_draws.parquet) instead of their priors; overrides the scenario's
+    /// `posterior`.
+    #[arg(long, value_name = "DIR")]
+    posterior: Option<PathBuf>,
     /// Upper bound on iterations with --target-rse.
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_iterations: u64,
@@ -285,7 +290,10 @@ impl SimArgs {
 
 impl RunArgs {
     fn config(&self) -> Config {
-        self.sim.config(&self.input.table, &self.input.scenario)
+        Config {
+            posterior: self.posterior.clone(),
+            ..self.sim.config(&self.input.table, &self.input.scenario)
+        }
     }
 
     fn sim(&self) -> SimConfig {

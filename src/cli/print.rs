@@ -47,6 +47,18 @@ pub fn run_summary(scenario: &Scenario, s: &RunSummary, out: &Path) -> String {
         gbp(a.p05),
         gbp(a.p95)
     );
+    if let Some(c) = &s.calibrated {
+        outln!(
+            text,
+            "Calibrated:     national factors drawn from the posterior in {} (effective sample size {:.0}); on the priors the national cost is {} (90% interval {} to {}), the mean per ICB {}",
+            c.posterior,
+            c.ess,
+            gbp(c.prior_national.mean),
+            gbp(c.prior_national.p05),
+            gbp(c.prior_national.p95),
+            gbp(c.prior_per_icb_average.mean)
+        );
+    }
     outln!(text,
         "Reference:      {} ({}) is {} of the mean per ICB; {} of {} ICBs have a mean cost above it",
         gbp(s.reference_gbp),

@@ -161,11 +161,14 @@ fn run_inner(
                         *value = column[row];
                     }
                 }
-                None => {
-                    for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
-                        *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
+                None => match &model.posterior {
+                    Some(posterior) => posterior.fill(model.seed, iteration, &mut scratch.national),
+                    None => {
+                        for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
+                            *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
+                        }
                     }
-                }
+                },
             }
             one_iteration(model, &plan, &layout, iteration, &mut scratch);
             let values = &scratch.values;

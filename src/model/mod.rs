@@ -32,10 +32,12 @@ use rand_distr::{Distribution, StandardNormal};
 
 mod own;
 mod practice;
+mod resample;
 
 use own::owns;
 pub use own::{Own, OwnLine};
 pub use practice::{Participation, PracticeModel, Share};
+pub use resample::Resample;
 
 /// The time weight `w(m)` of a timing in month `m` (0 to 1): the build-up to the end, then
 /// `w(end) × r(m − end)` with the timing's recovery `r` (0 without one).
@@ -236,6 +238,8 @@ pub struct Model {
     /// The ICBs with their own values of factors (`[[overrides]]`), in table order; empty
     /// when there are none, and then the engine never looks at it.
     pub own: Vec<Own>,
+    /// A calibrated model's national factors, resampled from a posterior instead of drawn.
+    pub posterior: Option<Resample>,
 }
 
 /// A sum of ICBs, each weighted, tallied per iteration.
@@ -546,6 +550,7 @@ impl Model {
             reference: scenario.reference.per_icb_gbp,
             practices,
             own,
+            posterior: None,
         })
     }
 

@@ -133,14 +133,19 @@ fn figure_table(c: &Calibration) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-/// `posterior_draws.parquet`: every prior draw with its weight, its largest implausibility,
-/// its national factors (by path) and each figure's quantity (by id).
+/// `posterior_draws.parquet`: every draw (of the last wave) with its weight, its largest
+/// implausibility, whether the posterior was reported, its national factors (by path) and each
+/// figure's quantity (by id, `figure:<id>`). `run --posterior` reads it back.
 fn draws_frame(files: &CalibrationFiles) -> Result<DataFrame> {
     let c = files.calibration;
     let mut columns = vec![
         Column::new("draw".into(), (0..c.draws as u64).collect::<Vec<_>>()),
         Column::new("weight".into(), c.weights.clone()),
         Column::new("max_implausibility".into(), c.implausibility.clone()),
+        Column::new(
+            "posterior_reported".into(),
+            vec![c.posterior_reported; c.draws],
+        ),
     ];
     for f in files.factors {
         columns.push(Column::new(f.path.as_str().into(), f.values.clone()));

@@ -77,6 +77,18 @@ pub(super) struct SummaryJson<'a> {
     mean_per_icb_gbp: MoneySummary,
     reference: ReferenceJson<'a>,
     actions: Vec<ActionJson<'a>>,
+    /// A calibrated run: its posterior, and the same run's headline on the priors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibrated: Option<CalibratedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CalibratedJson<'a> {
+    /// The posterior draws file the national factors were resampled from.
+    posterior: &'a str,
+    effective_sample_size: f64,
+    prior_national_total_gbp: MoneySummary,
+    prior_mean_per_icb_gbp: MoneySummary,
 }
 
 pub(super) fn summary_json<'a>(
@@ -116,5 +128,11 @@ pub(super) fn summary_json<'a>(
                 national_gbp: (&a.cost).into(),
             })
             .collect(),
+        calibrated: s.calibrated.as_ref().map(|c| CalibratedJson {
+            posterior: &c.posterior,
+            effective_sample_size: c.ess,
+            prior_national_total_gbp: (&c.prior_national).into(),
+            prior_mean_per_icb_gbp: (&c.prior_per_icb_average).into(),
+        }),
     }
 }

@@ -51,6 +51,7 @@ pub fn calibrate(
     }
     let ready = simulate::ready(config, &per_iteration(sim), obs)?;
     let p = &ready.prepared;
+    p.prior_only("calibrate")?;
     if engine::needs_whole_run(&p.model) {
         return Err(Error::input(
             p.scenario_file.source.clone(),

@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use crate::benchmark::{self, Comparison};
 use crate::compare::Compared;
-use crate::engine::Keep;
+use crate::engine::{self, Keep};
 use crate::error::{Error, Problem, Result};
 use crate::model::Model;
 use crate::output;
 use crate::provenance::{Manifest, RunInfo, INPUTS};
 use crate::report::{self, Report};
 use crate::sensitivity::{self as sa, FactorName, SobolRow, TornadoRow};
-use crate::summary::RunSummary;
+use crate::summary::{CalibratedHeadline, RunSummary};
 
 use super::{simulate, Config, Observer, Prepared, SimConfig, Simulation};
 
@@ -48,6 +48,17 @@ impl Simulation {
         if let Some(ends) = &self.checkpoints {
             summary.trace = crate::stats::convergence_trace(&self.draws.national, ends);
             summary.target_rse = self.target_rse;
+        }
+        if p.model.posterior.is_some() {
+            // The same run on the priors, for the headline beside the calibrated one.
+            let prior = Model {
+                posterior: None,
+                ..p.model.clone()
+            };
+            let draws = self.pool.install(|| {
+                engine::run_from(&prior, 0, self.draws.iterations, Keep::Tallies, &|_| {})
+            });
+            summary.calibrated = CalibratedHeadline::new(&p.model, &draws);
         }
         summary
     }
@@ -149,6 +160,7 @@ pub fn benchmark(
     // larger than the scenario's, each keeping its iterations).
     let ready = super::simulate::ready(config, &per_iteration(sim), obs)?;
     let p = &ready.prepared;
+    p.prior_only("benchmark")?;
     let rows = ready
         .pool
         .install(|| benchmark::compare(&figures, &p.scenario, &p.table, p.practices.as_ref()));
@@ -186,6 +198,7 @@ pub fn sensitivity(
     let started = Instant::now();
     let simulation = simulate(config, &per_iteration(sim), obs)?;
     let p = &simulation.prepared;
+    p.prior_only("sensitivity")?;
     let names = sa::factor_names(&p.model);
     // The tornado and Sobol indices evaluate expected costs, which practice-level
     // participation leaves as they are (it widens the spread, not the mean): they use the
@@ -329,6 +342,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
         data: Some(data),
         practices: recorded("practices.csv"),
         icb_map: recorded("icb_map.csv"),
+        posterior: recorded(crate::posterior::DRAWS_FILE),
         view: Some(manifest.cost_view),
         granularity: Some(manifest.granularity),
         iterations: Some(manifest.iterations as u64),
@@ -346,6 +360,17 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     let mut simulation = simulate(&config, &sim, obs)?;
     // The reproduced run keeps the provenance of the original.
     simulation.prepared.table.file.source = manifest.data.path.clone();
+    if let (Some(record), Some(posterior)) = (
+        &manifest.posterior,
+        simulation.prepared.model.posterior.as_mut(),
+    ) {
+        posterior.source = record.path.clone();
+    }
+    if let (Some(record), Some(file)) =
+        (&manifest.posterior, simulation.prepared.posterior.as_mut())
+    {
+        file.source = record.path.clone();
+    }
     let summary = simulation.summary();
     let info = simulation.info(Path::new(&manifest.scenario.path), started);
     let p = &simulation.prepared;

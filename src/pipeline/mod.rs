@@ -35,9 +35,11 @@ pub use data::{
 pub use simulate::{simulate, SimConfig, Simulation};
 
 use crate::data::IcbTable;
-use crate::error::{Error, FileProblems, Result};
+use crate::engine;
+use crate::error::{Error, FileProblems, Problem, Result};
 use crate::icb_map::IcbMap;
-use crate::model::Model;
+use crate::model::{Model, Resample};
+use crate::posterior::Posterior;
 use crate::practices::PracticeTable;
 use crate::provenance::InputFile;
 use crate::scenario::{self, Assignment, CostView, Granularity, Scenario, Settings};
@@ -60,6 +62,9 @@ pub struct Config {
     pub seed: Option<u64>,
     /// ICBs' own fixed values (`--set`), put in place after the file's `[[overrides]]`.
     pub set: Vec<Assignment>,
+    /// A calibration (its directory or draws file) instead of the scenario's `posterior`: the
+    /// national factors are drawn from its posterior.
+    pub posterior: Option<PathBuf>,
 }
 
 impl Config {
@@ -112,8 +117,30 @@ pub struct Prepared {
     /// With `granularity = "practice"`.
     pub practices: Option<PracticeTable>,
     pub icb_map: Option<IcbMap>,
+    /// A calibrated run's posterior draws file (the model resamples them).
+    pub posterior: Option<InputFile>,
     /// The compiled model; its `warnings` are the things worth saying that do not stop a run.
     pub model: Model,
+}
+
+impl Prepared {
+    /// Refuses a calibrated scenario for `command`, which works on the priors.
+    pub(crate) fn prior_only(&self, command: &str) -> Result<()> {
+        match &self.posterior {
+            None => Ok(()),
+            Some(file) => Err(Error::input(
+                self.scenario_file.source.clone(),
+                Problem::new(
+                    None,
+                    "posterior",
+                    format!(
+                        "{command} works on the priors, but the scenario is calibrated ({}); run it without a posterior",
+                        file.source
+                    ),
+                ),
+            )),
+        }
+    }
 }
 
 impl Prepared {
@@ -128,7 +155,11 @@ impl Prepared {
             .icb_map
             .as_ref()
             .map(|m| ("icb_map.csv", m.file.clone()));
-        practices.into_iter().chain(map).collect()
+        let posterior = self
+            .posterior
+            .as_ref()
+            .map(|p| (crate::posterior::DRAWS_FILE, p.clone()));
+        practices.into_iter().chain(map).chain(posterior).collect()
     }
 }
 
@@ -181,12 +212,34 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
     if let Some(map) = &icb_map {
         model.groups.extend(map.groups());
     }
+    let posterior = match config.posterior.as_ref().or(scenario.posterior.as_ref()) {
+        Some(path) => {
+            let posterior = Posterior::read(path)?;
+            if engine::needs_whole_run(&model) {
+                return Err(in_scenario(
+                    &config.scenario,
+                    vec![Problem::new(
+                        None,
+                        "scenario.posterior",
+                        "a calibrated run draws the national factors from the posterior, one iteration at a time: use sampling = \"monte_carlo\" and no [[correlations]]",
+                    )],
+                ));
+            }
+            model.posterior = Some(
+                Resample::new(&posterior, &model.national)
+                    .map_err(|problem| in_scenario(&config.scenario, vec![problem]))?,
+            );
+            Some(posterior.file)
+        }
+        None => None,
+    };
     Ok(Prepared {
         scenario,
         scenario_file,
         table,
         practices,
         icb_map,
+        posterior,
         model,
     })
 }

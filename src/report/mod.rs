@@ -235,11 +235,26 @@ pub fn html(r: &Report) -> String {
     b.push_str(&card(
         &gbp(n.mean),
         &format!(
-            "national cost, mean (90% interval {} to {})",
+            "national cost, mean (90% interval {} to {}){}",
             gbp(n.p05),
-            gbp(n.p95)
+            gbp(n.p95),
+            if s.calibrated.is_some() {
+                ", calibrated"
+            } else {
+                ""
+            }
         ),
     ));
+    if let Some(c) = &s.calibrated {
+        b.push_str(&card(
+            &gbp(c.prior_national.mean),
+            &format!(
+                "national cost on the priors, before calibration (90% interval {} to {})",
+                gbp(c.prior_national.p05),
+                gbp(c.prior_national.p95)
+            ),
+        ));
+    }
     b.push_str(&card(
         &gbp(s.per_icb_average.mean),
         &format!(
@@ -256,14 +271,24 @@ pub fn html(r: &Report) -> String {
         &format!("{} of {}", s.icbs_mean_above_reference, s.icbs.len()),
         &format!("ICBs whose mean cost exceeds {}", gbp(s.reference_gbp)),
     ));
-    let _ = writeln!(
+    let _ = write!(
         b,
-        "</div><p class=\"note\">Costs are {} over {} to {}. Every figure is a Monte Carlo estimate: the national mean carries a standard error of {}.</p></section>",
+        "</div><p class=\"note\">Costs are {} over {} to {}. Every figure is a Monte Carlo estimate: the national mean carries a standard error of {}.",
         esc(sc.cost_view.describe()),
         sc.start,
         sc.end(),
         gbp(n.mcse_mean)
     );
+    if let Some(c) = &s.calibrated {
+        let _ = write!(
+            b,
+            " <span id=\"calibrated\">Calibrated: the national factors are drawn from the posterior of a calibration to published figures ({}, effective sample size {:.0}), not from their priors; on the priors the mean cost per ICB is {}.</span>",
+            esc(&c.posterior),
+            c.ess,
+            gbp(c.prior_per_icb_average.mean)
+        );
+    }
+    b.push_str("</p></section>\n");
     b.push_str("<section id=\"charts\"><h2>Charts</h2>");
     let shown = REPORT_CHARTS
         .iter()

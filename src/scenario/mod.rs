@@ -77,6 +77,9 @@ pub struct Scenario {
     /// ICB reconfiguration map (old ICB code → new body), resolved against the scenario's folder:
     /// results are also reported for the new bodies.
     pub icb_map: Option<PathBuf>,
+    /// A calibration's directory (or its `posterior_draws.parquet`), resolved against the
+    /// scenario's folder: the national factors are drawn from its posterior.
+    pub posterior: Option<PathBuf>,
     pub reference: Reference,
     /// Engagement shared by all (engaged) actions of an ICB.
     pub engagement: Option<Engagement>,

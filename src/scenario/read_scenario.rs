@@ -72,6 +72,10 @@ pub(super) fn read_scenario(
         .value::<String>(r, "icb_map")
         .or_absent()
         .map(|v| base.join(v));
+    let posterior = t
+        .value::<String>(r, "posterior")
+        .or_absent()
+        .map(|v| base.join(v));
     t.finish(
         r,
         &[
@@ -88,6 +92,7 @@ pub(super) fn read_scenario(
             "practices",
             "icb_map",
             "price_year",
+            "posterior",
         ],
     );
     Ok(Scenario {
@@ -108,6 +113,7 @@ pub(super) fn read_scenario(
             .unwrap_or(granularity?.unwrap_or_default()),
         practices,
         icb_map,
+        posterior,
         price_year: price_year?,
         reference: default_reference(),
         engagement: None,

@@ -319,3 +319,187 @@ fn outputs_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+/// Calibrates [`SCENARIO`] to a national figure in `dir` of the sandbox.
+fn calibrated(sb: &Sandbox, dir: &str) {
+    sb.write("icbs.csv", ICBS);
+    sb.write(
+        "s.toml",
+        &SCENARIO.replace("iterations = 20000", "iterations = 4000"),
+    );
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
+    );
+    let out = sb.run(&[
+        "calibrate",
+        "s.toml",
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        dir,
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_calibrated_run_draws_its_national_factors_from_the_posterior() {
+    use icb_impact::engine;
+    use icb_impact::pipeline::{prepare, Config};
+    use icb_impact::posterior::Posterior;
+    let sb = Sandbox::new();
+    calibrated(&sb, "cal");
+    let posterior = Posterior::read(&sb.path("cal")).unwrap();
+    let (weights, theta) = (&posterior.weights, &posterior.factors[0].1);
+    assert_eq!(posterior.factors[0].0, THETA);
+    let p = prepare(&Config {
+        posterior: Some(sb.path("cal")),
+        iterations: Some(20000),
+        ..Config::new(sb.path("s.toml"))
+    })
+    .unwrap();
+    let draws = engine::run(&p.model, 20000, &|_| {});
+    let values = draws.national_factor(0);
+    // Every iteration takes one of the posterior's draws, and costs A × that θ.
+    for (it, v) in values.iter().enumerate() {
+        let j = theta
+            .iter()
+            .position(|t| t == v)
+            .unwrap_or_else(|| panic!("{it}: {v}"));
+        assert!(weights[j] > 0.0, "{it}: a draw of weight 0");
+        assert!((draws.national[it] - A * v).abs() <= 1e-6 * A * v);
+    }
+    // Resampled by weight: the run's mean of θ is the weighted mean, within the standard
+    // error of 20,000 draws of the weighted distribution.
+    let mean: f64 = theta.iter().zip(weights).map(|(t, w)| t * w).sum();
+    let sd = theta
+        .iter()
+        .zip(weights)
+        .map(|(t, w)| w * (t - mean).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let got = values.iter().sum::<f64>() / values.len() as f64;
+    assert!(
+        (got - mean).abs() <= 4.0 * sd / (20000f64).sqrt(),
+        "{got} vs {mean}"
+    );
+}
+
+#[test]
+fn a_calibrated_run_records_its_posterior_is_reproducible_and_shows_the_prior_beside_it() {
+    let sb = Sandbox::new();
+    calibrated(&sb, "cal");
+    let run = |threads: &str, out: &str| {
+        let o = sb.run(&[
+            "run",
+            "s.toml",
+            "--posterior",
+            "cal",
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "-q",
+            "--report",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let text = run("1", "one");
+    assert!(text.contains("Calibrated:     national factors drawn from the posterior in cal/posterior_draws.parquet"), "{text}");
+    run("2", "two");
+    let (one, two) = (files(&sb.path("one")), files(&sb.path("two")));
+    for (name, bytes) in &one {
+        if name != "manifest.json" {
+            assert!(
+                bytes == &two[name],
+                "{name} differs between 1 and 2 threads"
+            );
+        }
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&one["summary.json"]).unwrap();
+    assert_eq!(
+        summary["calibrated"]["posterior"],
+        "cal/posterior_draws.parquet"
+    );
+    // The prior's headline is the uncalibrated run's.
+    let plain = sb.run(&["run", "s.toml", "--out", "plain", "-q"]);
+    assert!(plain.status.success());
+    let prior: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path("plain/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["calibrated"]["prior_national_total_gbp"],
+        prior["national_total_gbp"]
+    );
+    assert_ne!(summary["national_total_gbp"], prior["national_total_gbp"]);
+    let manifest: serde_json::Value = serde_json::from_slice(&one["manifest.json"]).unwrap();
+    assert_eq!(manifest["posterior"]["path"], "cal/posterior_draws.parquet");
+    assert!(one.contains_key("inputs/posterior_draws.parquet"));
+    assert!(String::from_utf8_lossy(&one["report.html"]).contains("id=\"calibrated\""));
+    // `report DIR` reproduces the calibrated run from the inputs it recorded.
+    let before = one["summary.json"].clone();
+    let o = sb.run(&["report", "one", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(sb.path("one/summary.json")).unwrap(), before);
+}
+
+#[test]
+fn a_posterior_that_cannot_apply_is_refused() {
+    let sb = Sandbox::new();
+    calibrated(&sb, "cal");
+    // Another scenario: its factor has another path.
+    sb.write("other.toml", &SCENARIO.replace("theta", "phi"));
+    let o = sb.run(&[
+        "run",
+        "other.toml",
+        "--posterior",
+        "cal",
+        "-q",
+        "--out",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("has no draws of actions.a.factors.phi"),
+        "{}",
+        stderr(&o)
+    );
+    // A calibration that reported no posterior.
+    sb.write(
+        "far.csv",
+        &format!("{HEADER}far,Far,100000000,1000000,national_total,0\n"),
+    );
+    let c = sb.run(&[
+        "calibrate",
+        "s.toml",
+        "--benchmarks",
+        "far.csv",
+        "--out",
+        "far",
+        "-q",
+    ]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let o = sb.run(&["run", "s.toml", "--posterior", "far", "-q", "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("this calibration reported no posterior"),
+        "{}",
+        stderr(&o)
+    );
+    // Commands that work on the priors.
+    for command in ["benchmark", "sensitivity"] {
+        let o = sb.run(&[command, "s.toml", "--posterior", "cal", "-q", "--out", "x"]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        assert!(stderr(&o).contains("works on the priors"), "{}", stderr(&o));
+    }
+    // The scenario's own key, resolved against its folder.
+    sb.write(
+        "keyed.toml",
+        &SCENARIO.replace("seed = 3", "seed = 3\nposterior = \"cal\""),
+    );
+    let o = sb.run(&["run", "keyed.toml", "-q", "--out", "keyed"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Calibrated:"));
+    assert!(!sb.path("x").exists());
+}
