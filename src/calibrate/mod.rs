@@ -355,6 +355,22 @@ impl Calibration {
     }
 }
 
+/// The factors with a posterior, by how far the mean moved in units of the prior's 90%
+/// interval, most first.
+pub fn moved(c: &Calibration) -> Vec<(&FactorRow, Interval)> {
+    let mut moved: Vec<(f64, &FactorRow, Interval)> = c
+        .factors
+        .iter()
+        .filter_map(|f| {
+            let post = f.posterior?;
+            let width = f.prior.p95 - f.prior.p05;
+            (width > 0.0).then(|| ((post.mean - f.prior.mean).abs() / width, f, post))
+        })
+        .collect();
+    moved.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.path.cmp(&b.1.path)));
+    moved.into_iter().map(|(_, f, post)| (f, post)).collect()
+}
+
 /// Figures that conflict with the priors (alone, too small an ESS), then pairs of figures
 /// each matched alone that conflict with each other.
 fn conflicts(

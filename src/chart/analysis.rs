@@ -69,7 +69,7 @@ pub fn sensitivity_charts(
 }
 
 /// `text` cut to at most `chars` characters, with an ellipsis where it was cut.
-fn shortened(text: &str, chars: usize) -> String {
+pub(super) fn shortened(text: &str, chars: usize) -> String {
     match text.char_indices().nth(chars.saturating_sub(1)) {
         Some((k, _)) if text.chars().count() > chars => format!("{}…", text[..k].trim_end()),
         _ => text.to_string(),

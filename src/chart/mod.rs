@@ -105,10 +105,12 @@ macro_rules! render {
 }
 
 mod analysis;
+mod calibration;
 mod icb;
 mod run;
 
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
+pub use calibration::calibration_charts;
 pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
 pub use run::run_charts;
 

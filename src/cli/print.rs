@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::benchmark::Comparison;
-use crate::calibrate::{Interval, CUTOFF, MIN_ESS};
+use crate::calibrate::{moved, Interval, CUTOFF, MIN_ESS};
 use crate::money::{gbp, percent, reference_position, thousands};
 use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun};
 use crate::price::{self, Deflators};
@@ -163,18 +163,8 @@ pub fn calibration(c: &Calibrated, out: &Path) -> String {
         );
     }
     if k.posterior_reported {
-        let mut moved: Vec<_> = k
-            .factors
-            .iter()
-            .filter_map(|f| f.posterior.map(|post| (f, post)))
-            .map(|(f, post)| {
-                let width = (f.prior.p95 - f.prior.p05).max(f64::MIN_POSITIVE);
-                ((post.mean - f.prior.mean).abs() / width, f, post)
-            })
-            .collect();
-        moved.sort_by(|a, b| b.0.total_cmp(&a.0));
         outln!(text, "Factors that moved most (mean, prior → calibrated):");
-        for (_, f, post) in moved.iter().take(5) {
+        for (f, post) in moved(k).iter().take(5) {
             outln!(
                 text,
                 "  {}: {:.4} → {:.4} (90%: {:.4} to {:.4} → {:.4} to {:.4})",

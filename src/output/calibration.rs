@@ -16,7 +16,7 @@ use crate::provenance::{RunInfo, MANIFEST};
 use crate::scenario::Scenario;
 
 use super::tables::{write_csv, write_json, write_parquet};
-use super::{manifest, replace_dir, write_inputs};
+use super::{manifest, replace_dir, write_charts, write_inputs};
 
 /// What a calibration hands the writer.
 pub struct CalibrationFiles<'a> {
@@ -40,11 +40,13 @@ pub fn write_calibration(
     draws: usize,
 ) -> Result<()> {
     let c = files.calibration;
+    let charts = crate::chart::calibration_charts(scenario, c)?;
     replace_dir(out, |dir| {
         write_csv(&dir.join("posterior.csv"), posterior_table(c)?)?;
         write_csv(&dir.join("calibration.csv"), figure_table(c)?)?;
         write_parquet(&dir.join("posterior_draws.parquet"), draws_frame(files)?)?;
         write_json(&dir.join("summary.json"), &summary(scenario, files))?;
+        write_charts(dir, &charts)?;
         write_inputs(dir, table, info)?;
         write_json(&dir.join(MANIFEST), &manifest(scenario, table, draws, info))
     })
