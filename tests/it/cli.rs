@@ -29,6 +29,29 @@ fn help_and_version_succeed() {
 }
 
 #[test]
+fn the_readme_example_is_exactly_what_run_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```text\nMedicines optimisation switch-off")
+        .expect("the README's example output")
+        + "```text\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    // The README's command, from the repository's root: the scenario by its relative path,
+    // results under output/.
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.path("scenarios")).unwrap();
+    std::fs::copy(
+        shipped("medicines-optimisation-2024.toml"),
+        sb.path("scenarios/medicines-optimisation-2024.toml"),
+    )
+    .unwrap();
+    let out = sb.run(&["run", "scenarios/medicines-optimisation-2024.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), example);
+}
+
+#[test]
 fn validate_prints_what_would_be_simulated_and_writes_nothing() {
     let sb = Sandbox::new();
     let out = sb.run(&[
@@ -175,7 +198,7 @@ fn png_charts_have_rendered_text() {
     assert!(out.status.success(), "{}", stderr(&out));
     let svg = std::fs::read_to_string(sb.path("o/charts/icb_costs.svg")).unwrap();
     assert!(
-        svg.contains("of 4 ICBs have a mean cost above the £2m reference"),
+        svg.contains("of 4 ICBs have a mean cost above the £2.00m reference"),
         "title missing"
     );
     let png = std::fs::read(sb.path("o/charts/icb_costs.png")).unwrap();
