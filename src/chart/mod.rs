@@ -243,7 +243,14 @@ fn interval_bars<DB: DrawingBackend>(
         .x_label_area_size(frame.x_label_area)
         .y_label_area_size(frame.y_label_area)
         .build_cartesian_2d(frame.x, category_rows(n))?;
-    let category = |y: &f64| row_label(frame.labels, *y);
+    // Labels longer than their area are shortened to fit it, with an ellipsis.
+    let room = f64::from(frame.y_label_area) - 20.0;
+    let labels: Vec<String> = frame
+        .labels
+        .iter()
+        .map(|l| fit_label(l, frame.font, room))
+        .collect();
+    let category = |y: &f64| row_label(&labels, *y);
     let money = |x: &f64| gbp(*x);
     let mut mesh = chart.configure_mesh();
     mesh.disable_y_mesh()
@@ -380,6 +387,23 @@ fn text_extent(text: &str, bold: bool) -> f64 {
     })
 }
 
+/// `text` as set at font `size` in `width` pixels: whole if it fits, else cut at a word (or,
+/// for a single long word, a character) with an ellipsis.
+fn fit_label(text: &str, size: i32, width: f64) -> String {
+    let fits = |t: &str| text_width(t, f64::from(size), false) <= width;
+    if fits(text) {
+        return text.to_string();
+    }
+    let cuts: Vec<usize> = text.char_indices().map(|(k, _)| k).skip(1).collect();
+    let shortened = |k: usize| format!("{}…", text[..k].trim_end());
+    let words = cuts.iter().rev().filter(|&&k| text[k..].starts_with(' '));
+    words
+        .chain(cuts.iter().rev())
+        .map(|&k| shortened(k))
+        .find(|t| fits(t))
+        .unwrap_or_else(|| "…".to_string())
+}
+
 /// The lines and size a title or subtitle is set in to fit `width` pixels: on one line at
 /// the largest size from `size` down to `min` at which it fits, else (for a title) on two
 /// lines, broken at the space that makes the longer line shortest, at the largest size at
@@ -447,7 +471,7 @@ fn titled<DB: DrawingBackend>(
     let (sub, sub_size) = fit_text(subtitle, SUBTITLE_SIZE, SUBTITLE_MIN, false, width, false);
     root.draw(&Text::new(
         sub.concat(),
-        (TITLE_X, y.max(58)),
+        (TITLE_X, (y + 4).max(58)),
         (FONT, sub_size).into_font().color(&GREY),
     ))?;
     Ok(root.margin(95, 25, 25, 40))
@@ -620,6 +644,20 @@ mod tests {
         let mut out = Vec::new();
         walk(tree.root(), &mut out);
         out
+    }
+
+    #[test]
+    fn long_labels_are_shortened_to_their_area() {
+        let label = "Cap contacts at 25 per clinician per day and redirect the rest to NHS 111";
+        assert_eq!(fit_label(label, 16, 2000.0), label);
+        let short = fit_label(label, 16, 300.0);
+        assert!(short.ends_with("day…") || short.ends_with('…'), "{short}");
+        assert!(text_width(&short, 16.0, false) <= 300.0, "{short}");
+        assert!(label.starts_with(short.trim_end_matches('…')), "{short}");
+        assert_eq!(
+            fit_label("Supercalifragilistic", 16, 60.0).chars().last(),
+            Some('…')
+        );
     }
 
     #[test]
