@@ -1,33 +1,38 @@
-//! Numbers as people read them: pounds (£950, £12k, £1.2m, £1.5bn, £2,000,000), counts with
+//! Numbers as people read them: pounds (£950, £12.0k, £1.20m, £1.50bn, £2,000,000), counts with
 //! thousands separators, percentages, ordinals and where a figure falls among simulated values.
 //! Every number the tool prints or shows is formatted here.
 
-/// Short form with about three significant figures: `£1.2m`, `£850k`, `−£40k`.
+/// Short form with three significant figures, trailing zeros kept so that figures side by
+/// side read alike: `£1.20m`, `£14.0m`, `£850k`, `−£40.0k`, `£2.00m`. Zero is `£0`.
 pub fn gbp(x: f64) -> String {
     let sign = if x < 0.0 { "−" } else { "" };
     let a = x.abs();
-    let (value, unit) = if a >= 1e9 {
-        (a / 1e9, "bn")
-    } else if a >= 1e6 {
-        (a / 1e6, "m")
-    } else if a >= 1e3 {
-        (a / 1e3, "k")
-    } else {
-        (a, "")
+    if a == 0.0 || !a.is_finite() {
+        return format!("£{a}");
+    }
+    // Rounded to three significant figures by the formatter itself, so that £999,950 becomes
+    // `1.00e6` (£1.00m) rather than £1000k.
+    let scientific = format!("{a:.2e}");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("scientific notation has an exponent");
+    let digits = mantissa.replace('.', "");
+    let exponent: i32 = exponent.parse().expect("an integer exponent");
+    let (unit, power) = match exponent {
+        9.. => ("bn", 9),
+        6.. => ("m", 6),
+        3.. => ("k", 3),
+        _ => ("", 0),
     };
-    let digits = if value >= 100.0 || (unit.is_empty() && value >= 10.0) {
-        0
-    } else if value >= 10.0 {
-        1
+    // Digits before the decimal point.
+    let whole = exponent - power + 1;
+    let text = if whole <= 0 {
+        format!("0.{}{digits}", "0".repeat((-whole) as usize))
+    } else if whole as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(whole as usize - digits.len()))
     } else {
-        2
-    };
-    let text = format!("{value:.digits$}");
-    // Trailing zeros say nothing: £1.50m reads as £1.5m, £2.00m as £2m.
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
+        let (int, frac) = digits.split_at(whole as usize);
+        format!("{int}.{frac}")
     };
     format!("{sign}£{text}{unit}")
 }
@@ -114,18 +119,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_form_scales_and_trims() {
-        assert_eq!(gbp(2_000_000.0), "£2m");
-        assert_eq!(gbp(1_234_567.0), "£1.23m");
-        assert_eq!(gbp(12_345_678.0), "£12.3m");
-        assert_eq!(gbp(850_000.0), "£850k");
-        assert_eq!(gbp(950.0), "£950");
-        assert_eq!(gbp(205e6), "£205m");
-        assert_eq!(gbp(1.5e9), "£1.5bn");
-        assert_eq!(gbp(-40_000.0), "−£40k");
-        assert_eq!(gbp(0.0), "£0");
-        assert_eq!(gbp(0.095), "£0.1");
-        assert_eq!(gbp(4.5), "£4.5");
+    fn short_form_has_three_significant_figures() {
+        let cases = [
+            (2_000_000.0, "£2.00m"),
+            (5_300_000.0, "£5.30m"),
+            (5_214_000.0, "£5.21m"),
+            (14_000_000.0, "£14.0m"),
+            (16_349_000.0, "£16.3m"),
+            (1_234_567.0, "£1.23m"),
+            (12_345_678.0, "£12.3m"),
+            (163_000_000.0, "£163m"),
+            (205e6, "£205m"),
+            (850_000.0, "£850k"),
+            (40_000.0, "£40.0k"),
+            (1_500.0, "£1.50k"),
+            (950.0, "£950"),
+            (12.0, "£12.0"),
+            (4.5, "£4.50"),
+            (0.095, "£0.0950"),
+            (1.5e9, "£1.50bn"),
+            (2.5e12, "£2500bn"),
+            (-40_000.0, "−£40.0k"),
+            (0.0, "£0"),
+            (-0.0, "£0"),
+            // Rounding that carries into the next unit moves to it.
+            (999_950.0, "£1.00m"),
+            (999.6, "£1.00k"),
+            (9_995.0, "£10.0k"),
+            (99_960_000.0, "£100m"),
+            // Half-way cases round as the formatter does, never to four figures.
+            (1_005_000.0, "£1.00m"),
+            (1_006_000.0, "£1.01m"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(gbp(x), want, "{x}");
+        }
+        // Every value has exactly three significant digits, whatever its size.
+        for k in -20..60 {
+            let x = 1.37f64.powi(k) * 1234.567;
+            let text = gbp(x);
+            let digits: String = text
+                .chars()
+                .filter(char::is_ascii_digit)
+                .skip_while(|&c| c == '0')
+                .collect();
+            assert!(digits.len() == 3 || text.ends_with("bn"), "{x}: {text}");
+        }
     }
 
     #[test]

@@ -124,16 +124,16 @@ fn tornado_chart<DB: DrawingBackend>(
         .rev()
         .map(|r| factor_label(s.names, r.factor))
         .collect();
-    let y_of = |k: usize| (n - 1 - k) as i32;
+    let y_of = |k: usize| n - 1 - k;
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(560)
-        .build_cartesian_2d((lo - pad)..(hi + pad), (0..n as i32).into_segmented())?;
+        .build_cartesian_2d((lo - pad)..(hi + pad), category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc(format!(
             "Expected national cost with the factor at its 10th (light) and 90th (dark) percentile, others at their medians ({})",
@@ -143,11 +143,8 @@ fn tornado_chart<DB: DrawingBackend>(
         .draw()?;
     let bar = |value: f64, row: usize, colour: RGBColor| {
         let (a, b) = (s.base_national.min(value), s.base_national.max(value));
-        let y = y_of(row);
-        Rectangle::new(
-            [(a, SegmentValue::Exact(y)), (b, SegmentValue::Exact(y + 1))],
-            colour.filled(),
-        )
+        let (bottom, top) = bar_span(y_of(row));
+        Rectangle::new([(a, bottom), (b, top)], colour.filled())
     };
     chart.draw_series(
         rows.iter()
@@ -159,11 +156,9 @@ fn tornado_chart<DB: DrawingBackend>(
             .enumerate()
             .map(|(k, r)| bar(r.national_high, k, BLUE)),
     )?;
+    let y = chart.y_range();
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![
-            (s.base_national, SegmentValue::Exact(0)),
-            (s.base_national, SegmentValue::Last),
-        ],
+        vec![(s.base_national, y.start), (s.base_national, y.end)],
         BLACK.stroke_width(1),
     )))?;
     Ok(())
@@ -203,36 +198,25 @@ fn rank_chart<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(560)
-        .build_cartesian_2d(-1.05f64..1.05, (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(-1.05f64..1.05, category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_desc("Rank correlation with the national cost: bar = Spearman, dot = partial rank correlation (PRCC)")
         .house_style(16)
         .draw()?;
-    let y = |k: usize| (n - 1 - k) as i32;
+    let y = |k: usize| n - 1 - k;
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(y(k))),
-                (r.spearman, SegmentValue::Exact(y(k) + 1)),
-            ],
-            BLUE.mix(0.75).filled(),
-        )
+        let (bottom, top) = bar_span(y(k));
+        Rectangle::new([(0.0, bottom), (r.spearman, top)], BLUE.mix(0.75).filled())
     }))?;
     chart.draw_series(
         rows.iter()
             .enumerate()
             .filter(|(_, r)| r.prcc.is_finite())
-            .map(|(k, r)| {
-                Circle::new(
-                    (r.prcc, SegmentValue::CenterOf(y(k))),
-                    6,
-                    VERMILLION.filled(),
-                )
-            }),
+            .map(|(k, r)| Circle::new((r.prcc, y(k) as f64), 6, VERMILLION.filled())),
     )?;
     Ok(())
 }
@@ -270,45 +254,38 @@ fn sobol_chart<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(560)
-        .build_cartesian_2d(-0.05f64..1.05, (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(-0.05f64..1.05, category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| format!("{:.0}%", 100.0 * x))
         .x_desc("Share of the variance of the expected national cost: bar = first order, dot = total order, lines = 95% bootstrap intervals")
         .house_style(16)
         .draw()?;
-    let y = |k: usize| (n - 1 - k) as i32;
+    let y = |k: usize| n - 1 - k;
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(y(k))),
-                (r.index.first.max(0.0), SegmentValue::Exact(y(k) + 1)),
-            ],
-            SKY.filled(),
-        )
+        let (bottom, top) = bar_span(y(k));
+        Rectangle::new([(0.0, bottom), (r.index.first.max(0.0), top)], SKY.filled())
     }))?;
     chart.draw_series(
         rows.iter()
             .enumerate()
             .filter(|(_, r)| r.index.total_lo.is_finite())
             .map(|(k, r)| {
-                let c = SegmentValue::CenterOf(y(k));
+                let c = y(k) as f64;
                 PathElement::new(
-                    vec![(r.index.total_lo, c.clone()), (r.index.total_hi, c)],
+                    vec![(r.index.total_lo, c), (r.index.total_hi, c)],
                     BLACK.stroke_width(2),
                 )
             }),
     )?;
-    chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
-        Circle::new(
-            (r.index.total, SegmentValue::CenterOf(y(k))),
-            6,
-            BLUE.filled(),
-        )
-    }))?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(k, r)| Circle::new((r.index.total, y(k) as f64), 6, BLUE.filled())),
+    )?;
     Ok(())
 }
 
@@ -369,30 +346,30 @@ fn paired_chart<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(480)
-        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(padded(lo, hi), category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Paired difference B − A per ICB: dot = mean, bar = 90% interval")
         .house_style(16)
         .draw()?;
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
         let d = &icbs[i].diff;
-        let y = SegmentValue::CenterOf(row as i32);
-        PathElement::new(vec![(d.p05, y.clone()), (d.p95, y)], SKY.stroke_width(5))
+        let y = row as f64;
+        PathElement::new(vec![(d.p05, y), (d.p95, y)], SKY.stroke_width(5))
     }))?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
-        Circle::new(
-            (icbs[i].diff.mean, SegmentValue::CenterOf(row as i32)),
-            5,
-            BLUE.filled(),
-        )
-    }))?;
+    chart.draw_series(
+        order
+            .iter()
+            .enumerate()
+            .map(|(row, &i)| Circle::new((icbs[i].diff.mean, row as f64), 5, BLUE.filled())),
+    )?;
+    let y = chart.y_range();
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+        vec![(0.0, y.start), (0.0, y.end)],
         GREY.stroke_width(1),
     )))?;
     Ok(())
@@ -433,7 +410,7 @@ fn benchmarks<DB: DrawingBackend>(
     let hi = positive.iter().copied().fold(0.0, f64::max).max(lo * 10.0) * 2.0;
     let n = rows.len();
     // The first figure at the top.
-    let y_of = |k: usize| SegmentValue::CenterOf((n - 1 - k) as i32);
+    let y_of = |k: usize| (n - 1 - k) as f64;
     let labels: Vec<String> = rows
         .iter()
         .rev()
@@ -444,13 +421,13 @@ fn benchmarks<DB: DrawingBackend>(
         .y_label_area_size(560)
         .build_cartesian_2d(
             (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
-            (0..n as i32).into_segmented(),
+            category_rows(n),
         )?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
         .house_style(16)
@@ -460,7 +437,7 @@ fn benchmarks<DB: DrawingBackend>(
         let s = c.simulated.expect("simulated");
         let y = y_of(row);
         PathElement::new(
-            vec![(floor(s.p05), y.clone()), (floor(s.p95), y)],
+            vec![(floor(s.p05), y), (floor(s.p95), y)],
             SKY.stroke_width(6),
         )
     }))?;

@@ -97,16 +97,19 @@ fn icb_actions_chart<DB: DrawingBackend>(
     let n = rows.len();
     let lo = rows.iter().map(|r| r.2).fold(0.0, f64::min);
     let hi = rows.iter().map(|r| r.3).fold(0.0, f64::max).max(1.0);
-    let labels: Vec<String> = rows.iter().rev().map(|r| r.0.clone()).collect();
-    // The first action at the top.
-    let bars: Vec<IntervalBar> = rows
+    // Ascending by this ICB's mean cost (ties in the order given, the first higher), drawn
+    // bottom-up, so the costliest action is at the top.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| rows[a].1.total_cmp(&rows[b].1).then(b.cmp(&a)));
+    let labels: Vec<String> = order.iter().map(|&k| rows[k].0.clone()).collect();
+    let bars: Vec<IntervalBar> = order
         .iter()
         .enumerate()
-        .map(|(k, r)| IntervalBar {
-            row: (n - 1 - k) as i32,
-            mean: r.1,
-            p05: r.2,
-            p95: r.3,
+        .map(|(row, &k)| IntervalBar {
+            row,
+            mean: rows[k].1,
+            p05: rows[k].2,
+            p95: rows[k].3,
             colour: BLUE,
         })
         .collect();

@@ -130,20 +130,24 @@ impl Chart {
     }
 }
 
-/// Renders an SVG to PNG bytes at `scale` with the bundled font as the sans-serif family.
-pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> {
-    use resvg::{tiny_skia, usvg};
-    static OPTIONS: std::sync::OnceLock<usvg::Options<'static>> = std::sync::OnceLock::new();
-    let options = OPTIONS.get_or_init(|| {
-        let mut o = usvg::Options::default();
+/// SVG reading options with the bundled font as the sans-serif family.
+fn svg_options() -> &'static resvg::usvg::Options<'static> {
+    static OPTIONS: std::sync::OnceLock<resvg::usvg::Options<'static>> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let mut o = resvg::usvg::Options::default();
         let db = o.fontdb_mut();
         db.load_font_data(REGULAR.to_vec());
         db.load_font_data(BOLD.to_vec());
         db.set_sans_serif_family("DejaVu Sans");
         o.font_family = "DejaVu Sans".to_string();
         o
-    });
-    let tree = usvg::Tree::from_str(svg, options).map_err(|e| e.to_string())?;
+    })
+}
+
+/// Renders an SVG to PNG bytes at `scale` with the bundled font as the sans-serif family.
+pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let tree = usvg::Tree::from_str(svg, svg_options()).map_err(|e| e.to_string())?;
     let size = tree.size().to_int_size();
     let (w, h) = (
         (size.width() as f32 * scale).ceil() as u32,
@@ -158,11 +162,59 @@ pub fn rasterize(svg: &str, scale: f32) -> std::result::Result<Vec<u8>, String> 
     pixmap.encode_png().map_err(|e| e.to_string())
 }
 
+/// The share of its row a bar fills: the rest is a gap that keeps neighbouring bars apart.
+pub const BAR_FILL: f64 = 0.6;
+
+/// A category axis of `n` rows: row `k` (from the bottom) is centred at `k`, with a tick and a
+/// label at each row and nothing above the top row or below the bottom one (a segmented axis
+/// keeps a spare row above the last, an empty category).
+struct CategoryRows(usize);
+
+impl Ranged for CategoryRows {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let range = self.range();
+        let share = (value - range.start) / (range.end - range.start);
+        limit.0 + (share * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        match hint.weight().allow_light_points() {
+            true => Vec::new(),
+            false => (0..self.0).map(|k| k as f64).collect(),
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        -0.5..self.0.max(1) as f64 - 0.5
+    }
+}
+
+fn category_rows(n: usize) -> CategoryRows {
+    CategoryRows(n)
+}
+
+/// The label of row `y` of a category axis ([`category_rows`]).
+fn row_label(labels: &[String], y: f64) -> String {
+    let k = y.round();
+    match k >= 0.0 && (y - k).abs() < 1e-9 {
+        true => labels.get(k as usize).cloned().unwrap_or_default(),
+        false => String::new(),
+    }
+}
+
+/// The bottom and top of a bar in `row` of a category axis.
+fn bar_span(row: usize) -> (f64, f64) {
+    (row as f64 - BAR_FILL / 2.0, row as f64 + BAR_FILL / 2.0)
+}
+
 /// One row of an interval-bar chart: a bar from 0 to the mean, a line across the 90%
 /// interval.
 struct IntervalBar {
     /// Row from the bottom (0) of the category axis.
-    row: i32,
+    row: usize,
     mean: f64,
     p05: f64,
     p95: f64,
@@ -181,7 +233,8 @@ struct BarFrame<'a> {
 }
 
 /// The interval-bar chart every "cost by category" chart shares (actions, regions, an ICB's
-/// actions): bars in the order given, then the interval lines.
+/// actions): one row per label, bars filling [`BAR_FILL`] of their row, then the interval
+/// lines.
 fn interval_bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     frame: BarFrame,
@@ -191,8 +244,15 @@ fn interval_bars<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .x_label_area_size(frame.x_label_area)
         .y_label_area_size(frame.y_label_area)
-        .build_cartesian_2d(frame.x, (0..n as i32).into_segmented())?;
-    let category = |v: &SegmentValue<i32>| segment_label(frame.labels, v);
+        .build_cartesian_2d(frame.x, category_rows(n))?;
+    // Labels longer than their area are shortened to fit it, with an ellipsis.
+    let room = f64::from(frame.y_label_area) - 20.0;
+    let labels: Vec<String> = frame
+        .labels
+        .iter()
+        .map(|l| fit_label(l, frame.font, room))
+        .collect();
+    let category = |y: &f64| row_label(&labels, *y);
     let money = |x: &f64| gbp(*x);
     let mut mesh = chart.configure_mesh();
     mesh.disable_y_mesh()
@@ -205,17 +265,12 @@ fn interval_bars<DB: DrawingBackend>(
     }
     mesh.draw()?;
     chart.draw_series(bars.iter().map(|b| {
-        Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(b.row)),
-                (b.mean, SegmentValue::Exact(b.row + 1)),
-            ],
-            b.colour.mix(0.8).filled(),
-        )
+        let (bottom, top) = bar_span(b.row);
+        Rectangle::new([(0.0, bottom), (b.mean, top)], b.colour.mix(0.8).filled())
     }))?;
     chart.draw_series(bars.iter().map(|b| {
-        let y = SegmentValue::CenterOf(b.row);
-        PathElement::new(vec![(b.p05, y.clone()), (b.p95, y)], BLACK.stroke_width(2))
+        let y = b.row as f64;
+        PathElement::new(vec![(b.p05, y), (b.p95, y)], BLACK.stroke_width(2))
     }))?;
     Ok(())
 }
@@ -275,14 +330,6 @@ fn month_label(labels: &[String], step: usize, x: f64) -> String {
     }
 }
 
-/// The label of a category row of a segmented axis (blank between rows).
-fn segment_label(labels: &[String], v: &SegmentValue<i32>) -> String {
-    match v {
-        SegmentValue::CenterOf(k) => labels.get(*k as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
 /// Tick values 1, 2, 5, 10, 20, 50… between `lo` and `hi`, for a log axis.
 fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
     let mut out = Vec::new();
@@ -307,22 +354,127 @@ pub fn short_icb_name(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-/// Title, subtitle and a plotting area below them.
+/// Left edge of a chart's title and subtitle, and the space they keep from the right edge.
+const TITLE_X: i32 = 30;
+const TITLE_RIGHT: i32 = 25;
+
+/// Title and subtitle sizes: the house size, the smallest a title is scaled to before it is
+/// wrapped onto two lines, and the smallest a subtitle is scaled to.
+const TITLE_SIZE: i32 = 30;
+const TITLE_MIN: i32 = 22;
+const SUBTITLE_SIZE: i32 = 19;
+const SUBTITLE_MIN: i32 = 13;
+
+/// The width in pixels of `text` drawn at plotters' font `size`, as it renders: laid out by
+/// usvg with the bundled font, as [`rasterize`] draws it (plotters' own estimate ignores the
+/// bold face). Widths scale with the size, so one layout serves every size.
+pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    text_extent(text, bold) * size / 100.0
+}
+
+/// The width of `text` at plotters' font size 100.
+fn text_extent(text: &str, bold: bool) -> f64 {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    // Plotters writes a font of size s as font-size s / 1.24 (points to pixels).
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="400"><text x="0" y="200" font-family="{FONT}" font-size="{}" font-weight="{}">{escaped}</text></svg>"#,
+        100.0 / 1.24,
+        if bold { "bold" } else { "normal" }
+    );
+    resvg::usvg::Tree::from_str(&svg, svg_options()).map_or(f64::INFINITY, |t| {
+        f64::from(t.root().abs_bounding_box().right())
+    })
+}
+
+/// `text` as set at font `size` in `width` pixels: whole if it fits, else cut at a word (or,
+/// for a single long word, a character) with an ellipsis.
+fn fit_label(text: &str, size: i32, width: f64) -> String {
+    let fits = |t: &str| text_width(t, f64::from(size), false) <= width;
+    if fits(text) {
+        return text.to_string();
+    }
+    let cuts: Vec<usize> = text.char_indices().map(|(k, _)| k).skip(1).collect();
+    let shortened = |k: usize| format!("{}…", text[..k].trim_end());
+    let words = cuts.iter().rev().filter(|&&k| text[k..].starts_with(' '));
+    words
+        .chain(cuts.iter().rev())
+        .map(|&k| shortened(k))
+        .find(|t| fits(t))
+        .unwrap_or_else(|| "…".to_string())
+}
+
+/// The lines and size a title or subtitle is set in to fit `width` pixels: on one line at
+/// the largest size from `size` down to `min` at which it fits, else (for a title) on two
+/// lines, broken at the space that makes the longer line shortest, at the largest size at
+/// which both fit (down to 14; a single word longer than the chart is left to overflow).
+fn fit_text(
+    text: &str,
+    size: i32,
+    min: i32,
+    bold: bool,
+    width: f64,
+    wrap: bool,
+) -> (Vec<String>, i32) {
+    // The largest size from `size` down to `lowest` at which an extent fits, if any.
+    let largest = |extent: f64, lowest: i32| {
+        (lowest..=size)
+            .rev()
+            .find(|&s| extent * f64::from(s) / 100.0 <= width)
+    };
+    let whole = text_extent(text, bold);
+    if let Some(s) = largest(whole, min) {
+        return (vec![text.to_string()], s);
+    }
+    if !wrap {
+        return (vec![text.to_string()], min);
+    }
+    let split = text
+        .match_indices(' ')
+        .map(|(k, _)| {
+            let (a, b) = (&text[..k], &text[k + 1..]);
+            (a, b, text_extent(a, bold).max(text_extent(b, bold)))
+        })
+        .min_by(|x, y| x.2.total_cmp(&y.2));
+    match split {
+        Some((a, b, longer)) => (
+            vec![a.to_string(), b.to_string()],
+            largest(longer, 14).unwrap_or(14).min(min),
+        ),
+        None => (vec![text.to_string()], min),
+    }
+}
+
+/// Title, subtitle and a plotting area below them. Both are sized (and the title wrapped) to
+/// fit the chart's width.
 fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
 ) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
+    let width = f64::from(root.dim_in_pixel().0 as i32 - TITLE_X - TITLE_RIGHT);
+    let (lines, size) = fit_text(title, TITLE_SIZE, TITLE_MIN, true, width, true);
+    let line_height = size + size / 5;
+    let mut y = if lines.len() == 1 { 18 } else { 6 };
+    for line in lines {
+        root.draw(&Text::new(
+            line,
+            (TITLE_X, y),
+            (FONT, size)
+                .into_font()
+                .style(FontStyle::Bold)
+                .color(&BLACK),
+        ))?;
+        y += line_height;
+    }
+    let (sub, sub_size) = fit_text(subtitle, SUBTITLE_SIZE, SUBTITLE_MIN, false, width, false);
     root.draw(&Text::new(
-        title.to_string(),
-        (30, 18),
-        (FONT, 30).into_font().style(FontStyle::Bold).color(&BLACK),
-    ))?;
-    root.draw(&Text::new(
-        subtitle.to_string(),
-        (30, 58),
-        (FONT, 19).into_font().color(&GREY),
+        sub.concat(),
+        (TITLE_X, (y + 4).max(58)),
+        (FONT, sub_size).into_font().color(&GREY),
     ))?;
     Ok(root.margin(95, 25, 25, 40))
 }
@@ -362,6 +514,202 @@ mod tests {
             "Cheshire and Merseyside"
         );
         assert_eq!(short_icb_name("Alpha"), "Alpha");
+    }
+
+    /// The attribute `name` of an SVG element's text.
+    fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+        let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(&element[start..start + element[start..].find('"')?])
+    }
+
+    fn number(element: &str, name: &str) -> f64 {
+        attr(element, name).and_then(|v| v.parse().ok()).unwrap()
+    }
+
+    /// The elements of one kind (`<rect`, `<polyline`…) of an SVG, as text.
+    fn elements<'a>(svg: &'a str, tag: &str) -> Vec<&'a str> {
+        svg.match_indices(tag)
+            .map(|(k, _)| &svg[k..k + svg[k..].find('>').unwrap()])
+            .collect()
+    }
+
+    fn three_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        root.fill(&WHITE)?;
+        let labels: Vec<String> = ["small", "middle", "large"].map(String::from).to_vec();
+        let bars: Vec<IntervalBar> = (0..3)
+            .map(|row| IntervalBar {
+                row,
+                mean: 1.0 + row as f64,
+                p05: 0.5,
+                p95: 2.0 + row as f64,
+                colour: BLUE,
+            })
+            .collect();
+        let frame = BarFrame {
+            labels: &labels,
+            x: 0.0..4.0,
+            x_label_area: 40,
+            y_label_area: 100,
+            font: 15,
+            x_desc: None,
+        };
+        interval_bars(root, frame, &bars)
+    }
+
+    #[test]
+    fn bars_fill_three_fifths_of_their_rows_and_no_row_is_empty() -> Result<()> {
+        let svg = svg!("bars", (600, 400), three_bars());
+        let mut bars: Vec<(f64, f64)> = elements(&svg, "<rect")
+            .into_iter()
+            .filter(|r| attr(r, "fill") == Some("#0072B2"))
+            .map(|r| (number(r, "y"), number(r, "height")))
+            .collect();
+        bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(bars.len(), 3, "{svg}");
+        let pitch = (bars[2].0 - bars[0].0) / 2.0;
+        for (k, &(y, height)) in bars.iter().enumerate() {
+            // Rows are whole pixels apart: allow a pixel either way.
+            assert!(
+                (height - BAR_FILL * pitch).abs() <= 1.0,
+                "bar {k}: {height} of {pitch}"
+            );
+            if k > 0 {
+                let gap = y - (bars[k - 1].0 + bars[k - 1].1);
+                assert!(
+                    gap >= 0.3 * pitch,
+                    "bars {k} and {} touch: gap {gap}",
+                    k - 1
+                );
+            }
+        }
+        // The category axis: a vertical line from the top of the plot to its bottom, one tick
+        // per row, and half a row's gap (no empty row) above the top bar and below the bottom.
+        let lines: Vec<Vec<(f64, f64)>> = elements(&svg, "<polyline")
+            .into_iter()
+            .map(|p| {
+                attr(p, "points")
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|xy| {
+                        let (x, y) = xy.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect();
+        let axis = lines
+            .iter()
+            .find(|l| l.len() == 2 && l[0].0 == l[1].0 && l[1].1 - l[0].1 > 100.0)
+            .expect("a vertical axis");
+        let (x, top, bottom) = (axis[0].0, axis[0].1, axis[1].1);
+        let ticks = lines
+            .iter()
+            .filter(|l| l.len() == 2 && l[0].1 == l[1].1 && l[1].0 == x && l[0].0 < x)
+            .count();
+        assert_eq!(ticks, 3, "one tick per row");
+        let margin = (1.0 - BAR_FILL) / 2.0 * pitch;
+        assert!(
+            (bars[0].0 - top - margin).abs() <= 1.5,
+            "space above the top bar"
+        );
+        let below = bottom - (bars[2].0 + bars[2].1);
+        assert!(
+            (below - margin).abs() <= 1.5,
+            "space below the bottom bar: {below}"
+        );
+        for label in ["small", "middle", "large"] {
+            assert_eq!(svg.matches(&format!("\n{label}\n")).count(), 1, "{label}");
+        }
+        Ok(())
+    }
+
+    fn title_only<DB: DrawingBackend>(
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+        subtitle: &str,
+    ) -> DrawResult<DB::ErrorType> {
+        titled(root, title, subtitle).map(|_| ())
+    }
+
+    /// The bounding boxes of the text an SVG renders, laid out with the bundled font.
+    fn text_boxes(svg: &str) -> Vec<resvg::usvg::Rect> {
+        fn walk(group: &resvg::usvg::Group, out: &mut Vec<resvg::usvg::Rect>) {
+            for node in group.children() {
+                match node {
+                    resvg::usvg::Node::Text(t) => out.push(t.abs_bounding_box()),
+                    resvg::usvg::Node::Group(g) => walk(g, out),
+                    _ => {}
+                }
+            }
+        }
+        let tree = resvg::usvg::Tree::from_str(svg, svg_options()).unwrap();
+        let mut out = Vec::new();
+        walk(tree.root(), &mut out);
+        out
+    }
+
+    #[test]
+    fn long_labels_are_shortened_to_their_area() {
+        let label = "Cap contacts at 25 per clinician per day and redirect the rest to NHS 111";
+        assert_eq!(fit_label(label, 16, 2000.0), label);
+        let short = fit_label(label, 16, 300.0);
+        assert!(short.ends_with("day…") || short.ends_with('…'), "{short}");
+        assert!(text_width(&short, 16.0, false) <= 300.0, "{short}");
+        assert!(label.starts_with(short.trim_end_matches('…')), "{short}");
+        assert_eq!(
+            fit_label("Supercalifragilistic", 16, 60.0).chars().last(),
+            Some('…')
+        );
+    }
+
+    #[test]
+    fn titles_fit_the_chart_at_every_size_the_report_uses() -> Result<()> {
+        let long = "Cap contacts at 25 per clinician per day is the largest cost: £163m of £412m nationally on average";
+        let longer = format!("{long}, and {long}");
+        let subtitle = "Buckinghamshire, Oxfordshire and Berkshire West: GP collective action 2024: the whole BMA menu, ICB cash: 2024-08 to 2025-01, ICB cash, 1000000 iterations";
+        for width in [1200u32, 1400, 1500] {
+            for title in ["Short", long, &longer] {
+                let svg = svg!("title", (width, 300), title_only(title, subtitle));
+                let boxes = text_boxes(&svg);
+                assert!(boxes.len() >= 2, "{svg}");
+                for b in &boxes {
+                    assert!(
+                        b.left() >= 0.0 && b.right() <= width as f32 - 10.0,
+                        "{width} px: text from {} to {}: {svg}",
+                        b.left(),
+                        b.right()
+                    );
+                    // Above the plotting area, which starts 95 pixels down.
+                    assert!(
+                        b.bottom() <= 95.0,
+                        "{width} px: text down to {}",
+                        b.bottom()
+                    );
+                }
+                // Lines do not overlap.
+                let mut rows: Vec<_> = boxes.iter().map(|b| (b.top(), b.bottom())).collect();
+                rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+                assert!(rows.windows(2).all(|w| w[0].1 <= w[1].0), "{rows:?}");
+                // A short title keeps the house size.
+                if title == "Short" {
+                    assert!(svg.contains(&format!("font-size=\"{}\"", TITLE_SIZE as f64 / 1.24)));
+                }
+            }
+        }
+        // The measure used to fit them agrees with the rendered width.
+        let svg = svg!("title", (1500, 300), title_only(long, ""));
+        let title = elements(&svg, "<text")
+            .into_iter()
+            .find(|t| attr(t, "font-weight") == Some("bold"))
+            .unwrap();
+        let size = number(title, "font-size") * 1.24;
+        let rendered = text_boxes(&svg)[0].right();
+        let measured = TITLE_X as f64 + text_width(long, size, true);
+        assert!(
+            (f64::from(rendered) - measured).abs() < 3.0,
+            "{rendered} against {measured}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -91,12 +91,12 @@ fn icb_costs<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(480)
-        .build_cartesian_2d(padded(lo, hi), (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(padded(lo, hi), category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc(format!(
             "Cost to the ICB over the period: dot = mean, bar = 90% interval (5th to 95th percentile); {} = reference",
@@ -109,49 +109,41 @@ fn icb_costs<DB: DrawingBackend>(
     let colour = |i: usize| region_colour(&regions, &s.icbs[i].region);
     chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
         let c = &s.icbs[i].cost;
-        let y = SegmentValue::CenterOf(row as i32);
+        let y = row as f64;
         PathElement::new(
-            vec![(c.p05, y.clone()), (c.p95, y)],
+            vec![(c.p05, y), (c.p95, y)],
             colour(i).mix(0.45).stroke_width(5),
         )
     }))?;
-    chart.draw_series(order.iter().enumerate().map(|(row, &i)| {
-        Circle::new(
-            (s.icbs[i].cost.mean, SegmentValue::CenterOf(row as i32)),
-            5,
-            colour(i).filled(),
-        )
-    }))?;
-    chart.draw_series(std::iter::once(PathElement::new(
-        vec![
-            (reference, SegmentValue::Exact(0)),
-            (reference, SegmentValue::Last),
-        ],
-        VERMILLION.stroke_width(2),
-    )))?;
+    chart.draw_series(
+        order
+            .iter()
+            .enumerate()
+            .map(|(row, &i)| Circle::new((s.icbs[i].cost.mean, row as f64), 5, colour(i).filled())),
+    )?;
+    // The reference line, named in the legend (the axis has no spare row to label it in).
+    let rows = chart.y_range();
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(reference, rows.start), (reference, rows.end)],
+            VERMILLION.stroke_width(2),
+        )))?
+        .label(&scenario.reference.label)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], VERMILLION.stroke_width(2)));
     for name in &regions {
         let c = region_colour(&regions, name);
         chart
-            .draw_series(std::iter::empty::<Circle<(f64, SegmentValue<i32>), i32>>())?
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label(*name)
             .legend(move |(x, y)| Circle::new((x + 8, y), 6, c.filled()));
     }
-    if !regions.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.2))
-            .draw()?;
-    }
-    // The segmented axis has one spare row above the last ICB: the reference label goes there.
-    let x = chart.x_range();
-    chart.draw_series(std::iter::once(reference_label(
-        &scenario.reference.label,
-        (reference, SegmentValue::CenterOf(n as i32)),
-        reference > x.start + 0.6 * (x.end - x.start),
-    )))?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.2))
+        .draw()?;
     Ok(())
 }
 
@@ -267,7 +259,7 @@ fn actions<DB: DrawingBackend>(
         .map(|(row, &a)| {
             let c = &s.actions[a].cost;
             IntervalBar {
-                row: row as i32,
+                row,
                 mean: c.mean,
                 p05: c.p05,
                 p95: c.p95,
@@ -460,7 +452,7 @@ fn regions_chart<DB: DrawingBackend>(
         .map(|(row, &k)| {
             let r = &s.regions[k];
             IntervalBar {
-                row: row as i32,
+                row,
                 mean: r.cost.mean,
                 p05: r.cost.p05,
                 p95: r.cost.p95,

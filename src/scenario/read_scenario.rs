@@ -245,7 +245,7 @@ pub(super) fn read_reference(r: &mut Reader, value: Value) -> Result<Reference, 
         per_icb_gbp,
         label: label.unwrap_or_else(|| {
             if custom {
-                format!("£{per_icb_gbp} per ICB")
+                format!("{} per ICB", crate::money::gbp(per_icb_gbp))
             } else {
                 default.label.clone()
             }

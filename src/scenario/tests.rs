@@ -145,7 +145,7 @@ factors = { z = { dist = "fixed", value = 3, source = "known" } }
 #[test]
 fn a_custom_reference_without_label_is_labelled_by_its_value() {
     let s = parse_ok(&format!("{MINIMAL}\n[reference]\nper_icb_gbp = 4200000\n"));
-    assert_eq!(s.reference.label, "£4200000 per ICB");
+    assert_eq!(s.reference.label, "£4.20m per ICB");
     assert_eq!(s.reference.source, "");
 }
 

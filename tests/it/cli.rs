@@ -29,6 +29,29 @@ fn help_and_version_succeed() {
 }
 
 #[test]
+fn the_readme_example_is_exactly_what_run_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```text\nMedicines optimisation switch-off")
+        .expect("the README's example output")
+        + "```text\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    // The README's command, from the repository's root: the scenario by its relative path,
+    // results under output/.
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.path("scenarios")).unwrap();
+    std::fs::copy(
+        shipped("medicines-optimisation-2024.toml"),
+        sb.path("scenarios/medicines-optimisation-2024.toml"),
+    )
+    .unwrap();
+    let out = sb.run(&["run", "scenarios/medicines-optimisation-2024.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), example);
+}
+
+#[test]
 fn validate_prints_what_would_be_simulated_and_writes_nothing() {
     let sb = Sandbox::new();
     let out = sb.run(&[
@@ -177,7 +200,7 @@ fn png_charts_have_rendered_text() {
     assert!(out.status.success(), "{}", stderr(&out));
     let svg = std::fs::read_to_string(sb.path("o/charts/icb_costs.svg")).unwrap();
     assert!(
-        svg.contains("of 4 ICBs have a mean cost above the £2m reference"),
+        svg.contains("of 4 ICBs have a mean cost above the £2.00m reference"),
         "title missing"
     );
     let png = std::fs::read(sb.path("o/charts/icb_costs.png")).unwrap();
@@ -187,6 +210,95 @@ fn png_charts_have_rendered_text() {
         "icb_costs.png is only {} bytes",
         png.len()
     );
+}
+
+/// The attribute `name` of an SVG element's text.
+fn attr<'a>(element: &'a str, name: &str) -> &'a str {
+    let start = element
+        .find(&format!(" {name}=\""))
+        .unwrap_or_else(|| panic!("no {name} in {element}"))
+        + name.len()
+        + 3;
+    &element[start..start + element[start..].find('"').unwrap()]
+}
+
+#[test]
+fn category_charts_keep_bars_apart_and_titles_inside_the_chart() {
+    // The whole menu: eight actions with long labels, seven regions.
+    let sb = Sandbox::new();
+    let out = sb.run(&[
+        "run",
+        shipped("collective-action-2024.toml").to_str().unwrap(),
+        "--out",
+        "o",
+        "--iterations",
+        "300",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut charts = 0;
+    for entry in std::fs::read_dir(sb.path("o/charts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "svg") {
+            continue;
+        }
+        charts += 1;
+        let svg = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let width: f64 = attr(&svg, "width").parse().unwrap();
+        // Titles: bold text, measured with the bundled font at the size drawn (plotters
+        // writes a font of size s as font-size s / 1.24).
+        let titles: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter(|t| t.contains("font-weight=\"bold\""))
+            .collect();
+        assert!(!titles.is_empty(), "{name}: no title");
+        for t in titles {
+            let x: f64 = attr(t, "x").parse().unwrap();
+            let size: f64 = attr(t, "font-size").parse::<f64>().unwrap() * 1.24;
+            let text = t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].trim();
+            let text = text.replace("&amp;", "&");
+            let right = x + icb_impact::chart::text_width(&text, size, true);
+            assert!(
+                right <= width - 10.0,
+                "{name}: «{text}» runs to {right:.0} of {width} pixels"
+            );
+        }
+        // Bar charts of categories: bars a row apart, each 60% of its row.
+        if ["actions.svg", "regions.svg"].contains(&name.as_str()) {
+            let mut bars: Vec<(f64, f64)> = svg
+                .split("<rect")
+                .skip(2)
+                .map(|r| {
+                    (
+                        attr(r, "y").parse().unwrap(),
+                        attr(r, "height").parse().unwrap(),
+                    )
+                })
+                .collect();
+            bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert!(bars.len() >= 7, "{name}: {} bars", bars.len());
+            let pitch = (bars[bars.len() - 1].0 - bars[0].0) / (bars.len() - 1) as f64;
+            for w in bars.windows(2) {
+                assert!(
+                    (w[1].0 - w[0].0 - pitch).abs() <= 1.0,
+                    "{name}: uneven rows"
+                );
+                assert!(
+                    w[1].0 - (w[0].0 + w[0].1) >= 0.35 * pitch,
+                    "{name}: bars touch"
+                );
+            }
+            for &(_, height) in &bars {
+                assert!(
+                    (height - 0.6 * pitch).abs() <= 1.0,
+                    "{name}: bar {height} of a {pitch} row"
+                );
+            }
+        }
+    }
+    assert!(charts >= 7, "{charts} charts");
 }
 
 #[test]
