@@ -14,7 +14,7 @@ pub fn calibration_charts(scenario: &Scenario, c: &Calibration) -> Result<Vec<Ch
     let subtitle = format!(
         "{}: {} prior draws, {} wave{}, effective sample size {:.0}",
         scenario.name,
-        c.draws,
+        thousands(c.draws as u64),
         c.waves,
         if c.waves == 1 { "" } else { "s" },
         c.ess
@@ -75,13 +75,13 @@ fn figures_chart<DB: DrawingBackend>(
         .y_label_area_size(520)
         .build_cartesian_2d(
             (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
-            (0..n as i32).into_segmented(),
+            category_rows(n),
         )?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| gbp(*x))
         .x_desc("90% intervals, dot = mean (log scale): grey = prior, blue = calibrated; cross = published")
         .house_style(16)
@@ -91,7 +91,7 @@ fn figures_chart<DB: DrawingBackend>(
     // blue line over it.
     let mut bars = Vec::new();
     for (k, f) in c.figures.iter().enumerate() {
-        let y = (n - 1 - k) as i32;
+        let y = (n - 1 - k) as f64;
         bars.push((f.prior, GREY, y));
         if let Some(p) = f.posterior {
             bars.push((p, BLUE, y));
@@ -99,28 +99,19 @@ fn figures_chart<DB: DrawingBackend>(
     }
     chart.draw_series(bars.iter().map(|&(i, colour, y)| {
         PathElement::new(
-            vec![
-                (floor(i.p05), SegmentValue::CenterOf(y)),
-                (floor(i.p95), SegmentValue::CenterOf(y)),
-            ],
+            vec![(floor(i.p05), y), (floor(i.p95), y)],
             colour
                 .mix(0.55)
                 .stroke_width(if colour == BLUE { 6 } else { 14 }),
         )
     }))?;
-    chart.draw_series(bars.iter().map(|&(i, colour, y)| {
-        Circle::new(
-            (floor(i.mean), SegmentValue::CenterOf(y)),
-            6,
-            colour.filled(),
-        )
-    }))?;
+    chart.draw_series(
+        bars.iter()
+            .map(|&(i, colour, y)| Circle::new((floor(i.mean), y), 6, colour.filled())),
+    )?;
     chart.draw_series(c.figures.iter().enumerate().map(|(k, f)| {
         Cross::new(
-            (
-                floor(f.published),
-                SegmentValue::CenterOf((n - 1 - k) as i32),
-            ),
+            (floor(f.published), (n - 1 - k) as f64),
             9,
             VERMILLION.stroke_width(3),
         )
@@ -154,22 +145,28 @@ fn factors_chart<DB: DrawingBackend>(
     let labels: Vec<String> = moved
         .iter()
         .rev()
-        .map(|(f, _)| shortened(&f.path, 70))
+        .map(|(f, _)| {
+            let short = f
+                .path
+                .trim_start_matches("actions.")
+                .replace(".factors.", ": ");
+            shortened(&short, 72)
+        })
         .collect();
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(70)
         .y_label_area_size(620)
-        .build_cartesian_2d(lo..hi, (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(lo..hi, category_rows(n))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|v| segment_label(&labels, v))
+        .y_label_formatter(&|y| row_label(&labels, *y))
         .x_label_formatter(&|x| format!("{x:.1}"))
         .x_desc("position within the prior's 90% interval (0 = its 5th percentile, 1 = its 95th); grey = prior, blue = calibrated")
         .house_style(16)
         .draw()?;
-    let y = |k: usize| SegmentValue::CenterOf((n - 1 - k) as i32);
+    let y = |k: usize| (n - 1 - k) as f64;
     chart.draw_series(moved.iter().enumerate().map(|(k, (f, _))| {
         PathElement::new(
             vec![(scale(f, f.prior.p05), y(k)), (scale(f, f.prior.p95), y(k))],

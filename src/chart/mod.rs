@@ -13,7 +13,7 @@ use plotters::style::FontStyle;
 use crate::benchmark::Comparison;
 use crate::compare::Compared;
 use crate::error::{Error, Result};
-use crate::money::{gbp, percent, reference_position};
+use crate::money::{gbp, percent, reference_position, thousands};
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, RankRow, Sensitivity, SobolRow};
 use crate::summary::{IcbResult, RunSummary};
