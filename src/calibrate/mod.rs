@@ -386,11 +386,11 @@ fn conflicts(
     };
     let mut out = Vec::new();
     let mut alone_ok = Vec::new();
-    for k in 0..targets.len() {
+    for (k, target) in targets.iter().enumerate() {
         let e = ess_of(&[k]);
         if e < MIN_ESS {
             out.push(Conflict {
-                figures: vec![targets[k].id.clone()],
+                figures: vec![target.id.clone()],
                 best_implausibility: best(&[k]),
                 ess: e,
             });

@@ -158,8 +158,7 @@ pub fn calibration(c: &Calibrated, out: &Path) -> String {
             gbp(f.published),
             interval(&f.prior),
             f.posterior.as_ref().map_or("-".to_string(), interval),
-            f.loo_percentile
-                .map_or("-".to_string(), |p| reference_position(p))
+            f.loo_percentile.map_or("-".to_string(), reference_position)
         );
     }
     if k.posterior_reported {
