@@ -108,11 +108,13 @@ mod analysis;
 mod calibration;
 mod icb;
 mod run;
+mod settlement;
 
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
 pub use calibration::calibration_charts;
 pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
 pub use run::run_charts;
+pub use settlement::settlement_charts;
 
 /// A drawn chart: its file name without extension and its SVG text. The output layer writes
 /// it as `<name>.svg` and, through [`rasterize`], `<name>.png`.

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+use crate::month::Month;
 use crate::pipeline::{self, default_out, Config, Observer, SimConfig};
 use crate::scenario::{Assignment, CostView, Granularity};
+use crate::settlement;
 use console::Console;
 
 #[derive(Debug, Parser)]
@@ -39,6 +41,9 @@ enum Command {
     /// Calibrate the scenario's national factors to the published figures (data/benchmarks.csv):
     /// history matching and importance weighting of prior draws, with leave-one-out checks.
     Calibrate(CalibrateArgs),
+    /// The cost of delay: the scenario settled in each month of a range (every action ends
+    /// then, fading as its recovery says), on the same draws; what one more month costs.
+    Settlement(SettlementArgs),
     /// Run two or more scenarios with common random numbers and report, per ICB and
     /// nationally, the paired difference of each from the first (B − A).
     Compare(CompareArgs),
@@ -97,6 +102,21 @@ struct BenchmarkArgs {
     /// Table of published figures [default: the embedded data/benchmarks.csv].
     #[arg(long, value_name = "FILE")]
     benchmarks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SettlementArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Settlement months, first..last inclusive, e.g. 2024-09..2025-01 [default: every month
+    /// of the scenario's horizon].
+    #[arg(long, value_name = "M1..M2", value_parser = settlement::parse_range)]
+    months: Option<(Month, Month)>,
+    /// Draw the national factors from a calibration's posterior (see `run --posterior`).
+    #[arg(long, value_name = "DIR")]
+    posterior: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +276,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate(&args),
         Command::Benchmark(args) => benchmark(&args),
         Command::Calibrate(args) => calibrate(&args),
+        Command::Settlement(args) => settlement(&args),
         Command::Compare(args) => compare(&args),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Report(args) => report(&args),
@@ -354,6 +375,21 @@ fn benchmark(args: &BenchmarkArgs) -> Result<()> {
         &console,
     )?;
     emit(&print::benchmarks(&b.prepared.scenario, &b.rows, &out))
+}
+
+fn settlement(args: &SettlementArgs) -> Result<()> {
+    let out = args
+        .sim
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.input.scenario, "-settlement"));
+    let console = Console::new(args.sim.quiet);
+    let config = Config {
+        posterior: args.posterior.clone(),
+        ..args.sim.config(&args.input.table, &args.input.scenario)
+    };
+    let s = pipeline::settlement(&config, &args.sim.sim(), args.months, &out, &console)?;
+    emit(&print::settlement(&s, &out))
 }
 
 fn calibrate(args: &CalibrateArgs) -> Result<()> {

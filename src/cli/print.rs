@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::benchmark::Comparison;
 use crate::calibrate::{moved, Interval, CUTOFF, MIN_ESS};
 use crate::money::{gbp, percent, reference_position, thousands};
-use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun};
+use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun, Settled};
 use crate::price::{self, Deflators};
 use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing, Uprating};
 use crate::sensitivity::SobolRow;
@@ -111,6 +111,58 @@ pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> Strin
                 c.reason
             ),
         }
+    }
+    outln!(text, "Results in {}", out.display());
+    text
+}
+
+/// What `settlement` prints: each settlement month's national cost and the cost of that
+/// month over settling a month earlier.
+pub fn settlement(s: &Settled, out: &Path) -> String {
+    let sc = &s.prepared.scenario;
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: {}, {}; settled in each month, on the same draws",
+        sc.name,
+        sc.period(),
+        sc.cost_view.describe()
+    );
+    outln!(
+        text,
+        "{:<10} {:>32} {:>14} {:>36}",
+        "Settled in",
+        "National cost (90% interval)",
+        "Mean per ICB",
+        "One more month costs (90% interval)"
+    );
+    for r in &s.settlement.rows {
+        outln!(
+            text,
+            "{:<10} {:>32} {:>14} {:>36}",
+            r.month.to_string(),
+            format!(
+                "{} ({} to {})",
+                gbp(r.national.mean),
+                gbp(r.national.p05),
+                gbp(r.national.p95)
+            ),
+            gbp(r.per_icb.mean),
+            r.marginal.as_ref().map_or("-".to_string(), |m| format!(
+                "{} ({} to {})",
+                gbp(m.mean),
+                gbp(m.p05),
+                gbp(m.p95)
+            ))
+        );
+    }
+    if let Some(m) = s.settlement.mean_marginal {
+        outln!(
+            text,
+            "Each month without a settlement costs {} on average nationally ({} per ICB).",
+            gbp(m),
+            gbp(m / s.prepared.table.len() as f64)
+        );
     }
     outln!(text, "Results in {}", out.display());
     text

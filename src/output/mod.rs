@@ -27,6 +27,7 @@ use crate::provenance::{InputFile, Manifest, Prices, RunInfo, INPUTS, MANIFEST};
 use crate::report::{self, Report};
 use crate::scenario::Scenario;
 use crate::sensitivity::Sensitivity;
+use crate::settlement::Settlement;
 use crate::summary::RunSummary;
 use tables::{with_view, write_csv, write_json};
 
@@ -126,6 +127,33 @@ pub fn write_sensitivity(
             )?;
         }
         write_charts(dir, &charts)?;
+        write_json(
+            &dir.join(MANIFEST),
+            &manifest(scenario, table, iterations, info),
+        )
+    })
+}
+
+/// Writes the cost of delay to `out`: `settlement.csv`, `charts/settlement` and a manifest.
+pub fn write_settlement(
+    out: &Path,
+    scenario: &Scenario,
+    table: &IcbTable,
+    settlement: &Settlement,
+    info: &RunInfo,
+    iterations: usize,
+) -> Result<()> {
+    let charts = chart::settlement_charts(scenario, settlement, iterations)?;
+    replace_dir(out, |dir| {
+        write_csv(
+            &dir.join("settlement.csv"),
+            with_view(
+                tables::settlement_table(settlement)?,
+                scenario.cost_view.as_str(),
+            )?,
+        )?;
+        write_charts(dir, &charts)?;
+        write_inputs(dir, table, info)?;
         write_json(
             &dir.join(MANIFEST),
             &manifest(scenario, table, iterations, info),

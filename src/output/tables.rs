@@ -17,6 +17,7 @@ use crate::money::pence;
 use crate::provenance::RunInfo;
 use crate::scenario::{Scenario, Scope};
 use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
+use crate::settlement::{SettledIn, Settlement};
 use crate::stats::Summary;
 use crate::summary::{CorrelationResult, RunSummary};
 
@@ -192,6 +193,33 @@ pub fn write_parquet(path: &Path, mut frame: DataFrame) -> Result<()> {
     ParquetWriter::new(&mut file).finish(&mut frame)?;
     file.sync_all()
         .map_err(|e| Error::io("cannot write", path, e))
+}
+
+/// `settlement.csv`: for each settlement month, the national and per-ICB cost (mean and 90%
+/// interval) and the paired cost of that month over settling a month earlier.
+pub(super) fn settlement_table(s: &Settlement) -> Result<DataFrame> {
+    let r = &s.rows;
+    let col = |f: fn(&SettledIn) -> f64| r.iter().map(|x| pence(f(x))).collect::<Vec<_>>();
+    let marginal = |f: fn(&Summary) -> f64| {
+        r.iter()
+            .map(|x| x.marginal.as_ref().map(|m| pence(f(m))))
+            .collect::<Vec<_>>()
+    };
+    Ok(df!(
+        "settlement_month" => r.iter().map(|x| x.month.to_string()).collect::<Vec<_>>(),
+        "national_mean_gbp" => col(|x| x.national.mean),
+        "national_p05_gbp" => col(|x| x.national.p05),
+        "national_p95_gbp" => col(|x| x.national.p95),
+        "national_mcse_mean_gbp" => col(|x| x.national.mcse_mean),
+        "mean_per_icb_gbp" => col(|x| x.per_icb.mean),
+        "per_icb_p05_gbp" => col(|x| x.per_icb.p05),
+        "per_icb_p95_gbp" => col(|x| x.per_icb.p95),
+        "marginal_mean_gbp" => marginal(|m| m.mean),
+        "marginal_p05_gbp" => marginal(|m| m.p05),
+        "marginal_p95_gbp" => marginal(|m| m.p95),
+        "marginal_mcse_mean_gbp" => marginal(|m| m.mcse_mean),
+        "marginal_negative_share" => r.iter().map(|x| x.marginal_negative_share).collect::<Vec<_>>(),
+    )?)
 }
 
 pub(super) fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<DataFrame> {

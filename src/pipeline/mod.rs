@@ -19,6 +19,7 @@
 mod calibrate;
 mod commands;
 mod data;
+mod settlement;
 mod simulate;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use data::{
     build_icb_table, build_practice_table, sum_prescribing, BuiltIcbTable, BuiltPracticeTable,
     SummedPrescribing,
 };
+pub use settlement::{settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};
 
 use crate::data::IcbTable;

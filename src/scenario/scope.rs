@@ -124,6 +124,27 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// This scenario settled in month `m`: every action (and every cost line with its own
+    /// timing) ends at `m` at the latest, with its recovery after the end as the scenario
+    /// states it. An action that already ends earlier keeps its end; one that starts after `m`
+    /// has no effect. Nothing else changes, so the draws are those of the scenario (common
+    /// random numbers across settlement months).
+    pub fn settled_in(&self, m: Month) -> Scenario {
+        let mut settled = self.clone();
+        let settle = |t: &mut super::Timing| {
+            t.end = Some(t.end.map_or(m, |end| end.min(m)));
+        };
+        for action in &mut settled.actions {
+            settle(&mut action.timing);
+            for line in &mut action.costs {
+                settle(&mut line.timing);
+            }
+        }
+        settled
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

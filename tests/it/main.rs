@@ -16,6 +16,7 @@ mod properties;
 mod report;
 mod reproducible;
 mod robustness;
+mod settlement;
 mod uncertainty;
 
 use std::collections::BTreeMap;

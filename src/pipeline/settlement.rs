@@ -1,0 +1,97 @@
+//! `settlement`: the cost of delay, the scenario settled in each month of a range and run on
+//! the same draws.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::engine::{self, Keep};
+use crate::error::{Error, Problem, Result};
+use crate::model::Model;
+use crate::month::Month;
+use crate::output;
+use crate::settlement::Settlement;
+
+use super::commands::run_info;
+use super::{simulate, Config, Observer, Prepared, SimConfig};
+
+/// The results of `settlement`.
+pub struct Settled {
+    pub prepared: Prepared,
+    pub settlement: Settlement,
+}
+
+/// `settlement`: the scenario of `config` settled in each month of `range` (default: every
+/// month of its horizon), each run with the scenario's seed and iterations, so that every
+/// settlement month shares the draws; written to `out`.
+pub fn settlement(
+    config: &Config,
+    sim: &SimConfig,
+    range: Option<(Month, Month)>,
+    out: &Path,
+    obs: &dyn Observer,
+) -> Result<Settled> {
+    let started = Instant::now();
+    if sim.target_rse.is_some() {
+        return Err(Error::input(
+            "--target-rse",
+            Problem::new(
+                None,
+                "iterations",
+                "settlement runs every month for one fixed iteration count: use --iterations",
+            ),
+        ));
+    }
+    let ready = simulate::ready(config, sim, obs)?;
+    let p = &ready.prepared;
+    let (first, last) = range.unwrap_or((p.scenario.start, p.scenario.end()));
+    if first < p.scenario.start || last > p.scenario.end() {
+        return Err(Error::input(
+            "--months",
+            Problem::new(
+                None,
+                "months",
+                format!(
+                    "{first}..{last} is not within the scenario's horizon, {}",
+                    p.scenario.period()
+                ),
+            ),
+        ));
+    }
+    let months: Vec<Month> = (0..=last.since(first)).map(|k| first.plus(k)).collect();
+    let n = ready.iterations;
+    obs.note(&format!(
+        "Settling {} in each of {} months, {first} to {last}, {n} iterations each",
+        p.scenario.name,
+        months.len()
+    ));
+    obs.start((n * months.len()) as u64);
+    let runs = ready.pool.install(|| {
+        months
+            .iter()
+            .map(|&m| {
+                let settled = p.scenario.settled_in(m);
+                let mut model = match &p.practices {
+                    Some(practices) => Model::at_practices(&settled, &p.table, practices),
+                    None => Model::new(&settled, &p.table),
+                }
+                .expect(
+                    "settling changes only end months, which compile wherever the scenario did",
+                );
+                model.posterior = p.model.posterior.clone();
+                let draws = engine::run_from(&model, 0, n, Keep::Tallies, &|k| obs.advance(k));
+                (m, draws.national)
+            })
+            .collect::<Vec<_>>()
+    });
+    obs.finish();
+    if crate::cancel::requested() {
+        return Err(Error::Interrupted);
+    }
+    let settlement = Settlement::new(runs, p.table.len());
+    let info = run_info(p, ready.threads, &config.scenario, started);
+    output::write_settlement(out, &p.scenario, &p.table, &settlement, &info, n)?;
+    Ok(Settled {
+        prepared: ready.prepared,
+        settlement,
+    })
+}
