@@ -135,6 +135,10 @@ pub struct Manifest {
     /// `report DIR`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set: Vec<Assignment>,
+    /// The run also computed the cost of delay over its horizon (`run --settlement`), which
+    /// `report DIR` computes again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settlement: bool,
     pub threads: usize,
     pub wall_time_seconds: f64,
 }
@@ -178,6 +182,7 @@ impl Manifest {
             seed,
             iterations,
             set: Vec::new(),
+            settlement: false,
             threads: info.threads,
             wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,
         }

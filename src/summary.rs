@@ -8,6 +8,7 @@ use crate::engine::Draws;
 use crate::model::{GroupKind, Model};
 use crate::month::Month;
 use crate::scenario::Scenario;
+use crate::settlement::Settlement;
 use crate::stats::{
     convergence_trace, log_checkpoints, percentile_of, share_above, Summary, TracePoint,
     MIN_STABLE_TAIL_ITERATIONS,
@@ -89,6 +90,9 @@ pub struct RunSummary {
     /// A calibrated run (national factors from a posterior): the same scenario's headline
     /// figures on its priors, for side-by-side display.
     pub calibrated: Option<CalibratedHeadline>,
+    /// The cost of delay (`run --settlement`): the scenario settled in each month of its
+    /// horizon, on the same draws.
+    pub settlement: Option<Settlement>,
 }
 
 /// A calibrated run's posterior and the uncalibrated headline beside it.
@@ -274,6 +278,7 @@ impl RunSummary {
             bodies,
             correlations: correlations(scenario, model, draws),
             calibrated: None,
+            settlement: None,
         }
     }
 }

@@ -215,6 +215,11 @@ struct RunArgs {
     /// Also write report.html (a self-contained briefing) and report.xlsx.
     #[arg(long)]
     report: bool,
+    /// Also compute the cost of delay: the scenario settled in each month of its horizon
+    /// (settlement.csv, charts/settlement, a section of the briefing); `settlement` takes
+    /// another range.
+    #[arg(long)]
+    settlement: bool,
     /// Draw the national factors from the posterior of a calibration (its output directory,
     /// or its posterior_draws.parquet) instead of their priors; overrides the scenario's
     /// `posterior`.
@@ -344,6 +349,7 @@ fn run(args: &RunArgs) -> Result<()> {
         pipeline::Optional {
             samples: args.samples,
             report: args.report,
+            settlement: args.settlement,
         },
         &console,
     )?;

@@ -49,8 +49,17 @@ pub fn write_run(
     info: &RunInfo,
     extra: Extra,
 ) -> Result<()> {
-    let charts = chart::run_charts(scenario, summary)?;
+    let mut charts = chart::run_charts(scenario, summary)?;
+    if let Some(s) = &summary.settlement {
+        charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
+    }
     replace_dir(out, |dir| {
+        if let Some(s) = &summary.settlement {
+            write_csv(
+                &dir.join("settlement.csv"),
+                with_view(tables::settlement_table(s)?, scenario.cost_view.as_str())?,
+            )?;
+        }
         if let Some(frame) = extra.samples {
             write_parquet(&dir.join("samples.parquet"), frame)?;
         }
@@ -75,10 +84,9 @@ pub fn write_run(
             write_file(&dir.join("report.html"), report::html(&report).as_bytes())?;
             write_file(&dir.join("report.xlsx"), &report::xlsx::workbook(&report)?)?;
         }
-        write_json(
-            &dir.join(MANIFEST),
-            &manifest(scenario, table, summary.iterations, info),
-        )
+        let mut m = manifest(scenario, table, summary.iterations, info);
+        m.settlement = summary.settlement.is_some();
+        write_json(&dir.join(MANIFEST), &m)
     })
 }
 

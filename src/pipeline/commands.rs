@@ -34,6 +34,18 @@ pub(super) fn run_info(
 }
 
 impl Simulation {
+    /// The cost of delay over this run's horizon, on its draws.
+    fn settlement(&self, obs: &dyn Observer) -> Result<crate::settlement::Settlement> {
+        let p = &self.prepared;
+        super::settlement::settle(
+            p,
+            &self.pool,
+            (p.scenario.start, p.scenario.end()),
+            self.draws.iterations,
+            obs,
+        )
+    }
+
     /// How this run came about, for its manifest.
     fn info(&self, scenario_path: &Path, started: Instant) -> RunInfo {
         run_info(&self.prepared, self.threads, scenario_path, started)
@@ -77,6 +89,8 @@ pub struct Optional {
     pub samples: bool,
     /// The briefing: `report.html` and `report.xlsx`.
     pub report: bool,
+    /// The cost of delay over the horizon: `settlement.csv`, its chart and briefing section.
+    pub settlement: bool,
 }
 
 /// `run`: simulates and writes every table and chart to `out`, and the `optional` files.
@@ -87,7 +101,21 @@ pub fn run(
     optional: Optional,
     obs: &dyn Observer,
 ) -> Result<RunOutput> {
-    let Optional { samples, report } = optional;
+    let Optional {
+        samples,
+        report,
+        settlement,
+    } = optional;
+    if settlement && sim.target_rse.is_some() {
+        return Err(Error::input(
+            "--settlement",
+            Problem::new(
+                None,
+                "iterations",
+                "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
+            ),
+        ));
+    }
     let started = Instant::now();
     let keep = match samples {
         true => Keep::PerIteration,
@@ -101,9 +129,12 @@ pub fn run(
         },
         obs,
     )?;
-    let summary = simulation.summary();
+    let mut summary = simulation.summary();
     for w in summary.warnings() {
         obs.warn(&w);
+    }
+    if settlement {
+        summary.settlement = Some(simulation.settlement(obs)?);
     }
     let info = simulation.info(&config.scenario, started);
     let (p, draws) = (&simulation.prepared, &simulation.draws);
@@ -371,7 +402,10 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     {
         file.source = record.path.clone();
     }
-    let summary = simulation.summary();
+    let mut summary = simulation.summary();
+    if manifest.settlement {
+        summary.settlement = Some(simulation.settlement(obs)?);
+    }
     let info = simulation.info(Path::new(&manifest.scenario.path), started);
     let p = &simulation.prepared;
     match icb {

@@ -14,6 +14,47 @@ use crate::settlement::Settlement;
 use super::commands::run_info;
 use super::{simulate, Config, Observer, Prepared, SimConfig};
 
+/// The scenario of `p` settled in each month of `range`, `n` iterations each on the same
+/// draws (and the same posterior, if calibrated), in `pool`.
+pub(super) fn settle(
+    p: &Prepared,
+    pool: &rayon::ThreadPool,
+    (first, last): (Month, Month),
+    n: usize,
+    obs: &dyn Observer,
+) -> Result<Settlement> {
+    let months: Vec<Month> = (0..=last.since(first)).map(|k| first.plus(k)).collect();
+    obs.note(&format!(
+        "Settling {} in each of {} months, {first} to {last}, {n} iterations each",
+        p.scenario.name,
+        months.len()
+    ));
+    obs.start((n * months.len()) as u64);
+    let runs = pool.install(|| {
+        months
+            .iter()
+            .map(|&m| {
+                let settled = p.scenario.settled_in(m);
+                let mut model = match &p.practices {
+                    Some(practices) => Model::at_practices(&settled, &p.table, practices),
+                    None => Model::new(&settled, &p.table),
+                }
+                .expect(
+                    "settling changes only end months, which compile wherever the scenario did",
+                );
+                model.posterior = p.model.posterior.clone();
+                let draws = engine::run_from(&model, 0, n, Keep::Tallies, &|k| obs.advance(k));
+                (m, draws.national)
+            })
+            .collect::<Vec<_>>()
+    });
+    obs.finish();
+    if crate::cancel::requested() {
+        return Err(Error::Interrupted);
+    }
+    Ok(Settlement::new(runs, p.table.len()))
+}
+
 /// The results of `settlement`.
 pub struct Settled {
     pub prepared: Prepared,
@@ -57,39 +98,16 @@ pub fn settlement(
             ),
         ));
     }
-    let months: Vec<Month> = (0..=last.since(first)).map(|k| first.plus(k)).collect();
-    let n = ready.iterations;
-    obs.note(&format!(
-        "Settling {} in each of {} months, {first} to {last}, {n} iterations each",
-        p.scenario.name,
-        months.len()
-    ));
-    obs.start((n * months.len()) as u64);
-    let runs = ready.pool.install(|| {
-        months
-            .iter()
-            .map(|&m| {
-                let settled = p.scenario.settled_in(m);
-                let mut model = match &p.practices {
-                    Some(practices) => Model::at_practices(&settled, &p.table, practices),
-                    None => Model::new(&settled, &p.table),
-                }
-                .expect(
-                    "settling changes only end months, which compile wherever the scenario did",
-                );
-                model.posterior = p.model.posterior.clone();
-                let draws = engine::run_from(&model, 0, n, Keep::Tallies, &|k| obs.advance(k));
-                (m, draws.national)
-            })
-            .collect::<Vec<_>>()
-    });
-    obs.finish();
-    if crate::cancel::requested() {
-        return Err(Error::Interrupted);
-    }
-    let settlement = Settlement::new(runs, p.table.len());
+    let settlement = settle(p, &ready.pool, (first, last), ready.iterations, obs)?;
     let info = run_info(p, ready.threads, &config.scenario, started);
-    output::write_settlement(out, &p.scenario, &p.table, &settlement, &info, n)?;
+    output::write_settlement(
+        out,
+        &p.scenario,
+        &p.table,
+        &settlement,
+        &info,
+        ready.iterations,
+    )?;
     Ok(Settled {
         prepared: ready.prepared,
         settlement,

@@ -302,6 +302,7 @@ pub fn html(r: &Report) -> String {
         );
     }
     b.push_str("</section>\n");
+    b.push_str(&cost_of_delay(r));
     b.push_str(&icb_table(r));
     b.push_str(&region_table(s));
     b.push_str(&body_table(s));
@@ -310,6 +311,46 @@ pub fn html(r: &Report) -> String {
     b.push_str(&caveats(sc, s));
     b.push_str(&manifest(r));
     page(&format!("{} — icb-impact report", sc.name), &b, true)
+}
+
+/// The cost of delay, when the run computed it (`run --settlement`): its chart and what one
+/// more month costs.
+fn cost_of_delay(r: &Report) -> String {
+    let (Some(st), Some(chart)) = (
+        &r.summary.settlement,
+        r.charts.iter().find(|c| c.name == "settlement"),
+    ) else {
+        return String::new();
+    };
+    let sc = r.scenario;
+    let last = st.rows.last().expect("at least one settlement month");
+    let mut b = String::from("<section id=\"settlement\"><h2>The cost of delay</h2>");
+    let _ = write!(
+        b,
+        "<figure id=\"chart-settlement\">{}<figcaption>{}</figcaption></figure>",
+        strip_xml_header(&chart.svg),
+        esc(&format!(
+            "If every action ended in a given month (fading afterwards as each action's recovery says), the national cost over {} to {} would be as shown; settled in {}, {}.",
+            sc.start,
+            sc.end(),
+            last.month,
+            gbp(last.national.mean)
+        ))
+    );
+    if let (Some(m), Some(marginal)) = (st.mean_marginal, &last.marginal) {
+        let _ = write!(
+            b,
+            "<p>Each month without a settlement costs {} on average nationally ({} per ICB); the last month of the horizon, {} (90% interval {} to {}). Every settlement month uses the same draws, so these are paired differences. Costs after {} are not counted.</p>",
+            gbp(m),
+            gbp(m / r.table.len() as f64),
+            gbp(marginal.mean),
+            gbp(marginal.p05),
+            gbp(marginal.p95),
+            sc.end()
+        );
+    }
+    b.push_str("</section>\n");
+    b
 }
 
 fn strip_xml_header(svg: &str) -> &str {

@@ -171,3 +171,51 @@ fn a_range_outside_the_horizon_or_backwards_is_refused() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(read_csv(&sb.path("x/settlement.csv")).len(), 3);
 }
+
+#[test]
+fn a_run_with_settlement_has_the_same_table_a_briefing_section_and_reproduces() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    sb.write(
+        "s.toml",
+        &scenario(
+            "factors = { uptake = { dist = \"uniform\", min = 0.1, max = 0.9 } }",
+            "{ dist = \"pert\", min = 5, mode = 12, max = 30 }",
+        ),
+    );
+    let alone = sb.run(&["settlement", "s.toml", "--out", "alone", "-q"]);
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    let run = sb.run(&[
+        "run",
+        "s.toml",
+        "--settlement",
+        "--report",
+        "--out",
+        "run",
+        "-q",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let table = std::fs::read(sb.path("run/settlement.csv")).unwrap();
+    assert_eq!(
+        table,
+        std::fs::read(sb.path("alone/settlement.csv")).unwrap()
+    );
+    let html = std::fs::read_to_string(sb.path("run/report.html")).unwrap();
+    assert!(html.contains("<section id=\"settlement\"><h2>The cost of delay</h2>"));
+    assert!(html.contains("Each month without a settlement costs"));
+    // `report DIR` computes it again: the same briefing.
+    std::fs::remove_file(sb.path("run/report.html")).unwrap();
+    let again = sb.run(&["report", "run", "-q"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(sb.path("run/report.html")).unwrap(),
+        html
+    );
+    // Without the flag there is none.
+    let plain = sb.run(&["run", "s.toml", "--report", "--out", "plain", "-q"]);
+    assert!(plain.status.success());
+    assert!(!sb.path("plain/settlement.csv").exists());
+    assert!(!std::fs::read_to_string(sb.path("plain/report.html"))
+        .unwrap()
+        .contains("id=\"settlement\""));
+}
