@@ -176,9 +176,12 @@ fn wave(
                 label: b.label.clone(),
                 published,
                 observation_sd: sd,
-                discrepancy_sd: b
-                    .discrepancy_sd_gbp
-                    .unwrap_or(DEFAULT_DISCREPANCY * published),
+                discrepancy_sd: b.discrepancy_sd_gbp.unwrap_or(
+                    p.scenario
+                        .calibration_discrepancy
+                        .unwrap_or(DEFAULT_DISCREPANCY)
+                        * published,
+                ),
                 observation: b.observation,
                 values: e.values,
             }),

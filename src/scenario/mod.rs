@@ -80,6 +80,9 @@ pub struct Scenario {
     /// A calibration's directory (or its `posterior_draws.parquet`), resolved against the
     /// scenario's folder: the national factors are drawn from its posterior.
     pub posterior: Option<PathBuf>,
+    /// The model-discrepancy sd `calibrate` gives a published figure that states none, as a
+    /// share of the figure; `None`: the documented default.
+    pub calibration_discrepancy: Option<f64>,
     pub reference: Reference,
     /// Engagement shared by all (engaged) actions of an ICB.
     pub engagement: Option<Engagement>,

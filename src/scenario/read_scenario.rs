@@ -76,6 +76,15 @@ pub(super) fn read_scenario(
         .value::<String>(r, "posterior")
         .or_absent()
         .map(|v| base.join(v));
+    let calibration_discrepancy = match t.get::<f64>(r, "calibration_discrepancy") {
+        Ok(Some((share, span))) if !(share.is_finite() && share >= 0.0) => Err(r.problem(
+            &span,
+            &t.field("calibration_discrepancy"),
+            format!("must be a share of each figure, 0 or more (0.1 is 10%), found {share}"),
+        )),
+        Ok(got) => Ok(got.map(|(share, _)| share)),
+        Err(reported) => Err(reported),
+    };
     t.finish(
         r,
         &[
@@ -93,6 +102,7 @@ pub(super) fn read_scenario(
             "icb_map",
             "price_year",
             "posterior",
+            "calibration_discrepancy",
         ],
     );
     Ok(Scenario {
@@ -114,6 +124,7 @@ pub(super) fn read_scenario(
         practices,
         icb_map,
         posterior,
+        calibration_discrepancy: calibration_discrepancy?,
         price_year: price_year?,
         reference: default_reference(),
         engagement: None,

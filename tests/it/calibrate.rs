@@ -503,3 +503,70 @@ fn a_posterior_that_cannot_apply_is_refused() {
     assert!(stdout(&o).contains("Calibrated:"));
     assert!(!sb.path("x").exists());
 }
+
+#[test]
+fn the_scenario_may_state_the_discrepancy_a_figure_does_not() {
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    sb.write(
+        "figures.csv",
+        "id,label,published_gbp,published_sd_gbp,quantity,discrepancy_sd_gbp\n\
+         stated,States its own,6900000,600000,national_total,30000\n\
+         unstated,States none,7000000,400000,national_total,\n",
+    );
+    let sd = |share: Option<&str>| {
+        let text = SCENARIO.replace("iterations = 20000", "iterations = 500");
+        let text = match share {
+            Some(v) => text.replace(
+                "seed = 3",
+                &format!("seed = 3\ncalibration_discrepancy = {v}"),
+            ),
+            None => text,
+        };
+        sb.write("s.toml", &text);
+        let out = sb.run(&[
+            "calibrate",
+            "s.toml",
+            "--benchmarks",
+            "figures.csv",
+            "--out",
+            "cal",
+            "-q",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = read_csv(&sb.path("cal/calibration.csv"));
+        let j = column(&rows, "sd_gbp");
+        (
+            rows[1][j].parse::<f64>().unwrap(),
+            rows[2][j].parse::<f64>().unwrap(),
+        )
+    };
+    let hyp = |a: f64, b: f64| (a * a + b * b).sqrt();
+    let pence = |x: f64| (x * 100.0).round() / 100.0;
+    // A figure's own discrepancy wins; otherwise the scenario's share, else the default 10%.
+    assert_eq!(sd(None), (pence(hyp(6e5, 3e4)), pence(hyp(4e5, 7e5))));
+    assert_eq!(sd(Some("0")), (pence(hyp(6e5, 3e4)), 4e5));
+    assert_eq!(
+        sd(Some("0.5")),
+        (pence(hyp(6e5, 3e4)), pence(hyp(4e5, 3.5e6)))
+    );
+    sb.write(
+        "bad.toml",
+        &SCENARIO.replace("seed = 3", "seed = 3\ncalibration_discrepancy = -0.1"),
+    );
+    let out = sb.run(&[
+        "calibrate",
+        "bad.toml",
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        "x",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.toml:8: scenario.calibration_discrepancy: must be a share of each figure, 0 or more"),
+        "{}",
+        stderr(&out)
+    );
+}
