@@ -14,8 +14,9 @@
 //! - **Posterior** by importance weighting of the non-implausible draws:
 //!   `w_i ∝ Π_k φ((y_k − z_k(i)) / s_k)` where every figure's implausibility is within the
 //!   cut-off, 0 elsewhere (a likelihood truncated at three sds, which moves a normal
-//!   posterior by well under 1% of its sd), with the effective sample size `(Σw)² / Σw²`. Below [`MIN_ESS`] no posterior is reported; the
-//!   figures that conflict, with the priors or with each other, are named instead.
+//!   posterior by well under 1% of its sd), with the effective sample size `(Σw)² / Σw²`.
+//!   Below [`MIN_ESS`] no posterior is reported; the figures that conflict, with the priors
+//!   or with each other, are named instead.
 //! - **Leave-one-out**: each figure's percentile in the posterior predictive of the other
 //!   figures' calibration.
 //!

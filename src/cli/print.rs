@@ -231,9 +231,19 @@ pub fn calibration(c: &Calibrated, out: &Path) -> String {
     } else {
         outln!(
             text,
-            "No posterior: the effective sample size is below {MIN_ESS}. The figures conflict:"
+            "No posterior: the effective sample size is below {MIN_ESS}, after {} wave(s):",
+            k.waves
         );
         for conflict in &k.conflicts {
+            let figures = conflict.figures.join(" and ");
+            if conflict.best_implausibility <= CUTOFF {
+                outln!(
+                    text,
+                    "  {figures}: matched by too few draws (effective sample size {:.0}); more --draws would help",
+                    conflict.ess
+                );
+                continue;
+            }
             let with = if conflict.figures.len() == 1 {
                 "with the priors"
             } else {
@@ -241,8 +251,7 @@ pub fn calibration(c: &Calibrated, out: &Path) -> String {
             };
             outln!(
                 text,
-                "  {} {with}: the closest draw is {:.1} sd away",
-                conflict.figures.join(" and "),
+                "  {figures} {with}: the closest draw is {:.1} sd away",
                 conflict.best_implausibility
             );
         }

@@ -143,9 +143,7 @@ impl Prepared {
             )),
         }
     }
-}
 
-impl Prepared {
     /// The input files besides the scenario and the ICB table, with the names a run records
     /// them under in `inputs/`.
     pub fn other_inputs(&self) -> Vec<(&'static str, InputFile)> {
