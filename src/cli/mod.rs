@@ -185,8 +185,8 @@ struct SimArgs {
     /// first one's, so that they share their random numbers).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// Output directory [default: output/<scenario file stem>, with -benchmark,
-    /// -sensitivity or compare- for those commands]. Replaced as a whole.
+    /// Output directory [default: output/<scenario file stem>, with -benchmark, -calibration,
+    /// -settlement, -sensitivity or compare- for those commands]. Replaced as a whole.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads [default: RAYON_NUM_THREADS or one per core]. Results do not depend on it.
