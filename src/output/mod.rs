@@ -12,6 +12,7 @@ mod tables;
 use std::path::Path;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
 pub use atomic::{replace_dir, write_file_atomically};
 pub use calibration::{write_calibration, CalibrationFiles};
@@ -233,9 +234,12 @@ fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &Run
 fn write_charts(dir: &Path, charts: &[Chart]) -> Result<()> {
     let dir = dir.join("charts");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    for c in charts {
+    // Rasterising and compressing the PNGs is most of a short run's time: the charts are
+    // independent, so they are drawn in parallel (in the caller's pool) and written in order.
+    let pngs: Vec<Result<Vec<u8>>> = charts.par_iter().map(Chart::png).collect();
+    for (c, png) in charts.iter().zip(pngs) {
         write_file(&dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
-        write_file(&dir.join(format!("{}.png", c.name)), &c.png()?)?;
+        write_file(&dir.join(format!("{}.png", c.name)), &png?)?;
     }
     Ok(())
 }
