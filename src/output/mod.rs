@@ -193,15 +193,16 @@ fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &Run
     }
 }
 
-/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`.
+/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`, the charts
+/// rasterised in parallel (each on its own, so the bytes do not depend on the thread count).
 fn write_charts(dir: &Path, charts: &[Chart]) -> Result<()> {
+    use rayon::prelude::*;
     let dir = dir.join("charts");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    for c in charts {
+    charts.par_iter().try_for_each(|c| {
         write_file(&dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
-        write_file(&dir.join(format!("{}.png", c.name)), &c.png()?)?;
-    }
-    Ok(())
+        write_file(&dir.join(format!("{}.png", c.name)), &c.png()?)
+    })
 }
 
 /// Records the exact bytes of every input a run read in `dir/inputs`, so `report DIR` can
