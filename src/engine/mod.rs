@@ -381,6 +381,8 @@ struct Scratch {
     set_by_icb: Vec<f64>,
     action_by_icb: Vec<f64>,
     amounts: Vec<f64>,
+    /// At practice level, the key part of each practice of the current ICB.
+    practice_keys: Vec<u64>,
 }
 
 impl Scratch {
@@ -399,6 +401,7 @@ impl Scratch {
             set_by_icb: vec![0.0; plan.sets.len() * model.n_icb()],
             action_by_icb: vec![0.0; model.n_actions * model.n_icb()],
             amounts: vec![0.0; model.n_icb() * model.lines.len()],
+            practice_keys: Vec::new(),
         }
     }
 }
@@ -419,6 +422,14 @@ fn practice_level(
     by_action: &mut [f64],
 ) {
     let it_key = iteration_key(model.seed, iteration);
+    // Each practice's part of its streams' keys, mixed once for all the actions.
+    let range = practices.ranges[i].clone();
+    s.practice_keys.clear();
+    s.practice_keys.extend(
+        practices.keys[range.clone()]
+            .iter()
+            .map(|&k| entity_key(it_key, k)),
+    );
     for (a, part) in practices.actions.iter().enumerate() {
         if part.lines.is_empty() {
             continue;
@@ -433,8 +444,8 @@ fn practice_level(
         for bins in &mut s.taking_part {
             bins[..levels].fill(0.0);
         }
-        for k in practices.ranges[i].clone() {
-            let u: f64 = keyed(entity_key(it_key, practices.keys[k]), part.stream).random();
+        for (k, &key) in range.clone().zip(&s.practice_keys) {
+            let u: f64 = keyed(key, part.stream).random();
             // Taking part from the first level whose probability exceeds the draw.
             let first = part.levels.partition_point(|&c| c * p <= u);
             if first < levels {
