@@ -62,6 +62,9 @@ fn threads(c: &mut Criterion) {
                 pool.install(|| black_box(engine::run_from(&p.model, 0, n, Keep::Tallies, &|_| {})))
             })
         });
+        group.bench_with_input(BenchmarkId::new("floor", threads), &threads, |b, _| {
+            b.iter(|| pool.install(|| black_box(engine::sampling_floor(&p.model, n))))
+        });
     }
     group.finish();
 }
@@ -94,6 +97,39 @@ fn sampling(c: &mut Criterion) {
             let mut sum = 0.0;
             for it in 0..1000u64 {
                 sum += pert.sample(&mut stream(1, it, 7, factor));
+            }
+            black_box(sum)
+        })
+    });
+    // Every uncertain factor of the shipped scenarios (and its baseline), each drawn from its
+    // keyed stream once an iteration: the average cost of a draw over the distributions the
+    // scenarios use (`benches/measure.sh` prints it in nanoseconds).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut dists: Vec<(u64, Dist)> = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let p = prepare(&Config::new(&path)).expect("shipped scenario is valid");
+        for slot in p.model.national.iter().chain(&p.model.per_icb) {
+            dists.push((slot.stream, slot.dist.clone()));
+            if let Some((stream, dist)) = &slot.baseline {
+                dists.push((*stream, dist.clone()));
+            }
+        }
+    }
+    let rounds = 1000u64;
+    group.throughput(Throughput::Elements(rounds * dists.len() as u64));
+    group.bench_function(BenchmarkId::new("shipped_draws", dists.len()), |b| {
+        b.iter(|| {
+            let mut sum = 0.0;
+            for it in 0..rounds {
+                for (factor, dist) in &dists {
+                    sum += dist.sample(&mut stream(1, it, 7, *factor));
+                }
             }
             black_box(sum)
         })

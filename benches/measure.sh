@@ -8,12 +8,19 @@
 #   - the fitted exponent of engine time against iterations (10k to 1M), and of the whole
 #     command (which adds fixed costs: loading, charts, files);
 #   - peak memory (RSS) of the binary at 1M iterations, for 12 and 24 months and for a
-#     one-action scenario (memory should not grow with iterations, months or actions).
-# Run from the crate root: bash benches/measure.sh
+#     one-action scenario (memory should not grow with iterations, months or actions);
+#   - the average cost of one keyed draw over every uncertain factor of the shipped scenarios;
+#   - the NumPy peer (benches/numpy_peer.py, the same compiled model vectorised, 1 thread) at
+#     100k iterations beside the engine on 1 thread and the whole `run` on 2 threads, with the
+#     peer's means checked against the engine's;
+#   - the fixed cost of a run (the whole command at 1,000 iterations) and the practice level's
+#     time against the ICB level's at 10,000 iterations (the shipped six-month scenario).
+# Run from the crate root: bash benches/measure.sh (NumPy: pip install numpy; without it the
+# script says so and prints everything else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icb-impact-target}"
-cargo build --release --quiet --bin icb-impact --example engine_profile
+cargo build --release --quiet --bin icb-impact --example engine_profile --example numpy_model
 bin="$CARGO_TARGET_DIR/release/icb-impact"
 profile="$CARGO_TARGET_DIR/release/examples/engine_profile"
 work=$(mktemp -d)
@@ -23,11 +30,11 @@ sed 's/^months = 6/months = 24/' scenarios/collective-action-2024.toml > "$work/
 
 # A failing bench stops the script (set -e, pipefail); criterion's progress lines on stderr
 # go to a log that is shown if it fails.
-if ! cargo bench --quiet --bench engine -- --noplot 'engine|threads' >"$work/bench.txt" 2>"$work/bench.log"; then
+if ! cargo bench --quiet --bench engine -- --noplot 'engine|threads|sampling' >"$work/bench.txt" 2>"$work/bench.log"; then
   cat "$work/bench.log" >&2
   exit 1
 fi
-grep -E "^(engine|threads)/|time:" "$work/bench.txt"
+grep -E "^(engine|threads|sampling)/|time:" "$work/bench.txt"
 python3 - "$work/bench.txt" <<'PY'
 import math, re, sys
 text = open(sys.argv[1]).read()
@@ -43,12 +50,52 @@ for n in sizes:
 one, two = times.get("threads/run/1"), times.get("threads/run/2")
 if one and two:
     print(f"2 threads against 1: {one / two:.2f}x faster")
+floor1, run1 = times.get("threads/floor/1"), times.get("threads/run/1")
+if floor1 and run1:
+    print(f"engine / sampling floor, 1 thread, 100000 iterations: {run1 / floor1:.2f}x")
+for name, t in times.items():
+    if name.startswith("sampling/shipped_draws/"):
+        draws = 1000 * int(name.rsplit("/", 1)[1])
+        print(f"one keyed draw, averaged over the shipped scenarios' {draws // 1000} uncertain factors: {t / draws * 1e9:.1f} ns")
 if len(sizes) > 1:
     xs = [math.log(n) for n in sizes]; ys = [math.log(times[f"engine/run/{n}"]) for n in sizes]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
     print(f"fitted exponent of engine time against iterations ({sizes[0]} to {sizes[-1]}): {slope:.2f}")
 PY
+
+# The NumPy peer: the same compiled model at 100k iterations, 1 thread, against the engine on 1
+# thread (criterion, above) and the whole `run` on 2 threads (wall clock, below).
+/usr/bin/time -f "%e" -o "$work/run2.txt" "$bin" run "$work/s.toml" --iterations 100000 --threads 2 --out "$work/out-run2" -q > /dev/null
+"$CARGO_TARGET_DIR/release/examples/numpy_model" 100000 "$work/model.json"
+if python3 -c "import numpy" 2> /dev/null; then
+  python3 benches/numpy_peer.py "$work/model.json" | tee "$work/numpy.txt"
+  python3 - "$work/bench.txt" "$work/numpy.txt" "$work/run2.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+times = {}
+for name, mid, unit in re.findall(r"^(\S+)\s*\n?\s*time:\s*\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", text, re.M):
+    times[name] = float(mid) * {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+numpy = float(re.search(r"numpy_seconds (\S+)", open(sys.argv[2]).read()).group(1))
+run2 = float(open(sys.argv[3]).read().split()[-1])
+print(f"NumPy peer, 1 thread, 100000 iterations: {numpy:.2f} s")
+if "threads/run/1" in times:
+    e = times["threads/run/1"]
+    print(f"engine, 1 thread, 100000 iterations: {e:.2f} s ({e / numpy:.2f}x NumPy)")
+print(f"whole run, 2 threads, 100000 iterations: {run2:.2f} s ({run2 / numpy:.2f}x NumPy)")
+PY
+else
+  echo "NumPy is not installed (pip install numpy): no NumPy figures" >&2
+fi
+
+# Fixed cost: the whole command at 1,000 iterations (loading, summaries, charts, files).
+wall() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
+fixed=$(wall "$bin" run "$work/s.toml" --iterations 1000 --out "$work/out-fixed" -q)
+echo "fixed cost: whole run at 1000 iterations: $fixed s"
+# Practice level against ICB level, the shipped six-month scenario at 10,000 iterations.
+icb=$(wall "$bin" run scenarios/collective-action-2024.toml --iterations 10000 --granularity icb --out "$work/out-icb" -q)
+practice=$(wall "$bin" run scenarios/collective-action-2024.toml --iterations 10000 --granularity practice --out "$work/out-practice" -q)
+python3 -c "print(f'practice level against ICB level, 10000 iterations: $practice s against $icb s ({$practice / $icb:.1f}x)')"
 
 if command -v valgrind > /dev/null; then
   # Instructions per iteration: the difference between 4,000 and 2,000 iterations removes setup.

@@ -1,8 +1,12 @@
 //! Input distributions: what a scenario may say about an uncertain factor, validated once,
-//! with analytic moments and a sampler built on `rand_distr`.
+//! with analytic moments and a sampler: rand_distr's, but for PERT and Beta with both shapes
+//! at least 1, which are drawn exactly by rejection from a table built once per parameter set
+//! ([`BetaTable`]).
+
+use std::sync::Arc;
 
 use rand::Rng;
-use rand_distr::{Bernoulli, Beta, Distribution, LogNormal, Normal, Pert, Triangular, Uniform};
+use rand_distr::{Bernoulli, Beta, Distribution, LogNormal, Normal, Triangular, Uniform};
 
 /// z such that P(Z ≤ z) = 0.95 for a standard normal Z.
 pub const Z95: f64 = 1.644_853_626_951_472_2;
@@ -308,11 +312,151 @@ enum Sampler {
     Fixed(f64),
     Uniform(Uniform<f64>),
     Triangular(Triangular<f64>),
-    Pert(Pert<f64>),
+    /// `min + range × Beta`.
+    Pert {
+        min: f64,
+        range: f64,
+        beta: BetaTable,
+    },
     Normal(Normal<f64>),
     LogNormal(LogNormal<f64>),
+    /// Both shapes at least 1: a bounded, unimodal density.
+    BetaTable(BetaTable),
+    /// A shape below 1 (an unbounded density): rand_distr's Cheng sampler.
     Beta(Beta<f64>),
     Bernoulli(Bernoulli),
+}
+
+/// log2 of the number of bins of a [`BetaTable`].
+const BIN_BITS: u32 = 8;
+const BINS: usize = 1 << BIN_BITS;
+/// Bits of a 64-bit draw left after the bin index: the alias test's resolution.
+const ALIAS_BITS: u32 = 64 - BIN_BITS;
+
+/// An exact sampler of Beta(a, b) with a, b ≥ 1 (PERT's shapes always are): rejection from a
+/// piecewise-constant envelope over 256 equal bins of [0, 1], built once per parameter set.
+///
+/// On each bin the envelope is the largest value of the (unnormalised) density
+/// `x^(a−1) (1−x)^(b−1)` there and the squeeze the smallest: the density is unimodal (log-
+/// concave), so they are at the bin's ends or the mode. A draw picks a bin in proportion to the
+/// envelope's area (Walker's alias method: one 64-bit draw gives the bin and the alias test), a
+/// point uniformly within it, and a uniform height under the envelope; the point is accepted
+/// when the height is under the squeeze (most draws: no density evaluated) or under the
+/// density. Accepted points have exactly the Beta law; the envelope's area is within a few
+/// percent of the density's, so about three 64-bit draws make a value, with no `log` or `exp`
+/// in most of them.
+#[derive(Debug, Clone)]
+pub struct BetaTable {
+    a1: f64,
+    b1: f64,
+    bins: Arc<[Bin]>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bin {
+    /// Keep this bin when the alias draw is below this (out of 2^ALIAS_BITS), else take `alias`.
+    keep: u64,
+    alias: u32,
+    /// The envelope on the bin.
+    hat: f64,
+    /// The squeeze over the envelope, in 32-bit steps rounded down: a height (the draw's low
+    /// 32 bits) below it is under the squeeze.
+    squeeze_bits: u64,
+    /// The squeeze itself (for the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    squeeze: f64,
+}
+
+impl BetaTable {
+    /// Largest `alpha + beta` a table is built for: beyond it the density is so narrow that
+    /// few of the 256 bins hold it and rand_distr's sampler is faster.
+    pub const MAX_SHAPE_SUM: f64 = 200.0;
+
+    /// The table for Beta(alpha, beta); `None` unless both shapes are at least 1 and their sum
+    /// at most [`BetaTable::MAX_SHAPE_SUM`] (PERT's sum is always 6).
+    pub fn new(alpha: f64, beta: f64) -> Option<BetaTable> {
+        if !(alpha >= 1.0 && beta >= 1.0 && alpha + beta <= Self::MAX_SHAPE_SUM) {
+            return None;
+        }
+        let (a1, b1) = (alpha - 1.0, beta - 1.0);
+        let density = |x: f64| x.powf(a1) * (1.0 - x).powf(b1);
+        let mode = if a1 + b1 > 0.0 { a1 / (a1 + b1) } else { 0.5 };
+        let width = 1.0 / BINS as f64;
+        // Margins cover the rounding of `powf`, so the envelope is never below the density
+        // and the squeeze never above it.
+        let (hats, squeezes): (Vec<f64>, Vec<f64>) = (0..BINS)
+            .map(|j| {
+                let (lo, hi) = (j as f64 * width, (j + 1) as f64 * width);
+                let (f_lo, f_hi) = (density(lo), density(hi));
+                let top = if (lo..=hi).contains(&mode) {
+                    density(mode).max(f_lo).max(f_hi)
+                } else {
+                    f_lo.max(f_hi)
+                };
+                (top * (1.0 + 1e-9), f_lo.min(f_hi) * (1.0 - 1e-9))
+            })
+            .unzip();
+        // Walker's alias table (Vose's construction) over the envelope's areas.
+        let total: f64 = hats.iter().sum();
+        let mut scaled: Vec<f64> = hats.iter().map(|h| h / total * BINS as f64).collect();
+        let mut alias: Vec<u32> = (0..BINS as u32).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..BINS).partition(|&j| scaled[j] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            alias[s] = l as u32;
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Whatever is left holds (up to rounding) exactly 1: always kept.
+        for j in small.into_iter().chain(large) {
+            scaled[j] = 1.0;
+        }
+        let one = (1u64 << ALIAS_BITS) as f64;
+        let bins = (0..BINS)
+            .map(|j| Bin {
+                keep: (scaled[j].clamp(0.0, 1.0) * one).round() as u64,
+                alias: alias[j],
+                hat: hats[j],
+                squeeze_bits: if hats[j] > 0.0 {
+                    (squeezes[j] / hats[j] * (1u64 << 32) as f64).floor() as u64
+                } else {
+                    0
+                },
+                squeeze: squeezes[j],
+            })
+            .collect();
+        Some(BetaTable { a1, b1, bins })
+    }
+
+    /// One draw in [0, 1). Two 64-bit outputs an attempt: the first picks the bin (its top 8
+    /// bits) and makes the alias test (the other 56); the second places the point in the bin
+    /// (its top 32 bits: a resolution of 2⁻⁴⁰ of the range) and the height (its low 32 bits).
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        const UNIT: f64 = 1.0 / (1u64 << 32) as f64;
+        loop {
+            let r = rng.next_u64();
+            let mut j = (r >> ALIAS_BITS) as usize;
+            let mut bin = self.bins[j];
+            if r & ((1u64 << ALIAS_BITS) - 1) >= bin.keep {
+                j = bin.alias as usize;
+                bin = self.bins[j];
+            }
+            let r = rng.next_u64();
+            let x = (j as f64 + (r >> 32) as f64 * UNIT) * (1.0 / BINS as f64);
+            let height = r & 0xffff_ffff;
+            if height < bin.squeeze_bits
+                || (height as f64 + 0.5) * UNIT * bin.hat
+                    < x.powf(self.a1) * (1.0 - x).powf(self.b1)
+            {
+                return x;
+            }
+        }
+    }
 }
 
 impl Dist {
@@ -331,11 +475,15 @@ impl Dist {
             Spec::Triangular { min, mode, max } => {
                 Sampler::Triangular(Triangular::new(min, max, mode).map_err(|e| failed(&e))?)
             }
-            Spec::Pert { min, mode, max } => Sampler::Pert(
-                Pert::new(min, max)
-                    .with_mode(mode)
-                    .map_err(|e| failed(&e))?,
-            ),
+            Spec::Pert { min, mode, max } => {
+                let range = max - min;
+                let beta = BetaTable::new(
+                    1.0 + 4.0 * (mode - min) / range,
+                    1.0 + 4.0 * (max - mode) / range,
+                )
+                .ok_or_else(|| vec!["invalid parameters: PERT shapes not finite".to_string()])?;
+                Sampler::Pert { min, range, beta }
+            }
             Spec::Normal { mean, sd } => {
                 Sampler::Normal(Normal::new(mean, sd).map_err(|e| failed(&e))?)
             }
@@ -343,9 +491,10 @@ impl Dist {
                 let (mu, sigma) = Spec::lognormal_mu_sigma(p05, p95);
                 Sampler::LogNormal(LogNormal::new(mu, sigma).map_err(|e| failed(&e))?)
             }
-            Spec::Beta { alpha, beta } => {
-                Sampler::Beta(Beta::new(alpha, beta).map_err(|e| failed(&e))?)
-            }
+            Spec::Beta { alpha, beta } => match BetaTable::new(alpha, beta) {
+                Some(table) => Sampler::BetaTable(table),
+                None => Sampler::Beta(Beta::new(alpha, beta).map_err(|e| failed(&e))?),
+            },
             Spec::Bernoulli { p } => Sampler::Bernoulli(Bernoulli::new(p).map_err(|e| failed(&e))?),
         };
         Ok(Dist { spec, sampler })
@@ -370,9 +519,10 @@ impl Dist {
             Sampler::Fixed(v) => *v,
             Sampler::Uniform(d) => d.sample(rng),
             Sampler::Triangular(d) => d.sample(rng),
-            Sampler::Pert(d) => d.sample(rng),
+            Sampler::Pert { min, range, beta } => min + range * beta.sample(rng),
             Sampler::Normal(d) => d.sample(rng),
             Sampler::LogNormal(d) => d.sample(rng),
+            Sampler::BetaTable(d) => d.sample(rng),
             Sampler::Beta(d) => d.sample(rng),
             Sampler::Bernoulli(d) => {
                 if d.sample(rng) {
@@ -577,6 +727,97 @@ mod tests {
             (0.0, 1.0, 0.0)
         );
         assert_eq!(Spec::Fixed { value: 4.0 }.quantile(0.9), 4.0);
+    }
+
+    /// Shapes for the table sampler: flat, each end at the mode (PERT with the mode at min or
+    /// max), skewed either way, symmetric, near the PERT shapes of the shipped scenarios, and
+    /// large.
+    const TABLE_SHAPES: &[(f64, f64)] = &[
+        (1.0, 1.0),
+        (1.0, 5.0),
+        (5.0, 1.0),
+        (2.333_333_333_333_333, 3.666_666_666_666_667),
+        (1.1, 4.9),
+        (4.9, 1.1),
+        (3.0, 3.0),
+        (2.0, 7.0),
+        (1.5, 1.5),
+        (60.0, 90.0),
+    ];
+
+    #[test]
+    fn beta_table_draws_have_the_beta_law() {
+        // Moments within 4 standard errors and a KS test at α = 0.001, shape by shape.
+        let critical = 1.949 / (N as f64).sqrt();
+        for (k, &(alpha, beta)) in TABLE_SHAPES.iter().enumerate() {
+            let spec = Spec::Beta { alpha, beta };
+            let table = BetaTable::new(alpha, beta).expect("shapes at least 1");
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(4000 + k as u64);
+            let xs: Vec<f64> = (0..N).map(|_| table.sample(&mut rng)).collect();
+            assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+            let mean = xs.iter().sum::<f64>() / N as f64;
+            let se = (spec.variance() / N as f64).sqrt();
+            assert!(
+                (mean - spec.mean()).abs() < 4.0 * se,
+                "Beta({alpha}, {beta}): mean {mean}, analytic {} ± {se}",
+                spec.mean()
+            );
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (N - 1) as f64;
+            let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / N as f64;
+            let se_var = ((m4 - var * var) / N as f64).sqrt();
+            assert!(
+                (var - spec.variance()).abs() < 4.0 * se_var,
+                "Beta({alpha}, {beta}): variance {var}, analytic {} (se {se_var})",
+                spec.variance()
+            );
+            let d = ks_statistic(xs, &*analytic_cdf(spec));
+            assert!(d < critical, "Beta({alpha}, {beta}): KS {d} ≥ {critical}");
+        }
+    }
+
+    #[test]
+    fn beta_table_envelope_covers_the_density_and_the_squeeze_lies_under_it() {
+        for &(alpha, beta) in TABLE_SHAPES {
+            let t = BetaTable::new(alpha, beta).unwrap();
+            let density = |x: f64| x.powf(t.a1) * (1.0 - x).powf(t.b1);
+            for (j, bin) in t.bins.iter().enumerate() {
+                for step in 0..=64 {
+                    let x = (j as f64 + step as f64 / 64.0) / BINS as f64;
+                    let f = density(x);
+                    assert!(
+                        bin.squeeze <= f && f <= bin.hat,
+                        "Beta({alpha}, {beta}) at {x}"
+                    );
+                }
+            }
+            // The alias table picks each bin in proportion to its envelope's area.
+            let total: f64 = t.bins.iter().map(|b| b.hat).sum();
+            let one = (1u64 << ALIAS_BITS) as f64;
+            let mut picked = vec![0.0; BINS];
+            for (j, bin) in t.bins.iter().enumerate() {
+                picked[j] += bin.keep as f64 / one / BINS as f64;
+                picked[bin.alias as usize] += (1.0 - bin.keep as f64 / one) / BINS as f64;
+            }
+            for (bin, p) in t.bins.iter().zip(&picked) {
+                assert!((p - bin.hat / total).abs() < 1e-12, "Beta({alpha}, {beta})");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_the_table_does_not_cover_use_rand_distr() {
+        for (alpha, beta) in [(0.5, 0.5), (0.9, 3.0), (150.0, 100.0)] {
+            assert!(BetaTable::new(alpha, beta).is_none());
+            let dist = Dist::new(Spec::Beta { alpha, beta }).unwrap();
+            assert!(matches!(dist.sampler, Sampler::Beta(_)));
+        }
+        let pert = Dist::new(Spec::Pert {
+            min: 1.0,
+            mode: 1.0,
+            max: 2.0,
+        })
+        .unwrap();
+        assert!(matches!(pert.sampler, Sampler::Pert { .. }));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::scenario::{Assignment, CostView, Granularity};
 
 /// The versions that decide the sampled numbers (kept equal to the exact pins in Cargo.toml;
 /// a test checks).
-pub const GENERATOR: &str = "Xoshiro256PlusPlus (rand_xoshiro 0.8.1) seeded per (seed, iteration, ICB, factor) by SplitMix64; rand 0.10.3; rand_distr 0.6.0";
+pub const GENERATOR: &str = "keyed SplitMix64 streams v2 (counter-based: the k-th output of stream (seed, iteration, ICB, factor) is the SplitMix64 finaliser of its mixed key plus k + 1 increments); PERT and Beta with shapes of at least 1 by rejection from a 256-bin table; rand 0.10.3; rand_distr 0.6.0; rand_xoshiro 0.8.1 (Iman-Conover, sensitivity, calibration)";
 
 /// The file that marks a directory as a run's, so that `--out` never replaces anything else.
 pub const MANIFEST: &str = "manifest.json";

@@ -295,8 +295,14 @@ impl Tally {
     #[inline]
     pub fn add(&mut self, x: f64) {
         self.sketch.add(x);
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
+        // `x` is finite (the engine tallies only finite iterations), so plain comparisons
+        // give `f64::min` and `f64::max` without their NaN handling.
+        if x < self.min {
+            self.min = x;
+        }
+        if x > self.max {
+            self.max = x;
+        }
     }
 
     /// Counts `x` against the threshold the tally is read against.

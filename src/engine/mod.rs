@@ -17,7 +17,7 @@ use rand::RngExt;
 use std::sync::Mutex;
 
 use crate::model::{Model, Own, PracticeModel};
-use crate::rng::{stream, NATIONAL};
+use crate::rng::{entity_key, iteration_key, keyed, NATIONAL};
 use crate::tally::{Moments, Tally};
 
 pub use draws::{non_finite, Draws, Keep, Layout, NonFinite, PerIteration};
@@ -164,8 +164,10 @@ fn run_inner(
                 None => match &model.posterior {
                     Some(posterior) => posterior.fill(model.seed, iteration, &mut scratch.national),
                     None => {
+                        let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
                         for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
-                            *value = slot.draw(model.seed, iteration, NATIONAL, NATIONAL);
+                            *value =
+                                slot.draw_keyed(key, model.seed, iteration, NATIONAL, NATIONAL);
                         }
                     }
                 },
@@ -301,6 +303,8 @@ impl BlockSums {
 struct LinePlan {
     /// `[icb][line]`: the line's driver (1 for none).
     drivers: Vec<f64>,
+    /// `[line][icb]`: the same, line by line, for [`icb_level`].
+    drivers_by_line: Vec<f64>,
     action: Vec<usize>,
     weight_sum: Vec<f64>,
     /// Index of each line's set in `sets`.
@@ -328,6 +332,11 @@ impl LinePlan {
             })
             .collect();
         LinePlan {
+            drivers_by_line: model
+                .lines
+                .iter()
+                .flat_map(|l| (0..n_icb).map(move |i| l.driver.as_ref().map_or(1.0, |d| d[i])))
+                .collect(),
             drivers: (0..n_icb)
                 .flat_map(|i| {
                     model
@@ -367,6 +376,13 @@ struct Scratch {
     /// At practice level, `[Share][level]`: the share of an ICB's practices taking part at
     /// each level of the engagement curve.
     taking_part: [Vec<f64>; 3],
+    /// For [`icb_level`]: `[set][icb]`, each set's product ICB by ICB; `[action][icb]`, each
+    /// ICB's cost by action; `[icb][line]`, each line's amount.
+    set_by_icb: Vec<f64>,
+    action_by_icb: Vec<f64>,
+    amounts: Vec<f64>,
+    /// At practice level, the key part of each practice of the current ICB.
+    practice_keys: Vec<u64>,
 }
 
 impl Scratch {
@@ -382,6 +398,10 @@ impl Scratch {
             own_values: Vec::new(),
             month_total: vec![0.0; model.months],
             taking_part: std::array::from_fn(|_| vec![0.0; model.months]),
+            set_by_icb: vec![0.0; plan.sets.len() * model.n_icb()],
+            action_by_icb: vec![0.0; model.n_actions * model.n_icb()],
+            amounts: vec![0.0; model.n_icb() * model.lines.len()],
+            practice_keys: Vec::new(),
         }
     }
 }
@@ -401,7 +421,15 @@ fn practice_level(
     s: &mut Scratch,
     by_action: &mut [f64],
 ) {
-    let seed = model.seed;
+    let it_key = iteration_key(model.seed, iteration);
+    // Each practice's part of its streams' keys, mixed once for all the actions.
+    let range = practices.ranges[i].clone();
+    s.practice_keys.clear();
+    s.practice_keys.extend(
+        practices.keys[range.clone()]
+            .iter()
+            .map(|&k| entity_key(it_key, k)),
+    );
     for (a, part) in practices.actions.iter().enumerate() {
         if part.lines.is_empty() {
             continue;
@@ -416,8 +444,8 @@ fn practice_level(
         for bins in &mut s.taking_part {
             bins[..levels].fill(0.0);
         }
-        for k in practices.ranges[i].clone() {
-            let u: f64 = stream(seed, iteration, practices.keys[k], part.stream).random();
+        for (k, &key) in range.clone().zip(&s.practice_keys) {
+            let u: f64 = keyed(key, part.stream).random();
             // Taking part from the first level whose probability exceeds the draw.
             let first = part.levels.partition_point(|&c| c * p <= u);
             if first < levels {
@@ -492,6 +520,71 @@ fn own_products(
     }
 }
 
+/// The ICB-level loop of a model without practices or ICBs' own values, line by line across
+/// the ICBs rather than ICB by ICB, so that no step waits on the one before (each ICB's
+/// cost by action is its own accumulator). Every sum runs in the same order as ICB by ICB
+/// (lines in file order, ICBs in table order), so the values are the same bit for bit.
+#[allow(clippy::too_many_arguments)]
+fn icb_level(
+    model: &Model,
+    plan: &LinePlan,
+    iteration: u64,
+    it_key: u64,
+    s: &mut Scratch,
+    icbs: &mut [f64],
+    icb_actions: &mut [f64],
+    actions: &mut [f64],
+) {
+    let (n_icb, n_actions, n_lines) = (model.n_icb(), model.n_actions, model.lines.len());
+    for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
+        let key = entity_key(it_key, icb_key);
+        for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
+            *value = slot.draw_keyed(key, model.seed, iteration, icb_key, region);
+        }
+        for (k, set) in plan.sets.iter().enumerate() {
+            s.set_by_icb[k * n_icb + i] = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
+        }
+    }
+    s.action_by_icb.fill(0.0);
+    for (l, ((drivers, &national), (&set, (&action, &weight)))) in plan
+        .drivers_by_line
+        .chunks_exact(n_icb)
+        .zip(&s.line_national)
+        .zip(
+            plan.set
+                .iter()
+                .zip(plan.action.iter().zip(&plan.weight_sum)),
+        )
+        .enumerate()
+    {
+        let set = &s.set_by_icb[set * n_icb..(set + 1) * n_icb];
+        let by_action = &mut s.action_by_icb[action * n_icb..(action + 1) * n_icb];
+        for (i, ((&driver, &product), total)) in drivers
+            .iter()
+            .zip(set)
+            .zip(by_action.iter_mut())
+            .enumerate()
+        {
+            let amount = driver * national * product;
+            *total += amount * weight;
+            s.amounts[i * n_lines + l] = amount;
+        }
+    }
+    for (i, amounts) in s.amounts.chunks_exact(n_lines).enumerate() {
+        for (sum, &amount) in s.line_sum.iter_mut().zip(amounts) {
+            *sum += amount;
+        }
+        let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
+        for (a, x) in by_action.iter_mut().enumerate() {
+            *x = s.action_by_icb[a * n_icb + i];
+        }
+        icbs[i] = by_action.iter().sum();
+        for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
+            *total += x;
+        }
+    }
+}
+
 /// One iteration, with the national factors already in `s.national`: fills `s.values` with
 /// every quantity of the layout.
 fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64, s: &mut Scratch) {
@@ -513,49 +606,64 @@ fn one_iteration(model: &Model, plan: &LinePlan, layout: &Layout, iteration: u64
     let (groups, national) = rest.split_at_mut(layout.n_groups);
     actions.fill(0.0);
     s.month_total.fill(0.0);
-    for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
-        for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
-            *value = slot.draw(seed, iteration, icb_key, region);
-        }
-        for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
-            *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
-        }
-        let own = model.own.iter().find(|o| o.icb == i);
-        let sets = match own {
-            Some(own) => {
-                own_products(plan, own, seed, iteration, icb_key, region, s);
-                &plan.own_set
+    let it_key = iteration_key(seed, iteration);
+    if model.practices.is_none() && model.own.is_empty() {
+        icb_level(
+            model,
+            plan,
+            iteration,
+            it_key,
+            s,
+            icbs,
+            icb_actions,
+            actions,
+        );
+    } else {
+        for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
+            let key = entity_key(it_key, icb_key);
+            for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
+                *value = slot.draw_keyed(key, seed, iteration, icb_key, region);
             }
-            None => &plan.set,
-        };
-        let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
-        by_action.fill(0.0);
-        match &model.practices {
-            None => {
-                let n_lines = plan.action.len();
-                let lines = plan.drivers[i * n_lines..(i + 1) * n_lines]
-                    .iter()
-                    .zip(&s.line_national)
-                    .zip(sets)
-                    .zip(&plan.action)
-                    .zip(&plan.weight_sum)
-                    .zip(&mut s.line_sum);
-                for (((((&driver, &national), &set), &action), &weight), sum) in lines {
-                    let amount = driver * national * s.set_product[set];
-                    by_action[action] += amount * weight;
-                    *sum += amount;
+            for (product, set) in s.set_product.iter_mut().zip(&plan.sets) {
+                *product = set.iter().fold(1.0, |p, &k| p * s.per_icb[k]);
+            }
+            let own = model.own.iter().find(|o| o.icb == i);
+            let sets = match own {
+                Some(own) => {
+                    own_products(plan, own, seed, iteration, icb_key, region, s);
+                    &plan.own_set
+                }
+                None => &plan.set,
+            };
+            let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
+            by_action.fill(0.0);
+            match &model.practices {
+                None => {
+                    let n_lines = plan.action.len();
+                    let lines = plan.drivers[i * n_lines..(i + 1) * n_lines]
+                        .iter()
+                        .zip(&s.line_national)
+                        .zip(sets)
+                        .zip(&plan.action)
+                        .zip(&plan.weight_sum)
+                        .zip(&mut s.line_sum);
+                    for (((((&driver, &national), &set), &action), &weight), sum) in lines {
+                        let amount = driver * national * s.set_product[set];
+                        by_action[action] += amount * weight;
+                        *sum += amount;
+                    }
+                }
+                Some(practices) => {
+                    practice_level(model, plan, practices, iteration, i, sets, s, by_action)
                 }
             }
-            Some(practices) => {
-                practice_level(model, plan, practices, iteration, i, sets, s, by_action)
+            if own.is_some() {
+                s.line_national.copy_from_slice(&s.kept_national);
             }
-        }
-        if own.is_some() {
-            s.line_national.copy_from_slice(&s.kept_national);
-        }
-        icbs[i] = by_action.iter().sum();
-        for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
-            *total += x;
+            icbs[i] = by_action.iter().sum();
+            for (total, &x) in actions.iter_mut().zip(by_action.iter()) {
+                *total += x;
+            }
         }
     }
     if model.practices.is_none() {

@@ -10,7 +10,7 @@ use rand::RngExt;
 use super::BLOCK;
 use crate::correlation;
 use crate::model::Model;
-use crate::rng::{key, stream, NATIONAL};
+use crate::rng::{entity_key, iteration_key, key, stream, NATIONAL};
 use crate::scenario::Sampling;
 
 /// Whether the model's national factors are drawn together for a whole run (Latin hypercube,
@@ -74,12 +74,15 @@ pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
             let mut sum = 0.0;
             for row in block * BLOCK..((block + 1) * BLOCK).min(iterations) {
                 let it = row as u64;
+                let it_key = iteration_key(seed, it);
+                let national = entity_key(it_key, NATIONAL);
                 for slot in &model.national {
-                    sum += slot.draw(seed, it, NATIONAL, NATIONAL);
+                    sum += slot.draw_keyed(national, seed, it, NATIONAL, NATIONAL);
                 }
                 for (&icb, &region) in model.icb_keys.iter().zip(&model.region_keys) {
+                    let key = entity_key(it_key, icb);
                     for slot in &model.per_icb {
-                        sum += slot.draw(seed, it, icb, region);
+                        sum += slot.draw_keyed(key, seed, it, icb, region);
                     }
                 }
             }

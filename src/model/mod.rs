@@ -114,6 +114,28 @@ impl Slot {
         self.net_of_baseline(x, seed, iteration, entity)
     }
 
+    /// The same value as [`Slot::draw`], with the entity's part of the stream key already
+    /// mixed (`rng::entity_key(rng::iteration_key(seed, iteration), entity)`), so a loop over
+    /// an entity's factors mixes it once.
+    #[inline]
+    pub fn draw_keyed(
+        &self,
+        entity_key: u64,
+        seed: u64,
+        iteration: u64,
+        entity: u64,
+        region: u64,
+    ) -> f64 {
+        if self.region_correlation > 0.0 {
+            return self.draw(seed, iteration, entity, region);
+        }
+        let x = self.dist.sample(&mut rng::keyed(entity_key, self.stream));
+        match &self.baseline {
+            None => x,
+            Some((key, dist)) => (x - dist.sample(&mut rng::keyed(entity_key, *key))).max(0.0),
+        }
+    }
+
     /// `max(0, x − baseline)` with the baseline drawn from its own stream; `x` without one.
     #[inline]
     pub fn net_of_baseline(&self, x: f64, seed: u64, iteration: u64, entity: u64) -> f64 {

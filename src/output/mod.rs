@@ -230,12 +230,13 @@ fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &Run
     }
 }
 
-/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`.
+/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`, the charts
+/// rasterised in parallel (each on its own, so the bytes do not depend on the thread count).
 fn write_charts(dir: &Path, charts: &[Chart]) -> Result<()> {
     let dir = dir.join("charts");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    // Rasterising and compressing the PNGs is most of a short run's time: the charts are
-    // independent, so they are drawn in parallel (in the caller's pool) and written in order.
+    // Rasterising and compressing the PNGs is most of a short run's time: drawn in parallel
+    // (in the caller's pool), written in order.
     let pngs: Vec<Result<Vec<u8>>> = charts.par_iter().map(Chart::png).collect();
     for (c, png) in charts.iter().zip(pngs) {
         write_file(&dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
