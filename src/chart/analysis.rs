@@ -12,8 +12,9 @@ pub fn benchmark_charts(
     let mut charts = Vec::new();
     let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
     let period = format!(
-        "{}: each figure on a run of its own scope (actions, period, cost view), {iterations} iterations",
-        scenario.name
+        "{}: each figure on a run of its own scope (actions, period, cost view), {} iterations",
+        scenario.name,
+        thousands(iterations as u64)
     );
     let height = 260 + 60 * (shown.len() as u32 + 1);
     render!(
@@ -51,7 +52,7 @@ pub fn sensitivity_charts(
         .filter(|r| r.target == "national")
         .count()
         .min(MAX_BARS);
-    let subtitle = format!("{period}, {iterations} iterations");
+    let subtitle = format!("{period}, {} iterations", thousands(iterations as u64));
     render!(
         charts,
         "rank_sensitivity",
@@ -301,7 +302,7 @@ pub fn compare_chart(baseline: &Scenario, c: &Compared, iterations: usize) -> Re
         c.scenario.name,
         baseline.name,
         baseline.cost_view.describe(),
-        iterations
+        thousands(iterations as u64)
     );
     let height = 190 + 26 * (c.rows.len() as u32);
     render!(

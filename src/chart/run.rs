@@ -12,7 +12,7 @@ pub fn run_charts(scenario: &Scenario, s: &RunSummary) -> Result<Vec<Chart>> {
         scenario.name,
         scenario.period(),
         scenario.cost_view.describe(),
-        s.iterations
+        thousands(s.iterations as u64)
     );
     let icb_height = 190 + 26 * s.icbs.len() as u32;
     render!(
@@ -488,13 +488,13 @@ fn convergence<DB: DrawingBackend>(
         (Some(t), Some(target)) => format!(
             "The national mean's relative standard error is {:.2}% after {} iterations (target {:.2}%)",
             100.0 * t.rse,
-            t.iterations,
+            thousands(t.iterations as u64),
             100.0 * target
         ),
         (Some(t), None) => format!(
             "The national mean's relative standard error is {:.2}% after {} iterations",
             100.0 * t.rse,
-            t.iterations
+            thousands(t.iterations as u64)
         ),
         _ => "Convergence of the national mean".to_string(),
     };
