@@ -182,6 +182,62 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
         base,
         &config.settings(),
     )?;
+    prepare_scenario(config, scenario_file, scenario)
+}
+
+/// Prepares a scenario given as text (`name` names it in messages), as a server receives
+/// one: it may use only the tables built into the tool, so a scenario naming a file (`data`,
+/// `practices`, `icb_map`, `posterior`) is refused before anything is read, and the
+/// configuration's own files must be `None`. The configuration's `scenario` path is not read.
+pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared> {
+    let scenario_file = InputFile::new(name, text);
+    let scenario = scenario::from_bytes(text, name, Path::new(""), &config.settings())?;
+    let files = [
+        (
+            "scenario.data",
+            scenario.data.is_some() || config.data.is_some(),
+        ),
+        (
+            "scenario.practices",
+            scenario.practices.is_some() || config.practices.is_some(),
+        ),
+        (
+            "scenario.icb_map",
+            scenario.icb_map.is_some() || config.icb_map.is_some(),
+        ),
+        (
+            "scenario.posterior",
+            scenario.posterior.is_some() || config.posterior.is_some(),
+        ),
+    ];
+    let problems: Vec<Problem> = files
+        .iter()
+        .filter(|(_, named)| *named)
+        .map(|(field, _)| {
+            Problem::new(
+                None,
+                *field,
+                "a scenario sent as text may use only the tables built into the tool, not a file: remove this key",
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(Error::Input(vec![FileProblems {
+            file: name.to_string(),
+            problems,
+        }]));
+    }
+    prepare_scenario(config, scenario_file, scenario)
+}
+
+/// The rest of [`prepare`]: the tables, the ICB map, the compiled model and the posterior.
+fn prepare_scenario(
+    config: &Config,
+    scenario_file: InputFile,
+    scenario: Scenario,
+) -> Result<Prepared> {
+    // Problems found against the tables are the scenario file's.
+    let source = scenario_file.source.clone();
     let data = config.data.clone().or_else(|| scenario.data.clone());
     // Drivers, and the columns a report shows for each ICB when the table has them.
     let mut columns = scenario.driver_columns();
@@ -208,7 +264,7 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
         Some(practices) => Model::at_practices(&scenario, &table, practices),
         None => Model::new(&scenario, &table),
     };
-    let mut model = compiled.map_err(|problems| in_scenario(&config.scenario, problems))?;
+    let mut model = compiled.map_err(|problems| in_scenario(Path::new(&source), problems))?;
     if let Some(map) = &icb_map {
         model.groups.extend(map.groups());
     }
@@ -217,7 +273,7 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
             let posterior = Posterior::read(path)?;
             if engine::needs_whole_run(&model) {
                 return Err(in_scenario(
-                    &config.scenario,
+                    Path::new(&source),
                     vec![Problem::new(
                         None,
                         "scenario.posterior",
@@ -227,7 +283,7 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
             }
             model.posterior = Some(
                 Resample::new(&posterior, &model.national)
-                    .map_err(|problem| in_scenario(&config.scenario, vec![problem]))?,
+                    .map_err(|problem| in_scenario(Path::new(&source), vec![problem]))?,
             );
             Some(posterior.file)
         }

@@ -186,3 +186,69 @@ fn the_whole_menu_models_all_nine_actions() {
         .unwrap();
     assert!((0..42).all(|i| d.icb_action(i, digital).iter().all(|&x| x == 0.0)));
 }
+
+#[test]
+fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
+    use icb_impact::pipeline::prepare_text;
+    for path in scenarios() {
+        let text = std::fs::read(&path).unwrap();
+        let config = Config {
+            iterations: Some(300),
+            ..Config::new(&path)
+        };
+        let from_file = prepare(&config).unwrap();
+        if from_file.scenario.icb_map.is_some() {
+            // The ICB map is a file beside the scenario, not a table built into the tool.
+            let err = prepare_text("posted.toml", &text, &config).err().unwrap();
+            assert!(err.to_string().contains("scenario.icb_map"), "{err}");
+            continue;
+        }
+        let from_text = prepare_text("posted.toml", &text, &config).unwrap();
+        assert_eq!(from_text.scenario_file.source, "posted.toml");
+        assert_eq!(
+            from_text.scenario_file.sha256,
+            from_file.scenario_file.sha256
+        );
+        let (a, b) = (
+            engine::run(&from_file.model, 300, &|_| {}),
+            engine::run(&from_text.model, 300, &|_| {}),
+        );
+        assert_eq!(a.national, b.national, "{}", path.display());
+    }
+    // A file named in the text, or in the configuration, is refused before anything is read:
+    // the message names the key and nothing of the file.
+    let text = std::fs::read_to_string(&scenarios()[0]).unwrap();
+    for (key, value) in [
+        ("data", "/etc/passwd"),
+        ("practices", "p.csv"),
+        ("icb_map", "m.csv"),
+        ("posterior", "cal"),
+    ] {
+        let posted = text.replacen(
+            "[scenario]\n",
+            &format!("[scenario]\n{key} = \"{value}\"\n"),
+            1,
+        );
+        let err = prepare_text("posted.toml", posted.as_bytes(), &Config::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains(&format!("posted.toml: scenario.{key}: a scenario sent as text may use only the tables built into the tool")),
+            "{err}"
+        );
+        assert!(!err.contains("root:"), "{err}");
+    }
+    let err = prepare_text(
+        "posted.toml",
+        text.as_bytes(),
+        &Config {
+            data: Some("/etc/passwd".into()),
+            ..Config::default()
+        },
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("scenario.data"), "{err}");
+}
