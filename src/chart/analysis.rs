@@ -417,22 +417,13 @@ fn benchmarks<DB: DrawingBackend>(
         .rev()
         .map(|c| shortened(&c.benchmark.label, 64))
         .collect();
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(70)
-        .y_label_area_size(560)
-        .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
-            category_rows(n),
-        )?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|y| row_label(&labels, *y))
-        .x_label_formatter(&|x| gbp(*x))
-        .x_desc("Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure")
-        .house_style(16)
-        .draw()?;
+    let mut chart = log_money_rows(
+        &area,
+        (lo, hi),
+        &labels,
+        560,
+        "Simulated: dot = mean, bar = 90% interval (log scale); cross = published figure",
+    )?;
     let floor = |v: f64| v.max(lo);
     chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
         let s = c.simulated.expect("simulated");

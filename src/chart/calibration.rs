@@ -70,22 +70,13 @@ fn figures_chart<DB: DrawingBackend>(
         .rev()
         .map(|f| shortened(&f.label, 60))
         .collect();
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(70)
-        .y_label_area_size(520)
-        .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
-            category_rows(n),
-        )?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|y| row_label(&labels, *y))
-        .x_label_formatter(&|x| gbp(*x))
-        .x_desc("90% intervals, dot = mean (log scale): grey = prior, blue = calibrated; cross = published")
-        .house_style(16)
-        .draw()?;
+    let mut chart = log_money_rows(
+        &area,
+        (lo, hi),
+        &labels,
+        520,
+        "90% intervals, dot = mean (log scale): grey = prior, blue = calibrated; cross = published",
+    )?;
     let floor = |v: f64| v.max(lo);
     // Each figure's row: the prior as a wide grey band, the calibrated interval as a narrow
     // blue line over it.

@@ -5,6 +5,7 @@
 
 use std::sync::Once;
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::money::{gbp, percent, reference_position, thousands};
 use crate::scenario::Scenario;
 use crate::sensitivity::{FactorName, RankRow, Sensitivity, SobolRow};
+use crate::stats::Summary;
 use crate::summary::{IcbResult, RunSummary};
 
 /// Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
@@ -350,6 +352,109 @@ fn month_label(labels: &[String], step: usize, x: f64) -> String {
         true => labels.get(k as usize).cloned().unwrap_or_default(),
         false => String::new(),
     }
+}
+
+/// A row of months as a 90% band with the mean over it (and the median, if asked), with a
+/// legend: the monthly chart's cumulative cost and the cost of delay by settlement month.
+/// `values[k]` is month `labels[k]`.
+fn band_over_months<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    values: &[&Summary],
+    median: bool,
+    (x_desc, y_desc): (&str, &str),
+) -> DrawResult<DB::ErrorType> {
+    let months = values.len();
+    let lo = values.iter().map(|v| v.p05).fold(f64::INFINITY, f64::min);
+    let hi = values
+        .iter()
+        .map(|v| v.p95)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let step = months.div_ceil(12).max(1);
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(70)
+        .y_label_area_size(110)
+        .build_cartesian_2d(-0.3f64..(months as f64 - 0.7), padded(lo, hi))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(months.min(14))
+        .x_label_formatter(&|x| month_label(labels, step, *x))
+        .y_label_formatter(&|y| gbp(*y))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .house_style(16)
+        .draw()?;
+    let xs = || (0..months).map(|m| m as f64);
+    let band: Vec<(f64, f64)> = xs()
+        .zip(values.iter().map(|v| v.p95))
+        .chain(xs().rev().zip(values.iter().rev().map(|v| v.p05)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))?
+        .label("90% interval")
+        .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
+    if median {
+        chart
+            .draw_series(LineSeries::new(
+                xs().zip(values.iter().map(|v| v.p50)),
+                GREY.stroke_width(2),
+            ))?
+            .label("median")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
+    }
+    chart
+        .draw_series(
+            LineSeries::new(
+                xs().zip(values.iter().map(|v| v.mean)),
+                BLUE.stroke_width(3),
+            )
+            .point_size(4),
+        )?
+        .label("mean")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 17))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.2))
+        .draw()?;
+    Ok(())
+}
+
+/// A chart of [`log_money_rows`].
+type LogMoneyRows<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, CategoryRows>>;
+
+/// The chart every "published figure against simulated intervals" chart shares: a log money
+/// axis from `lo` to `hi` (ticks 1, 2, 5…) across one row per figure, `labels` bottom row
+/// first in an area `label_width` wide, its mesh drawn with `x_desc`.
+fn log_money_rows<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    (lo, hi): (f64, f64),
+    labels: &[String],
+    label_width: u32,
+    x_desc: &str,
+) -> std::result::Result<LogMoneyRows<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(70)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
+            category_rows(n),
+        )?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| row_label(labels, *y))
+        .x_label_formatter(&|x| gbp(*x))
+        .x_desc(x_desc)
+        .house_style(16)
+        .draw()?;
+    Ok(chart)
 }
 
 /// Tick values 1, 2, 5, 10, 20, 50… between `lo` and `hi`, for a log axis.

@@ -293,70 +293,18 @@ fn monthly<DB: DrawingBackend>(
         gbp(last.cumulative.p95)
     );
     let area = titled(root, &title, period)?;
-    let months = s.monthly.len();
-    let lo = s
-        .monthly
-        .iter()
-        .map(|m| m.cumulative.p05)
-        .fold(f64::INFINITY, f64::min);
-    let hi = s
-        .monthly
-        .iter()
-        .map(|m| m.cumulative.p95)
-        .fold(f64::NEG_INFINITY, f64::max);
     let labels: Vec<String> = s.monthly.iter().map(|m| m.month.to_string()).collect();
-    let step = months.div_ceil(12).max(1);
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(70)
-        .y_label_area_size(110)
-        .build_cartesian_2d(-0.3f64..(months as f64 - 0.7), padded(lo, hi))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(months.min(14))
-        .x_label_formatter(&|x| month_label(&labels, step, *x))
-        .y_label_formatter(&|y| gbp(*y))
-        .x_desc(format!("Month (cumulative from {})", scenario.start))
-        .y_desc("Cumulative national cost")
-        .house_style(16)
-        .draw()?;
-    let xs = || (0..months).map(|m| m as f64);
-    let band: Vec<(f64, f64)> = xs()
-        .zip(s.monthly.iter().map(|m| m.cumulative.p95))
-        .chain(
-            xs().rev()
-                .zip(s.monthly.iter().rev().map(|m| m.cumulative.p05)),
-        )
-        .collect();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))?
-        .label("90% interval")
-        .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
-    chart
-        .draw_series(LineSeries::new(
-            xs().zip(s.monthly.iter().map(|m| m.cumulative.p50)),
-            GREY.stroke_width(2),
-        ))?
-        .label("median")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
-    chart
-        .draw_series(
-            LineSeries::new(
-                xs().zip(s.monthly.iter().map(|m| m.cumulative.mean)),
-                BLUE.stroke_width(3),
-            )
-            .point_size(4),
-        )?
-        .label("mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 17))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.2))
-        .draw()?;
-    Ok(())
+    let values: Vec<&Summary> = s.monthly.iter().map(|m| &m.cumulative).collect();
+    band_over_months(
+        &area,
+        &labels,
+        &values,
+        true,
+        (
+            &format!("Month (cumulative from {})", scenario.start),
+            "Cumulative national cost",
+        ),
+    )
 }
 
 fn exceedance<DB: DrawingBackend>(
