@@ -119,7 +119,7 @@ pub struct FactorDraws {
 }
 
 /// Mean and 90% interval, from weighted draws.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
     pub mean: f64,
     pub p05: f64,
@@ -188,7 +188,7 @@ pub fn ess(weights: &[f64]) -> f64 {
 }
 
 /// A factor before and after calibration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FactorRow {
     pub path: String,
     pub prior: Interval,
@@ -197,7 +197,7 @@ pub struct FactorRow {
 }
 
 /// A figure before and after calibration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FigureRow {
     pub id: String,
     pub label: String,
@@ -229,7 +229,7 @@ pub struct Conflict {
 }
 
 /// A calibration's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Calibration {
     pub draws: usize,
     /// Waves run (1: no refocusing).
@@ -242,10 +242,8 @@ pub struct Calibration {
     /// Whether the ESS reached [`MIN_ESS`], so that a posterior is reported.
     pub posterior_reported: bool,
     /// Normalised importance weights, one per draw.
-    #[serde(skip)]
     pub weights: Vec<f64>,
     /// The largest implausibility over figures, one per draw.
-    #[serde(skip)]
     pub implausibility: Vec<f64>,
     pub factors: Vec<FactorRow>,
     pub figures: Vec<FigureRow>,

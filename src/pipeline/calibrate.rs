@@ -39,16 +39,10 @@ pub fn calibrate(
     let started = Instant::now();
     let (name, figures) = benchmark::load(benchmarks)?;
     check_figures(&name, &figures)?;
-    if sim.target_rse.is_some() {
-        return Err(Error::input(
-            "--target-rse",
-            Problem::new(
-                None,
-                "iterations",
-                "calibration draws a fixed number of prior draws: use --draws",
-            ),
-        ));
-    }
+    sim.fixed_count(
+        "--target-rse",
+        "calibration draws a fixed number of prior draws: use --draws",
+    )?;
     let ready = simulate::ready(config, &per_iteration(sim), obs)?;
     let p = &ready.prepared;
     p.prior_only("calibrate")?;

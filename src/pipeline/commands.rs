@@ -106,15 +106,11 @@ pub fn run(
         report,
         settlement,
     } = optional;
-    if settlement && sim.target_rse.is_some() {
-        return Err(Error::input(
+    if settlement {
+        sim.fixed_count(
             "--settlement",
-            Problem::new(
-                None,
-                "iterations",
-                "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
-            ),
-        ));
+            "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
+        )?;
     }
     let started = Instant::now();
     let keep = match samples {
@@ -177,16 +173,10 @@ pub fn benchmark(
 ) -> Result<Benchmarked> {
     let started = Instant::now();
     let (_, figures) = benchmark::load(benchmarks)?;
-    if sim.target_rse.is_some() {
-        return Err(Error::input(
-            "--target-rse",
-            Problem::new(
-                None,
-                "iterations",
-                "benchmark runs each figure for a fixed iteration count: use --iterations instead of --target-rse",
-            ),
-        ));
-    }
+    sim.fixed_count(
+        "--target-rse",
+        "benchmark runs each figure for a fixed iteration count: use --iterations instead of --target-rse",
+    )?;
     // The scenario as it is is not run: each figure is, on a run derived for its scope (none
     // larger than the scenario's, each keeping its iterations).
     let ready = super::simulate::ready(config, &per_iteration(sim), obs)?;

@@ -72,16 +72,10 @@ pub fn settlement(
     obs: &dyn Observer,
 ) -> Result<Settled> {
     let started = Instant::now();
-    if sim.target_rse.is_some() {
-        return Err(Error::input(
-            "--target-rse",
-            Problem::new(
-                None,
-                "iterations",
-                "settlement runs every month for one fixed iteration count: use --iterations",
-            ),
-        ));
-    }
+    sim.fixed_count(
+        "--target-rse",
+        "settlement runs every month for one fixed iteration count: use --iterations",
+    )?;
     let ready = simulate::ready(config, sim, obs)?;
     let p = &ready.prepared;
     let (first, last) = range.unwrap_or((p.scenario.start, p.scenario.end()));

@@ -52,6 +52,17 @@ pub(super) struct Ready {
     pub iterations: usize,
 }
 
+impl SimConfig {
+    /// Refuses `--target-rse` for work that runs one fixed iteration count: a problem of the
+    /// `iterations` field of `file` (the option that asked for it), saying `why`.
+    pub(super) fn fixed_count(&self, file: &str, why: &str) -> Result<()> {
+        match self.target_rse {
+            None => Ok(()),
+            Some(_) => Err(Error::input(file, Problem::new(None, "iterations", why))),
+        }
+    }
+}
+
 /// Prepares the scenario of `config` (saying its warnings), starts the worker pool and checks
 /// that a run as `sim` asks fits in this machine's memory.
 pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<Ready> {
