@@ -1,7 +1,9 @@
 //! `calibrate` end to end: a conjugate case whose posterior is known exactly, a figure no draw
 //! reaches, bad benchmark tables, and outputs that do not depend on the thread count.
 
-use crate::{files, read_csv, stderr, stdout, Sandbox};
+use std::process::Output;
+
+use crate::{files, read_csv, read_json, stderr, stdout, Sandbox};
 
 /// Two ICBs of 1m and 2m patients; one action whose cost is patients × θ a year over a year,
 /// θ ~ Normal(2, 0.5²) national: the national total is 3m × θ, linear in θ.
@@ -57,6 +59,19 @@ fn exact(y: f64, sigma: f64) -> (f64, [(f64, f64); 2]) {
     (mean, [quantile(0.05), quantile(0.95)])
 }
 
+/// `calibrate SCENARIO --benchmarks figures.csv --out OUT -q` in the sandbox.
+fn calibrate(sb: &Sandbox, scenario: &str, out: &str) -> Output {
+    sb.run(&[
+        "calibrate",
+        scenario,
+        "--benchmarks",
+        "figures.csv",
+        "--out",
+        out,
+        "-q",
+    ])
+}
+
 fn column(rows: &[Vec<String>], name: &str) -> usize {
     rows[0]
         .iter()
@@ -74,23 +89,14 @@ fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
         "figures.csv",
         &format!("{HEADER}nation,National cost in a year,{y},{sigma},national_total,0\n"),
     );
-    let out = sb.run(&[
-        "calibrate",
-        "s.toml",
-        "--benchmarks",
-        "figures.csv",
-        "--out",
-        "cal",
-        "-q",
-    ]);
+    let out = calibrate(&sb, "s.toml", "cal");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("calibrated to 1 figures"),
         "{}",
         stdout(&out)
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("cal/summary.json"));
     assert_eq!(summary["posterior_reported"], true);
     let ess = summary["ess"].as_f64().unwrap();
     let rows = read_csv(&sb.path("cal/posterior.csv"));
@@ -140,18 +146,9 @@ fn a_figure_few_prior_draws_reach_is_calibrated_in_refocused_waves() {
         "figures.csv",
         &format!("{HEADER}nation,National cost in a year,{y},{sigma},national_total,0\n"),
     );
-    let out = sb.run(&[
-        "calibrate",
-        "s.toml",
-        "--benchmarks",
-        "figures.csv",
-        "--out",
-        "cal",
-        "-q",
-    ]);
+    let out = calibrate(&sb, "s.toml", "cal");
     assert!(out.status.success(), "{}", stderr(&out));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("cal/summary.json"));
     assert_eq!(summary["posterior_reported"], true, "{summary}");
     assert_eq!(summary["waves"], 2, "{summary}");
     let shares = summary["wave_shares"].as_array().unwrap();
@@ -185,15 +182,7 @@ fn a_figure_no_draw_reaches_gives_no_posterior_and_a_clear_message() {
         "figures.csv",
         &format!("{HEADER}far,Far too high,100000000,1000000,national_total,0\nnear,Near,6000000,600000,national_total,\n"),
     );
-    let out = sb.run(&[
-        "calibrate",
-        "s.toml",
-        "--benchmarks",
-        "figures.csv",
-        "--out",
-        "cal",
-        "-q",
-    ]);
+    let out = calibrate(&sb, "s.toml", "cal");
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("No posterior"), "{text}");
@@ -207,8 +196,7 @@ fn a_figure_no_draw_reaches_gives_no_posterior_and_a_clear_message() {
         "",
         "no posterior value"
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("cal/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("cal/summary.json"));
     assert_eq!(summary["posterior_reported"], false);
     assert_eq!(summary["conflicts"][0]["figures"][0], "far");
 }
@@ -245,15 +233,7 @@ fn bad_benchmark_tables_are_refused_with_line_and_field() {
     ];
     for (table, expected) in cases {
         sb.write("figures.csv", table);
-        let out = sb.run(&[
-            "calibrate",
-            "s.toml",
-            "--benchmarks",
-            "figures.csv",
-            "--out",
-            "cal",
-            "-q",
-        ]);
+        let out = calibrate(&sb, "s.toml", "cal");
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
             stderr(&out).contains(expected),
@@ -294,8 +274,7 @@ fn outputs_do_not_depend_on_the_thread_count() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     // A figure that restates another is not counted twice.
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("1/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("1/summary.json"));
     assert_eq!(
         summary["figures_used"],
         serde_json::json!(["nation", "one"])
@@ -426,8 +405,7 @@ fn a_calibrated_run_records_its_posterior_is_reproducible_and_shows_the_prior_be
     // The prior's headline is the uncalibrated run's.
     let plain = sb.run(&["run", "s.toml", "--out", "plain", "-q"]);
     assert!(plain.status.success());
-    let prior: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("plain/summary.json")).unwrap()).unwrap();
+    let prior: serde_json::Value = read_json(&sb.path("plain/summary.json"));
     assert_eq!(
         summary["calibrated"]["prior_national_total_gbp"],
         prior["national_total_gbp"]
@@ -524,15 +502,7 @@ fn the_scenario_may_state_the_discrepancy_a_figure_does_not() {
             None => text,
         };
         sb.write("s.toml", &text);
-        let out = sb.run(&[
-            "calibrate",
-            "s.toml",
-            "--benchmarks",
-            "figures.csv",
-            "--out",
-            "cal",
-            "-q",
-        ]);
+        let out = calibrate(&sb, "s.toml", "cal");
         assert!(out.status.success(), "{}", stderr(&out));
         let rows = read_csv(&sb.path("cal/calibration.csv"));
         let j = column(&rows, "sd_gbp");
@@ -554,15 +524,7 @@ fn the_scenario_may_state_the_discrepancy_a_figure_does_not() {
         "bad.toml",
         &SCENARIO.replace("seed = 3", "seed = 3\ncalibration_discrepancy = -0.1"),
     );
-    let out = sb.run(&[
-        "calibrate",
-        "bad.toml",
-        "--benchmarks",
-        "figures.csv",
-        "--out",
-        "x",
-        "-q",
-    ]);
+    let out = calibrate(&sb, "bad.toml", "x");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("bad.toml:8: scenario.calibration_discrepancy: must be a share of each figure, 0 or more"),

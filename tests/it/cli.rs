@@ -1,7 +1,7 @@
 //! The command line as a user meets it: help, validate, run from any directory on the
 //! embedded table, the files written and what they hold.
 
-use crate::{read_csv, shipped, stderr, stdout, Sandbox, TINY_ICBS};
+use crate::{read_csv, read_json, shipped, stderr, stdout, Sandbox, TINY_ICBS};
 
 #[test]
 fn help_and_version_succeed() {
@@ -143,8 +143,7 @@ fn run_works_from_any_directory_on_the_embedded_table() {
         .skip(1)
         .map(|r| r[3].parse::<f64>().unwrap())
         .sum();
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&dir.join("summary.json"));
     let national = summary["national_total_gbp"]["mean"].as_f64().unwrap();
     assert!(
         (sum_of_means - national).abs() < 1.0,
@@ -157,8 +156,7 @@ fn run_works_from_any_directory_on_the_embedded_table() {
     assert!((summary["mean_per_icb_gbp"]["mean"].as_f64().unwrap() - national / 42.0).abs() < 0.01);
     assert!(summary["national_total_gbp"]["mcse_mean"].as_f64().unwrap() > 0.0);
 
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&dir.join("manifest.json"));
     assert_eq!(manifest["data"]["path"], "embedded:data/icbs.csv");
     assert_eq!(manifest["scenario"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(manifest["seed"], 20240801);
@@ -325,8 +323,7 @@ fn data_flag_replaces_the_table_and_is_recorded() {
     assert_eq!(rows.len(), 5);
     // 1,000,000 patients × £1.2 a year × 2 months / 12.
     assert_eq!(rows[1][3], "200000.0");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("o/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&sb.path("o/manifest.json"));
     assert_eq!(manifest["data"]["path"], "icbs.csv");
 }
 
@@ -375,9 +372,7 @@ fn price_years_convert_money_factors_and_the_manifest_records_them() {
             "-q",
         ]);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
-        let read = |file: &str| -> serde_json::Value {
-            serde_json::from_slice(&std::fs::read(sb.path(name).join(file)).unwrap()).unwrap()
-        };
+        let read = |file: &str| -> serde_json::Value { read_json(&sb.path(name).join(file)) };
         let summary = read("summary.json");
         (
             summary["national_total_gbp"]["mean"].as_f64().unwrap(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use icb_impact::engine;
 use icb_impact::pipeline::{prepare, Config};
 
-use crate::{stderr, Sandbox};
+use crate::{read_json, stderr, Sandbox};
 
 fn scenarios() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -118,8 +118,7 @@ fn every_scenario_runs_in_both_cost_views() {
                 path.display(),
                 stderr(&out)
             );
-            let summary: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(sb.path("o/summary.json")).unwrap()).unwrap();
+            let summary: serde_json::Value = read_json(&sb.path("o/summary.json"));
             assert_eq!(summary["cost_view"], view);
             assert!(summary["national_total_gbp"]["mean"]
                 .as_f64()

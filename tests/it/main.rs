@@ -112,6 +112,12 @@ pub fn assert_same_bits(a: &[f64], b: &[f64], what: &str) {
     }
 }
 
+/// Reads a JSON file written by the tool (`summary.json`, `manifest.json`).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Reads a CSV written by the tool into rows of fields (no quoting in our numeric columns;
 /// quoted names are unquoted).
 pub fn read_csv(path: &Path) -> Vec<Vec<String>> {

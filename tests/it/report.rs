@@ -9,7 +9,7 @@ use std::process::Command;
 use icb_impact::chart::short_icb_name;
 use icb_impact::money::{gbp, gbp_full, ordinal, pence, percent};
 
-use crate::{read_csv, shipped, stderr, stdout, Sandbox};
+use crate::{read_csv, read_json, shipped, stderr, stdout, Sandbox};
 
 /// A run of the shipped whole-menu scenario with `--report`.
 fn reported(sb: &Sandbox) -> PathBuf {
@@ -65,8 +65,7 @@ fn the_report_is_self_contained_and_complete() {
     // Captions are written from the numbers.
     assert!(html.contains("In 9 of 10 simulated futures the average ICB loses between"));
     assert!(html.contains("Assumption."), "assumptions are marked");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&dir.join("manifest.json"));
     assert!(html.contains(manifest["scenario"]["sha256"].as_str().unwrap()));
 }
 
@@ -183,8 +182,7 @@ const PROB: usize = 8;
 
 impl Figures {
     fn of(dir: &Path) -> Figures {
-        let summary =
-            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let summary = read_json(&dir.join("summary.json"));
         let mut icbs = read_csv(&dir.join("icb_summary.csv"));
         assert_eq!(
             icbs[0][..=PROB],

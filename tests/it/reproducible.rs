@@ -4,7 +4,7 @@
 use icb_impact::engine::{self, Keep};
 use icb_impact::pipeline::{prepare, Config};
 
-use crate::{assert_same_bits, files, read_csv, shipped, Sandbox};
+use crate::{assert_same_bits, files, read_csv, read_json, shipped, Sandbox};
 
 /// The manifest without the two fields that describe the machine rather than the result.
 fn manifest_without_circumstances(bytes: &[u8]) -> serde_json::Value {
@@ -115,8 +115,7 @@ fn another_seed_gives_other_numbers_and_the_same_seed_the_same() {
     let read = |d: &str| std::fs::read(sb.path(d).join("icb_summary.csv")).unwrap();
     assert_eq!(read("a"), read("b"));
     assert_ne!(read("a"), read("c"));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("c/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("c/summary.json"));
     assert_eq!(summary["seed"], 2);
 }
 

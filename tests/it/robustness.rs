@@ -9,7 +9,7 @@ use icb_impact::engine;
 use icb_impact::pipeline::{prepare, Config};
 use icb_impact::summary::RunSummary;
 
-use crate::{files, shipped, stderr, Sandbox, TINY_ICBS};
+use crate::{files, read_json, shipped, stderr, Sandbox, TINY_ICBS};
 
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -204,8 +204,7 @@ fn interrupt_while_writing(sb: &Sandbox, sig: &str) -> std::process::ExitStatus 
         "{pending:?}"
     );
     let written = sb.path(&pending[0]).join("manifest.json");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&written);
     assert_eq!(manifest["iterations"], 300);
     signal(&child, sig);
     child.wait().unwrap()
@@ -272,8 +271,7 @@ fn a_run_killed_while_writing_loses_nothing_and_the_next_run_clears_its_temporar
     );
     assert!(out.status.success(), "{}", stderr(&out));
     no_leftovers(&sb);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("run/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_json(&sb.path("run/manifest.json"));
     assert_eq!(manifest["iterations"], 300);
 }
 

@@ -7,7 +7,7 @@ use icb_impact::pipeline::{prepare, Config};
 use icb_impact::sensitivity::kernels::pearson;
 use icb_impact::stats::mean_sd;
 
-use crate::{read_csv, shipped, stderr, stdout, Sandbox, TINY_ICBS};
+use crate::{read_csv, read_json, shipped, stderr, stdout, Sandbox, TINY_ICBS};
 
 /// Three national factors and one ICB-level one, with room for `[[correlations]]`.
 fn scenario(extra: &str) -> String {
@@ -290,8 +290,7 @@ fn a_run_to_a_target_standard_error_equals_a_plain_run_of_the_same_length() {
         std::fs::read(sb.path("t/icb_summary.csv")).unwrap(),
         std::fs::read(sb.path("p/icb_summary.csv")).unwrap()
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("t/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("t/summary.json"));
     assert_eq!(summary["target_rse"], 0.01);
 }
 
@@ -325,8 +324,7 @@ fn too_few_iterations_are_warned_about() {
         "{}",
         stderr(&out)
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("o/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("o/summary.json"));
     assert_eq!(summary["warnings"].as_array().unwrap().len(), 1);
     for key in ["mcse_mean", "mcse_p05", "mcse_p50", "mcse_p95"] {
         assert!(
@@ -405,8 +403,7 @@ fn a_paired_difference_is_the_added_action_draw_for_draw() {
         .success());
     let diff = read_csv(&sb.path("c/compare.csv"));
     let national = diff.iter().find(|r| r[2] == "national").unwrap();
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.path("r/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_json(&sb.path("r/summary.json"));
     let action = summary["actions"]
         .as_array()
         .unwrap()
