@@ -9,6 +9,12 @@ use crate::error::{Error, FileProblems, Problem};
 use crate::model::{Group, GroupKind};
 use crate::provenance::InputFile;
 
+/// How the map built into the tool is named in outputs and messages.
+pub const EMBEDDED_2026_NAME: &str = "embedded:data/icb-map-2026.csv";
+/// The map of the ICB mergers of 1 April 2026 (`data/icb-map-2026.csv`), built into the tool
+/// for scenarios sent as text.
+pub const EMBEDDED_2026_CSV: &[u8] = include_bytes!("../data/icb-map-2026.csv");
+
 /// A validated map against an ICB table.
 #[derive(Debug, Clone)]
 pub struct IcbMap {

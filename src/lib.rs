@@ -32,6 +32,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;
+pub mod serve;
 pub mod settlement;
 pub mod stats;
 pub mod summary;

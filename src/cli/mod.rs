@@ -54,9 +54,44 @@ enum Command {
     /// one-page briefing for one ICB (icb-<CODE>.html). The run is reproduced from the inputs
     /// it recorded.
     Report(ReportArgs),
+    /// The scenario explorer in the browser: pick or load a scenario, edit its actions and
+    /// factors, run it, compare with the scenario as loaded, see the cost of delay and
+    /// download the edited TOML, the briefing and the tables. Also a JSON API for scripts.
+    Serve(ServeArgs),
     /// Rebuild data tables from the data you hold: `data prescribing` sums NHSBSA English
     /// Prescribing Dataset files; `data build` writes an ICB table with that real spend.
     Data(data::DataArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on. Anything but loopback (127.0.0.1, ::1) lets other machines use
+    /// the explorer, which has no login: a warning is printed.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Port to listen on (0: any free port; the address printed says which).
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Open the explorer in the default browser.
+    #[arg(long)]
+    open: bool,
+    /// The most iterations a request may ask for (a scenario asking for more is refused).
+    #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_MAX_ITERATIONS, value_parser = clap::value_parser!(u64).range(1..))]
+    max_iterations: u64,
+    /// Simulations at once; further requests wait (see --queue-wait).
+    #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_MAX_RUNS as u64, value_parser = clap::value_parser!(u64).range(1..=64))]
+    max_runs: u64,
+    /// Seconds a request waits for a free simulation before it is answered 503 (busy) with
+    /// Retry-After.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::DEFAULT_QUEUE_WAIT.as_secs_f64(), value_parser = non_negative_seconds)]
+    queue_wait: f64,
+    /// Worker threads of each simulation [default: RAYON_NUM_THREADS or one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Serve the page's HTML, CSS and JavaScript from this folder (read at each request)
+    /// instead of the copies built in: for working on the page.
+    #[arg(long, value_name = "DIR", hide = true)]
+    page_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +272,15 @@ fn positive_fraction(text: &str) -> std::result::Result<f64, String> {
     }
 }
 
+fn non_negative_seconds(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds from 0 to 3600"
+        )),
+    }
+}
+
 /// `writeln!` into the `String` that a command prints at the end (writing to a `String`
 /// cannot fail).
 macro_rules! outln {
@@ -267,7 +311,6 @@ fn emit(text: &str) -> Result<()> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    crate::cancel::install_handler();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -276,6 +319,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // The server stops on Ctrl-C by itself; every other command finishes cleanly.
+    if !matches!(cli.command, Command::Serve(_)) {
+        crate::cancel::install_handler();
+    }
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
@@ -286,6 +333,7 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Report(args) => report(&args),
         Command::Data(args) => data::data(&args),
+        Command::Serve(args) => serve(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -294,6 +342,27 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn serve(args: &ServeArgs) -> Result<()> {
+    let options = crate::serve::Options {
+        host: args.host,
+        port: args.port,
+        open: args.open,
+        max_iterations: args.max_iterations,
+        max_runs: args.max_runs as usize,
+        queue_wait: std::time::Duration::from_secs_f64(args.queue_wait),
+        threads: args.threads.map(|n| n as usize),
+        page_dir: args.page_dir.clone(),
+    };
+    // The address is the command's output: on stdout, at once.
+    crate::serve::serve(
+        options,
+        &|line| {
+            let _ = emit(&format!("{line}\n"));
+        },
+        &|warning| eprintln!("warning: {warning}"),
+    )
 }
 
 impl SimArgs {

@@ -7,7 +7,7 @@ use crate::calibrate::{moved, Interval, CUTOFF, MIN_ESS};
 use crate::money::{gbp, percent, reference_position, thousands};
 use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun, Settled};
 use crate::price::{self, Deflators};
-use crate::scenario::{Factor, Granularity, Ramp, Scenario, Timing, Uprating};
+use crate::scenario::{Factor, Granularity, Scenario, Uprating};
 use crate::sensitivity::SobolRow;
 use crate::summary::RunSummary;
 
@@ -443,7 +443,7 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             "Action {} ({}): {}{}",
             action.id,
             action.label,
-            describe_timing(&action.timing),
+            action.timing.describe(),
             match &s.engagement {
                 Some(e) if e.additional_for(action).is_some() =>
                     "; engaged, times the additional share",
@@ -469,7 +469,7 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
                 }
             );
             if line.timing != action.timing {
-                outln!(text, "    timing: {}", describe_timing(&line.timing));
+                outln!(text, "    timing: {}", line.timing.describe());
             }
             for f in &line.factors {
                 print_factor(&mut text, f, "    ");
@@ -499,28 +499,6 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
         }
     }
     text
-}
-
-fn describe_timing(t: &Timing) -> String {
-    let ramp = match t.ramp {
-        Ramp::Linear { months: 1 } => "full effect at once".to_string(),
-        Ramp::Linear { months } => format!("linear ramp over {months} months"),
-        Ramp::Exponential { tau_months } => {
-            format!("exponential build-up, tau {tau_months} months")
-        }
-    };
-    let notice = match t.notice_months {
-        0 => String::new(),
-        n => format!(" after {n} months' notice"),
-    };
-    let recovery = t.recovery.as_ref().map_or(String::new(), |r| {
-        format!("; after the end, {}", r.describe())
-    });
-    format!(
-        "{} to {}{notice}, {ramp}{recovery}",
-        t.start,
-        t.end.map_or("the end".to_string(), |e| e.to_string())
-    )
 }
 
 fn print_factor(text: &mut String, f: &Factor, indent: &str) {

@@ -7,6 +7,7 @@
 mod atomic;
 mod calibration;
 mod json;
+mod memory;
 mod tables;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 
 pub use atomic::{replace_dir, write_file_atomically};
 pub use calibration::{write_calibration, CalibrationFiles};
+pub use memory::{compare_document, run_document, settlement_document};
 pub use tables::{samples_frame, write_parquet};
 
 use crate::benchmark::Comparison;
@@ -188,7 +190,7 @@ pub fn write_compare(
         write_csv(
             &dir.join("compare.csv"),
             with_view(
-                tables::compare_table(info, compared)?,
+                tables::compare_table(&info.scenario_path, compared)?,
                 baseline.cost_view.as_str(),
             )?,
         )?;

@@ -14,7 +14,6 @@ use crate::data::IcbTable;
 use crate::engine::Draws;
 use crate::error::{Error, Result};
 use crate::money::pence;
-use crate::provenance::RunInfo;
 use crate::scenario::{Scenario, Scope};
 use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
 use crate::settlement::{SettledIn, Settlement};
@@ -222,7 +221,7 @@ pub(super) fn settlement_table(s: &Settlement) -> Result<DataFrame> {
     )?)
 }
 
-pub(super) fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<DataFrame> {
+pub(super) fn compare_table(baseline: &Path, compared: &[Compared]) -> Result<DataFrame> {
     let rows: Vec<(&Compared, &PairedDiff)> = compared
         .iter()
         .flat_map(|c| c.rows.iter().map(move |r| (c, r)))
@@ -233,7 +232,7 @@ pub(super) fn compare_table(info: &RunInfo, compared: &[Compared]) -> Result<Dat
     };
     let col = |f: fn(&PairedDiff) -> f64| rows.iter().map(|(_, r)| pence(f(r))).collect::<Vec<_>>();
     Ok(df!(
-        "scenario_a" => vec![stem(&info.scenario_path); rows.len()],
+        "scenario_a" => vec![stem(baseline); rows.len()],
         "scenario_b" => rows.iter().map(|(c, _)| stem(&c.path)).collect::<Vec<_>>(),
         "icb_code" => rows.iter().map(|(_, r)| r.code.as_str()).collect::<Vec<_>>(),
         "icb_name" => rows.iter().map(|(_, r)| r.name.as_str()).collect::<Vec<_>>(),

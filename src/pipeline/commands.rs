@@ -106,32 +106,19 @@ pub fn run(
         report,
         settlement,
     } = optional;
-    if settlement {
-        sim.fixed_count(
-            "--settlement",
-            "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
-        )?;
-    }
     let started = Instant::now();
     let keep = match samples {
         true => Keep::PerIteration,
         false => sim.keep,
     };
-    let simulation = simulate(
-        config,
-        &SimConfig {
-            keep,
-            ..sim.clone()
-        },
-        obs,
-    )?;
-    let mut summary = simulation.summary();
-    for w in summary.warnings() {
-        obs.warn(&w);
-    }
-    if settlement {
-        summary.settlement = Some(simulation.settlement(obs)?);
-    }
+    let sim = SimConfig {
+        keep,
+        ..sim.clone()
+    };
+    let RunOutput {
+        simulation,
+        summary,
+    } = summarise(config, &sim, settlement, obs)?;
     let info = simulation.info(&config.scenario, started);
     let (p, draws) = (&simulation.prepared, &simulation.draws);
     simulation.pool.install(|| {
@@ -149,6 +136,34 @@ pub fn run(
         };
         output::write_run(out, &p.scenario, &p.table, &summary, &info, extra)
     })?;
+    Ok(RunOutput {
+        simulation,
+        summary,
+    })
+}
+
+/// A run simulated and summarised, with the cost of delay over its horizon when `settlement`
+/// is asked for, and nothing written: what `run` shows, in memory.
+pub fn summarise(
+    config: &Config,
+    sim: &SimConfig,
+    settlement: bool,
+    obs: &dyn Observer,
+) -> Result<RunOutput> {
+    if settlement {
+        sim.fixed_count(
+            "--settlement",
+            "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
+        )?;
+    }
+    let simulation = simulate(config, sim, obs)?;
+    let mut summary = simulation.summary();
+    for w in summary.warnings() {
+        obs.warn(&w);
+    }
+    if settlement {
+        summary.settlement = Some(simulation.settlement(obs)?);
+    }
     Ok(RunOutput {
         simulation,
         summary,
@@ -283,17 +298,39 @@ pub fn compare(
     obs: &dyn Observer,
 ) -> Result<ComparedRuns> {
     let started = Instant::now();
-    let sim = per_iteration(sim);
-    let first = Config {
-        scenario: baseline.to_path_buf(),
+    let with = |path: &Path| Config {
+        scenario: path.to_path_buf(),
         ..config.clone()
     };
-    let base = simulate(&first, &sim, obs)?;
+    let others: Vec<Config> = others.iter().map(|p| with(p)).collect();
+    let runs = pair(&with(baseline), &others, sim, obs)?;
+    let info = runs.baseline.info(baseline, started);
+    let a = &runs.baseline.prepared;
+    output::write_compare(
+        out,
+        &a.scenario,
+        &a.table,
+        &runs.compared,
+        &info,
+        runs.baseline.draws.iterations,
+    )?;
+    Ok(runs)
+}
+
+/// Runs `baseline` and then each of `others` with the baseline's iterations and seed (common
+/// random numbers), and pairs each with it, iteration by iteration: `compare` in memory.
+pub fn pair(
+    baseline: &Config,
+    others: &[Config],
+    sim: &SimConfig,
+    obs: &dyn Observer,
+) -> Result<ComparedRuns> {
+    let sim = per_iteration(sim);
+    let base = simulate(baseline, &sim, obs)?;
     let (iterations, seed) = (base.draws.iterations as u64, base.prepared.scenario.seed);
     let mut compared = Vec::new();
-    for path in others {
+    for config in others {
         let config = Config {
-            scenario: path.clone(),
             iterations: Some(iterations),
             seed: Some(seed),
             ..config.clone()
@@ -303,7 +340,7 @@ pub fn compare(
         if let Some(why) = crate::compare::unpairable(&a.table, &b.table, &base.draws, &other.draws)
         {
             return Err(Error::input(
-                path.display().to_string(),
+                config.scenario.display().to_string(),
                 Problem::new(None, "compare", why),
             ));
         }
@@ -311,22 +348,12 @@ pub fn compare(
             .pool
             .install(|| crate::compare::paired(&a.table, &base.draws, &other.draws));
         compared.push(Compared {
-            path: path.clone(),
+            path: config.scenario.clone(),
             sha256: b.scenario_file.sha256.clone(),
             scenario: b.scenario.clone(),
             rows,
         });
     }
-    let info = base.info(baseline, started);
-    let a = &base.prepared;
-    output::write_compare(
-        out,
-        &a.scenario,
-        &a.table,
-        &compared,
-        &info,
-        base.draws.iterations,
-    )?;
     Ok(ComparedRuns {
         baseline: base,
         compared,
@@ -369,6 +396,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
         iterations: Some(manifest.iterations as u64),
         seed: Some(manifest.seed),
         set: manifest.set.clone(),
+        text: None,
     };
     let keep = match icb {
         Some(_) => Keep::PerIteration,

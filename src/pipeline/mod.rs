@@ -26,14 +26,14 @@ use std::path::{Path, PathBuf};
 
 pub use calibrate::{calibrate, Calibrated};
 pub use commands::{
-    benchmark, compare, report, run, sensitivity, Benchmarked, ComparedRuns, Optional,
-    ReportOutput, RunOutput, SensitivityRun,
+    benchmark, compare, pair, report, run, sensitivity, summarise, Benchmarked, ComparedRuns,
+    Optional, ReportOutput, RunOutput, SensitivityRun,
 };
 pub use data::{
     build_icb_table, build_practice_table, sum_prescribing, BuiltIcbTable, BuiltPracticeTable,
     SummedPrescribing,
 };
-pub use settlement::{settlement, Settled};
+pub use settlement::{cost_of_delay, settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};
 
 use crate::data::IcbTable;
@@ -50,8 +50,11 @@ use crate::scenario::{self, Assignment, CostView, Granularity, Scenario, Setting
 /// Every `None` keeps what the scenario file says.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML); with `text`, only the name the scenario goes by.
     pub scenario: PathBuf,
+    /// The scenario's bytes, sent rather than read from a file (a server's request): such a
+    /// scenario may name only the tables built into the tool (see [`prepare_text`]).
+    pub text: Option<Vec<u8>>,
     /// An ICB table instead of the scenario's `data` or the embedded one.
     pub data: Option<PathBuf>,
     /// A practice table instead of the scenario's `practices` (a report's recorded inputs).
@@ -174,6 +177,9 @@ const REPORTED_COLUMNS: [&str; 3] = [
 /// its ICB table, practice table and ICB map, and compiles the model; every problem of the
 /// scenario is reported together.
 pub fn prepare(config: &Config) -> Result<Prepared> {
+    if let Some(text) = &config.text {
+        return prepare_text(&config.scenario.display().to_string(), text, config);
+    }
     let scenario_file = InputFile::read(&config.scenario, "the scenario")?;
     let base = config.scenario.parent().unwrap_or(Path::new(""));
     let scenario = scenario::from_bytes(
@@ -182,34 +188,90 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
         base,
         &config.settings(),
     )?;
-    prepare_scenario(config, scenario_file, scenario)
+    prepare_scenario(config, scenario_file, scenario, Files::Disk)
+}
+
+/// The tables built into the tool, by file name, with the names outputs give them: all that
+/// a scenario sent as text may name (as `data/<name>` or `../data/<name>`, as the shipped
+/// scenarios do).
+const BUILT_IN: [(&str, &str, &[u8]); 3] = [
+    (
+        "icbs.csv",
+        crate::data::EMBEDDED_NAME,
+        crate::data::EMBEDDED_CSV,
+    ),
+    (
+        "practices.csv",
+        crate::practices::EMBEDDED_NAME,
+        crate::practices::EMBEDDED_CSV,
+    ),
+    (
+        "icb-map-2026.csv",
+        crate::icb_map::EMBEDDED_2026_NAME,
+        crate::icb_map::EMBEDDED_2026_CSV,
+    ),
+];
+
+/// The built-in table a path names: a file of [`BUILT_IN`] in a folder called `data`.
+fn built_in(path: &Path) -> Option<InputFile> {
+    let folder = path.parent()?.file_name()?;
+    let name = path.file_name()?;
+    BUILT_IN
+        .iter()
+        .find(|(file, _, _)| folder == "data" && name == *file)
+        .map(|(_, source, bytes)| InputFile::new(source, bytes))
+}
+
+/// Where the files a scenario names are read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Files {
+    /// The disk, relative to the scenario's folder.
+    Disk,
+    /// Only the tables built into the tool ([`BUILT_IN`]).
+    BuiltIn,
+}
+
+impl Files {
+    /// The file at `path` (`what` names it in problems).
+    fn read(self, path: &Path, what: &str) -> Result<InputFile> {
+        match self {
+            Files::Disk => InputFile::read(path, what),
+            Files::BuiltIn => Ok(built_in(path).expect("checked by prepare_text")),
+        }
+    }
 }
 
 /// Prepares a scenario given as text (`name` names it in messages), as a server receives
-/// one: it may use only the tables built into the tool, so a scenario naming a file (`data`,
-/// `practices`, `icb_map`, `posterior`) is refused before anything is read, and the
-/// configuration's own files must be `None`. The configuration's `scenario` path is not read.
+/// one: it may use only the tables built into the tool, so a scenario naming any other file
+/// (`data`, `practices`, `icb_map`; a `posterior` always) is refused before anything is read,
+/// and the configuration's own files must be `None`. The configuration's `scenario` path is
+/// not read.
 pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared> {
     let scenario_file = InputFile::new(name, text);
     let scenario = scenario::from_bytes(text, name, Path::new(""), &config.settings())?;
+    let other = |named: &Option<PathBuf>| named.as_deref().is_some_and(|p| built_in(p).is_none());
     let files = [
         (
             "scenario.data",
-            scenario.data.is_some() || config.data.is_some(),
+            other(&scenario.data) || config.data.is_some(),
         ),
         (
             "scenario.practices",
-            scenario.practices.is_some() || config.practices.is_some(),
+            other(&scenario.practices) || config.practices.is_some(),
         ),
         (
             "scenario.icb_map",
-            scenario.icb_map.is_some() || config.icb_map.is_some(),
+            other(&scenario.icb_map) || config.icb_map.is_some(),
         ),
         (
             "scenario.posterior",
             scenario.posterior.is_some() || config.posterior.is_some(),
         ),
     ];
+    let built: Vec<String> = BUILT_IN
+        .iter()
+        .map(|(f, _, _)| format!("data/{f}"))
+        .collect();
     let problems: Vec<Problem> = files
         .iter()
         .filter(|(_, named)| *named)
@@ -217,7 +279,10 @@ pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared
             Problem::new(
                 None,
                 *field,
-                "a scenario sent as text may use only the tables built into the tool, not a file: remove this key",
+                format!(
+                    "a scenario sent as text may use only the tables built into the tool ({}), not a file: remove this key",
+                    built.join(", ")
+                ),
             )
         })
         .collect();
@@ -227,14 +292,16 @@ pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared
             problems,
         }]));
     }
-    prepare_scenario(config, scenario_file, scenario)
+    prepare_scenario(config, scenario_file, scenario, Files::BuiltIn)
 }
 
-/// The rest of [`prepare`]: the tables, the ICB map, the compiled model and the posterior.
+/// The rest of [`prepare`]: the tables, the ICB map, the compiled model and the posterior,
+/// the files the scenario names read from `files`.
 fn prepare_scenario(
     config: &Config,
     scenario_file: InputFile,
     scenario: Scenario,
+    files: Files,
 ) -> Result<Prepared> {
     // Problems found against the tables are the scenario file's.
     let source = scenario_file.source.clone();
@@ -246,18 +313,30 @@ fn prepare_scenario(
             columns.push(c.to_string());
         }
     }
-    let table = IcbTable::load(data.as_deref(), &columns)?;
+    let table = match &data {
+        None => IcbTable::load(None, &columns)?,
+        Some(path) => {
+            let file = files.read(path, "the ICB table")?;
+            IcbTable::from_csv(&file.bytes, &file.source, &columns).map_err(one)?
+        }
+    };
     let practices = match scenario.granularity {
-        Granularity::Practice => Some(PracticeTable::load(
-            config
-                .practices
-                .as_deref()
-                .or(scenario.practices.as_deref()),
-        )?),
+        Granularity::Practice => Some(
+            match config.practices.as_ref().or(scenario.practices.as_ref()) {
+                None => PracticeTable::load(None)?,
+                Some(path) => {
+                    let file = files.read(path, "the practice table")?;
+                    PracticeTable::from_csv(&file.bytes, &file.source).map_err(one)?
+                }
+            },
+        ),
         Granularity::Icb => None,
     };
     let icb_map = match config.icb_map.as_ref().or(scenario.icb_map.as_ref()) {
-        Some(path) => Some(IcbMap::load(path, &table)?),
+        Some(path) => {
+            let file = files.read(path, "the ICB map")?;
+            Some(IcbMap::from_csv(&file.bytes, &file.source, &table).map_err(one)?)
+        }
         None => None,
     };
     let compiled = match &practices {
@@ -298,6 +377,11 @@ fn prepare_scenario(
         posterior,
         model,
     })
+}
+
+/// The problems of one input file as an error.
+fn one(problems: FileProblems) -> Error {
+    Error::Input(vec![problems])
 }
 
 /// Problems of the scenario file at `path`.

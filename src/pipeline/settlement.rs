@@ -59,6 +59,10 @@ pub(super) fn settle(
 pub struct Settled {
     pub prepared: Prepared,
     pub settlement: Settlement,
+    /// Iterations of each settlement month's run.
+    pub iterations: usize,
+    /// Worker threads.
+    pub threads: usize,
 }
 
 /// `settlement`: the scenario of `config` settled in each month of `range` (default: every
@@ -72,6 +76,28 @@ pub fn settlement(
     obs: &dyn Observer,
 ) -> Result<Settled> {
     let started = Instant::now();
+    let settled = cost_of_delay(config, sim, range, obs)?;
+    let p = &settled.prepared;
+    let info = run_info(p, settled.threads, &config.scenario, started);
+    output::write_settlement(
+        out,
+        &p.scenario,
+        &p.table,
+        &settled.settlement,
+        &info,
+        settled.iterations,
+    )?;
+    Ok(settled)
+}
+
+/// `settlement` in memory: each month of `range` settled and run on the same draws, nothing
+/// written.
+pub fn cost_of_delay(
+    config: &Config,
+    sim: &SimConfig,
+    range: Option<(Month, Month)>,
+    obs: &dyn Observer,
+) -> Result<Settled> {
     sim.fixed_count(
         "--target-rse",
         "settlement runs every month for one fixed iteration count: use --iterations",
@@ -93,17 +119,10 @@ pub fn settlement(
         ));
     }
     let settlement = settle(p, &ready.pool, (first, last), ready.iterations, obs)?;
-    let info = run_info(p, ready.threads, &config.scenario, started);
-    output::write_settlement(
-        out,
-        &p.scenario,
-        &p.table,
-        &settlement,
-        &info,
-        ready.iterations,
-    )?;
     Ok(Settled {
         prepared: ready.prepared,
         settlement,
+        iterations: ready.iterations,
+        threads: ready.threads,
     })
 }

@@ -18,6 +18,9 @@ pub struct SimConfig {
     pub max_iterations: u64,
     /// What to keep of each iteration.
     pub keep: Keep,
+    /// Stops this work alone (its worker threads and the calling thread, which must have
+    /// entered it); `None`: only a signal stops it.
+    pub cancel: Option<crate::cancel::Token>,
 }
 
 impl Default for SimConfig {
@@ -27,6 +30,7 @@ impl Default for SimConfig {
             target_rse: None,
             max_iterations: 1_000_000,
             keep: Keep::Tallies,
+            cancel: None,
         }
     }
 }
@@ -82,8 +86,14 @@ pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Res
     }
     let iterations =
         usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
+    let token = sim.cancel.clone();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(sim.threads.unwrap_or(0))
+        .start_handler(move |_| {
+            if let Some(token) = &token {
+                token.adopt();
+            }
+        })
         .build()
         .map_err(|e| Error::Output(format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();

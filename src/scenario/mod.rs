@@ -367,6 +367,29 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// When, in words: `2024-08 to 2025-01 after 3 months' notice, full effect at once`.
+    pub fn describe(&self) -> String {
+        let ramp = match self.ramp {
+            Ramp::Linear { months: 1 } => "full effect at once".to_string(),
+            Ramp::Linear { months } => format!("linear ramp over {months} months"),
+            Ramp::Exponential { tau_months } => {
+                format!("exponential build-up, tau {tau_months} months")
+            }
+        };
+        let notice = match self.notice_months {
+            0 => String::new(),
+            n => format!(" after {n} months' notice"),
+        };
+        let recovery = self.recovery.as_ref().map_or(String::new(), |r| {
+            format!("; after the end, {}", r.describe())
+        });
+        format!(
+            "{} to {}{notice}, {ramp}{recovery}",
+            self.start,
+            self.end.map_or("the end".to_string(), |e| e.to_string())
+        )
+    }
+
     /// First month with an effect.
     pub fn effect_start(&self) -> Month {
         self.start.plus(self.notice_months as i32)

@@ -105,6 +105,9 @@ pub(super) fn read_scenario(
             "calibration_discrepancy",
         ],
     );
+    if settings.iterations == Some(0) {
+        return Err(r.problem_of_setting("iterations", "at least 1 (0 was asked for)"));
+    }
     Ok(Scenario {
         name: name?.0,
         description,

@@ -72,6 +72,12 @@ impl<'t> Reader<'t> {
         Reported(())
     }
 
+    /// Records a problem of a setting given with the file rather than in it (no line).
+    pub fn problem_of_setting(&mut self, field: &str, message: impl Into<String>) -> Reported {
+        self.problems.push(Problem::new(None, field, message));
+        Reported(())
+    }
+
     /// Deserializes one value with serde; a failure becomes a problem at the value's line.
     pub fn de<T: DeserializeOwned>(
         &mut self,

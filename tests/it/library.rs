@@ -189,6 +189,7 @@ fn the_whole_menu_models_all_nine_actions() {
 #[test]
 fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
     use icb_impact::pipeline::prepare_text;
+    let mut mapped = 0;
     for path in scenarios() {
         let text = std::fs::read(&path).unwrap();
         let config = Config {
@@ -196,13 +197,25 @@ fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
             ..Config::new(&path)
         };
         let from_file = prepare(&config).unwrap();
-        if from_file.scenario.icb_map.is_some() {
-            // The ICB map is a file beside the scenario, not a table built into the tool.
-            let err = prepare_text("posted.toml", &text, &config).err().unwrap();
-            assert!(err.to_string().contains("scenario.icb_map"), "{err}");
-            continue;
-        }
         let from_text = prepare_text("posted.toml", &text, &config).unwrap();
+        if let Some(map) = &from_file.icb_map {
+            // The shipped map is a table built into the tool, named as the scenario names it.
+            let built_in = from_text.icb_map.as_ref().unwrap();
+            assert_eq!(built_in.file.source, "embedded:data/icb-map-2026.csv");
+            assert_eq!(built_in.file.sha256, map.file.sha256);
+            assert_eq!(built_in.bodies, map.bodies);
+            mapped += 1;
+        }
+        // The same through the configuration's text.
+        let via_config = prepare(&Config {
+            text: Some(text.clone()),
+            ..config.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            via_config.scenario_file.sha256,
+            from_text.scenario_file.sha256
+        );
         assert_eq!(from_text.scenario_file.source, "posted.toml");
         assert_eq!(
             from_text.scenario_file.sha256,
@@ -214,6 +227,7 @@ fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
         );
         assert_eq!(a.national, b.national, "{}", path.display());
     }
+    assert_eq!(mapped, 1, "escalation-2026 names the built-in map");
     // A file named in the text, or in the configuration, is refused before anything is read:
     // the message names the key and nothing of the file.
     let text = std::fs::read_to_string(&scenarios()[0]).unwrap();

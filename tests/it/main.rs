@@ -16,6 +16,7 @@ mod properties;
 mod report;
 mod reproducible;
 mod robustness;
+mod serve;
 mod settlement;
 mod uncertainty;
 

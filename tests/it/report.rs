@@ -637,15 +637,16 @@ const SKIP_BROWSER: &str = "ICB_IMPACT_SKIP_BROWSER";
 const SKIP_LIBREOFFICE: &str = "ICB_IMPACT_SKIP_LIBREOFFICE";
 
 /// What opening a page in a browser takes: Chromium, Node.js and playwright-core.
-struct Browser {
-    chromium: PathBuf,
-    node: PathBuf,
-    script: PathBuf,
+pub struct Browser {
+    pub chromium: PathBuf,
+    pub node: PathBuf,
+    /// tests/browser/check.mjs, which opens a report's page.
+    pub script: PathBuf,
 }
 
 /// Finds Chromium (`$CHROMIUM`, or `chromium` on the PATH), Node.js and playwright-core, or
 /// fails saying what is missing and how to skip the tests that need them.
-fn browser() -> Browser {
+pub fn browser() -> Browser {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = match std::env::var_os("CHROMIUM") {
         Some(path) => PathBuf::from(path),

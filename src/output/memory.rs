@@ -1,0 +1,148 @@
+//! A command's outputs in memory, as the explorer's API sends them: one JSON document with
+//! the same `summary.json`, the same tables (each row an object keyed by the CSV's column
+//! names) and the same charts (SVG text) that the command writes as files.
+
+use std::path::Path;
+
+use polars::prelude::{AnyValue, DataFrame};
+use serde_json::{json, Map, Value};
+
+use crate::chart::{self, Chart};
+use crate::compare::Compared;
+use crate::data::IcbTable;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+use crate::settlement::Settlement;
+use crate::summary::RunSummary;
+
+use super::json::summary_json;
+use super::tables::{self, with_view};
+
+/// What `run` writes, but for the inputs, the manifest and the PNGs: `summary` (exactly
+/// `summary.json`), `tables` (keyed by file name without `.csv`: `icb_summary`,
+/// `action_summary`, `monthly`, `convergence`, `region_summary`, and `settlement` or
+/// `body_summary` when the run has them) and `charts` (SVG text by chart name).
+pub fn run_document(scenario: &Scenario, table: &IcbTable, summary: &RunSummary) -> Result<Value> {
+    let view = scenario.cost_view.as_str();
+    let mut frames = tables::run_tables(scenario, summary)?;
+    let mut charts = chart::run_charts(scenario, summary)?;
+    if let Some(s) = &summary.settlement {
+        frames.push(("settlement.csv", tables::settlement_table(s)?));
+        charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
+    }
+    let mut out = Map::new();
+    for (name, frame) in frames {
+        let key = name.trim_end_matches(".csv").to_string();
+        out.insert(key, Value::Array(rows(&with_view(frame, view)?)?));
+    }
+    let summary = serde_json::to_value(summary_json(scenario, table, summary)).map_err(json)?;
+    Ok(json!({ "summary": summary, "tables": out, "charts": svgs(&charts) }))
+}
+
+/// What `settlement` writes, but for the inputs and the manifest: `rows` (`settlement.csv`)
+/// and `chart` (`charts/settlement.svg`).
+pub fn settlement_document(
+    scenario: &Scenario,
+    settlement: &Settlement,
+    iterations: usize,
+) -> Result<Value> {
+    let frame = with_view(
+        tables::settlement_table(settlement)?,
+        scenario.cost_view.as_str(),
+    )?;
+    let charts = chart::settlement_charts(scenario, settlement, iterations)?;
+    Ok(json!({ "rows": rows(&frame)?, "chart": only(&charts) }))
+}
+
+/// What `compare` writes, but for the manifest: `rows` (`compare.csv`, `baseline` naming
+/// scenario A) and `charts` (one per compared scenario, by chart name).
+pub fn compare_document(
+    baseline_path: &Path,
+    baseline: &Scenario,
+    compared: &[Compared],
+    iterations: usize,
+) -> Result<Value> {
+    let frame = with_view(
+        tables::compare_table(baseline_path, compared)?,
+        baseline.cost_view.as_str(),
+    )?;
+    let charts = compared
+        .iter()
+        .map(|c| chart::compare_chart(baseline, c, iterations))
+        .collect::<Result<Vec<Chart>>>()?;
+    Ok(json!({ "rows": rows(&frame)?, "charts": svgs(&charts) }))
+}
+
+/// Charts by name, as SVG text.
+fn svgs(charts: &[Chart]) -> Value {
+    Value::Object(
+        charts
+            .iter()
+            .map(|c| (c.name.clone(), Value::String(c.svg.clone())))
+            .collect(),
+    )
+}
+
+/// The SVG of a command's one chart.
+fn only(charts: &[Chart]) -> Value {
+    charts
+        .first()
+        .map_or(Value::Null, |c| Value::String(c.svg.clone()))
+}
+
+/// Each row of `frame` as an object keyed by column name: numbers as numbers (a value that
+/// is not finite as null), text as text.
+fn rows(frame: &DataFrame) -> Result<Vec<Value>> {
+    let columns = frame.columns();
+    (0..frame.height())
+        .map(|i| {
+            let mut row = Map::new();
+            for column in columns {
+                row.insert(column.name().to_string(), cell(column.get(i)?));
+            }
+            Ok(Value::Object(row))
+        })
+        .collect()
+}
+
+fn cell(value: AnyValue) -> Value {
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Float64(x) => Value::from(x),
+        AnyValue::Float32(x) => Value::from(f64::from(x)),
+        AnyValue::Int64(x) => Value::from(x),
+        AnyValue::Int32(x) => Value::from(x),
+        AnyValue::UInt64(x) => Value::from(x),
+        AnyValue::UInt32(x) => Value::from(x),
+        other => Value::String(other.to_string()),
+    }
+}
+
+fn json(e: serde_json::Error) -> Error {
+    Error::Output(format!("json: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_objects_keyed_by_column_with_numbers_text_and_nulls() {
+        let frame = polars::df!(
+            "icb_code" => ["QU9", "QE1"],
+            "mean_gbp" => [1.5, f64::NAN],
+            "icbs" => [3u32, 4],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Array(rows(&frame).unwrap()),
+            json!([
+                { "icb_code": "QU9", "mean_gbp": 1.5, "icbs": 3 },
+                { "icb_code": "QE1", "mean_gbp": null, "icbs": 4 },
+            ])
+        );
+    }
+}

@@ -1,0 +1,705 @@
+//! The handlers: the page's three files and the JSON API. Every input problem is answered
+//! 400 with the CLI's own words, field by field; work that simulates runs on a blocking
+//! thread under a permit, and stops when its client goes away.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::{describe, edit, App, BODY_LIMIT};
+use crate::cancel::Token;
+use crate::data::IcbTable;
+use crate::error::{Error, FileProblems, Problem};
+use crate::month::Month;
+use crate::output;
+use crate::pipeline::{self, Config, Observer, Optional, Silent, SimConfig};
+use crate::scenario::{self, Settings};
+
+/// The name a posted scenario goes by in problems and manifests.
+const POSTED: &str = "scenario.toml";
+/// In a comparison: the scenario as loaded (A) and as edited (B).
+const LOADED: &str = "loaded.toml";
+const EDITED: &str = "edited.toml";
+
+/// The shipped scenarios, built into the binary.
+const SCENARIOS: [(&str, &str); 4] = [
+    (
+        "collective-action-2024",
+        include_str!("../../scenarios/collective-action-2024.toml"),
+    ),
+    (
+        "medicines-optimisation-2024",
+        include_str!("../../scenarios/medicines-optimisation-2024.toml"),
+    ),
+    (
+        "nhse-activity-loss",
+        include_str!("../../scenarios/nhse-activity-loss.toml"),
+    ),
+    (
+        "escalation-2026",
+        include_str!("../../scenarios/escalation-2026.toml"),
+    ),
+];
+
+/// The page's files, built into the binary: (name, content type, text).
+const PAGE: [(&str, &str, &str); 3] = [
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("page/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("page/app.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("page/style.css"),
+    ),
+];
+
+/// An answer that is not a success: a status and JSON `{ error, problems }`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: String,
+    problems: Vec<Value>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            error: error.into(),
+            problems: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// A bad request about one field of `file`.
+    fn field(file: &str, field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::from(Error::Input(vec![FileProblems {
+            file: file.to_string(),
+            problems: vec![Problem::new(None, field, message)],
+        }]))
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let status = match &e {
+            Error::Input(_) => StatusCode::BAD_REQUEST,
+            // The client went away: nobody reads this.
+            Error::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            error: e.to_string(),
+            problems: match &e {
+                Error::Input(files) => describe::problems(files),
+                _ => Vec::new(),
+            },
+            retry_after: None,
+        }
+    }
+}
+
+impl ApiError {
+    /// The error as the last line of an answer sent as it goes.
+    fn line(&self) -> Value {
+        json!({ "error": self.error, "problems": self.problems, "status": self.status.as_u16() })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.error, "problems": self.problems }));
+        match self.retry_after {
+            Some(s) => (self.status, [(header::RETRY_AFTER, s.to_string())], body).into_response(),
+            None => (self.status, body).into_response(),
+        }
+    }
+}
+
+type Answer<T> = std::result::Result<T, ApiError>;
+
+/// The page's file `name`, from `--page-dir` when given.
+fn page(app: &App, name: &str) -> Response {
+    let (_, kind, text) = PAGE
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .expect("a page file");
+    let body = match &app.options.page_dir {
+        Some(dir) => std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| format!("{e}")),
+        None => text.to_string(),
+    };
+    ([(header::CONTENT_TYPE, *kind)], body).into_response()
+}
+
+pub(super) async fn page_html(State(app): State<Arc<App>>) -> Response {
+    page(&app, "index.html")
+}
+
+pub(super) async fn page_js(State(app): State<Arc<App>>) -> Response {
+    page(&app, "app.js")
+}
+
+pub(super) async fn page_css(State(app): State<Arc<App>>) -> Response {
+    page(&app, "style.css")
+}
+
+pub(super) async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such page or API")
+}
+
+/// `GET /api/scenarios`: the shipped scenarios, with their names and descriptions.
+pub(super) async fn scenarios() -> Answer<Json<Value>> {
+    let list = SCENARIOS
+        .iter()
+        .map(|(id, text)| {
+            let s = scenario::from_bytes(text.as_bytes(), id, Path::new(""), &Settings::default())?;
+            Ok(json!({ "id": id, "name": s.name, "description": s.description }))
+        })
+        .collect::<Result<Vec<Value>, Error>>()?;
+    Ok(Json(Value::Array(list)))
+}
+
+/// `GET /api/scenarios/{id}`: a shipped scenario's TOML text.
+pub(super) async fn scenario(UrlPath(id): UrlPath<String>) -> Answer<Response> {
+    let (_, text) = SCENARIOS
+        .iter()
+        .find(|(name, _)| *name == id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no shipped scenario is called '{id}'"),
+            )
+        })?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], *text).into_response())
+}
+
+/// `GET /api/icbs`: the ICBs of the built-in table.
+pub(super) async fn icbs() -> Answer<Json<Value>> {
+    let column = "registered_patients".to_string();
+    let table = IcbTable::load(None, std::slice::from_ref(&column))?;
+    let patients = table.numeric(&column).unwrap_or(&[]);
+    let rows = (0..table.len())
+        .map(|i| {
+            json!({
+                "code": table.codes[i],
+                "name": table.names[i],
+                "region": table.regions.get(i),
+                "registered_patients": patients.get(i),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(rows)))
+}
+
+/// `GET /api/limits`: what this server allows.
+pub(super) async fn limits(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(json!({
+        "max_iterations": app.options.max_iterations,
+        "max_runs": app.options.max_runs,
+        "body_limit_bytes": BODY_LIMIT,
+    }))
+}
+
+/// `POST /api/validate`: every problem of the scenario posted, or the scenario as the page
+/// shows it.
+pub(super) async fn validate(body: Result<Bytes, BytesRejection>) -> Answer<Json<Value>> {
+    let text = text(body)?;
+    let answer = tokio::task::spawn_blocking(move || validation(&text))
+        .await
+        .map_err(internal)??;
+    Ok(Json(answer))
+}
+
+/// The validation of `text` as JSON (an error only for a failure that is not the input's).
+fn validation(text: &[u8]) -> Result<Value, Error> {
+    match pipeline::prepare(&posted(POSTED, text)) {
+        Ok(p) => Ok(json!({
+            "ok": true,
+            "problems": [],
+            "warnings": p.model.warnings,
+            "scenario": describe::scenario(&p.scenario),
+        })),
+        Err(Error::Input(files)) => Ok(json!({
+            "ok": false,
+            "problems": describe::problems(&files),
+            "warnings": [],
+            "scenario": null,
+        })),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditRequest {
+    toml: String,
+    edits: Vec<edit::Edit>,
+}
+
+/// `POST /api/edit`: the posted TOML with the edits made in place, and its validation.
+pub(super) async fn edit(body: Result<Bytes, BytesRejection>) -> Answer<Json<Value>> {
+    let request: EditRequest = json_body(body)?;
+    let edited = edit::apply(&request.toml, &request.edits)
+        .map_err(|e| ApiError::field(POSTED, &e.field, e.message))?;
+    let bytes = edited.clone().into_bytes();
+    let validation = tokio::task::spawn_blocking(move || validation(&bytes))
+        .await
+        .map_err(internal)??;
+    Ok(Json(json!({ "toml": edited, "validation": validation })))
+}
+
+/// What a simulating request may set in its query string.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RunQuery {
+    iterations: Option<u64>,
+    seed: Option<u64>,
+    /// `settlement`: the range of settlement months.
+    months: Option<String>,
+    /// `report`: html, xlsx or zip.
+    format: Option<String>,
+    /// `run`, `compare`, `settlement`: answer as it goes (newline-delimited JSON).
+    #[serde(default)]
+    progress: bool,
+}
+
+/// `POST /api/run?iterations=N&seed=S[&progress=true]`: the run's `summary.json`, tables
+/// and charts.
+pub(super) async fn run(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "progress"])?;
+    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let started = Instant::now();
+    app.answer(q.progress, move |sim, obs| {
+        let out = pipeline::summarise(&config, &sim, false, obs)?;
+        let p = &out.simulation.prepared;
+        let mut document = output::run_document(&p.scenario, &p.table, &out.summary)?;
+        document["elapsed_seconds"] = json!(started.elapsed().as_secs_f64());
+        Ok(document)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareRequest {
+    /// The scenario as loaded (A).
+    a: String,
+    /// As edited (B).
+    b: String,
+}
+
+/// `POST /api/compare?iterations=N&seed=S[&progress=true]` with `{ a, b }`: B − A with
+/// common random numbers, as `compare` writes it.
+pub(super) async fn compare(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "progress"])?;
+    let request: CompareRequest = json_body(body)?;
+    let a = app.checked(LOADED, request.a.as_bytes(), &q)?;
+    let b = posted(EDITED, request.b.as_bytes());
+    app.answer(q.progress, move |sim, obs| {
+        let runs = pipeline::pair(&a, &[b], &sim, obs)?;
+        output::compare_document(
+            Path::new(LOADED),
+            &runs.baseline.prepared.scenario,
+            &runs.compared,
+            runs.baseline.draws.iterations,
+        )
+    })
+    .await
+}
+
+/// `POST /api/settlement?months=M1..M2&iterations=N&seed=S[&progress=true]`: the cost of
+/// delay, as `settlement` writes it.
+pub(super) async fn settlement(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "months", "progress"])?;
+    let range: Option<(Month, Month)> = match &q.months {
+        None => None,
+        Some(m) => Some(
+            crate::settlement::parse_range(m).map_err(|e| ApiError::field("query", "months", e))?,
+        ),
+    };
+    let config = app.checked(POSTED, &text(body)?, &q)?;
+    app.answer(q.progress, move |sim, obs| {
+        let settled = pipeline::cost_of_delay(&config, &sim, range, obs)?;
+        output::settlement_document(
+            &settled.prepared.scenario,
+            &settled.settlement,
+            settled.iterations,
+        )
+    })
+    .await
+}
+
+/// `POST /api/report?format=html|xlsx|zip&iterations=N&seed=S`: the briefing, the workbook,
+/// or the whole run directory as a zip, from `run` itself.
+pub(super) async fn report(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "format"])?;
+    let format = q.format.clone().unwrap_or_else(|| "html".into());
+    let (file, kind) = match format.as_str() {
+        "html" => ("report.html", "text/html; charset=utf-8"),
+        "xlsx" => (
+            "report.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "zip" => ("icb-impact-run.zip", "application/zip"),
+        other => {
+            return Err(ApiError::field(
+                "query",
+                "format",
+                format!("'{other}' is not a format: html, xlsx or zip"),
+            ))
+        }
+    };
+    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let bytes = app
+        .simulate(move |sim, _| {
+            let dir = tempfile::tempdir()
+                .map_err(|e| Error::io("cannot create", "a temporary directory", e))?;
+            let out = dir.path().join("run");
+            let optional = Optional {
+                report: true,
+                ..Optional::default()
+            };
+            pipeline::run(&config, &sim, &out, optional, &Silent)?;
+            match format.as_str() {
+                "zip" => zip_dir(&out),
+                _ => std::fs::read(out.join(file))
+                    .map_err(|e| Error::io("cannot read", out.join(file), e)),
+            }
+        })
+        .await?;
+    let disposition = format!("attachment; filename=\"{file}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+impl App {
+    /// The configuration of a posted scenario with the query's settings, refused when it asks
+    /// for more iterations than this server runs (read before any work).
+    fn checked(&self, name: &str, text: &[u8], q: &RunQuery) -> Answer<Config> {
+        let settings = Settings {
+            iterations: q.iterations,
+            seed: q.seed,
+            ..Settings::default()
+        };
+        let s = scenario::from_bytes(text, name, Path::new(""), &settings)?;
+        let max = self.options.max_iterations;
+        if s.iterations > max {
+            return Err(ApiError::field(
+                name,
+                "iterations",
+                format!(
+                    "{} iterations is more than this server runs (at most {max}; `serve --max-iterations` sets it): ask for fewer with ?iterations=",
+                    s.iterations
+                ),
+            ));
+        }
+        Ok(Config {
+            iterations: q.iterations,
+            seed: q.seed,
+            ..posted(name, text)
+        })
+    }
+
+    /// Runs `work` on a blocking thread once a run's permit is free (waiting at most
+    /// `--queue-wait`, then 503), with a cancellation token that the work's threads see and
+    /// that is cancelled when this future is dropped, as it is when the client goes away.
+    async fn simulate<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<T, Error> + Send + 'static,
+    ) -> Answer<T> {
+        let permit = self.permit().await?;
+        let (stop, task) = self.spawn(permit, work, Box::new(Silent));
+        let result = task.await.map_err(internal)?.map_err(ApiError::from);
+        drop(stop);
+        result
+    }
+
+    /// [`App::simulate`] answered as it goes, with `progress` true: newline-delimited JSON,
+    /// `{"progress": {"done": …, "total": …}}` lines as the simulation advances, then one
+    /// `{"result": …}` (or `{"error": …, "problems": […], "status": …}`). Without, the result
+    /// alone as JSON. Dropping the answer (the client went away) stops the work.
+    async fn answer(
+        &self,
+        progress: bool,
+        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<Value, Error> + Send + 'static,
+    ) -> Answer<Response> {
+        if !progress {
+            return self.simulate(work).await.map(|v| Json(v).into_response());
+        }
+        let permit = self.permit().await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let last = tx.clone();
+        let (stop, task) = self.spawn(
+            permit,
+            move |sim, obs| {
+                let line = match work(sim, obs) {
+                    Ok(result) => json!({ "result": result }),
+                    Err(e) => ApiError::from(e).line(),
+                };
+                let _ = last.send(line);
+                Ok(())
+            },
+            Box::new(Progress::new(tx)),
+        );
+        drop(task);
+        let lines = futures_util::stream::unfold((rx, stop), |(mut rx, stop)| async move {
+            let line = rx.recv().await?;
+            let mut text = line.to_string();
+            text.push('\n');
+            Some((Ok::<_, std::convert::Infallible>(text), (rx, stop)))
+        });
+        Ok((
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            axum::body::Body::from_stream(lines),
+        )
+            .into_response())
+    }
+
+    /// A run's permit: at once if one is free, else within `--queue-wait`, else 503.
+    async fn permit(&self) -> Answer<OwnedSemaphorePermit> {
+        let wait = self.options.queue_wait;
+        match tokio::time::timeout(wait, self.runs.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                let mut busy = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server is busy: {} runs at once, and none finished within {} s",
+                        self.options.max_runs,
+                        wait.as_secs_f64()
+                    ),
+                );
+                busy.retry_after = Some(5);
+                Err(busy)
+            }
+        }
+    }
+
+    /// Starts `work` on a blocking thread holding `permit` (given up when the work ends),
+    /// telling `observer` how it goes; the guard returned stops the work when dropped.
+    fn spawn<T: Send + 'static>(
+        &self,
+        permit: OwnedSemaphorePermit,
+        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<T, Error> + Send + 'static,
+        observer: Box<dyn Observer + Send>,
+    ) -> (StopOnDrop, tokio::task::JoinHandle<Result<T, Error>>) {
+        let token = Token::new();
+        let sim = SimConfig {
+            threads: self.options.threads,
+            cancel: Some(token.clone()),
+            ..SimConfig::default()
+        };
+        let stop = StopOnDrop(token.clone());
+        let task = tokio::task::spawn_blocking(move || {
+            let _in = token.enter();
+            let result = work(sim, observer.as_ref());
+            drop(permit);
+            result
+        });
+        (stop, task)
+    }
+}
+
+/// Sends a simulation's progress as `{"progress": {"done", "total"}}` lines, at most about
+/// one per percent.
+struct Progress {
+    tx: tokio::sync::mpsc::UnboundedSender<Value>,
+    total: AtomicU64,
+    done: AtomicU64,
+    /// The last percent sent.
+    sent: AtomicU64,
+}
+
+impl Progress {
+    fn new(tx: tokio::sync::mpsc::UnboundedSender<Value>) -> Progress {
+        Progress {
+            tx,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    fn send(&self, done: u64, total: u64) {
+        let _ = self
+            .tx
+            .send(json!({ "progress": { "done": done, "total": total } }));
+    }
+}
+
+impl Observer for Progress {
+    fn start(&self, total: u64) {
+        self.total.store(total, Ordering::SeqCst);
+        self.done.store(0, Ordering::SeqCst);
+        self.sent.store(0, Ordering::SeqCst);
+        self.send(0, total);
+    }
+
+    fn advance(&self, n: u64) {
+        let done = self.done.fetch_add(n, Ordering::SeqCst) + n;
+        let total = self.total.load(Ordering::SeqCst).max(1);
+        let percent = done * 100 / total;
+        if self.sent.fetch_max(percent, Ordering::SeqCst) < percent {
+            self.send(done, total);
+        }
+    }
+}
+
+/// Cancels its token when dropped: the run stops if its request is abandoned.
+struct StopOnDrop(Token);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// A posted scenario's configuration.
+fn posted(name: &str, text: &[u8]) -> Config {
+    Config {
+        text: Some(text.to_vec()),
+        ..Config::new(name)
+    }
+}
+
+/// The body as text: over the limit is 413, not UTF-8 is 400.
+fn text(body: Result<Bytes, BytesRejection>) -> Answer<Vec<u8>> {
+    let bytes = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    format!("the request body is over {BODY_LIMIT} bytes")
+                }
+                _ => e.body_text(),
+            },
+        )
+    })?;
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => Ok(bytes.to_vec()),
+        Err(e) => Err(ApiError::field(
+            POSTED,
+            "file",
+            format!("not UTF-8 text: {e}"),
+        )),
+    }
+}
+
+/// The body as JSON of type `T`.
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Answer<T> {
+    let bytes = text(body)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::field(
+            "request",
+            "body",
+            format!("not the JSON this API takes: {e}"),
+        )
+    })
+}
+
+/// The query string, with only the keys in `allowed`.
+fn parse_query(query: Option<String>, allowed: &[&str]) -> Answer<RunQuery> {
+    let query = query.unwrap_or_default();
+    let q: RunQuery = serde_urlencoded::from_str(&query)
+        .map_err(|e| ApiError::field("query", "query", format!("'{query}': {e}")))?;
+    let given = [
+        ("iterations", q.iterations.is_some()),
+        ("seed", q.seed.is_some()),
+        ("months", q.months.is_some()),
+        ("format", q.format.is_some()),
+        ("progress", q.progress),
+    ];
+    match given
+        .iter()
+        .find(|(key, set)| *set && !allowed.contains(key))
+    {
+        Some((key, _)) => Err(ApiError::field(
+            "query",
+            key,
+            format!("this API takes only {}", allowed.join(", ")),
+        )),
+        None => Ok(q),
+    }
+}
+
+/// A failure of the server itself (a task that panicked).
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// Every file under `dir` in one zip, paths relative to it under `icb-impact-run/`, in name
+/// order.
+fn zip_dir(dir: &Path) -> Result<Vec<u8>, Error> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io("cannot read", &d, e))? {
+            let path = entry.map_err(|e| Error::io("cannot read", &d, e))?.path();
+            match path.is_dir() {
+                true => stack.push(path),
+                false => files.push(path),
+            }
+        }
+    }
+    files.sort();
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let failed = |e: zip::result::ZipError| Error::Output(format!("zip: {e}"));
+    for path in files {
+        let name = path
+            .strip_prefix(dir)
+            .expect("under dir")
+            .display()
+            .to_string();
+        zip.start_file(format!("icb-impact-run/{name}"), options)
+            .map_err(failed)?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+        zip.write_all(&bytes)
+            .map_err(|e| Error::io("cannot write", "the zip", e))?;
+    }
+    Ok(zip.finish().map_err(failed)?.into_inner())
+}

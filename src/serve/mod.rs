@@ -1,0 +1,194 @@
+//! `serve`: the scenario explorer, a local web app. The binary serves one page (HTML, CSS and
+//! JavaScript built into it; no CDN, no request beyond this server) and the JSON API the page
+//! is a client of, which scripts can use too (README, "The explorer").
+//!
+//! Safe by default: it listens on 127.0.0.1 (another address only when asked, with a
+//! warning) and answers only requests for that host from its own page (a check against DNS
+//! rebinding and cross-site requests); a posted scenario may name only the tables built into
+//! the tool, never a file on this machine; bodies are limited to [`BODY_LIMIT`] bytes and
+//! iterations to `--max-iterations`; at most `--max-runs` simulations run at once, others
+//! wait up to `--queue-wait` and then get 503 with `Retry-After`; a run whose client goes
+//! away is stopped. `mod.rs` holds the options, the router and its guard; `api.rs` the
+//! handlers; `edit.rs` the scenario edited in place; `describe.rs` the scenario as JSON.
+
+mod api;
+mod describe;
+mod edit;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Problem, Result};
+
+/// The largest request body, in bytes (a scenario is a few tens of kilobytes).
+pub const BODY_LIMIT: usize = 1 << 20;
+/// Iterations a request may ask for when `--max-iterations` is not given.
+pub const DEFAULT_MAX_ITERATIONS: u64 = 200_000;
+/// Simulations at once when `--max-runs` is not given.
+pub const DEFAULT_MAX_RUNS: usize = 2;
+/// How long a request waits for a free run before it is answered 503, when
+/// `--queue-wait` is not given.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(30);
+
+/// How `serve` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The address to listen on: loopback unless the user asks otherwise.
+    pub host: IpAddr,
+    /// 0: any free port (the URL printed says which).
+    pub port: u16,
+    /// Open the page in the default browser once listening.
+    pub open: bool,
+    pub max_iterations: u64,
+    pub max_runs: usize,
+    /// How long a request waits for a free run before it is answered 503.
+    pub queue_wait: Duration,
+    /// Worker threads of each run (`None`: one per core).
+    pub threads: Option<usize>,
+    /// Serve the page's files from this folder, read at each request, instead of the copies
+    /// built into the binary (for working on the page).
+    pub page_dir: Option<PathBuf>,
+}
+
+/// What every handler shares.
+struct App {
+    options: Options,
+    /// One permit per simulation that may run at once.
+    runs: Arc<Semaphore>,
+}
+
+/// Listens and serves until Ctrl-C. `say` receives the line with the address, `warn` the
+/// warning for an address other than loopback.
+pub fn serve(options: Options, say: &dyn Fn(&str), warn: &dyn Fn(&str)) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Output(format!("cannot start the server: {e}")))?;
+    runtime.block_on(async {
+        let address = SocketAddr::new(options.host, options.port);
+        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            Error::input(
+                "--port",
+                Problem::new(None, "port", format!("cannot listen on {address}: {e}")),
+            )
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::Output(format!("cannot read the server's address: {e}")))?;
+        let url = format!("http://{local}/");
+        if !options.host.is_loopback() {
+            warn(&format!(
+                "listening on {} makes the explorer (and its CPU) available to every machine that can reach this one; it has no login",
+                options.host
+            ));
+        }
+        say(&format!("Explorer at {url} (Ctrl-C to stop)"));
+        if options.open {
+            open_browser(&url);
+        }
+        let app = Arc::new(App {
+            runs: Arc::new(Semaphore::new(options.max_runs.max(1))),
+            options,
+        });
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| Error::Output(format!("the server stopped: {e}")))
+    })
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(api::page_html))
+        .route("/app.js", get(api::page_js))
+        .route("/style.css", get(api::page_css))
+        .route("/api/scenarios", get(api::scenarios))
+        .route("/api/scenarios/{id}", get(api::scenario))
+        .route("/api/icbs", get(api::icbs))
+        .route("/api/limits", get(api::limits))
+        .route("/api/validate", post(api::validate))
+        .route("/api/edit", post(api::edit))
+        .route("/api/run", post(api::run))
+        .route("/api/compare", post(api::compare))
+        .route("/api/settlement", post(api::settlement))
+        .route("/api/report", post(api::report))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
+        .with_state(app)
+}
+
+/// Refuses a request for another host while listening on loopback (DNS rebinding) and one
+/// sent by another site's page (its `Origin` is not this server), and sets the headers every
+/// response carries: no script, style or connection but this server's, no caching.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let local_name = host
+        .rsplit_once(':')
+        .map_or(host.as_str(), |(name, _)| name)
+        .trim_matches(['[', ']']);
+    let host_ok =
+        !app.options.host.is_loopback() || ["127.0.0.1", "localhost", "::1"].contains(&local_name);
+    let origin_ok = request
+        .headers()
+        .get(header::ORIGIN)
+        .is_none_or(|o| o.to_str().ok() == Some(format!("http://{host}").as_str()));
+    let mut response = match (host_ok, origin_ok) {
+        (false, _) => api::ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("this server answers only requests for 127.0.0.1 or localhost, not '{host}'"),
+        )
+        .into_response(),
+        (_, false) => api::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "requests from another site's page are refused",
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Opens `url` in the desktop's browser; where there is none, the printed address is enough.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
