@@ -2,10 +2,8 @@
 //! mergers of 1 April 2026, say). Each old ICB's cost, times its share, is added to its new
 //! body in every iteration, so the new bodies' results are tallied like regions'.
 
-use std::path::Path;
-
 use crate::data::{read_text_csv, text_column, IcbTable, TextCells};
-use crate::error::{Error, FileProblems, Problem};
+use crate::error::{FileProblems, Problem};
 use crate::model::{Group, GroupKind};
 use crate::provenance::InputFile;
 
@@ -34,11 +32,6 @@ pub struct Body {
 }
 
 impl IcbMap {
-    pub fn load(path: &Path, table: &IcbTable) -> Result<IcbMap, Error> {
-        let file = InputFile::read(path, "the ICB map")?;
-        Self::from_csv(&file.bytes, &file.source, table).map_err(|p| Error::Input(vec![p]))
-    }
-
     /// Parses `icb_code,new_code,new_name[,share]`. Every ICB of the table appears at least
     /// once; shares lie in (0, 1] and an old ICB's shares add up to 1; a new code has one name.
     pub fn from_csv(bytes: &[u8], source: &str, table: &IcbTable) -> Result<IcbMap, FileProblems> {

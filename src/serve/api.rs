@@ -270,7 +270,7 @@ pub(super) async fn edit(body: Result<Bytes, BytesRejection>) -> Answer<Json<Val
 }
 
 /// What a simulating request may set in its query string.
-#[derive(Deserialize, Default)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RunQuery {
     iterations: Option<u64>,
@@ -702,4 +702,43 @@ fn zip_dir(dir: &Path) -> Result<Vec<u8>, Error> {
             .map_err(|e| Error::io("cannot write", "the zip", e))?;
     }
     Ok(zip.finish().map_err(failed)?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_offers_every_shipped_scenario() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut shipped: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let mut offered: Vec<String> = SCENARIOS.iter().map(|(id, _)| id.to_string()).collect();
+        shipped.sort();
+        offered.sort();
+        assert_eq!(offered, shipped, "add a new scenario to SCENARIOS");
+    }
+
+    #[test]
+    fn queries_take_only_their_keys_and_say_which() {
+        let q = parse_query(
+            Some("iterations=20&seed=3&progress=true".into()),
+            &["iterations", "seed", "progress"],
+        )
+        .unwrap();
+        assert_eq!(
+            (q.iterations, q.seed, q.progress),
+            (Some(20), Some(3), true)
+        );
+        let e = parse_query(Some("format=zip".into()), &["iterations"]).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.problems[0]["field"], "format");
+        assert_eq!(e.problems[0]["message"], "this API takes only iterations");
+        let e = parse_query(Some("iterations=-1".into()), &["iterations"]).unwrap_err();
+        assert_eq!(e.problems[0]["field"], "query");
+    }
 }
