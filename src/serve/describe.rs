@@ -14,10 +14,23 @@ pub fn scenario(s: &Scenario) -> Value {
         .actions
         .iter()
         .map(|a| {
+            let costs: Vec<Value> = a
+                .costs
+                .iter()
+                .map(|c| {
+                    json!({
+                        "label": c.label,
+                        "driver": c.driver,
+                        "negative": c.negative,
+                        "counted": c.views.contains(&s.cost_view),
+                    })
+                })
+                .collect();
             json!({
                 "id": a.id,
                 "label": a.label,
                 "description": a.description,
+                "costs": costs,
                 "start": a.timing.start.to_string(),
                 "end": a.timing.end.map(|m| m.to_string()),
                 "timing": a.timing.describe(),

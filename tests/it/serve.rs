@@ -411,6 +411,17 @@ fn validate_lists_every_factor_or_every_problem_in_the_cli_words() {
         assert!(f["dist"]["dist"].is_string());
     }
     assert!(factors.iter().any(|f| f["assumption"] == true));
+    // Each action's cost lines, in order (a factor's `costs[n]` is the n-th).
+    let cap = s["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "contact_cap")
+        .unwrap();
+    assert!(cap["costs"].as_array().unwrap().len() >= 2);
+    assert!(cap["costs"][0]["label"]
+        .as_str()
+        .is_some_and(|l| !l.is_empty()));
     assert!(factors.iter().any(|f| f["path"] == "engagement.icb"));
     assert!(factors
         .iter()
