@@ -19,6 +19,7 @@ mod spend;
 mod tables;
 
 pub use epd::{aggregate, column, read_local_files_in_chunks, ReadMode};
+pub(crate) use epd::{check_files, find_bad_rows, month_of, scan_typed, Kind};
 pub use rebuild::{
     rebuild, rebuild_practices, Change, Rebuilt, RebuiltPractices, PRESCRIBING_COLUMN,
 };

@@ -1,0 +1,367 @@
+//! Excess over the cheapest equivalent: each EPD month scanned lazily (only the columns used)
+//! and reduced in polars to one row per practice and month, the cost paid above each
+//! equivalence group's national low price per unit.
+//!
+//! The plan for one file:
+//!
+//! 1. sum `ACTUAL_COST` and `TOTAL_QUANTITY` by month, ICB, practice and `BNF_CODE` (EPD
+//!    holds one row per pack size; a practice's price per unit for a presentation is over all
+//!    of them);
+//! 2. the presentation's equivalence group is the chemical part of its BNF code (characters
+//!    1–9) and its generic-equivalent part (characters 14–15), see [`group_key`];
+//! 3. price per unit = actual cost ÷ quantity; the group's low price that month is the
+//!    [`LOW_PERCENTILE`] of those prices over every practice and presentation in the group,
+//!    nationally;
+//! 4. excess = (price per unit − low price) × quantity where positive, summed by month, ICB
+//!    and practice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use crate::error::{Error, FileProblems, Problem};
+use crate::month::Month;
+use crate::prescribing::column::{
+    ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
+};
+use crate::prescribing::{
+    check_files, find_bad_rows, month_of, scan_typed, FileRead, Kind, ReadMode,
+};
+
+/// The national low price per unit of a group in a month: this percentile (linear
+/// interpolation between order statistics) of the prices per unit paid by every practice for
+/// every presentation of the group. OpenPrescribing's price-per-unit measure uses the 10th
+/// percentile ("lowest decile") for the same purpose: a price most practices could have paid,
+/// less exposed to one odd low price than the minimum.
+pub const LOW_PERCENTILE: f64 = 0.10;
+
+/// The characters of a BNF presentation code that name its chemical substance (chapter,
+/// section, paragraph, sub-paragraph, substance).
+pub const CHEMICAL_CHARS: std::ops::Range<usize> = 0..9;
+/// The characters that name the strength and formulation of the generic equivalent.
+pub const EQUIVALENT_CHARS: std::ops::Range<usize> = 13..15;
+/// BNF chapters from this one on (20 dressings, 21 appliances, 22 incontinence, 23 stoma) are
+/// devices, whose codes have no generic-equivalent part; they are left out of the measure.
+pub const FIRST_DEVICE_CHAPTER: i64 = 20;
+
+/// The columns read.
+pub(crate) fn used_columns() -> Vec<(&'static str, Kind)> {
+    vec![
+        (YEAR_MONTH, Kind::Integer),
+        (ICB_CODE, Kind::Text),
+        (ICB_NAME, Kind::Text),
+        (PRACTICE_CODE, Kind::Text),
+        (BNF_CODE, Kind::Text),
+        (TOTAL_QUANTITY, Kind::Number),
+        (ACTUAL_COST, Kind::Number),
+    ]
+}
+
+/// The equivalence group of a BNF presentation code: its chemical part and its
+/// generic-equivalent part, as OpenPrescribing groups a brand with its generic. `None` for a
+/// code that is not 15 characters or is a device (chapter 20 on).
+///
+/// A code is chemical (9) + product (2) + strength and formulation (2) + the strength and
+/// formulation of the generic equivalent (2). Atorvastatin 20mg tablets, generic,
+/// `0212000B0AAABAB`, and Lipitor 20mg tablets, `0212000B0BBABAB`, are both
+/// `("0212000B0", "AB")`; atorvastatin 40mg tablets, `0212000B0AAACAC`, is
+/// `("0212000B0", "AC")`, another group.
+pub fn group_key(bnf_code: &str) -> Option<(&str, &str)> {
+    let code = bnf_code.as_bytes();
+    if code.len() != 15 || !bnf_code.is_ascii() {
+        return None;
+    }
+    let chapter: i64 = bnf_code[0..2].parse().ok()?;
+    if chapter >= FIRST_DEVICE_CHAPTER {
+        return None;
+    }
+    Some((&bnf_code[CHEMICAL_CHARS], &bnf_code[EQUIVALENT_CHARS]))
+}
+
+/// One practice's excess in one month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PracticeExcess {
+    pub month: Month,
+    pub icb_code: String,
+    pub icb_name: String,
+    pub practice_code: String,
+    /// Pounds paid above the groups' low prices.
+    pub excess_gbp: f64,
+    /// Actual cost of every row of the practice that month, £ (for scale).
+    pub actual_cost_gbp: f64,
+}
+
+/// The excess of every practice and month of the files read.
+#[derive(Debug, Clone)]
+pub struct ExcessTable {
+    /// Sorted by month, ICB code, practice code.
+    pub rows: Vec<PracticeExcess>,
+    pub files: Vec<FileRead>,
+    /// Months with data, sorted.
+    pub months: Vec<Month>,
+}
+
+impl ExcessTable {
+    /// EPD rows read, over every file.
+    pub fn input_rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    /// Months between the first and last present that have no data.
+    pub fn missing_months(&self) -> Vec<Month> {
+        let (Some(&first), Some(&last)) = (self.months.first(), self.months.last()) else {
+            return Vec::new();
+        };
+        (0..=last.since(first))
+            .map(|k| first.plus(k))
+            .filter(|m| self.months.binary_search(m).is_err())
+            .collect()
+    }
+}
+
+/// The per-practice-month excess of one file as a lazy plan (see the module's steps).
+pub fn excess_plan(frame: LazyFrame) -> PolarsResult<LazyFrame> {
+    let presentation = [
+        col(YEAR_MONTH).cast(DataType::Int64),
+        col(ICB_CODE),
+        col(PRACTICE_CODE),
+        col(BNF_CODE),
+    ];
+    let empty = |name: &str| col(name).null_count().cast(DataType::Int64);
+    let code = || col(BNF_CODE).cast(DataType::Binary).binary();
+    let summed = frame.group_by(presentation).agg([
+        col(ICB_NAME).first().alias(ICB_NAME),
+        col(ACTUAL_COST).cast(DataType::Float64).sum().alias("cost"),
+        col(TOTAL_QUANTITY)
+            .cast(DataType::Float64)
+            .sum()
+            .alias("quantity"),
+        len().cast(DataType::Int64).alias("rows"),
+        (empty(ACTUAL_COST) + empty(TOTAL_QUANTITY)).alias("empty"),
+    ]);
+    let chemical = code().slice(
+        lit(CHEMICAL_CHARS.start as i64),
+        lit(CHEMICAL_CHARS.len() as i64),
+    );
+    let equivalent = code().slice(
+        lit(EQUIVALENT_CHARS.start as i64),
+        lit(EQUIVALENT_CHARS.len() as i64),
+    );
+    let chapter = code()
+        .slice(lit(0i64), lit(2i64))
+        .cast(DataType::String)
+        .cast(DataType::Int64);
+    let valid = code()
+        .size_bytes()
+        .cast(DataType::Int64)
+        .eq(lit(15i64))
+        .and(chapter.lt(lit(FIRST_DEVICE_CHAPTER)))
+        .and(col("quantity").gt(lit(0.0)))
+        .fill_null(lit(false));
+    let price = col("cost") / col("quantity");
+    let low = when(col("valid"))
+        .then(col("price"))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .quantile(lit(LOW_PERCENTILE), QuantileMethod::Linear)
+        .over([col(YEAR_MONTH), col("chemical"), col("equivalent")])?;
+    let excess = when(col("valid").and(col("price").gt(col("low"))))
+        .then((col("price") - col("low")) * col("quantity"))
+        .otherwise(lit(0.0));
+    Ok(summed
+        .with_columns([
+            chemical.alias("chemical"),
+            equivalent.alias("equivalent"),
+            valid.alias("valid"),
+            price.alias("price"),
+        ])
+        .with_column(low.alias("low"))
+        .with_column(excess.alias("excess"))
+        .group_by([col(YEAR_MONTH), col(ICB_CODE), col(PRACTICE_CODE)])
+        .agg([
+            col(ICB_NAME).min().alias(ICB_NAME),
+            col("excess").sum().alias("excess"),
+            col("cost").sum().alias("cost"),
+            col("rows").sum().alias("rows"),
+            col("empty").sum().alias("empty"),
+        ])
+        .sort(
+            [YEAR_MONTH, ICB_CODE, PRACTICE_CODE],
+            SortMultipleOptions::default(),
+        ))
+}
+
+/// The rows of one file's plan, `Err(None)` when a value is missing (the bad rows are then
+/// looked for), `Err(Some(e))` when polars failed.
+fn read_file(
+    path: &Path,
+    mode: ReadMode,
+) -> Result<(Vec<PracticeExcess>, u64), Option<PolarsError>> {
+    let engine = match mode {
+        ReadMode::Streaming => Engine::Streaming,
+        ReadMode::Eager => Engine::InMemory,
+    };
+    let frame = scan_typed(path, &used_columns())
+        .and_then(excess_plan)
+        .and_then(|lf| lf.collect_with_engine(engine))
+        .map(|r| r.unwrap_single())
+        .map_err(Some)?;
+    let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
+    let float = |name: &str| frame.column(name).and_then(|c| c.f64().cloned());
+    let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
+    let (months, codes, names, practices) = (
+        int(YEAR_MONTH).map_err(Some)?,
+        text(ICB_CODE).map_err(Some)?,
+        text(ICB_NAME).map_err(Some)?,
+        text(PRACTICE_CODE).map_err(Some)?,
+    );
+    let (excess, cost, rows, empty) = (
+        float("excess").map_err(Some)?,
+        float("cost").map_err(Some)?,
+        int("rows").map_err(Some)?,
+        int("empty").map_err(Some)?,
+    );
+    let mut out = Vec::with_capacity(frame.height());
+    let mut total_rows = 0u64;
+    for k in 0..frame.height() {
+        let code = codes.get(k).map(str::trim).unwrap_or("");
+        let practice = practices.get(k).map(str::trim).unwrap_or("");
+        let (Some(month), false, false, 0) = (
+            months.get(k).and_then(month_of),
+            code.is_empty(),
+            practice.is_empty(),
+            empty.get(k).unwrap_or(0),
+        ) else {
+            return Err(None);
+        };
+        total_rows += rows.get(k).unwrap_or(0) as u64;
+        out.push(PracticeExcess {
+            month,
+            icb_code: code.to_string(),
+            icb_name: names.get(k).unwrap_or("").trim().to_string(),
+            practice_code: practice.to_string(),
+            excess_gbp: excess.get(k).unwrap_or(0.0),
+            actual_cost_gbp: cost.get(k).unwrap_or(0.0),
+        });
+    }
+    Ok((out, total_rows))
+}
+
+/// Reads EPD monthly files and computes each practice's excess over the cheapest equivalent
+/// in each month. Every file is checked (present, named once, the columns it needs) before any
+/// is read; a bad value is reported with its file, line and column; a month may come from one
+/// file only (the low price is national, so a month split over files would be wrong).
+/// `on_file` is told of each file as it is finished.
+pub fn excess(
+    files: &[PathBuf],
+    mode: ReadMode,
+    on_file: &mut dyn FnMut(&FileRead),
+) -> Result<ExcessTable, Error> {
+    if files.is_empty() {
+        return Err(Error::input(
+            "data observed",
+            Problem::new(
+                None,
+                "FILE",
+                "no EPD files given: name the monthly files (EPD_YYYYMM.csv) before and after the change",
+            ),
+        ));
+    }
+    let used = used_columns();
+    check_files(files, &used)?;
+    let mut all: Vec<FileProblems> = Vec::new();
+    let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let mut read = Vec::new();
+    for path in files {
+        if crate::cancel::requested() {
+            return Err(Error::Interrupted);
+        }
+        let started = Instant::now();
+        let (file_rows, input_rows) = match read_file(path, mode) {
+            Ok(r) => r,
+            Err(Some(PolarsError::IO { error, .. })) => {
+                return Err(Error::io(
+                    "cannot read",
+                    path,
+                    std::io::Error::new(error.kind(), error.to_string()),
+                ))
+            }
+            Err(failure) => {
+                let mut problems = find_bad_rows(path, &used).unwrap_or_default();
+                if problems.is_empty() {
+                    let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
+                    problems.push(Problem::new(
+                        None,
+                        "file",
+                        format!("not a readable English Prescribing Dataset file: {why}"),
+                    ));
+                }
+                all.push(FileProblems {
+                    file: path.display().to_string(),
+                    problems,
+                });
+                continue;
+            }
+        };
+        let months: BTreeSet<Month> = file_rows.iter().map(|r| r.month).collect();
+        let mut problems = Vec::new();
+        for m in &months {
+            match month_file.get(m) {
+                Some(other) => problems.push(Problem::new(
+                    None,
+                    YEAR_MONTH,
+                    format!(
+                        "{m} is also in {}: each month must come from one file (was a month given twice?)",
+                        other.display()
+                    ),
+                )),
+                None => {
+                    month_file.insert(*m, path);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            all.push(FileProblems {
+                file: path.display().to_string(),
+                problems,
+            });
+        }
+        rows.extend(file_rows);
+        let file = FileRead {
+            path: path.clone(),
+            rows: input_rows,
+            months: months.into_iter().collect(),
+            elapsed: started.elapsed(),
+        };
+        on_file(&file);
+        read.push(file);
+    }
+    if !all.is_empty() {
+        return Err(Error::Input(all));
+    }
+    rows.sort_by(|a, b| {
+        (a.month, &a.icb_code, &a.practice_code).cmp(&(b.month, &b.icb_code, &b.practice_code))
+    });
+    Ok(ExcessTable {
+        rows,
+        files: read,
+        months: month_file.keys().copied().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brands_and_generics_of_one_strength_and_form_share_a_group() {
+        assert_eq!(group_key("0212000B0AAABAB"), Some(("0212000B0", "AB")));
+        assert_eq!(group_key("0212000B0BBABAB"), Some(("0212000B0", "AB")));
+        assert_eq!(group_key("0212000B0AAACAC"), Some(("0212000B0", "AC")));
+        assert_eq!(group_key("0212000B0AAAB"), None);
+        assert_eq!(group_key("21220000523"), None);
+        assert_eq!(group_key("2122000052ABAAA"), None);
+    }
+}
