@@ -85,13 +85,13 @@ fn icb_grid<DB: DrawingBackend>(
         let (w, _) = cell.dim_in_pixel();
         let name = fit_label(
             &format!("{} {}", series.icb_code, short_icb_name(&series.icb_name)),
-            13,
-            f64::from(w as i32 - 10),
+            12,
+            f64::from(w as i32 - 40),
         );
         cell.draw(&Text::new(
             name,
             (8, 2),
-            (FONT, 13).into_font().style(FontStyle::Bold).color(&BLACK),
+            (FONT, 12).into_font().style(FontStyle::Bold).color(&BLACK),
         ))?;
         let inner = cell.margin(20, 6, 4, 8);
         panel(&inner, observed, series, 10, false)?;

@@ -90,9 +90,11 @@ pub struct ItsFit {
     /// The [`LEVEL`] interval of the effect.
     pub effect_low: f64,
     pub effect_high: f64,
-    /// Observed − counterfactual summed over the months from the first change on (OLS makes
-    /// this `months_after × effect_per_month`: the first step's column spans those months, so
-    /// their residuals sum to zero).
+    /// The fitted excess over the counterfactual summed over the months from the first change
+    /// to the last: `months_after × effect_per_month`, with its interval likewise. (Under OLS
+    /// this is exactly observed − counterfactual summed, as the first step's column spans
+    /// those months and their residuals sum to zero; under GLS it differs by the weighted
+    /// residuals.)
     pub cumulative: f64,
     pub cumulative_low: f64,
     pub cumulative_high: f64,
@@ -307,7 +309,7 @@ pub fn fit_with(
         cf_high.push(mean + t_crit * se);
     }
     let baseline = cf[k1..].iter().sum::<f64>() / after as f64;
-    let cumulative: f64 = series[k1..].iter().zip(&cf[k1..]).map(|(y, c)| y - c).sum();
+    let cumulative = after as f64 * effect;
     let half = t_crit * effect_se;
     Ok(ItsFit {
         months_before: k1,

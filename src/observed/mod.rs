@@ -77,6 +77,9 @@ impl Observed {
     }
 }
 
+/// Which months a series has rows in, and its value in each.
+type Months = (Vec<bool>, Vec<f64>);
+
 fn problem(field: &str, message: String) -> Error {
     Error::input("data observed", Problem::new(None, field, message))
 }
@@ -122,7 +125,7 @@ pub fn analyse(
     let mut national = vec![0.0; n];
     // ICB code → (name, months seen, series); practice (ICB, code) → (months seen, series).
     let mut icbs: BTreeMap<&str, (&str, Vec<bool>, Vec<f64>)> = BTreeMap::new();
-    let mut practices: BTreeMap<(&str, &str), (Vec<bool>, Vec<f64>)> = BTreeMap::new();
+    let mut practices: BTreeMap<(&str, &str), Months> = BTreeMap::new();
     for r in &table.rows {
         let k = index(r.month);
         national[k] += r.excess_gbp;
