@@ -2,18 +2,19 @@
 //! and reduced in polars to one row per practice and month, the cost paid above each
 //! equivalence group's national low price per unit.
 //!
-//! The plan for one file:
+//! Two streamed passes over each file:
 //!
-//! 1. sum `ACTUAL_COST` and `TOTAL_QUANTITY` by month, ICB, practice and `BNF_CODE` (EPD
-//!    holds one row per pack size; a practice's price per unit for a presentation is over all
-//!    of them);
-//! 2. the presentation's equivalence group is the chemical part of its BNF code (characters
-//!    1–9) and its generic-equivalent part (characters 14–15), see [`group_key`];
-//! 3. price per unit = actual cost ÷ quantity; the group's low price that month is the
-//!    [`LOW_PERCENTILE`] of those prices over every practice and presentation in the group,
-//!    nationally;
-//! 4. excess = (price per unit − low price) × quantity where positive, summed by month, ICB
-//!    and practice.
+//! 1. each row's equivalence group is the chemical part of its BNF code (characters 1–9) and
+//!    its generic-equivalent part (characters 14–15), see [`group_key`]; its price per unit is
+//!    `ACTUAL_COST ÷ TOTAL_QUANTITY`; the group's low price that month is the
+//!    [`LOW_PERCENTILE`] of those prices over every row of the group, nationally (an EPD row
+//!    is one practice, presentation and quantity per item: [`low_prices`], a table of one row
+//!    per group);
+//! 2. each row's excess = (price per unit − low price) × quantity where positive, summed by
+//!    month and practice ([`excess_plan`]).
+//!
+//! Neither pass holds a table of practices × presentations: the first keeps the prices of each
+//! group (eight bytes a row), the second a row per practice.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -121,75 +122,70 @@ impl ExcessTable {
     }
 }
 
-/// The per-practice-month excess of one file as a lazy plan (see the module's steps).
-pub fn excess_plan(frame: LazyFrame) -> PolarsResult<LazyFrame> {
-    let presentation = [
-        col(YEAR_MONTH).cast(DataType::Int64),
-        col(ICB_CODE),
-        col(PRACTICE_CODE),
-        col(BNF_CODE),
-    ];
-    let empty = |name: &str| col(name).null_count().cast(DataType::Int64);
+/// Each row's month, equivalence group (chemical and equivalent parts of the BNF code, as
+/// binary slices), whether it takes part in the measure, and its price per unit.
+fn priced(frame: LazyFrame) -> LazyFrame {
     let code = || col(BNF_CODE).cast(DataType::Binary).binary();
-    let summed = frame.group_by(presentation).agg([
-        col(ICB_NAME).first().alias(ICB_NAME),
-        col(ACTUAL_COST).cast(DataType::Float64).sum().alias("cost"),
-        col(TOTAL_QUANTITY)
-            .cast(DataType::Float64)
-            .sum()
-            .alias("quantity"),
-        len().cast(DataType::Int64).alias("rows"),
-        (empty(ACTUAL_COST) + empty(TOTAL_QUANTITY)).alias("empty"),
-    ]);
-    let chemical = code().slice(
-        lit(CHEMICAL_CHARS.start as i64),
-        lit(CHEMICAL_CHARS.len() as i64),
-    );
-    let equivalent = code().slice(
-        lit(EQUIVALENT_CHARS.start as i64),
-        lit(EQUIVALENT_CHARS.len() as i64),
-    );
-    let chapter = code()
-        .slice(lit(0i64), lit(2i64))
-        .cast(DataType::String)
-        .cast(DataType::Int64);
+    let part = |range: std::ops::Range<usize>| {
+        code().slice(lit(range.start as i64), lit(range.len() as i64))
+    };
+    let chapter = part(0..2).cast(DataType::String).cast(DataType::Int64);
+    let quantity = col(TOTAL_QUANTITY).cast(DataType::Float64);
     let valid = code()
         .size_bytes()
         .cast(DataType::Int64)
         .eq(lit(15i64))
         .and(chapter.lt(lit(FIRST_DEVICE_CHAPTER)))
-        .and(col("quantity").gt(lit(0.0)))
+        .and(quantity.clone().gt(lit(0.0)))
+        .and(col(ACTUAL_COST).is_not_null())
         .fill_null(lit(false));
-    let price = col("cost") / col("quantity");
-    let low = when(col("valid"))
-        .then(col("price"))
-        .otherwise(lit(NULL).cast(DataType::Float64))
-        .quantile(lit(LOW_PERCENTILE), QuantileMethod::Linear)
-        .over([col(YEAR_MONTH), col("chemical"), col("equivalent")])?;
+    frame.with_columns([
+        col(YEAR_MONTH).cast(DataType::Int64).alias(YEAR_MONTH),
+        part(CHEMICAL_CHARS).alias("chemical"),
+        part(EQUIVALENT_CHARS).alias("equivalent"),
+        valid.alias("valid"),
+        (col(ACTUAL_COST).cast(DataType::Float64) / quantity).alias("price"),
+    ])
+}
+
+/// The low price per unit of every equivalence group and month of one file: the
+/// [`LOW_PERCENTILE`] of its rows' prices per unit, nationally. Small: one row per group.
+pub fn low_prices(frame: LazyFrame) -> LazyFrame {
+    priced(frame)
+        .filter(col("valid"))
+        .group_by([col(YEAR_MONTH), col("chemical"), col("equivalent")])
+        .agg([col("price")
+            .quantile(lit(LOW_PERCENTILE), QuantileMethod::Linear)
+            .alias("low")])
+}
+
+/// The excess of every practice and month of one file, given its groups' `lows` (from
+/// [`low_prices`]): each row's (price per unit − low) × quantity where positive, summed.
+pub fn excess_plan(frame: LazyFrame, lows: LazyFrame) -> LazyFrame {
+    let empty = |name: &str| col(name).null_count().cast(DataType::Int64);
     let excess = when(col("valid").and(col("price").gt(col("low"))))
-        .then((col("price") - col("low")) * col("quantity"))
+        .then((col("price") - col("low")) * col(TOTAL_QUANTITY).cast(DataType::Float64))
         .otherwise(lit(0.0));
-    Ok(summed
-        .with_columns([
-            chemical.alias("chemical"),
-            equivalent.alias("equivalent"),
-            valid.alias("valid"),
-            price.alias("price"),
-        ])
-        .with_column(low.alias("low"))
+    let keys = [col(YEAR_MONTH), col("chemical"), col("equivalent")];
+    priced(frame)
+        .join(lows, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_column(excess.alias("excess"))
-        .group_by([col(YEAR_MONTH), col(ICB_CODE), col(PRACTICE_CODE)])
+        // A practice is in one ICB: its code is carried (and checked), not grouped by.
+        .group_by([col(YEAR_MONTH), col(PRACTICE_CODE)])
         .agg([
+            col(ICB_CODE).min().alias(ICB_CODE),
+            col(ICB_CODE).max().alias("icb_max"),
             col(ICB_NAME).min().alias(ICB_NAME),
             col("excess").sum().alias("excess"),
-            col("cost").sum().alias("cost"),
-            col("rows").sum().alias("rows"),
-            col("empty").sum().alias("empty"),
+            col(ACTUAL_COST).cast(DataType::Float64).sum().alias("cost"),
+            len().cast(DataType::Int64).alias("rows"),
+            (empty(ACTUAL_COST) + empty(TOTAL_QUANTITY) + empty(ICB_CODE) + empty(BNF_CODE))
+                .alias("empty"),
         ])
         .sort(
             [YEAR_MONTH, ICB_CODE, PRACTICE_CODE],
             SortMultipleOptions::default(),
-        ))
+        )
 }
 
 /// The rows of one file's plan, `Err(None)` when a value is missing (the bad rows are then
@@ -202,9 +198,15 @@ fn read_file(
         ReadMode::Streaming => Engine::Streaming,
         ReadMode::Eager => Engine::InMemory,
     };
-    let frame = scan_typed(path, &used_columns())
-        .and_then(excess_plan)
-        .and_then(|lf| lf.collect_with_engine(engine))
+    // Two passes over the file, each streamed: the groups' low prices (a small table), then
+    // each practice's excess against them.
+    let columns = used_columns();
+    let lows = scan_typed(path, &columns)
+        .and_then(|lf| low_prices(lf).collect_with_engine(engine))
+        .map(|r| r.unwrap_single())
+        .map_err(Some)?;
+    let frame = scan_typed(path, &columns)
+        .and_then(|lf| excess_plan(lf, lows.lazy()).collect_with_engine(engine))
         .map(|r| r.unwrap_single())
         .map_err(Some)?;
     let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
@@ -216,11 +218,12 @@ fn read_file(
         text(ICB_NAME).map_err(Some)?,
         text(PRACTICE_CODE).map_err(Some)?,
     );
-    let (excess, cost, rows, empty) = (
+    let (excess, cost, rows, empty, icb_max) = (
         float("excess").map_err(Some)?,
         float("cost").map_err(Some)?,
         int("rows").map_err(Some)?,
         int("empty").map_err(Some)?,
+        text("icb_max").map_err(Some)?,
     );
     let mut out = Vec::with_capacity(frame.height());
     let mut total_rows = 0u64;
@@ -235,6 +238,11 @@ fn read_file(
         ) else {
             return Err(None);
         };
+        if icb_max.get(k).map(str::trim).is_some_and(|m| m != code) {
+            return Err(Some(PolarsError::ComputeError(
+                format!("practice {practice} is in more than one ICB in {month}").into(),
+            )));
+        }
         total_rows += rows.get(k).unwrap_or(0) as u64;
         out.push(PracticeExcess {
             month,

@@ -153,9 +153,9 @@ fn excess_of_a_hand_made_table_is_computed_exactly() {
     };
     let text = [
         HEADER.to_string() + "\n",
-        // Atorvastatin 20mg: P1's generic in two pack sizes (84 units, £8.40: 10p a unit).
+        // Atorvastatin 20mg: P1's generic in two quantities, at 10p and 11p a unit.
         row("P1", 0, "0212000B0AAABAB", "28", "2.80"),
-        row("P1", 0, "0212000B0AAABAB", "56", "5.60"),
+        row("P1", 0, "0212000B0AAABAB", "56", "6.16"),
         // P2's brand (Lipitor 20mg, the same group): 100 units, £30: 30p.
         row("P2", 0, "0212000B0BBABAB", "100", "30.00"),
         // P3, another ICB: generic at 11p, brand at 40p.
@@ -170,11 +170,12 @@ fn excess_of_a_hand_made_table_is_computed_exactly() {
     let path = sb.write("EPD_202401.csv", &text);
     for mode in [ReadMode::Streaming, ReadMode::Eager] {
         let t = excess(std::slice::from_ref(&path), mode, &mut |_| {}).unwrap();
-        // The 20mg group's prices per unit, sorted: 0.10, 0.11, 0.30, 0.40. The 10th
-        // percentile lies 0.1 × 3 = 0.3 of the way from the first to the second: 0.103.
-        let low = 0.10 + 0.3 * (0.11 - 0.10);
+        // The 20mg group's rows' prices per unit, sorted: 0.10, 0.11, 0.11, 0.30, 0.40. The
+        // 10th percentile is at position 0.1 × 4 = 0.4: 0.4 of the way from the first to the
+        // second, 0.104.
+        let low = 0.10 + 0.4 * (0.11 - 0.10);
         let want = [
-            ("P1", 0.0),
+            ("P1", (0.11 - low) * 56.0),
             ("P2", (0.30 - low) * 100.0),
             ("P3", (0.11 - low) * 200.0 + (0.40 - low) * 50.0),
         ];
@@ -189,9 +190,10 @@ fn excess_of_a_hand_made_table_is_computed_exactly() {
                 r.excess_gbp
             );
         }
-        // By hand, to the penny: £19.70 and £1.40 + £14.85.
-        assert_eq!(format!("{:.2}", of("P2").excess_gbp), "19.70");
-        assert_eq!(format!("{:.2}", of("P3").excess_gbp), "16.25");
+        // By hand, to the penny: 0.6p × 56, 19.6p × 100, 0.6p × 200 + 29.6p × 50.
+        assert_eq!(format!("{:.3}", of("P1").excess_gbp), "0.336");
+        assert_eq!(format!("{:.2}", of("P2").excess_gbp), "19.60");
+        assert_eq!(format!("{:.2}", of("P3").excess_gbp), "16.00");
         assert_eq!(format!("{:.2}", of("P2").actual_cost_gbp), "85.00");
         assert_eq!(of("P3").icb_code, "QHM");
     }
