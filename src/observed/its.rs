@@ -421,6 +421,28 @@ mod tests {
     }
 
     #[test]
+    fn prais_winsten_without_autocorrelation_is_ols_with_one_degree_of_freedom_fewer() {
+        // y = 1, 3, 2, 5 on t = 0..3: β = (X'X)⁻¹X'y = (1.1, 1.1); residuals −0.1, 0.8,
+        // −1.3, 0.6, whose squares sum to 2.7; s² = 2.7 / (4 − 2 − 1).
+        let x = DMatrix::from_row_slice(4, 2, &[1.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 3.0]);
+        let y = DVector::from_column_slice(&[1.0, 3.0, 2.0, 5.0]);
+        let (beta, v) = prais_winsten(&x, &y, 0.0).unwrap();
+        assert!((beta[0] - 1.1).abs() < 1e-12 && (beta[1] - 1.1).abs() < 1e-12);
+        let inv = DMatrix::from_row_slice(2, 2, &[14.0, -6.0, -6.0, 4.0]) / 20.0;
+        assert!((v - inv * 2.7).abs().max() < 1e-12);
+    }
+
+    #[test]
+    fn the_ar1_coefficient_is_the_lag_one_autocorrelation_corrected_for_bias() {
+        // r = −3/4; corrected by (1 + 3r + p)/n = (1 − 2.25 + 1)/4.
+        let u = DVector::from_column_slice(&[1.0, -1.0, 1.0, -1.0]);
+        assert!((ar1_coefficient(&u, 1) - (-0.75 - 0.0625)).abs() < 1e-12);
+        assert_eq!(ar1_coefficient(&DVector::zeros(5), 3), 0.0);
+        let trending = DVector::from_column_slice(&[1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(ar1_coefficient(&trending, 2), 0.95, "capped");
+    }
+
+    #[test]
     fn short_pre_periods_and_segments_are_named() {
         let s = vec![1.0; 20];
         assert_eq!(
