@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 pub use benchmarks::{benchmarks_csv, ACTION};
 pub use excess::{
-    excess, excess_plan, group_key, ExcessTable, PracticeExcess, CHEMICAL_CHARS, EQUIVALENT_CHARS,
-    FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,
+    excess, excess_plan, group_key, low_prices, ExcessTable, PracticeExcess, CHEMICAL_CHARS,
+    EQUIVALENT_CHARS, FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,
 };
 pub use its::{
     ar1_coefficient, fit, fit_with, newey_west, newey_west_lag, prais_winsten, Errors, ItsFit,
