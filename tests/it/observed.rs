@@ -199,12 +199,12 @@ fn excess_of_a_hand_made_table_is_computed_exactly() {
     }
 }
 
-#[test]
-fn a_planted_rise_is_recovered_in_the_icbs_that_had_it_and_fed_to_benchmark() {
-    let sb = Sandbox::new();
-    let files = write_months(&sb, 11, (2024, 8));
+/// Writes the months of `seed`, runs `data observed` into `obs` (and the benchmarks table),
+/// and checks that the planted rise is found in the ICBs that had it and nowhere else.
+fn recovered(sb: &Sandbox, seed: u64) {
+    let files = write_months(sb, seed, (2024, 8));
     let out = observed(
-        &sb,
+        sb,
         &files,
         &[
             "--change",
@@ -241,12 +241,24 @@ fn a_planted_rise_is_recovered_in_the_icbs_that_had_it_and_fed_to_benchmark() {
         // Within two half-widths of the 95% interval (about four standard errors).
         assert!(
             (est - truth).abs() < hi - lo,
-            "{}: {est} ({lo} to {hi}) against {truth} planted",
+            "seed {seed}, {}: {est} ({lo} to {hi}) against {truth} planted",
             r[code]
         );
         if truth > 0.0 {
-            assert!(lo > 0.0, "{}: the rise is found: {lo} to {hi}", r[code]);
+            assert!(
+                lo > 0.0,
+                "seed {seed}, {}: the rise is found: {lo} to {hi}",
+                r[code]
+            );
         }
+    }
+}
+
+#[test]
+fn a_planted_rise_is_recovered_in_the_icbs_that_had_it_and_fed_to_benchmark() {
+    let sb = Sandbox::new();
+    for seed in [11, 21, 31] {
+        recovered(&sb, seed);
     }
     let monthly = read_csv(&sb.path("obs/observed_monthly.csv"));
     assert_eq!(monthly.len(), 1 + 24 * (1 + ICBS.len()));
@@ -282,6 +294,24 @@ fn a_planted_rise_is_recovered_in_the_icbs_that_had_it_and_fed_to_benchmark() {
         .expect("the national figure");
     assert_eq!(national[status], "compared", "{national:?}");
     assert_eq!(compared.len(), figures.len());
+    // And by `calibrate`, which counts the ICB rows (restating the national one) once.
+    let out = sb.run(&[
+        "calibrate",
+        scenario.to_str().unwrap(),
+        "--benchmarks",
+        "observed-benchmarks.csv",
+        "--iterations",
+        "500",
+        "--out",
+        "c",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let used = read_csv(&sb.path("c/calibration.csv"));
+    assert!(
+        used.iter().any(|r| r[0] == "observed_excess_national"),
+        "{used:?}"
+    );
 }
 
 #[test]
