@@ -7,10 +7,10 @@ use clap::{Args, Subcommand};
 use super::emit;
 use crate::error::Result;
 use crate::money::{gbp, gbp_full, thousands};
-use crate::month::Month;
+use crate::month::{list as list_months, Month};
 use crate::observed;
 use crate::pipeline;
-use crate::prescribing::{Grouping, ReadMode};
+use crate::prescribing::{FileRead, Grouping, ReadMode};
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -137,14 +137,7 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         args.benchmarks_out.as_deref(),
         &mut |f| {
             if !quiet {
-                let seconds = f.elapsed.as_secs_f64();
-                eprintln!(
-                    "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
-                    f.path.display(),
-                    thousands(f.rows),
-                    list_months(&f.months),
-                    thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
-                );
+                print_file(f);
             }
         },
     )?;
@@ -233,12 +226,16 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
     emit(&text)
 }
 
-fn list_months(months: &[Month]) -> String {
-    months
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The line on stderr for each EPD file read: its rows, months and speed.
+fn print_file(f: &FileRead) {
+    let seconds = f.elapsed.as_secs_f64();
+    eprintln!(
+        "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
+        f.path.display(),
+        thousands(f.rows),
+        list_months(&f.months),
+        thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
+    );
 }
 
 fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
@@ -256,14 +253,7 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
         &args.out,
         &mut |f| {
             if !quiet {
-                let seconds = f.elapsed.as_secs_f64();
-                eprintln!(
-                    "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
-                    f.path.display(),
-                    thousands(f.rows),
-                    list_months(&f.months),
-                    thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
-                );
+                print_file(f);
             }
         },
     )?;

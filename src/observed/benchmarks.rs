@@ -4,20 +4,12 @@
 //! the first change.
 
 use super::{Observed, Series, NATIONAL};
+use crate::prescribing::csv_field as field;
 
 /// The action of the model whose cost the excess measures.
 pub const ACTION: &str = "medicines_optimisation";
 
 const HEADER: &str = "id,label,published_gbp,published_sd_gbp,quantity,icb_code,actions,start,end,cost_view,conditions,source,same_as";
-
-/// A CSV field, quoted when it must be.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
 
 /// The benchmarks table for `observed`. Each figure is the cumulative excess over the
 /// counterfactual from the first change to the last month; its sd is the standard error behind

@@ -28,7 +28,7 @@ use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
-    check_files, find_bad_rows, month_of, scan_typed, FileRead, Kind, ReadMode,
+    check_files, claim_months, month_of, read_failure, scan_typed, FileRead, Kind, ReadMode,
 };
 
 /// The national low price per unit of a group in a month: this percentile (linear
@@ -112,13 +112,7 @@ impl ExcessTable {
 
     /// Months between the first and last present that have no data.
     pub fn missing_months(&self) -> Vec<Month> {
-        let (Some(&first), Some(&last)) = (self.months.first(), self.months.last()) else {
-            return Vec::new();
-        };
-        (0..=last.since(first))
-            .map(|k| first.plus(k))
-            .filter(|m| self.months.binary_search(m).is_err())
-            .collect()
+        crate::month::missing(&self.months)
     }
 }
 
@@ -289,47 +283,16 @@ pub fn excess(
         let started = Instant::now();
         let (file_rows, input_rows) = match read_file(path, mode) {
             Ok(r) => r,
-            Err(Some(PolarsError::IO { error, .. })) => {
-                return Err(Error::io(
-                    "cannot read",
-                    path,
-                    std::io::Error::new(error.kind(), error.to_string()),
-                ))
-            }
             Err(failure) => {
-                let mut problems = find_bad_rows(path, &used).unwrap_or_default();
-                if problems.is_empty() {
-                    let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
-                    problems.push(Problem::new(
-                        None,
-                        "file",
-                        format!("not a readable English Prescribing Dataset file: {why}"),
-                    ));
-                }
                 all.push(FileProblems {
                     file: path.display().to_string(),
-                    problems,
+                    problems: read_failure(path, &used, failure)?,
                 });
                 continue;
             }
         };
         let months: BTreeSet<Month> = file_rows.iter().map(|r| r.month).collect();
-        let mut problems = Vec::new();
-        for m in &months {
-            match month_file.get(m) {
-                Some(other) => problems.push(Problem::new(
-                    None,
-                    YEAR_MONTH,
-                    format!(
-                        "{m} is also in {}: each month must come from one file (was a month given twice?)",
-                        other.display()
-                    ),
-                )),
-                None => {
-                    month_file.insert(*m, path);
-                }
-            }
-        }
+        let problems = claim_months(&mut month_file, path, &months);
         if !problems.is_empty() {
             all.push(FileProblems {
                 file: path.display().to_string(),

@@ -25,7 +25,7 @@ pub use its::{
 };
 
 use crate::error::{Error, Problem};
-use crate::month::Month;
+use crate::month::{list, Month};
 use crate::prescribing::Grouping;
 
 /// The code of the national row in every output.
@@ -82,14 +82,6 @@ type Months = (Vec<bool>, Vec<f64>);
 
 fn problem(field: &str, message: String) -> Error {
     Error::input("data observed", Problem::new(None, field, message))
-}
-
-fn list(months: &[Month]) -> String {
-    months
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Builds the national, ICB (and practice) series of `table` and fits each with steps and

@@ -11,17 +11,8 @@ use super::{replace_dir, write_charts, write_file, write_file_atomically};
 use crate::chart;
 use crate::error::Result;
 use crate::observed::{self, Observed, Series};
-use crate::prescribing::{FileRead, Grouping};
+use crate::prescribing::{csv_field as field, FileRead, Grouping};
 use crate::provenance::MANIFEST;
-
-/// A CSV field, quoted when it must be.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
 
 fn keys(s: &Series, grouping: Grouping) -> Vec<String> {
     let mut k = vec![field(&s.icb_code)];

@@ -380,10 +380,7 @@ fn read_groups(
 /// Finds the rows whose values in `used` stopped a file being read: the first
 /// [`MAX_BAD_ROWS`] with their line (CSV: the header is line 1) or row (Parquet), column and
 /// value.
-pub(crate) fn find_bad_rows(
-    path: &Path,
-    used: &[(&'static str, Kind)],
-) -> PolarsResult<Vec<Problem>> {
+fn find_bad_rows(path: &Path, used: &[(&'static str, Kind)]) -> PolarsResult<Vec<Problem>> {
     let format = Format::of(path);
     let bad = |name: &str, kind: Kind| -> Expr {
         let value = col(name);
@@ -482,6 +479,59 @@ pub(crate) fn check_files(
     }
 }
 
+/// Why a file could not be read, when its plan failed (`failure`; `None` when a value was
+/// missing): the bad rows' file, line, column and value, or, if none is found, polars' reason.
+/// A failure to read the file at all is an I/O error, not a problem with its values.
+pub(crate) fn read_failure(
+    path: &Path,
+    used: &[(&'static str, Kind)],
+    failure: Option<PolarsError>,
+) -> Result<Vec<Problem>, Error> {
+    if let Some(PolarsError::IO { error, .. }) = &failure {
+        return Err(Error::io(
+            "cannot read",
+            path,
+            std::io::Error::new(error.kind(), error.to_string()),
+        ));
+    }
+    let mut problems = find_bad_rows(path, used).unwrap_or_default();
+    if problems.is_empty() {
+        let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
+        problems.push(Problem::new(
+            None,
+            "file",
+            format!("not a readable English Prescribing Dataset file: {why}"),
+        ));
+    }
+    Ok(problems)
+}
+
+/// Records that `path` holds `months`; a month another file already holds is a problem (the
+/// sums, and `data observed`'s national low prices, need each month whole from one file).
+pub(crate) fn claim_months<'a>(
+    claimed: &mut BTreeMap<Month, &'a Path>,
+    path: &'a Path,
+    months: &BTreeSet<Month>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for m in months {
+        match claimed.get(m) {
+            Some(other) => problems.push(Problem::new(
+                None,
+                YEAR_MONTH,
+                format!(
+                    "{m} is also in {}: each month must come from one file (was a month given twice?)",
+                    other.display()
+                ),
+            )),
+            None => {
+                claimed.insert(*m, path);
+            }
+        }
+    }
+    problems
+}
+
 /// Totals of one ICB (or practice) as files are merged.
 #[derive(Default)]
 struct Totals {
@@ -536,44 +586,17 @@ pub fn aggregate(
         let started = Instant::now();
         let groups = match read_groups(path, grouping, mode) {
             Ok(groups) => groups,
-            Err(Some(PolarsError::IO { error, .. })) => {
-                return Err(Error::io(
-                    "cannot read",
-                    path,
-                    std::io::Error::new(error.kind(), error.to_string()),
-                ))
-            }
             Err(failure) => {
-                let mut problems = find_bad_rows(path, &used_columns(grouping)).unwrap_or_default();
-                if problems.is_empty() {
-                    let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
-                    problems.push(Problem::new(
-                        None,
-                        "file",
-                        format!("not a readable English Prescribing Dataset file: {why}"),
-                    ));
-                }
-                report(&mut all, path, problems);
+                report(
+                    &mut all,
+                    path,
+                    read_failure(path, &used_columns(grouping), failure)?,
+                );
                 continue;
             }
         };
         let months: BTreeSet<Month> = groups.iter().map(|g| g.month).collect();
-        let mut problems = Vec::new();
-        for m in &months {
-            match month_file.get(m) {
-                Some(other) => problems.push(Problem::new(
-                    None,
-                    YEAR_MONTH,
-                    format!(
-                        "{m} is also in {}: each month must come from one file (was a month given twice?)",
-                        other.display()
-                    ),
-                )),
-                None => {
-                    month_file.insert(*m, path);
-                }
-            }
-        }
+        let problems = claim_months(&mut month_file, path, &months);
         let rows: u64 = groups.iter().map(|g| g.rows).sum();
         for g in groups {
             icb_months
