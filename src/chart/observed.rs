@@ -188,13 +188,7 @@ fn panel<DB: DrawingBackend>(
         }
     }
     if legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 17))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.2))
-            .draw()?;
+        house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 17)?;
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use polars::prelude::*;
 
-use crate::error::{Error, FileProblems, Problem};
+use crate::error::{Error, FileProblems};
 use crate::month::Month;
 use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
@@ -260,18 +260,13 @@ pub fn excess(
     mode: ReadMode,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<ExcessTable, Error> {
-    if files.is_empty() {
-        return Err(Error::input(
-            "data observed",
-            Problem::new(
-                None,
-                "FILE",
-                "no EPD files given: name the monthly files (EPD_YYYYMM.csv) before and after the change",
-            ),
-        ));
-    }
     let used = used_columns();
-    check_files(files, &used)?;
+    check_files(
+        "data observed",
+        files,
+        "name the monthly files (EPD_YYYYMM.csv) before and after the change",
+        &used,
+    )?;
     let mut all: Vec<FileProblems> = Vec::new();
     let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
     let mut rows = Vec::new();

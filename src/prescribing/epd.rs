@@ -445,13 +445,21 @@ fn find_bad_rows(path: &Path, used: &[(&'static str, Kind)]) -> PolarsResult<Vec
     Ok(problems)
 }
 
-/// Checks every file before any is read: each is named once, exists and has the `columns`
-/// (of the right types, where the format has types). Every problem of every file is returned
-/// together.
+/// Checks every file before any is read: there is at least one (`command` says what to give
+/// otherwise, as `hint`), and each is named once, exists and has the `columns` (of the right
+/// types, where the format has types). Every problem of every file is returned together.
 pub(crate) fn check_files(
+    command: &str,
     files: &[PathBuf],
+    hint: &str,
     columns: &[(&'static str, Kind)],
 ) -> Result<(), Error> {
+    if files.is_empty() {
+        return Err(Error::input(
+            command,
+            Problem::new(None, "FILE", format!("no EPD files given: {hint}")),
+        ));
+    }
     let mut all: Vec<FileProblems> = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
     for path in files {
@@ -555,17 +563,12 @@ pub fn aggregate(
     mode: ReadMode,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<PrescribingTable, Error> {
-    if files.is_empty() {
-        return Err(Error::input(
-            "data prescribing",
-            Problem::new(
-                None,
-                "FILE",
-                "no EPD files given: name one or more monthly files (EPD_YYYYMM.csv)",
-            ),
-        ));
-    }
-    check_files(files, &used_columns(grouping))?;
+    check_files(
+        "data prescribing",
+        files,
+        "name one or more monthly files (EPD_YYYYMM.csv)",
+        &used_columns(grouping),
+    )?;
     let mut all: Vec<FileProblems> = Vec::new();
     let report = |all: &mut Vec<FileProblems>, path: &Path, problems: Vec<Problem>| {
         if !problems.is_empty() {

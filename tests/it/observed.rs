@@ -11,24 +11,8 @@ use rand_xoshiro::SplitMix64;
 use icb_impact::observed::excess;
 use icb_impact::prescribing::ReadMode;
 
+use crate::prescribing::{HEADER, ICBS};
 use crate::{read_csv, shipped, stderr, stdout, Sandbox};
-
-/// NHSBSA's EPD header, in its order.
-const HEADER: &str = "YEAR_MONTH,REGIONAL_OFFICE_NAME,REGIONAL_OFFICE_CODE,ICB_NAME,ICB_CODE,PCO_NAME,PCO_CODE,PRACTICE_NAME,PRACTICE_CODE,ADDRESS_1,ADDRESS_2,ADDRESS_3,ADDRESS_4,POSTCODE,BNF_CHEMICAL_SUBSTANCE,CHEMICAL_SUBSTANCE_BNF_DESCR,BNF_CODE,BNF_DESCRIPTION,BNF_CHAPTER_PLUS_CODE,QUANTITY,ITEMS,TOTAL_QUANTITY,ADQUSAGE,NIC,ACTUAL_COST,UNIDENTIFIED";
-
-/// ICBs of the embedded table: code, name as EPD spells it.
-const ICBS: [(&str, &str); 4] = [
-    (
-        "QOQ",
-        "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD",
-    ),
-    (
-        "QHM",
-        "NHS NORTH EAST AND NORTH CUMBRIA INTEGRATED CARE BOARD",
-    ),
-    ("QF7", "NHS SOUTH YORKSHIRE INTEGRATED CARE BOARD"),
-    ("QWO", "NHS WEST YORKSHIRE INTEGRATED CARE BOARD"),
-];
 
 /// The ICBs (indices into `ICBS`) where brand prescribing rises from the change month.
 const PLANTED: [usize; 2] = [0, 2];
@@ -404,6 +388,11 @@ fn missing_months_and_short_pre_periods_are_named() {
     let err = refused(&sb, &files, &["--change", "2025-06"]);
     assert!(
         err.contains("the change 2025-06 is not inside the months read"),
+        "{err}"
+    );
+    let err = refused(&sb, &[], &["--change", "2024-08"]);
+    assert!(
+        err.contains("FILE: no EPD files given: name the monthly files"),
         "{err}"
     );
 }
