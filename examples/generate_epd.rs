@@ -1,9 +1,16 @@
 //! Writes a synthetic English Prescribing Dataset month: NHSBSA's 26 columns in their order,
 //! plausible values, one row per practice and drug, practices in the embedded table's 42 ICBs
-//! (as many as each has). Seeded and fast (about 1 GB/s), for `benches/prescribing.sh`.
+//! (as many as each has). Seeded and fast (about 1 GB/s), for `benches/prescribing.sh` and
+//! `benches/observed.sh`.
+//!
+//! Presentations come in equivalence groups, as BNF codes do: 1,000 groups, each a generic
+//! (`…AA` + strength + the same strength) and three brands of it (another product, the
+//! generic's strength as the equivalent), the brands dearer per unit by half to two and a half
+//! times. A row is a brand with probability `BRAND_PERCENT`/100 (default 10), so a month
+//! written with a higher share has more excess over the cheapest equivalent.
 //!
 //! ```sh
-//! cargo run --release --example generate_epd -- OUT.csv ROWS [YEAR_MONTH] [SEED]
+//! cargo run --release --example generate_epd -- OUT.csv ROWS [YEAR_MONTH] [SEED] [BRAND_PERCENT]
 //! ```
 //!
 //! Prints the rows, bytes and the exact totals of ITEMS, NIC and ACTUAL_COST on stdout
@@ -17,6 +24,9 @@ use rand_xoshiro::SplitMix64;
 use icb_impact::data::IcbTable;
 
 const HEADER: &str = "YEAR_MONTH,REGIONAL_OFFICE_NAME,REGIONAL_OFFICE_CODE,ICB_NAME,ICB_CODE,PCO_NAME,PCO_CODE,PRACTICE_NAME,PRACTICE_CODE,ADDRESS_1,ADDRESS_2,ADDRESS_3,ADDRESS_4,POSTCODE,BNF_CHEMICAL_SUBSTANCE,CHEMICAL_SUBSTANCE_BNF_DESCR,BNF_CODE,BNF_DESCRIPTION,BNF_CHAPTER_PLUS_CODE,QUANTITY,ITEMS,TOTAL_QUANTITY,ADQUSAGE,NIC,ACTUAL_COST,UNIDENTIFIED\n";
+
+/// The seed of the presentations' prices.
+const PRICE_SEED: u64 = 1_000_003;
 
 const CHAPTERS: [&str; 15] = [
     "01: Gastro-Intestinal System",
@@ -86,12 +96,13 @@ fn push_fixed(buf: &mut Vec<u8>, value: u64, decimals: u32) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(rows)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: generate_epd OUT.csv ROWS [YEAR_MONTH] [SEED]");
+        eprintln!("usage: generate_epd OUT.csv ROWS [YEAR_MONTH] [SEED] [BRAND_PERCENT]");
         std::process::exit(2);
     };
     let rows: u64 = rows.parse()?;
     let year_month: u32 = args.get(2).map_or(Ok(202401), |s| s.parse())?;
     let seed: u64 = args.get(3).map_or(Ok(20240101), |s| s.parse())?;
+    let brand_percent: u64 = args.get(4).map_or(Ok(10), |s| s.parse())?;
     let table = IcbTable::load(None, &["gp_practices".to_string()])?;
     let practices_per_icb = table.numeric("gp_practices").expect("asked for");
     let mut rng = SplitMix64::seed_from_u64(seed);
@@ -127,9 +138,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     // BNF_CHEMICAL_SUBSTANCE to BNF_CHAPTER_PLUS_CODE, one per presentation, with a unit
-    // price in hundredths of a penny.
-    let mut drugs: Vec<(Vec<u8>, u64)> = Vec::new();
-    for d in 0..4000u64 {
+    // price in hundredths of a penny: for each group, the generic and then its three brands.
+    // The prices come from their own stream, the same whatever the seed, so every month has
+    // the same presentations at the same prices; the seed chooses the rows.
+    let mut groups: Vec<[(Vec<u8>, u64); 4]> = Vec::new();
+    let mut prices = SplitMix64::seed_from_u64(PRICE_SEED);
+    for d in 0..1000u64 {
         let chapter = CHAPTERS[(d % CHAPTERS.len() as u64) as usize];
         let substance = SUBSTANCES[(d % SUBSTANCES.len() as u64) as usize];
         let chemical = format!(
@@ -138,15 +152,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d % 40,
             (b'A' + (d % 26) as u8) as char
         );
-        let strength = 5 * (1 + d % 40);
-        drugs.push((
-            format!(
-                "{chemical},{substance},{chemical}AAA{:03}A,\"{substance} {strength}mg tablets, pack {d}\",\"{chapter}\",",
-                d % 1000
+        let strength_mg = 5 * (1 + d % 40);
+        let strength = format!(
+            "{}{}",
+            (b'A' + ((d / 26) % 26) as u8) as char,
+            (b'A' + (d % 26) as u8) as char
+        );
+        let generic_price = 1 + prices.random_range(0..1_500u64);
+        let presentation = |product: &str, name: &str, price: u64| {
+            (
+                format!(
+                    "{chemical},{substance},{chemical}{product}{strength}{strength},\"{name} {strength_mg}mg tablets\",\"{chapter}\",",
+                )
+                .into_bytes(),
+                price,
             )
-            .into_bytes(),
-            1 + rng.random_range(0..3_000u64),
-        ));
+        };
+        let brand = |k: u64, rng: &mut SplitMix64| {
+            let price = generic_price * (150 + rng.random_range(0..200u64)) / 100;
+            presentation(
+                &format!("B{}", (b'A' + k as u8) as char),
+                &format!("Brand{k} {substance}"),
+                price,
+            )
+        };
+        let generic = presentation("AA", substance, generic_price);
+        let brands = [
+            brand(0, &mut prices),
+            brand(1, &mut prices),
+            brand(2, &mut prices),
+        ];
+        let [b0, b1, b2] = brands;
+        groups.push([generic, b0, b1, b2]);
     }
 
     let file = std::fs::File::create(out)?;
@@ -159,7 +196,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for row in 0..rows {
         // Rows sorted by practice, as EPD's are.
         let practice = &practices[(row * n_practices / rows.max(1)) as usize];
-        let (drug, unit_price) = &drugs[rng.random_range(0..drugs.len() as u64) as usize];
+        let group = &groups[rng.random_range(0..groups.len() as u64) as usize];
+        let which = match rng.random_range(0..100u64) < brand_percent {
+            true => 1 + rng.random_range(0..3u64) as usize,
+            false => 0,
+        };
+        let (drug, unit_price) = &group[which];
         let quantity = [7, 14, 28, 30, 56, 60, 84, 100][rng.random_range(0..8u64) as usize];
         let items = 1 + rng.random_range(0..8u64) * rng.random_range(0..6u64);
         let total = quantity * items;

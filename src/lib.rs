@@ -21,6 +21,7 @@ pub mod model;
 pub mod money;
 pub mod month;
 pub mod names;
+pub mod observed;
 pub mod output;
 pub mod pipeline;
 pub mod posterior;

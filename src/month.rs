@@ -34,6 +34,26 @@ impl Month {
     }
 }
 
+/// The months between the first and the last of `months` (sorted) that it does not hold.
+pub fn missing(months: &[Month]) -> Vec<Month> {
+    let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
+        return Vec::new();
+    };
+    (0..=last.since(first))
+        .map(|k| first.plus(k))
+        .filter(|m| months.binary_search(m).is_err())
+        .collect()
+}
+
+/// Months as a list for a message: `2024-01, 2024-02`.
+pub fn list(months: &[Month]) -> String {
+    months
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl FromStr for Month {
     type Err = String;
 

@@ -109,12 +109,14 @@ macro_rules! render {
 mod analysis;
 mod calibration;
 mod icb;
+mod observed;
 mod run;
 mod settlement;
 
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
 pub use calibration::calibration_charts;
 pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
+pub use observed::observed_charts;
 pub use run::run_charts;
 pub use settlement::settlement_charts;
 
@@ -413,14 +415,22 @@ fn band_over_months<DB: DrawingBackend>(
         )?
         .label("mean")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
+    house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 17)
+}
+
+/// The legend every chart shares: the series' labels at `size` in a faint box at `position`.
+fn house_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: i32,
+) -> DrawResult<DB::ErrorType> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 17))
+        .position(position)
+        .label_font((FONT, size))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.2))
-        .draw()?;
-    Ok(())
+        .draw()
 }
 
 /// A chart of [`log_money_rows`].

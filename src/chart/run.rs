@@ -137,14 +137,7 @@ fn icb_costs<DB: DrawingBackend>(
             .label(*name)
             .legend(move |(x, y)| Circle::new((x + 8, y), 6, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 16))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.2))
-        .draw()?;
-    Ok(())
+    house_legend(&mut chart, SeriesLabelPosition::LowerRight, 16)
 }
 
 fn distribution<DB: DrawingBackend>(

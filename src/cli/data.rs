@@ -7,9 +7,10 @@ use clap::{Args, Subcommand};
 use super::emit;
 use crate::error::Result;
 use crate::money::{gbp, gbp_full, thousands};
-use crate::month::Month;
+use crate::month::{list as list_months, Month};
+use crate::observed;
 use crate::pipeline;
-use crate::prescribing::{Grouping, ReadMode};
+use crate::prescribing::{FileRead, Grouping, ReadMode};
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -28,6 +29,39 @@ enum DataCommand {
     /// Write a new practice table (for `granularity = "practice"`) with each practice's real
     /// prescribing spend from `data prescribing --by practice`.
     Practices(PracticesArgs),
+    /// Measure the realised loss from EPD monthly files: each practice's cost above the
+    /// cheapest equivalent (price per unit against the group's national 10th percentile),
+    /// summed to ICBs and the nation, and an interrupted time series (trend, seasonality, a
+    /// step and a slope at each --change, Newey–West intervals) estimating how much it rose.
+    Observed(ObservedArgs),
+}
+
+#[derive(Debug, Args)]
+struct ObservedArgs {
+    /// EPD monthly files (EPD_YYYYMM.csv, or .parquet), every month from before the first
+    /// change to the last; each month must come from one file.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// A month (YYYY-MM) from which the excess may step and change slope, e.g. 2024-08 when
+    /// collective action began; give it again for another (a settlement, say).
+    #[arg(long = "change", value_name = "YYYY-MM", required = true)]
+    changes: Vec<Month>,
+    /// One time series per ICB, or per practice (the national one always).
+    #[arg(long, value_name = "LEVEL", default_value = "icb", value_enum)]
+    by: Grouping,
+    /// The directory to write (replaced whole).
+    #[arg(long, value_name = "DIR", default_value = "output/observed")]
+    out: PathBuf,
+    /// Also write the estimates as a benchmarks table (the columns of data/benchmarks.csv)
+    /// for `benchmark --benchmarks FILE` and `calibrate --benchmarks FILE`.
+    #[arg(long, value_name = "FILE")]
+    benchmarks_out: Option<PathBuf>,
+    /// No messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Read each file whole into memory instead of streaming it (to measure the difference).
+    #[arg(long, hide = true)]
+    eager: bool,
 }
 
 #[derive(Debug, Args)]
@@ -83,15 +117,125 @@ pub fn data(args: &DataArgs) -> Result<()> {
         DataCommand::Prescribing(a) => data_prescribing(a),
         DataCommand::Build(a) => data_build(a),
         DataCommand::Practices(a) => data_practices(a),
+        DataCommand::Observed(a) => data_observed(a),
     }
 }
 
-fn list_months(months: &[Month]) -> String {
-    months
-        .iter()
-        .map(|m| m.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+fn data_observed(args: &ObservedArgs) -> Result<()> {
+    let mode = if args.eager {
+        ReadMode::Eager
+    } else {
+        ReadMode::Streaming
+    };
+    let quiet = args.quiet;
+    let run = pipeline::observe(
+        &args.files,
+        &args.changes,
+        args.by,
+        mode,
+        &args.out,
+        args.benchmarks_out.as_deref(),
+        &mut |f| {
+            if !quiet {
+                print_file(f);
+            }
+        },
+    )?;
+    let o = &run.observed;
+    let n = &o.national.fit;
+    let mut text = String::new();
+    let (first, last) = (o.months[0], o.months[o.months.len() - 1]);
+    outln!(
+        text,
+        "Read {} file{}, {} rows in {:.1} s ({} rows/s): {first} to {last}, {} months",
+        run.files.len(),
+        if run.files.len() == 1 { "" } else { "s" },
+        thousands(run.input_rows),
+        run.seconds,
+        thousands((run.input_rows as f64 / run.seconds.max(1e-9)) as u64),
+        o.months.len()
+    );
+    outln!(
+        text,
+        "England: excess over the cheapest equivalent {} a month above the counterfactual from {} ({} a month expected; 95% interval {} to {}); {} in all to {last} ({} to {})",
+        gbp(n.effect_per_month),
+        o.changes[0],
+        gbp(n.baseline_per_month),
+        gbp(n.effect_low),
+        gbp(n.effect_high),
+        gbp(n.cumulative),
+        gbp(n.cumulative_low),
+        gbp(n.cumulative_high)
+    );
+    outln!(
+        text,
+        "{} months before, {} after; {}; AR(1) errors, coefficient {:.2}",
+        n.months_before,
+        n.months_after,
+        if n.seasonal {
+            "trend and seasonality".to_string()
+        } else {
+            format!(
+                "trend only: fewer than {} months before the change, so no seasonality",
+                observed::SEASONAL_PRE_MONTHS
+            )
+        },
+        n.rho.unwrap_or(0.0)
+    );
+    let what = match args.by {
+        Grouping::Icb => "ICBs",
+        Grouping::Practice => "practices",
+    };
+    let units = o.units();
+    let above = units.iter().filter(|s| s.fit.effect_low > 0.0).count();
+    outln!(
+        text,
+        "{} {what} fitted; {above} with a 95% interval above zero",
+        units.len()
+    );
+    if !o.skipped.is_empty() {
+        outln!(text, "Not fitted ({}):", o.skipped.len());
+        for s in o.skipped.iter().take(30) {
+            outln!(
+                text,
+                "  {}{}: {}",
+                s.icb_code,
+                s.practice_code
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" {p}")),
+                s.reason
+            );
+        }
+        if o.skipped.len() > 30 {
+            outln!(
+                text,
+                "  and {} more (see manifest.json)",
+                o.skipped.len() - 30
+            );
+        }
+    }
+    outln!(text, "Wrote {}", args.out.display());
+    if let Some(b) = &args.benchmarks_out {
+        outln!(
+            text,
+            "Wrote {}: use it with `icb-impact benchmark SCENARIO --benchmarks {}`",
+            b.display(),
+            b.display()
+        );
+    }
+    emit(&text)
+}
+
+/// The line on stderr for each EPD file read: its rows, months and speed.
+fn print_file(f: &FileRead) {
+    let seconds = f.elapsed.as_secs_f64();
+    eprintln!(
+        "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
+        f.path.display(),
+        thousands(f.rows),
+        list_months(&f.months),
+        thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
+    );
 }
 
 fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
@@ -109,14 +253,7 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
         &args.out,
         &mut |f| {
             if !quiet {
-                let seconds = f.elapsed.as_secs_f64();
-                eprintln!(
-                    "{}: {} rows ({}) in {seconds:.1} s, {} rows/s",
-                    f.path.display(),
-                    thousands(f.rows),
-                    list_months(&f.months),
-                    thousands((f.rows as f64 / seconds.max(1e-9)) as u64)
-                );
+                print_file(f);
             }
         },
     )?;

@@ -8,6 +8,7 @@ mod atomic;
 mod calibration;
 mod json;
 mod memory;
+mod observed;
 mod tables;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 pub use atomic::{replace_dir, write_file_atomically};
 pub use calibration::{write_calibration, CalibrationFiles};
 pub use memory::{compare_document, run_document, settlement_document};
+pub use observed::{observed_csv, observed_monthly_csv, write_observed};
 pub use tables::{samples_frame, write_parquet};
 
 use crate::benchmark::Comparison;

@@ -1,11 +1,14 @@
 //! The `data` commands as library calls: sum prescribing data, rebuild the ICB table and the
-//! practice table with it. Each writes its one file atomically and returns what it found.
+//! practice table with it, measure the realised loss. Each writes its file (or directory)
+//! atomically and returns what it found.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::data::IcbTable;
 use crate::error::Result;
+use crate::month::Month;
+use crate::observed::{self, Observed};
 use crate::output;
 use crate::practices::PracticeTable;
 use crate::prescribing::{
@@ -84,4 +87,42 @@ pub fn build_practice_table(
     let rebuilt = prescribing::rebuild_practices(&base, &spend)?;
     output::write_file_atomically(out, &rebuilt.csv)?;
     Ok(BuiltPracticeTable { base, rebuilt })
+}
+
+/// The realised loss measured from prescribing data.
+pub struct ObservedRun {
+    pub observed: Observed,
+    /// The files read, with their rows and months.
+    pub files: Vec<FileRead>,
+    pub input_rows: u64,
+    pub seconds: f64,
+}
+
+/// `data observed`: each practice's monthly excess over the cheapest equivalent from the EPD
+/// `files`, an interrupted time series per ICB (or practice) and nationally with a step and a
+/// slope at each of `changes`, written to the directory `out` and, with `benchmarks_out`, as
+/// a benchmarks table. Nothing is written when a file, a month or the series is refused.
+pub fn observe(
+    files: &[PathBuf],
+    changes: &[Month],
+    grouping: Grouping,
+    mode: ReadMode,
+    out: &Path,
+    benchmarks_out: Option<&Path>,
+    on_file: &mut dyn FnMut(&FileRead),
+) -> Result<ObservedRun> {
+    if mode == ReadMode::Streaming {
+        // Before anything else touches polars: see the function.
+        prescribing::read_local_files_in_chunks();
+    }
+    let started = Instant::now();
+    let table = observed::excess(files, mode, on_file)?;
+    let result = observed::analyse(&table, changes, grouping)?;
+    output::write_observed(out, &result, &table.files, benchmarks_out)?;
+    Ok(ObservedRun {
+        input_rows: table.input_rows(),
+        files: table.files,
+        observed: result,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -31,6 +31,11 @@ pub mod column {
     /// Actual cost, £: what the NHS paid (NIC less the national average discount, plus
     /// container allowances). The spend the model uses.
     pub const ACTUAL_COST: &str = "ACTUAL_COST";
+    /// The 15-character BNF code of the presentation (read by `data observed` only).
+    pub const BNF_CODE: &str = "BNF_CODE";
+    /// Quantity dispensed over all items: `QUANTITY × ITEMS`, in the presentation's unit
+    /// (tablets, ml, grams; read by `data observed` only).
+    pub const TOTAL_QUANTITY: &str = "TOTAL_QUANTITY";
 }
 use column::*;
 
@@ -83,10 +88,14 @@ fn used_columns(grouping: Grouping) -> Vec<(&'static str, Kind)> {
     c
 }
 
+/// What a column read from an EPD file must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
+    /// A whole number (`YEAR_MONTH` must also be a month).
     Integer,
+    /// A finite number.
     Number,
+    /// Text; empty only for `ICB_NAME`.
     Text,
 }
 
@@ -140,11 +149,12 @@ impl Kind {
 }
 
 /// The types of the columns read that are not text, for a CSV reader that would otherwise
-/// read every column as text. The same for either grouping: only text columns differ.
-fn number_schema() -> SchemaRef {
+/// read every column as text.
+fn number_schema(columns: &[(&'static str, Kind)]) -> SchemaRef {
     Arc::new(
-        used_columns(Grouping::Practice)
-            .into_iter()
+        columns
+            .iter()
+            .copied()
             .filter(|(_, k)| *k != Kind::Text)
             .map(|(name, kind)| Field::new(name.into(), kind.dtype()))
             .collect(),
@@ -152,13 +162,13 @@ fn number_schema() -> SchemaRef {
 }
 
 /// `YYYYMM` as a month.
-fn month_of(year_month: i64) -> Option<Month> {
+pub(crate) fn month_of(year_month: i64) -> Option<Month> {
     let year = i32::try_from(year_month / 100).ok()?;
     let month = u32::try_from(year_month % 100).ok()?;
     Month::new(year, month)
 }
 
-fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
+fn scan(path: &Path, format: Format, typed: Option<SchemaRef>) -> PolarsResult<LazyFrame> {
     let source = PlRefPath::try_from_path(path)?;
     match format {
         Format::Csv => {
@@ -168,8 +178,8 @@ fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
                 .with_has_header(true)
                 .with_glob(false)
                 .with_infer_schema_length(Some(0));
-            if typed {
-                reader = reader.with_dtype_overwrite(Some(number_schema()));
+            if let Some(schema) = typed {
+                reader = reader.with_dtype_overwrite(Some(schema));
             }
             reader.finish()
         }
@@ -183,9 +193,15 @@ fn scan(path: &Path, format: Format, typed: bool) -> PolarsResult<LazyFrame> {
     }
 }
 
-/// Checks that a file exists and has the columns (of the right types, where the format has
-/// types) that `grouping` reads.
-fn check_columns(path: &Path, grouping: Grouping) -> Vec<Problem> {
+/// A file scanned lazily (CSV or Parquet, by its extension) with the non-text `columns` read
+/// as numbers; every other column is left to projection pushdown.
+pub(crate) fn scan_typed(path: &Path, columns: &[(&'static str, Kind)]) -> PolarsResult<LazyFrame> {
+    scan(path, Format::of(path), Some(number_schema(columns)))
+}
+
+/// Checks that a file exists and has the `columns` (of the right types, where the format has
+/// types).
+fn check_columns(path: &Path, columns: &[(&'static str, Kind)]) -> Vec<Problem> {
     if let Err(e) = std::fs::metadata(path).and_then(|m| {
         if m.is_file() {
             Ok(())
@@ -196,7 +212,7 @@ fn check_columns(path: &Path, grouping: Grouping) -> Vec<Problem> {
         return vec![Problem::new(None, "file", format!("cannot read: {e}"))];
     }
     let format = Format::of(path);
-    let schema = match scan(path, format, false).and_then(|mut lf| lf.collect_schema()) {
+    let schema = match scan(path, format, None).and_then(|mut lf| lf.collect_schema()) {
         Ok(s) => s,
         Err(e) => {
             let what = match format {
@@ -207,7 +223,7 @@ fn check_columns(path: &Path, grouping: Grouping) -> Vec<Problem> {
         }
     };
     let mut problems = Vec::new();
-    for (name, kind) in used_columns(grouping) {
+    for &(name, kind) in columns {
         match schema.get(name) {
             None => problems.push(Problem::new(
                 None,
@@ -285,13 +301,14 @@ fn sums(frame: LazyFrame, grouping: Grouping) -> LazyFrame {
 
 fn eager_read(path: &Path, grouping: Grouping) -> PolarsResult<DataFrame> {
     let used = used_columns(grouping);
+    let schema = number_schema(&used);
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_columns(Some(
             used.iter().map(|(n, _)| PlSmallStr::from(*n)).collect(),
         ))
-        .with_schema_overwrite(Some(number_schema()))
+        .with_schema_overwrite(Some(schema))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))?
         .finish()?;
     sums(frame.lazy(), grouping).collect()
@@ -305,10 +322,10 @@ fn read_groups(
 ) -> Result<Vec<Group>, Option<PolarsError>> {
     let frame = match (mode, Format::of(path)) {
         (ReadMode::Eager, Format::Csv) => eager_read(path, grouping),
-        (ReadMode::Eager, Format::Parquet) => scan(path, Format::Parquet, true)
+        (ReadMode::Eager, Format::Parquet) => scan_typed(path, &used_columns(grouping))
             .and_then(|lf| sums(lf, grouping).collect_with_engine(Engine::InMemory))
             .map(|r| r.unwrap_single()),
-        (ReadMode::Streaming, format) => scan(path, format, true)
+        (ReadMode::Streaming, _) => scan_typed(path, &used_columns(grouping))
             .and_then(|lf| sums(lf, grouping).collect_with_engine(Engine::Streaming))
             .map(|r| r.unwrap_single()),
     }
@@ -360,11 +377,11 @@ fn read_groups(
     Ok(groups)
 }
 
-/// Finds the rows whose values stopped a file being summed: the first [`MAX_BAD_ROWS`] with
-/// their line (CSV: the header is line 1) or row (Parquet), column and value.
-fn find_bad_rows(path: &Path, grouping: Grouping) -> PolarsResult<Vec<Problem>> {
+/// Finds the rows whose values in `used` stopped a file being read: the first
+/// [`MAX_BAD_ROWS`] with their line (CSV: the header is line 1) or row (Parquet), column and
+/// value.
+fn find_bad_rows(path: &Path, used: &[(&'static str, Kind)]) -> PolarsResult<Vec<Problem>> {
     let format = Format::of(path);
-    let used = used_columns(grouping);
     let bad = |name: &str, kind: Kind| -> Expr {
         let value = col(name);
         let blank = value.clone().is_null();
@@ -394,7 +411,7 @@ fn find_bad_rows(path: &Path, grouping: Grouping) -> PolarsResult<Vec<Problem>> 
         used.iter()
             .map(|(n, _)| col(*n).cast(DataType::String).alias(*n)),
     );
-    let rows = scan(path, format, false)?
+    let rows = scan(path, format, None)?
         .with_row_index(ROW, None)
         .filter(any_bad)
         .select(select)
@@ -406,7 +423,7 @@ fn find_bad_rows(path: &Path, grouping: Grouping) -> PolarsResult<Vec<Problem>> 
     let mut problems = Vec::new();
     for k in 0..rows.height() {
         let row = index.get(k).unwrap_or(0) as usize;
-        for (name, kind) in &used {
+        for (name, kind) in used {
             let cell = rows.column(name)?.str()?.get(k);
             if let Some(why) = kind.check(name, cell) {
                 problems.push(match format {
@@ -426,6 +443,101 @@ fn find_bad_rows(path: &Path, grouping: Grouping) -> PolarsResult<Vec<Problem>> 
         ));
     }
     Ok(problems)
+}
+
+/// Checks every file before any is read: there is at least one (`command` says what to give
+/// otherwise, as `hint`), and each is named once, exists and has the `columns` (of the right
+/// types, where the format has types). Every problem of every file is returned together.
+pub(crate) fn check_files(
+    command: &str,
+    files: &[PathBuf],
+    hint: &str,
+    columns: &[(&'static str, Kind)],
+) -> Result<(), Error> {
+    if files.is_empty() {
+        return Err(Error::input(
+            command,
+            Problem::new(None, "FILE", format!("no EPD files given: {hint}")),
+        ));
+    }
+    let mut all: Vec<FileProblems> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in files {
+        let same = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let problems = if seen.contains(&same) {
+            vec![Problem::new(
+                None,
+                "file",
+                "given twice: each file is read once",
+            )]
+        } else {
+            seen.push(same);
+            check_columns(path, columns)
+        };
+        if !problems.is_empty() {
+            all.push(FileProblems {
+                file: path.display().to_string(),
+                problems,
+            });
+        }
+    }
+    match all.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Input(all)),
+    }
+}
+
+/// Why a file could not be read, when its plan failed (`failure`; `None` when a value was
+/// missing): the bad rows' file, line, column and value, or, if none is found, polars' reason.
+/// A failure to read the file at all is an I/O error, not a problem with its values.
+pub(crate) fn read_failure(
+    path: &Path,
+    used: &[(&'static str, Kind)],
+    failure: Option<PolarsError>,
+) -> Result<Vec<Problem>, Error> {
+    if let Some(PolarsError::IO { error, .. }) = &failure {
+        return Err(Error::io(
+            "cannot read",
+            path,
+            std::io::Error::new(error.kind(), error.to_string()),
+        ));
+    }
+    let mut problems = find_bad_rows(path, used).unwrap_or_default();
+    if problems.is_empty() {
+        let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
+        problems.push(Problem::new(
+            None,
+            "file",
+            format!("not a readable English Prescribing Dataset file: {why}"),
+        ));
+    }
+    Ok(problems)
+}
+
+/// Records that `path` holds `months`; a month another file already holds is a problem (the
+/// sums, and `data observed`'s national low prices, need each month whole from one file).
+pub(crate) fn claim_months<'a>(
+    claimed: &mut BTreeMap<Month, &'a Path>,
+    path: &'a Path,
+    months: &BTreeSet<Month>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for m in months {
+        match claimed.get(m) {
+            Some(other) => problems.push(Problem::new(
+                None,
+                YEAR_MONTH,
+                format!(
+                    "{m} is also in {}: each month must come from one file (was a month given twice?)",
+                    other.display()
+                ),
+            )),
+            None => {
+                claimed.insert(*m, path);
+            }
+        }
+    }
+    problems
 }
 
 /// Totals of one ICB (or practice) as files are merged.
@@ -451,16 +563,12 @@ pub fn aggregate(
     mode: ReadMode,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<PrescribingTable, Error> {
-    if files.is_empty() {
-        return Err(Error::input(
-            "data prescribing",
-            Problem::new(
-                None,
-                "FILE",
-                "no EPD files given: name one or more monthly files (EPD_YYYYMM.csv)",
-            ),
-        ));
-    }
+    check_files(
+        "data prescribing",
+        files,
+        "name one or more monthly files (EPD_YYYYMM.csv)",
+        &used_columns(grouping),
+    )?;
     let mut all: Vec<FileProblems> = Vec::new();
     let report = |all: &mut Vec<FileProblems>, path: &Path, problems: Vec<Problem>| {
         if !problems.is_empty() {
@@ -470,27 +578,6 @@ pub fn aggregate(
             });
         }
     };
-    let mut seen: Vec<PathBuf> = Vec::new();
-    for path in files {
-        let same = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if seen.contains(&same) {
-            report(
-                &mut all,
-                path,
-                vec![Problem::new(
-                    None,
-                    "file",
-                    "given twice: each file is read once",
-                )],
-            );
-            continue;
-        }
-        seen.push(same);
-        report(&mut all, path, check_columns(path, grouping));
-    }
-    if !all.is_empty() {
-        return Err(Error::Input(all));
-    }
     let mut totals: BTreeMap<(String, Option<String>), Totals> = BTreeMap::new();
     let mut icb_months: BTreeMap<String, BTreeSet<Month>> = BTreeMap::new();
     let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
@@ -502,44 +589,17 @@ pub fn aggregate(
         let started = Instant::now();
         let groups = match read_groups(path, grouping, mode) {
             Ok(groups) => groups,
-            Err(Some(PolarsError::IO { error, .. })) => {
-                return Err(Error::io(
-                    "cannot read",
-                    path,
-                    std::io::Error::new(error.kind(), error.to_string()),
-                ))
-            }
             Err(failure) => {
-                let mut problems = find_bad_rows(path, grouping).unwrap_or_default();
-                if problems.is_empty() {
-                    let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
-                    problems.push(Problem::new(
-                        None,
-                        "file",
-                        format!("not a readable English Prescribing Dataset file: {why}"),
-                    ));
-                }
-                report(&mut all, path, problems);
+                report(
+                    &mut all,
+                    path,
+                    read_failure(path, &used_columns(grouping), failure)?,
+                );
                 continue;
             }
         };
         let months: BTreeSet<Month> = groups.iter().map(|g| g.month).collect();
-        let mut problems = Vec::new();
-        for m in &months {
-            match month_file.get(m) {
-                Some(other) => problems.push(Problem::new(
-                    None,
-                    YEAR_MONTH,
-                    format!(
-                        "{m} is also in {}: each month must come from one file (was a month given twice?)",
-                        other.display()
-                    ),
-                )),
-                None => {
-                    month_file.insert(*m, path);
-                }
-            }
-        }
+        let problems = claim_months(&mut month_file, path, &months);
         let rows: u64 = groups.iter().map(|g| g.rows).sum();
         for g in groups {
             icb_months

@@ -19,11 +19,12 @@ mod spend;
 mod tables;
 
 pub use epd::{aggregate, column, read_local_files_in_chunks, ReadMode};
+pub(crate) use epd::{check_files, claim_months, month_of, read_failure, scan_typed, Kind};
 pub use rebuild::{
     rebuild, rebuild_practices, Change, Rebuilt, RebuiltPractices, PRESCRIBING_COLUMN,
 };
 pub use spend::{read_icb_spend, read_practice_spend, Spend};
-pub use tables::{header, Coverage, FileRead, Grouping, PrescribingTable, SpendRow};
+pub use tables::{csv_field, header, Coverage, FileRead, Grouping, PrescribingTable, SpendRow};
 
 /// Millionths of a pound: the unit money is summed in.
 const MICROS_PER_POUND: f64 = 1e6;

@@ -92,13 +92,7 @@ impl PrescribingTable {
 
     /// Months between the first and last present that have no data.
     pub fn missing_months(&self) -> Vec<Month> {
-        let (Some(&first), Some(&last)) = (self.months.first(), self.months.last()) else {
-            return Vec::new();
-        };
-        (0..=last.since(first))
-            .map(|k| first.plus(k))
-            .filter(|m| self.months.binary_search(m).is_err())
-            .collect()
+        crate::month::missing(&self.months)
     }
 
     /// Totals over every row: items, NIC and actual cost (millionths of a pound).
@@ -203,7 +197,7 @@ fn pounds(pence: i128) -> String {
 }
 
 /// A CSV field, quoted when it must be.
-fn csv_field(text: &str) -> String {
+pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -9,6 +9,7 @@ mod distributions;
 mod engagement;
 mod library;
 mod model;
+mod observed;
 mod overrides;
 mod practices;
 mod prescribing;

@@ -1,0 +1,205 @@
+//! The realised loss from prescribing data: each practice's monthly cost above the cheapest
+//! equivalent presentations (OpenPrescribing's price-per-unit "excess"), summed to ICBs and
+//! the nation, and an interrupted time series on each sum that estimates how much the excess
+//! rose after the months collective action switched medicines optimisation software off.
+//!
+//! One file a job: `excess` reads the EPD months into per-practice monthly excess (a polars
+//! plan, streamed); `its` fits a series (pure numbers); this file builds the series, fits each
+//! and names the ones that cannot be fitted; `benchmarks` writes the estimates as published
+//! figures the model's `benchmark` and `calibrate` read.
+
+mod benchmarks;
+mod excess;
+mod its;
+
+use std::collections::BTreeMap;
+
+pub use benchmarks::{benchmarks_csv, ACTION};
+pub use excess::{
+    excess, excess_plan, group_key, low_prices, ExcessTable, PracticeExcess, CHEMICAL_CHARS,
+    EQUIVALENT_CHARS, FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,
+};
+pub use its::{
+    ar1_coefficient, fit, fit_with, newey_west, newey_west_lag, prais_winsten, Errors, ItsFit,
+    ItsProblem, HARMONICS, LEVEL, MIN_PRE_MONTHS, MIN_SEGMENT_MONTHS, SEASONAL_PRE_MONTHS,
+};
+
+use crate::error::{Error, Problem};
+use crate::month::{list, Month};
+use crate::prescribing::Grouping;
+
+/// The code of the national row in every output.
+pub const NATIONAL: &str = "national";
+
+/// One monthly series and its fit: the nation, an ICB or a practice.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// [`NATIONAL`] for the nation.
+    pub icb_code: String,
+    pub icb_name: String,
+    /// `Some` for a practice.
+    pub practice_code: Option<String>,
+    /// Excess, £, month by month from [`Observed::months`]'s first.
+    pub observed: Vec<f64>,
+    pub fit: ItsFit,
+}
+
+/// A series that was not fitted, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    pub icb_code: String,
+    pub practice_code: Option<String>,
+    pub reason: String,
+}
+
+/// The realised loss: every series fitted, and those that could not be.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub changes: Vec<Month>,
+    /// Every month of the data, consecutive.
+    pub months: Vec<Month>,
+    pub national: Series,
+    /// In ICB code order.
+    pub icbs: Vec<Series>,
+    /// With [`Grouping::Practice`] only, in ICB then practice code order.
+    pub practices: Vec<Series>,
+    pub skipped: Vec<Skipped>,
+    pub grouping: Grouping,
+}
+
+impl Observed {
+    /// The series of the chosen level: the ICBs or the practices.
+    pub fn units(&self) -> &[Series] {
+        match self.grouping {
+            Grouping::Icb => &self.icbs,
+            Grouping::Practice => &self.practices,
+        }
+    }
+}
+
+/// Which months a series has rows in, and its value in each.
+type Months = (Vec<bool>, Vec<f64>);
+
+fn problem(field: &str, message: String) -> Error {
+    Error::input("data observed", Problem::new(None, field, message))
+}
+
+/// Builds the national, ICB (and practice) series of `table` and fits each with steps and
+/// slopes at `changes`. Refused: months missing inside the span, or a national series that
+/// cannot be fitted (a pre-period too short, a change outside the months). An ICB or practice
+/// without every month, or whose series cannot be fitted, is skipped and named.
+pub fn analyse(
+    table: &ExcessTable,
+    changes: &[Month],
+    grouping: Grouping,
+) -> Result<Observed, Error> {
+    let missing = table.missing_months();
+    if !missing.is_empty() {
+        return Err(problem(
+            "FILE",
+            format!(
+                "months missing between {} and {}: {}; the time series needs every month, so give their files",
+                table.months[0],
+                table.months[table.months.len() - 1],
+                list(&missing)
+            ),
+        ));
+    }
+    let mut changes = changes.to_vec();
+    changes.sort();
+    changes.dedup();
+    let Some(&first) = table.months.first() else {
+        return Err(problem("FILE", "the files hold no rows".to_string()));
+    };
+    let months = table.months.clone();
+    let n = months.len();
+    let index = |m: Month| m.since(first) as usize;
+    let mut national = vec![0.0; n];
+    // ICB code → (name, months seen, series); practice (ICB, code) → (months seen, series).
+    let mut icbs: BTreeMap<&str, (&str, Vec<bool>, Vec<f64>)> = BTreeMap::new();
+    let mut practices: BTreeMap<(&str, &str), Months> = BTreeMap::new();
+    for r in &table.rows {
+        let k = index(r.month);
+        national[k] += r.excess_gbp;
+        let e = icbs
+            .entry(&r.icb_code)
+            .or_insert_with(|| (&r.icb_name, vec![false; n], vec![0.0; n]));
+        e.0 = &r.icb_name;
+        e.1[k] = true;
+        e.2[k] += r.excess_gbp;
+        if grouping == Grouping::Practice {
+            let p = practices
+                .entry((&r.icb_code, &r.practice_code))
+                .or_insert_with(|| (vec![false; n], vec![0.0; n]));
+            p.0[k] = true;
+            p.1[k] += r.excess_gbp;
+        }
+    }
+    let national_fit = fit(&national, first, &changes)
+        .map_err(|e| problem("--change", format!("the national series: {e}")))?;
+    let mut skipped = Vec::new();
+    let absent = |seen: &[bool]| -> Vec<Month> {
+        seen.iter()
+            .enumerate()
+            .filter(|(_, s)| !**s)
+            .map(|(k, _)| first.plus(k as i32))
+            .collect()
+    };
+    let mut fit_unit = |icb: &str, practice: Option<&str>, seen: &[bool], series: &[f64]| {
+        let gone = absent(seen);
+        let result = match gone.is_empty() {
+            true => fit(series, first, &changes).map_err(|e| e.to_string()),
+            false => Err(format!("no rows in {}", list(&gone))),
+        };
+        match result {
+            Ok(f) => Some(f),
+            Err(reason) => {
+                skipped.push(Skipped {
+                    icb_code: icb.to_string(),
+                    practice_code: practice.map(str::to_string),
+                    reason,
+                });
+                None
+            }
+        }
+    };
+    let mut icb_series = Vec::new();
+    for (code, (name, seen, series)) in &icbs {
+        if let Some(f) = fit_unit(code, None, seen, series) {
+            icb_series.push(Series {
+                icb_code: code.to_string(),
+                icb_name: name.to_string(),
+                practice_code: None,
+                observed: series.clone(),
+                fit: f,
+            });
+        }
+    }
+    let mut practice_series = Vec::new();
+    for ((icb, practice), (seen, series)) in &practices {
+        if let Some(f) = fit_unit(icb, Some(practice), seen, series) {
+            practice_series.push(Series {
+                icb_code: icb.to_string(),
+                icb_name: icbs.get(icb).map_or("", |e| e.0).to_string(),
+                practice_code: Some(practice.to_string()),
+                observed: series.clone(),
+                fit: f,
+            });
+        }
+    }
+    Ok(Observed {
+        changes,
+        months,
+        national: Series {
+            icb_code: NATIONAL.to_string(),
+            icb_name: "England".to_string(),
+            practice_code: None,
+            observed: national,
+            fit: national_fit,
+        },
+        icbs: icb_series,
+        practices: practice_series,
+        skipped,
+        grouping,
+    })
+}
