@@ -4,8 +4,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -544,22 +543,18 @@ impl App {
 }
 
 /// Sends a simulation's progress as `{"progress": {"done", "total"}}` lines, at most about
-/// one per percent.
+/// one per percent, in order (worker threads report under one lock).
 struct Progress {
     tx: tokio::sync::mpsc::UnboundedSender<Value>,
-    total: AtomicU64,
-    done: AtomicU64,
-    /// The last percent sent.
-    sent: AtomicU64,
+    /// Units of work, units done, and the last percent sent.
+    state: Mutex<(u64, u64, u64)>,
 }
 
 impl Progress {
     fn new(tx: tokio::sync::mpsc::UnboundedSender<Value>) -> Progress {
         Progress {
             tx,
-            total: AtomicU64::new(0),
-            done: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
+            state: Mutex::new((0, 0, 0)),
         }
     }
 
@@ -572,18 +567,19 @@ impl Progress {
 
 impl Observer for Progress {
     fn start(&self, total: u64) {
-        self.total.store(total, Ordering::SeqCst);
-        self.done.store(0, Ordering::SeqCst);
-        self.sent.store(0, Ordering::SeqCst);
+        let mut state = self.state.lock().expect("no panic while reporting");
+        *state = (total, 0, 0);
         self.send(0, total);
     }
 
     fn advance(&self, n: u64) {
-        let done = self.done.fetch_add(n, Ordering::SeqCst) + n;
-        let total = self.total.load(Ordering::SeqCst).max(1);
-        let percent = done * 100 / total;
-        if self.sent.fetch_max(percent, Ordering::SeqCst) < percent {
-            self.send(done, total);
+        let mut state = self.state.lock().expect("no panic while reporting");
+        let (total, done, sent) = &mut *state;
+        *done += n;
+        let percent = *done * 100 / (*total).max(1);
+        if percent > *sent {
+            *sent = percent;
+            self.send(*done, *total);
         }
     }
 }
