@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -15,15 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::answer::{internal, Answer, ApiError};
 use super::{describe, edit, App, BODY_LIMIT};
-use crate::cancel::Token;
 use crate::data::IcbTable;
-use crate::error::{Error, FileProblems, Problem};
+use crate::error::Error;
 use crate::month::Month;
 use crate::output;
-use crate::pipeline::{self, Config, Observer, Optional, Silent, SimConfig};
+use crate::pipeline::{self, Config, Optional, Silent};
 use crate::scenario::{self, Settings};
 
 /// The name a posted scenario goes by in problems and manifests.
@@ -70,73 +69,6 @@ const PAGE: [(&str, &str, &str); 3] = [
         include_str!("page/style.css"),
     ),
 ];
-
-/// An answer that is not a success: a status and JSON `{ error, problems }`.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    error: String,
-    problems: Vec<Value>,
-    retry_after: Option<u64>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            error: error.into(),
-            problems: Vec::new(),
-            retry_after: None,
-        }
-    }
-
-    /// A bad request about one field of `file`.
-    fn field(file: &str, field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::from(Error::Input(vec![FileProblems {
-            file: file.to_string(),
-            problems: vec![Problem::new(None, field, message)],
-        }]))
-    }
-}
-
-impl From<Error> for ApiError {
-    fn from(e: Error) -> ApiError {
-        let status = match &e {
-            Error::Input(_) => StatusCode::BAD_REQUEST,
-            // The client went away: nobody reads this.
-            Error::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        ApiError {
-            status,
-            error: e.to_string(),
-            problems: match &e {
-                Error::Input(files) => describe::problems(files),
-                _ => Vec::new(),
-            },
-            retry_after: None,
-        }
-    }
-}
-
-impl ApiError {
-    /// The error as the last line of an answer sent as it goes.
-    fn line(&self) -> Value {
-        json!({ "error": self.error, "problems": self.problems, "status": self.status.as_u16() })
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = Json(json!({ "error": self.error, "problems": self.problems }));
-        match self.retry_after {
-            Some(s) => (self.status, [(header::RETRY_AFTER, s.to_string())], body).into_response(),
-            None => (self.status, body).into_response(),
-        }
-    }
-}
-
-type Answer<T> = std::result::Result<T, ApiError>;
 
 /// The page's file `name`, from `--page-dir` when given.
 fn page(app: &App, name: &str) -> Response {
@@ -441,156 +373,6 @@ impl App {
             ..posted(name, text)
         })
     }
-
-    /// Runs `work` on a blocking thread once a run's permit is free (waiting at most
-    /// `--queue-wait`, then 503), with a cancellation token that the work's threads see and
-    /// that is cancelled when this future is dropped, as it is when the client goes away.
-    async fn simulate<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<T, Error> + Send + 'static,
-    ) -> Answer<T> {
-        let permit = self.permit().await?;
-        let (stop, task) = self.spawn(permit, work, Box::new(Silent));
-        let result = task.await.map_err(internal)?.map_err(ApiError::from);
-        drop(stop);
-        result
-    }
-
-    /// [`App::simulate`] answered as it goes, with `progress` true: newline-delimited JSON,
-    /// `{"progress": {"done": …, "total": …}}` lines as the simulation advances, then one
-    /// `{"result": …}` (or `{"error": …, "problems": […], "status": …}`). Without, the result
-    /// alone as JSON. Dropping the answer (the client went away) stops the work.
-    async fn answer(
-        &self,
-        progress: bool,
-        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<Value, Error> + Send + 'static,
-    ) -> Answer<Response> {
-        if !progress {
-            return self.simulate(work).await.map(|v| Json(v).into_response());
-        }
-        let permit = self.permit().await?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
-        let last = tx.clone();
-        let (stop, task) = self.spawn(
-            permit,
-            move |sim, obs| {
-                let line = match work(sim, obs) {
-                    Ok(result) => json!({ "result": result }),
-                    Err(e) => ApiError::from(e).line(),
-                };
-                let _ = last.send(line);
-                Ok(())
-            },
-            Box::new(Progress::new(tx)),
-        );
-        drop(task);
-        let lines = futures_util::stream::unfold((rx, stop), |(mut rx, stop)| async move {
-            let line = rx.recv().await?;
-            let mut text = line.to_string();
-            text.push('\n');
-            Some((Ok::<_, std::convert::Infallible>(text), (rx, stop)))
-        });
-        Ok((
-            [(header::CONTENT_TYPE, "application/x-ndjson")],
-            axum::body::Body::from_stream(lines),
-        )
-            .into_response())
-    }
-
-    /// A run's permit: at once if one is free, else within `--queue-wait`, else 503.
-    async fn permit(&self) -> Answer<OwnedSemaphorePermit> {
-        let wait = self.options.queue_wait;
-        match tokio::time::timeout(wait, self.runs.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => {
-                let mut busy = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "the server is busy: {} runs at once, and none finished within {} s",
-                        self.options.max_runs,
-                        wait.as_secs_f64()
-                    ),
-                );
-                busy.retry_after = Some(5);
-                Err(busy)
-            }
-        }
-    }
-
-    /// Starts `work` on a blocking thread holding `permit` (given up when the work ends),
-    /// telling `observer` how it goes; the guard returned stops the work when dropped.
-    fn spawn<T: Send + 'static>(
-        &self,
-        permit: OwnedSemaphorePermit,
-        work: impl FnOnce(SimConfig, &dyn Observer) -> Result<T, Error> + Send + 'static,
-        observer: Box<dyn Observer + Send>,
-    ) -> (StopOnDrop, tokio::task::JoinHandle<Result<T, Error>>) {
-        let token = Token::new();
-        let sim = SimConfig {
-            threads: self.options.threads,
-            cancel: Some(token.clone()),
-            ..SimConfig::default()
-        };
-        let stop = StopOnDrop(token.clone());
-        let task = tokio::task::spawn_blocking(move || {
-            let _in = token.enter();
-            let result = work(sim, observer.as_ref());
-            drop(permit);
-            result
-        });
-        (stop, task)
-    }
-}
-
-/// Sends a simulation's progress as `{"progress": {"done", "total"}}` lines, at most about
-/// one per percent, in order (worker threads report under one lock).
-struct Progress {
-    tx: tokio::sync::mpsc::UnboundedSender<Value>,
-    /// Units of work, units done, and the last percent sent.
-    state: Mutex<(u64, u64, u64)>,
-}
-
-impl Progress {
-    fn new(tx: tokio::sync::mpsc::UnboundedSender<Value>) -> Progress {
-        Progress {
-            tx,
-            state: Mutex::new((0, 0, 0)),
-        }
-    }
-
-    fn send(&self, done: u64, total: u64) {
-        let _ = self
-            .tx
-            .send(json!({ "progress": { "done": done, "total": total } }));
-    }
-}
-
-impl Observer for Progress {
-    fn start(&self, total: u64) {
-        let mut state = self.state.lock().expect("no panic while reporting");
-        *state = (total, 0, 0);
-        self.send(0, total);
-    }
-
-    fn advance(&self, n: u64) {
-        let mut state = self.state.lock().expect("no panic while reporting");
-        let (total, done, sent) = &mut *state;
-        *done += n;
-        let percent = *done * 100 / (*total).max(1);
-        if percent > *sent {
-            *sent = percent;
-            self.send(*done, *total);
-        }
-    }
-}
-
-/// Cancels its token when dropped: the run stops if its request is abandoned.
-struct StopOnDrop(Token);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
 }
 
 /// A posted scenario's configuration.
@@ -659,11 +441,6 @@ fn parse_query(query: Option<String>, allowed: &[&str]) -> Answer<RunQuery> {
         )),
         None => Ok(q),
     }
-}
-
-/// A failure of the server itself (a task that panicked).
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
 /// Every file under `dir` in one zip, paths relative to it under `icb-impact-run/`, in name

@@ -9,11 +9,15 @@
 //! iterations to `--max-iterations`; at most `--max-runs` simulations run at once, others
 //! wait up to `--queue-wait` and then get 503 with `Retry-After`; a run whose client goes
 //! away is stopped. `mod.rs` holds the options, the router and its guard; `api.rs` the
-//! handlers; `edit.rs` the scenario edited in place; `describe.rs` the scenario as JSON.
+//! handlers; `answer.rs` what a request that fails is answered; `work.rs` the simulations run
+//! for requests (permits, cancellation, progress); `edit.rs` the scenario edited in place;
+//! `describe.rs` the scenario as JSON.
 
+mod answer;
 mod api;
 mod describe;
 mod edit;
+mod work;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -152,12 +156,12 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         .get(header::ORIGIN)
         .is_none_or(|o| o.to_str().ok() == Some(format!("http://{host}").as_str()));
     let mut response = match (host_ok, origin_ok) {
-        (false, _) => api::ApiError::new(
+        (false, _) => answer::ApiError::new(
             StatusCode::FORBIDDEN,
             format!("this server answers only requests for 127.0.0.1 or localhost, not '{host}'"),
         )
         .into_response(),
-        (_, false) => api::ApiError::new(
+        (_, false) => answer::ApiError::new(
             StatusCode::FORBIDDEN,
             "requests from another site's page are refused",
         )
