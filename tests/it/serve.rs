@@ -766,27 +766,33 @@ fn every_refusal_is_a_clear_4xx_and_nothing_of_a_named_file_is_read() {
     );
 }
 
-/// A practice-level run long enough to be under way when the next request comes.
-fn long_run(server: &Server) -> std::thread::JoinHandle<u16> {
-    let port = server.port;
+/// Starts a practice-level run of 200,000 iterations (minutes of work) with its progress
+/// streamed, and returns its connection once the first progress line has come: the run then
+/// holds its permit, until the connection is dropped.
+fn long_run(server: &Server) -> TcpStream {
     let text = scenario_text("collective-action-2024.toml").replacen(
         "cost_view = \"icb_cash\"",
         "cost_view = \"icb_cash\"\ngranularity = \"practice\"",
         1,
     );
-    std::thread::spawn(move || {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        let head = format!(
-            "POST /api/run?iterations=200000 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            text.len()
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = format!(
+        "POST /api/run?iterations=200000&progress=true HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        server.port,
+        text.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while !line.contains("\"progress\"") {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the run ended before it started"
         );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(text.as_bytes()).unwrap();
-        // Gone after a second: the run must stop.
-        std::thread::sleep(Duration::from_secs(1));
-        drop(stream);
-        0
-    })
+    }
+    stream
 }
 
 #[test]
@@ -800,12 +806,11 @@ fn a_busy_server_answers_503_and_a_run_abandoned_by_its_client_stops() {
         "200000",
     ]);
     let small = scenario_text("medicines-optimisation-2024.toml");
-    let client = long_run(&server);
-    std::thread::sleep(Duration::from_millis(500));
+    let running = long_run(&server);
     let busy = server.post("/api/run?iterations=100", small.as_bytes());
     assert_eq!(busy.status, 503, "{}", busy.text());
     assert_eq!(busy.header("retry-after"), Some("5"));
-    client.join().unwrap();
+    drop(running);
     drop(server);
 
     // The long run alone takes minutes; abandoned, it gives its place up within seconds, so a
@@ -818,13 +823,23 @@ fn a_busy_server_answers_503_and_a_run_abandoned_by_its_client_stops() {
         "--max-iterations",
         "200000",
     ]);
-    let client = long_run(&server);
+    let running = long_run(&server);
+    let waiting = {
+        let (client, small) = (server.client, small.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            (
+                client.post("/api/run?iterations=100", small.as_bytes()),
+                started.elapsed(),
+            )
+        })
+    };
+    // The request waits for the only run; its client goes away.
     std::thread::sleep(Duration::from_millis(300));
-    let started = Instant::now();
-    let next = server.post("/api/run?iterations=100", small.as_bytes());
+    drop(running);
+    let (next, waited) = waiting.join().unwrap();
     assert_eq!(next.status, 200, "{}", next.text());
-    assert!(started.elapsed() < Duration::from_secs(20));
-    client.join().unwrap();
+    assert!(waited < Duration::from_secs(20), "waited {waited:?}");
 }
 
 #[test]
