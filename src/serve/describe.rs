@@ -90,8 +90,8 @@ fn factor(owner: &str, action: Option<String>, f: &Factor) -> Value {
     // What the file wrote: a money amount in another year's prices is edited as written.
     let written = f.price.as_ref().map_or(f.dist.spec(), |p| &p.written);
     json!({
+        // The path is also the TOML table `/api/edit` sets.
         "path": f.path,
-        "table": f.path,
         "owner": owner,
         "action": action,
         "name": f.name,

@@ -696,16 +696,15 @@ function distOf(f) {
 function renderFactor(f) {
   S.factorByPath.set(f.path, f);
   const d = distOf(f);
-  const block = h("div", { class: "factor", dataset: { path: f.path, table: f.table } });
+  const block = h("div", { class: "factor", dataset: { path: f.path } });
   const slot = errorSlot();
   target(f.path, slot, null);
-  if (f.table && f.table !== f.path) target(f.table, slot, null);
   const badges = [
     f.assumption ? h("span", { class: "badge assumption", title: "No one has published this value: it is the modeller's assumption" }, "assumption") : null,
     f.vary === "icb" ? h("span", { class: "badge", title: "Drawn separately for each ICB" }, "varies by ICB") : null,
     f.participation ? h("span", { class: "badge", title: "A share of engaged practices taking this action" }, "participation") : null,
   ];
-  const editor = paramEditor(d, f.path, f.table !== f.path ? f.table : null, (set) => setFactor(f, set));
+  const editor = paramEditor(d, f.path, (set) => setFactor(f, set));
   block.append(
     h(
       "div",
@@ -754,7 +753,7 @@ function sourceBlock(source) {
  * A distribution <select> and an input per parameter. `onChange(set)` gets the edit's `set`:
  * the chosen dist, every parameter it uses, and null for every other parameter.
  */
-function paramEditor(d, field, alias, onChange, opts = {}) {
+function paramEditor(d, field, onChange, opts = {}) {
   const wrap = h("div", { class: "params" });
   const distId = nextId("dist");
   const sel = h("select", { id: distId, class: "dist-select", "aria-label": "Distribution" });
@@ -762,7 +761,6 @@ function paramEditor(d, field, alias, onChange, opts = {}) {
   if (!DIST_PARAMS[d.dist]) sel.append(h("option", { value: d.dist, text: d.dist, selected: true }));
   const distSlot = errorSlot();
   target(`${field}.dist`, distSlot, sel);
-  if (alias) target(`${alias}.dist`, distSlot, sel);
   const inputsBox = h("div", { class: "param-inputs" });
   wrap.append(h("div", { class: "param dist-param" }, h("label", { for: distId }, "Distribution"), sel, distSlot), inputsBox);
 
@@ -787,7 +785,6 @@ function paramEditor(d, field, alias, onChange, opts = {}) {
       });
       const slot = errorSlot();
       target(`${field}.${p}`, slot, input);
-      if (alias) target(`${alias}.${p}`, slot, input);
       input.addEventListener("input", () => {
         current[p] = readNumber(input.value);
         emit();
@@ -861,8 +858,9 @@ function setAction(id, key, value) {
 function setFactor(f, set) {
   const d = distOf(f);
   const same = set.dist === d.dist && ALL_PARAMS.every((p) => (set[p] ?? null) === (d[p] ?? null));
-  if (same) S.edits.factors.delete(f.table);
-  else S.edits.factors.set(f.table, set);
+  // A factor's path is the TOML table /api/edit sets.
+  if (same) S.edits.factors.delete(f.path);
+  else S.edits.factors.set(f.path, set);
   scheduleEdit();
 }
 
@@ -906,7 +904,7 @@ function renderMyIcbInputs() {
       const field = `overrides[${i}]`;
       const slot = errorSlot();
       target(field, slot, null);
-      const editor = paramEditor(d, `${field}.value`, null, (set) => {
+      const editor = paramEditor(d, `${field}.value`, (set) => {
         const entry = { icb: o.icb, factor: o.factor };
         if (set.dist === "fixed") entry.value = set.value;
         else {
