@@ -23,17 +23,11 @@ use super::tables::{self, with_view};
 /// `action_summary`, `monthly`, `convergence`, `region_summary`, and `settlement` or
 /// `body_summary` when the run has them) and `charts` (SVG text by chart name).
 pub fn run_document(scenario: &Scenario, table: &IcbTable, summary: &RunSummary) -> Result<Value> {
-    let view = scenario.cost_view.as_str();
-    let mut frames = tables::run_tables(scenario, summary)?;
-    let mut charts = chart::run_charts(scenario, summary)?;
-    if let Some(s) = &summary.settlement {
-        frames.push(("settlement.csv", tables::settlement_table(s)?));
-        charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
-    }
+    let (frames, charts) = super::run_outputs(scenario, summary)?;
     let mut out = Map::new();
     for (name, frame) in frames {
         let key = name.trim_end_matches(".csv").to_string();
-        out.insert(key, Value::Array(rows(&with_view(frame, view)?)?));
+        out.insert(key, Value::Array(rows(&frame)?));
     }
     let summary = serde_json::to_value(summary_json(scenario, table, summary)).map_err(json)?;
     Ok(json!({ "summary": summary, "tables": out, "charts": svgs(&charts) }))

@@ -45,6 +45,27 @@ pub struct Extra {
     pub report: bool,
 }
 
+/// A run's tables (file name, frame with its cost view column) and charts: those of
+/// [`tables::run_tables`] and [`chart::run_charts`], and the cost of delay's when the run has
+/// it. What `run` writes and the explorer sends.
+fn run_outputs(
+    scenario: &Scenario,
+    summary: &RunSummary,
+) -> Result<(Vec<(&'static str, DataFrame)>, Vec<Chart>)> {
+    let mut frames = tables::run_tables(scenario, summary)?;
+    let mut charts = chart::run_charts(scenario, summary)?;
+    if let Some(s) = &summary.settlement {
+        frames.push(("settlement.csv", tables::settlement_table(s)?));
+        charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
+    }
+    let view = scenario.cost_view.as_str();
+    let frames = frames
+        .into_iter()
+        .map(|(name, frame)| Ok((name, with_view(frame, view)?)))
+        .collect::<Result<_>>()?;
+    Ok((frames, charts))
+}
+
 /// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
 pub fn write_run(
     out: &Path,
@@ -54,23 +75,13 @@ pub fn write_run(
     info: &RunInfo,
     extra: Extra,
 ) -> Result<()> {
-    let mut charts = chart::run_charts(scenario, summary)?;
-    if let Some(s) = &summary.settlement {
-        charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
-    }
+    let (frames, charts) = run_outputs(scenario, summary)?;
     replace_dir(out, |dir| {
-        if let Some(s) = &summary.settlement {
-            write_csv(
-                &dir.join("settlement.csv"),
-                with_view(tables::settlement_table(s)?, scenario.cost_view.as_str())?,
-            )?;
-        }
         if let Some(frame) = extra.samples {
             write_parquet(&dir.join("samples.parquet"), frame)?;
         }
-        let view = scenario.cost_view.as_str();
-        for (name, frame) in tables::run_tables(scenario, summary)? {
-            write_csv(&dir.join(name), with_view(frame, view)?)?;
+        for (name, frame) in frames {
+            write_csv(&dir.join(name), frame)?;
         }
         write_json(
             &dir.join("summary.json"),
