@@ -686,8 +686,13 @@ fn open_in_chromium(browser: &Browser, page: &Path) -> serde_json::Value {
         result["problems"]
     );
     assert!(result["pages"].as_u64().unwrap() >= 1, "prints to A4 pages");
-    // The screenshot is not blank: a good share of its pixels are not white.
-    let png = resvg::tiny_skia::Pixmap::load_png(&shot).unwrap();
+    assert_not_blank(&shot);
+    result
+}
+
+/// A screenshot is not blank: more than one pixel in fifty is not (near) white.
+pub fn assert_not_blank(shot: &Path) {
+    let png = resvg::tiny_skia::Pixmap::load_png(shot).unwrap();
     let inked = png
         .pixels()
         .iter()
@@ -698,7 +703,6 @@ fn open_in_chromium(browser: &Browser, page: &Path) -> serde_json::Value {
         "screenshot nearly blank: {inked} of {} pixels",
         png.pixels().len()
     );
-    result
 }
 
 /// The cards the browser rendered: (value, label).

@@ -1096,14 +1096,7 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
         "one row per month of the horizon"
     );
     assert_eq!(result["cards"].as_array().unwrap().len(), 4);
-    // The screenshot is not blank.
-    let png = resvg::tiny_skia::Pixmap::load_png(&shot).unwrap();
-    let inked = png
-        .pixels()
-        .iter()
-        .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
-        .count();
-    assert!(inked * 50 > png.pixels().len(), "screenshot nearly blank");
+    crate::report::assert_not_blank(&shot);
 }
 
 #[test]
