@@ -3,6 +3,7 @@
 
 use std::process::Output;
 
+use crate::column_index as column;
 use crate::{files, read_csv, read_json, stderr, stdout, Sandbox};
 
 /// Two ICBs of 1m and 2m patients; one action whose cost is patients × θ a year over a year,
@@ -70,13 +71,6 @@ fn calibrate(sb: &Sandbox, scenario: &str, out: &str) -> Output {
         out,
         "-q",
     ])
-}
-
-fn column(rows: &[Vec<String>], name: &str) -> usize {
-    rows[0]
-        .iter()
-        .position(|c| c == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 #[test]

@@ -122,6 +122,14 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 
 /// Reads a CSV written by the tool into rows of fields (no quoting in our numeric columns;
 /// quoted names are unquoted).
+/// The index of the column `name` in the header row of a table read by [`read_csv`].
+pub fn column_index(rows: &[Vec<String>], name: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
 pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()

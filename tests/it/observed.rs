@@ -11,6 +11,7 @@ use rand_xoshiro::SplitMix64;
 use icb_impact::observed::excess;
 use icb_impact::prescribing::ReadMode;
 
+use crate::column_index as column;
 use crate::prescribing::{HEADER, ICBS};
 use crate::{read_csv, shipped, stderr, stdout, Sandbox};
 
@@ -119,13 +120,6 @@ fn observed(sb: &Sandbox, files: &[String], extra: &[&str]) -> std::process::Out
     args.extend(files.iter().map(String::as_str));
     args.extend(extra);
     sb.run(&args)
-}
-
-fn column(rows: &[Vec<String>], name: &str) -> usize {
-    rows[0]
-        .iter()
-        .position(|c| c == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn scenario(recovery: &str, per_patient: &str) -> String {
 }
 
 fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
-    let j = rows[0].iter().position(|c| c == name).unwrap();
+    let j = crate::column_index(rows, name);
     rows[1..].iter().map(|r| r[j].clone()).collect()
 }
 
