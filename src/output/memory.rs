@@ -23,7 +23,7 @@ use super::tables::{self, with_view};
 /// `action_summary`, `monthly`, `convergence`, `region_summary`, and `settlement` or
 /// `body_summary` when the run has them) and `charts` (SVG text by chart name).
 pub fn run_document(scenario: &Scenario, table: &IcbTable, summary: &RunSummary) -> Result<Value> {
-    let (frames, charts) = super::run_outputs(scenario, summary)?;
+    let super::RunOutputs { frames, charts } = super::run_outputs(scenario, summary)?;
     let mut out = Map::new();
     for (name, frame) in frames {
         let key = name.trim_end_matches(".csv").to_string();

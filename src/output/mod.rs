@@ -45,13 +45,16 @@ pub struct Extra {
     pub report: bool,
 }
 
-/// A run's tables (file name, frame with its cost view column) and charts: those of
-/// [`tables::run_tables`] and [`chart::run_charts`], and the cost of delay's when the run has
-/// it. What `run` writes and the explorer sends.
-fn run_outputs(
-    scenario: &Scenario,
-    summary: &RunSummary,
-) -> Result<(Vec<(&'static str, DataFrame)>, Vec<Chart>)> {
+/// A run's tables and charts, as `run` writes them and the explorer sends them.
+struct RunOutputs {
+    /// File name and frame (with its cost view column).
+    frames: Vec<(&'static str, DataFrame)>,
+    charts: Vec<Chart>,
+}
+
+/// The tables of [`tables::run_tables`] and the charts of [`chart::run_charts`], and the cost
+/// of delay's when the run has it.
+fn run_outputs(scenario: &Scenario, summary: &RunSummary) -> Result<RunOutputs> {
     let mut frames = tables::run_tables(scenario, summary)?;
     let mut charts = chart::run_charts(scenario, summary)?;
     if let Some(s) = &summary.settlement {
@@ -63,7 +66,7 @@ fn run_outputs(
         .into_iter()
         .map(|(name, frame)| Ok((name, with_view(frame, view)?)))
         .collect::<Result<_>>()?;
-    Ok((frames, charts))
+    Ok(RunOutputs { frames, charts })
 }
 
 /// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
@@ -75,7 +78,7 @@ pub fn write_run(
     info: &RunInfo,
     extra: Extra,
 ) -> Result<()> {
-    let (frames, charts) = run_outputs(scenario, summary)?;
+    let RunOutputs { frames, charts } = run_outputs(scenario, summary)?;
     replace_dir(out, |dir| {
         if let Some(frame) = extra.samples {
             write_parquet(&dir.join("samples.parquet"), frame)?;
