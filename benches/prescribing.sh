@@ -26,17 +26,7 @@ measure() { # name, then the command's extra flags
   shift
   /usr/bin/time -v "$bin" data prescribing "$work/EPD_202401.csv" --out "$work/$name.csv" -q "$@" \
     > "$work/$name.out" 2> "$work/$name.time"
-  python3 - "$name" "$rows" "$bytes" "$work/$name.time" <<'PY'
-import sys
-name, rows, size, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-text = open(path).read()
-wall = [l for l in text.splitlines() if "Elapsed (wall clock)" in l][0].split()[-1]
-parts = [float(p) for p in wall.split(":")]
-secs = sum(p * 60 ** k for k, p in enumerate(reversed(parts)))
-rss = int([l for l in text.splitlines() if "Maximum resident set size" in l][0].split()[-1]) * 1024
-print(f"{name:9}  {rows / secs / 1e6:6.2f}M rows/s  {size / secs / 1e6:6.0f} MB/s  wall {secs:6.1f} s  "
-      f"peak RSS {rss / 1e6:7.0f} MB ({100 * rss / size:.1f}% of the file)")
-PY
+  python3 benches/time_report.py "$name" "$rows" "$bytes" "$work/$name.time"
 }
 
 measure streaming
