@@ -28,7 +28,7 @@ use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
-    check_files, claim_months, month_of, read_failure, scan_typed, FileRead, Kind, ReadMode,
+    check_files, claim_months, read_failure, scan_typed, FileRead, Key, Keys, Kind, ReadMode,
 };
 
 /// The national low price per unit of a group in a month: this percentile (linear
@@ -205,31 +205,26 @@ fn read_file(
         .map_err(Some)?;
     let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
     let float = |name: &str| frame.column(name).and_then(|c| c.f64().cloned());
-    let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
-    let (months, codes, names, practices) = (
-        int(YEAR_MONTH).map_err(Some)?,
-        text(ICB_CODE).map_err(Some)?,
-        text(ICB_NAME).map_err(Some)?,
-        text(PRACTICE_CODE).map_err(Some)?,
-    );
-    let (excess, cost, rows, empty, icb_max) = (
+    let keys = Keys::of(&frame, true).map_err(Some)?;
+    let (excess, cost, rows, icb_max) = (
         float("excess").map_err(Some)?,
         float("cost").map_err(Some)?,
         int("rows").map_err(Some)?,
-        int("empty").map_err(Some)?,
-        text("icb_max").map_err(Some)?,
+        frame
+            .column("icb_max")
+            .and_then(|c| c.str().cloned())
+            .map_err(Some)?,
     );
     let mut out = Vec::with_capacity(frame.height());
     let mut total_rows = 0u64;
     for k in 0..frame.height() {
-        let code = codes.get(k).map(str::trim).unwrap_or("");
-        let practice = practices.get(k).map(str::trim).unwrap_or("");
-        let (Some(month), false, false, 0) = (
-            months.get(k).and_then(month_of),
-            code.is_empty(),
-            practice.is_empty(),
-            empty.get(k).unwrap_or(0),
-        ) else {
+        let Some(Key {
+            month,
+            icb_code: code,
+            icb_name,
+            practice_code: Some(practice),
+        }) = keys.get(k)
+        else {
             return Err(None);
         };
         if icb_max.get(k).map(str::trim).is_some_and(|m| m != code) {
@@ -241,7 +236,7 @@ fn read_file(
         out.push(PracticeExcess {
             month,
             icb_code: code.to_string(),
-            icb_name: names.get(k).unwrap_or("").trim().to_string(),
+            icb_name: icb_name.to_string(),
             practice_code: practice.to_string(),
             excess_gbp: excess.get(k).unwrap_or(0.0),
             actual_cost_gbp: cost.get(k).unwrap_or(0.0),

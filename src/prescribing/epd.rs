@@ -162,10 +162,66 @@ fn number_schema(columns: &[(&'static str, Kind)]) -> SchemaRef {
 }
 
 /// `YYYYMM` as a month.
-pub(crate) fn month_of(year_month: i64) -> Option<Month> {
+fn month_of(year_month: i64) -> Option<Month> {
     let year = i32::try_from(year_month / 100).ok()?;
     let month = u32::try_from(year_month % 100).ok()?;
     Month::new(year, month)
+}
+
+/// The key of a summed frame's rows: `YEAR_MONTH`, `ICB_CODE`, `ICB_NAME`, `PRACTICE_CODE`
+/// (when summed by practice) and the count of rows with an empty value (`empty`), read row by
+/// row for both EPD commands.
+pub(crate) struct Keys {
+    months: Int64Chunked,
+    codes: StringChunked,
+    names: StringChunked,
+    practices: Option<StringChunked>,
+    empty: Int64Chunked,
+}
+
+/// One row's key, its text trimmed.
+pub(crate) struct Key<'a> {
+    pub month: Month,
+    pub icb_code: &'a str,
+    pub icb_name: &'a str,
+    /// When summed by practice.
+    pub practice_code: Option<&'a str>,
+}
+
+impl Keys {
+    pub(crate) fn of(frame: &DataFrame, by_practice: bool) -> PolarsResult<Keys> {
+        let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
+        Ok(Keys {
+            months: frame.column(YEAR_MONTH)?.i64()?.clone(),
+            codes: text(ICB_CODE)?,
+            names: text(ICB_NAME)?,
+            practices: match by_practice {
+                true => Some(text(PRACTICE_CODE)?),
+                false => None,
+            },
+            empty: frame.column("empty")?.i64()?.clone(),
+        })
+    }
+
+    /// Row `k`'s key; `None` when a value is missing or empty (the bad rows are then looked
+    /// for).
+    pub(crate) fn get(&self, k: usize) -> Option<Key<'_>> {
+        let icb_code = self.codes.get(k).map(str::trim).unwrap_or("");
+        let practice_code = self
+            .practices
+            .as_ref()
+            .map(|p| p.get(k).map(str::trim).unwrap_or(""));
+        let month = self.months.get(k).and_then(month_of)?;
+        let complete = !icb_code.is_empty()
+            && practice_code.is_none_or(|p| !p.is_empty())
+            && self.empty.get(k).unwrap_or(0) == 0;
+        complete.then(|| Key {
+            month,
+            icb_code,
+            icb_name: self.names.get(k).unwrap_or("").trim(),
+            practice_code,
+        })
+    }
 }
 
 fn scan(path: &Path, format: Format, typed: Option<SchemaRef>) -> PolarsResult<LazyFrame> {
@@ -331,43 +387,23 @@ fn read_groups(
     }
     .map_err(Some)?;
     let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
-    let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
-    let (months, codes, names) = (
-        int(YEAR_MONTH).map_err(Some)?,
-        text(ICB_CODE).map_err(Some)?,
-        text(ICB_NAME).map_err(Some)?,
-    );
-    let practices = match grouping {
-        Grouping::Practice => Some(text(PRACTICE_CODE).map_err(Some)?),
-        Grouping::Icb => None,
-    };
-    let (rows, items, nic, actual, empty) = (
+    let keys = Keys::of(&frame, grouping == Grouping::Practice).map_err(Some)?;
+    let (rows, items, nic, actual) = (
         int("rows").map_err(Some)?,
         int("items").map_err(Some)?,
         int("nic").map_err(Some)?,
         int("actual_cost").map_err(Some)?,
-        int("empty").map_err(Some)?,
     );
     let mut groups = Vec::with_capacity(frame.height());
     for k in 0..frame.height() {
-        let code = codes.get(k).map(str::trim).unwrap_or("");
-        let practice = practices
-            .as_ref()
-            .map(|p| p.get(k).map(str::trim).unwrap_or("").to_string());
-        let month = months.get(k).and_then(month_of);
-        let (Some(month), false, false, 0) = (
-            month,
-            code.is_empty(),
-            practice.as_ref().is_some_and(|p| p.is_empty()),
-            empty.get(k).unwrap_or(0),
-        ) else {
+        let Some(key) = keys.get(k) else {
             return Err(None);
         };
         groups.push(Group {
-            month,
-            icb_code: code.to_string(),
-            icb_name: names.get(k).unwrap_or("").trim().to_string(),
-            practice_code: practice,
+            month: key.month,
+            icb_code: key.icb_code.to_string(),
+            icb_name: key.icb_name.to_string(),
+            practice_code: key.practice_code.map(str::to_string),
             rows: rows.get(k).unwrap_or(0) as u64,
             items: items.get(k).unwrap_or(0),
             nic_micros: i128::from(nic.get(k).unwrap_or(0)),
