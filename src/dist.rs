@@ -330,6 +330,8 @@ enum Sampler {
 /// log2 of the number of bins of a [`BetaTable`].
 const BIN_BITS: u32 = 8;
 const BINS: usize = 1 << BIN_BITS;
+// A bin's alias is a `u8`.
+const _: () = assert!(BINS == 1 << u8::BITS);
 /// Bits of a 64-bit draw left after the bin index: the alias test's resolution.
 const ALIAS_BITS: u32 = 64 - BIN_BITS;
 
@@ -349,14 +351,16 @@ const ALIAS_BITS: u32 = 64 - BIN_BITS;
 pub struct BetaTable {
     a1: f64,
     b1: f64,
-    bins: Arc<[Bin]>,
+    /// A fixed number of bins, so that an index taken from a draw's top bits (or an alias,
+    /// below [`BINS`] by its type) needs no bounds check.
+    bins: Arc<[Bin; BINS]>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Bin {
     /// Keep this bin when the alias draw is below this (out of 2^ALIAS_BITS), else take `alias`.
     keep: u64,
-    alias: u32,
+    alias: u8,
     /// The envelope on the bin.
     hat: f64,
     /// The squeeze over the envelope, in 32-bit steps rounded down: a height (the draw's low
@@ -399,12 +403,12 @@ impl BetaTable {
         // Walker's alias table (Vose's construction) over the envelope's areas.
         let total: f64 = hats.iter().sum();
         let mut scaled: Vec<f64> = hats.iter().map(|h| h / total * BINS as f64).collect();
-        let mut alias: Vec<u32> = (0..BINS as u32).collect();
+        let mut alias: Vec<u8> = (0..=u8::MAX).collect();
         let (mut small, mut large): (Vec<usize>, Vec<usize>) =
             (0..BINS).partition(|&j| scaled[j] < 1.0);
         while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
             small.pop();
-            alias[s] = l as u32;
+            alias[s] = l as u8;
             scaled[l] -= 1.0 - scaled[s];
             if scaled[l] < 1.0 {
                 large.pop();
@@ -416,7 +420,7 @@ impl BetaTable {
             scaled[j] = 1.0;
         }
         let one = (1u64 << ALIAS_BITS) as f64;
-        let bins = (0..BINS)
+        let bins: Vec<Bin> = (0..BINS)
             .map(|j| Bin {
                 keep: (scaled[j].clamp(0.0, 1.0) * one).round() as u64,
                 alias: alias[j],
@@ -429,7 +433,12 @@ impl BetaTable {
                 squeeze: squeezes[j],
             })
             .collect();
-        Some(BetaTable { a1, b1, bins })
+        let bins: Box<[Bin; BINS]> = bins.into_boxed_slice().try_into().ok()?;
+        Some(BetaTable {
+            a1,
+            b1,
+            bins: Arc::from(bins),
+        })
     }
 
     /// One draw in [0, 1). Two 64-bit outputs an attempt: the first picks the bin (its top 8
@@ -440,14 +449,17 @@ impl BetaTable {
         const UNIT: f64 = 1.0 / (1u64 << 32) as f64;
         loop {
             let r = rng.next_u64();
-            let mut j = (r >> ALIAS_BITS) as usize;
-            let mut bin = self.bins[j];
-            if r & ((1u64 << ALIAS_BITS) - 1) >= bin.keep {
-                j = bin.alias as usize;
-                bin = self.bins[j];
-            }
+            let first = &self.bins[(r >> ALIAS_BITS) as usize];
+            // The alias test is a coin toss for many bins, so the bin is chosen by a mask, not
+            // a branch; `black_box` keeps the compiler from making a branch of it again.
+            let top = (r >> ALIAS_BITS) as u8;
+            let alias =
+                std::hint::black_box(u8::from(r & ((1u64 << ALIAS_BITS) - 1) >= first.keep))
+                    .wrapping_neg();
+            let j = top ^ ((top ^ first.alias) & alias);
+            let bin = &self.bins[usize::from(j)];
             let r = rng.next_u64();
-            let x = (j as f64 + (r >> 32) as f64 * UNIT) * (1.0 / BINS as f64);
+            let x = (f64::from(j) + (r >> 32) as f64 * UNIT) * (1.0 / BINS as f64);
             let height = r & 0xffff_ffff;
             if height < bin.squeeze_bits
                 || (height as f64 + 0.5) * UNIT * bin.hat

@@ -238,7 +238,8 @@ fn run_inner(
 const CHUNK: usize = 64;
 
 /// Shifted sums of one block's values, quantity by quantity (shifted by each quantity's first
-/// value, so a constant gives its value exactly), and the rows not yet tallied.
+/// value, so a constant gives its value exactly), each in iteration order, and the rows not
+/// yet tallied.
 struct BlockSums {
     n: u64,
     shift: Vec<f64>,
@@ -259,34 +260,35 @@ impl BlockSums {
         }
     }
 
-    /// Adds one iteration's values to the sums, and to the (thread's) tallies.
+    /// Adds one iteration's values to the sums (every quantity at once, so the compiler
+    /// vectorises it), and to the (thread's) tallies.
     fn add(&mut self, values: &[f64], tallies: &mut [Tally]) {
         if self.n == 0 {
             self.shift.copy_from_slice(values);
         }
         self.n += 1;
+        let sums = self.sum.iter_mut().zip(&mut self.sum_sq);
+        for ((sum, sum_sq), (&x, &shift)) in sums.zip(values.iter().zip(&self.shift)) {
+            let d = x - shift;
+            *sum += d;
+            *sum_sq += d * d;
+        }
         self.rows.extend_from_slice(values);
         if self.rows.len() == CHUNK * values.len() {
             self.flush(tallies);
         }
     }
 
-    /// Sums and tallies the rows gathered, quantity by quantity, in iteration order.
+    /// Tallies the rows gathered, quantity by quantity, in iteration order.
     fn flush(&mut self, tallies: &mut [Tally]) {
         if self.rows.is_empty() {
             return;
         }
         let len = self.shift.len();
-        let sums = self.sum.iter_mut().zip(&mut self.sum_sq).zip(&self.shift);
-        for (q, (((sum, sum_sq), &shift), t)) in sums.zip(tallies.iter_mut()).enumerate() {
-            let (mut s, mut sq) = (*sum, *sum_sq);
+        for (q, t) in tallies.iter_mut().enumerate().take(len) {
             for &x in self.rows[q..].iter().step_by(len) {
-                let d = x - shift;
-                s += d;
-                sq += d * d;
                 t.add(x);
             }
-            (*sum, *sum_sq) = (s, sq);
         }
         self.rows.clear();
     }
@@ -376,8 +378,12 @@ struct Scratch {
     /// At practice level, `[Share][level]`: the share of an ICB's practices taking part at
     /// each level of the engagement curve.
     taking_part: [Vec<f64>; 3],
+    /// At practice level, the probability of taking part at each level of the current action,
+    /// and the practices of the current ICB taking part in it (index in the ICB, first level).
+    thresholds: Vec<f64>,
+    taking: Vec<(usize, usize)>,
     /// For [`icb_level`]: `[set][icb]`, each set's product ICB by ICB; `[action][icb]`, each
-    /// ICB's cost by action; `[icb][line]`, each line's amount.
+    /// ICB's cost by action; `[line][icb]`, each line's amount.
     set_by_icb: Vec<f64>,
     action_by_icb: Vec<f64>,
     amounts: Vec<f64>,
@@ -398,12 +404,39 @@ impl Scratch {
             own_values: Vec::new(),
             month_total: vec![0.0; model.months],
             taking_part: std::array::from_fn(|_| vec![0.0; model.months]),
+            thresholds: Vec::with_capacity(model.months),
+            taking: Vec::new(),
             set_by_icb: vec![0.0; plan.sets.len() * model.n_icb()],
             action_by_icb: vec![0.0; model.n_actions * model.n_icb()],
             amounts: vec![0.0; model.n_icb() * model.lines.len()],
             practice_keys: Vec::new(),
         }
     }
+}
+
+/// Draws each practice's uniform (`keys`: the practices' parts of their keys) and writes the
+/// practices that take part, with the first level at which they do, at the start of `taking`
+/// (one longer than `keys`); returns how many. A practice takes part from the first level
+/// whose threshold exceeds its draw: the thresholds are ascending and at least 0, so those at
+/// or below the draw are the first ones, all of them when it does not take part. The list is kept without a branch (each practice is
+/// written at the next place, which moves on only if it takes part), as a branch would be as
+/// unpredictable as the draw.
+#[inline]
+fn gather_taking_part(
+    keys: &[u64],
+    stream: u64,
+    thresholds: &[f64],
+    taking: &mut [(usize, usize)],
+) -> usize {
+    let levels = thresholds.len();
+    let mut n = 0;
+    for (k, &key) in keys.iter().enumerate() {
+        let u: f64 = keyed(key, stream).random();
+        let first = thresholds.iter().filter(|&&t| t <= u).count();
+        taking[n] = (k, first);
+        n += usize::from(first < levels);
+    }
+    n
 }
 
 /// ICB `i` at practice level: for each action, each practice takes part in month m when its
@@ -441,18 +474,26 @@ fn practice_level(
             .chain(part.per_icb.iter().map(|&k| s.per_icb[k]))
             .fold(part.constant, |p, x| p * x);
         let levels = part.levels.len();
+        // A practice takes part from the first level whose probability exceeds its draw; the
+        // probabilities, each level's `curve × p`, are the same for every practice.
+        s.thresholds.clear();
+        s.thresholds.extend(part.levels.iter().map(|&c| c * p));
         for bins in &mut s.taking_part {
             bins[..levels].fill(0.0);
         }
-        for (k, &key) in range.clone().zip(&s.practice_keys) {
-            let u: f64 = keyed(key, part.stream).random();
-            // Taking part from the first level whose probability exceeds the draw.
-            let first = part.levels.partition_point(|&c| c * p <= u);
-            if first < levels {
-                for (bins, shares) in s.taking_part.iter_mut().zip(&practices.shares) {
-                    bins[first] += shares[k];
-                }
-            }
+        // The practices taking part and their first levels, then the sums: drawing does not
+        // wait on the sums' stores, and those not taking part are never summed.
+        s.taking.resize(s.practice_keys.len() + 1, (0, 0));
+        let n = gather_taking_part(&s.practice_keys, part.stream, &s.thresholds, &mut s.taking);
+        let [patients, prescribing, count] = s.taking_part.each_mut().map(|b| &mut b[..levels]);
+        let [patients_share, prescribing_share, count_share] = practices
+            .shares
+            .each_ref()
+            .map(|shares| &shares[range.clone()]);
+        for &(k, first) in &s.taking[..n] {
+            patients[first] += patients_share[k];
+            prescribing[first] += prescribing_share[k];
+            count[first] += count_share[k];
         }
         for bins in &mut s.taking_part {
             let mut running = 0.0;
@@ -535,7 +576,7 @@ fn icb_level(
     icb_actions: &mut [f64],
     actions: &mut [f64],
 ) {
-    let (n_icb, n_actions, n_lines) = (model.n_icb(), model.n_actions, model.lines.len());
+    let (n_icb, n_actions) = (model.n_icb(), model.n_actions);
     for (i, (&icb_key, &region)) in model.icb_keys.iter().zip(&model.region_keys).enumerate() {
         let key = entity_key(it_key, icb_key);
         for (value, slot) in s.per_icb.iter_mut().zip(&model.per_icb) {
@@ -559,21 +600,23 @@ fn icb_level(
     {
         let set = &s.set_by_icb[set * n_icb..(set + 1) * n_icb];
         let by_action = &mut s.action_by_icb[action * n_icb..(action + 1) * n_icb];
-        for (i, ((&driver, &product), total)) in drivers
+        let amounts = &mut s.amounts[l * n_icb..(l + 1) * n_icb];
+        // Each ICB its own lane: no bounds checks and no step waiting on another, so the
+        // compiler vectorises it.
+        for (((&driver, &product), total), out) in drivers
             .iter()
             .zip(set)
             .zip(by_action.iter_mut())
-            .enumerate()
+            .zip(amounts.iter_mut())
         {
             let amount = driver * national * product;
             *total += amount * weight;
-            s.amounts[i * n_lines + l] = amount;
+            *out = amount;
         }
+        // The line summed over the ICBs in table order.
+        s.line_sum[l] = amounts.iter().fold(0.0, |sum, &x| sum + x);
     }
-    for (i, amounts) in s.amounts.chunks_exact(n_lines).enumerate() {
-        for (sum, &amount) in s.line_sum.iter_mut().zip(amounts) {
-            *sum += amount;
-        }
+    for i in 0..n_icb {
         let by_action = &mut icb_actions[i * n_actions..(i + 1) * n_actions];
         for (a, x) in by_action.iter_mut().enumerate() {
             *x = s.action_by_icb[a * n_icb + i];
