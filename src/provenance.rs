@@ -82,6 +82,8 @@ pub struct RunInfo {
     pub other_inputs: Vec<(&'static str, InputFile)>,
     pub threads: usize,
     pub wall_seconds: f64,
+    /// Each chart was also written as PNG.
+    pub png: bool,
 }
 
 impl RunInfo {
@@ -139,8 +141,16 @@ pub struct Manifest {
     /// `report DIR` computes again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub settlement: bool,
+    /// Each chart was also written as PNG (`--png`), which `report DIR` does again. Absent in
+    /// manifests written when every run wrote PNGs.
+    #[serde(default = "every_run_wrote_png")]
+    pub png: bool,
     pub threads: usize,
     pub wall_time_seconds: f64,
+}
+
+fn every_run_wrote_png() -> bool {
+    true
 }
 
 /// What a manifest says about prices: the year results are in and the deflator table.
@@ -183,6 +193,7 @@ impl Manifest {
             iterations,
             set: Vec::new(),
             settlement: false,
+            png: info.png,
             threads: info.threads,
             wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,
         }
@@ -243,6 +254,7 @@ mod tests {
             other_inputs: vec![("practices.csv", InputFile::new("p.csv", b"p"))],
             threads: 2,
             wall_seconds: 1.23456,
+            png: false,
         };
         let data = InputFile::new("embedded:data/icbs.csv", b"icb_code");
         let m = Manifest::new(
@@ -261,6 +273,10 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.wall_time_seconds, 1.235);
         assert_eq!(back.practices.unwrap().path, "p.csv");
+        // A manifest from before PNGs were optional: its run wrote them.
+        assert!(text.contains("\"png\": false"), "{text}");
+        let earlier = text.replace("\"png\": false,", "");
+        assert!(serde_json::from_str::<Manifest>(&earlier).unwrap().png);
     }
 
     #[test]

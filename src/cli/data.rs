@@ -56,6 +56,9 @@ struct ObservedArgs {
     /// for `benchmark --benchmarks FILE` and `calibrate --benchmarks FILE`.
     #[arg(long, value_name = "FILE")]
     benchmarks_out: Option<PathBuf>,
+    /// Also write each chart as PNG at print resolution (charts/<name>.png) beside its SVG.
+    #[arg(long)]
+    png: bool,
     /// No messages on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -135,6 +138,7 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         mode,
         &args.out,
         args.benchmarks_out.as_deref(),
+        args.png,
         &mut |f| {
             if !quiet {
                 print_file(f);

@@ -230,6 +230,10 @@ struct SimArgs {
     /// No progress bar or messages on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Also write each chart as PNG at print resolution (charts/<name>.png, about 9 inches
+    /// wide at 300 dpi) beside its SVG.
+    #[arg(long)]
+    png: bool,
 }
 
 #[derive(Debug, Args)]
@@ -378,6 +382,7 @@ impl SimArgs {
     fn sim(&self) -> SimConfig {
         SimConfig {
             threads: self.threads.map(|n| n as usize),
+            png: self.png,
             ..SimConfig::default()
         }
     }

@@ -46,7 +46,7 @@ pub fn write_calibration(
         write_csv(&dir.join("calibration.csv"), figure_table(c)?)?;
         write_parquet(&dir.join("posterior_draws.parquet"), draws_frame(files)?)?;
         write_json(&dir.join("summary.json"), &summary(scenario, files))?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         write_inputs(dir, table, info)?;
         write_json(&dir.join(MANIFEST), &manifest(scenario, table, draws, info))
     })

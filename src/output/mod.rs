@@ -90,7 +90,7 @@ pub fn write_run(
             &dir.join("summary.json"),
             &json::summary_json(scenario, table, summary),
         )?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         write_inputs(dir, table, info)?;
         if extra.report {
             let report = Report {
@@ -127,7 +127,7 @@ pub fn write_benchmark(
                 scenario.cost_view.as_str(),
             )?,
         )?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         write_json(
             &dir.join(MANIFEST),
             &manifest(scenario, table, iterations, info),
@@ -153,7 +153,7 @@ pub fn write_sensitivity(
                 with_view(frame, scenario.cost_view.as_str())?,
             )?;
         }
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         write_json(
             &dir.join(MANIFEST),
             &manifest(scenario, table, iterations, info),
@@ -179,7 +179,7 @@ pub fn write_settlement(
                 scenario.cost_view.as_str(),
             )?,
         )?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         write_inputs(dir, table, info)?;
         write_json(
             &dir.join(MANIFEST),
@@ -210,7 +210,7 @@ pub fn write_compare(
                 baseline.cost_view.as_str(),
             )?,
         )?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, info.png)?;
         let mut m = manifest(baseline, table, iterations, info);
         m.compared_with = compared
             .iter()
@@ -248,17 +248,22 @@ fn manifest(scenario: &Scenario, table: &IcbTable, iterations: usize, info: &Run
     }
 }
 
-/// Writes each chart into `dir/charts` as `<name>.svg` and `<name>.png`, the charts
-/// rasterised in parallel (each on its own, so the bytes do not depend on the thread count).
-fn write_charts(dir: &Path, charts: &[Chart]) -> Result<()> {
+/// Writes each chart into `dir/charts` as `<name>.svg` and, when `png`, `<name>.png`, the
+/// PNGs rasterised in parallel (each on its own, so the bytes do not depend on the thread
+/// count).
+fn write_charts(dir: &Path, charts: &[Chart], png: bool) -> Result<()> {
     let dir = dir.join("charts");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    // Rasterising and compressing the PNGs is most of a short run's time: drawn in parallel
-    // (in the caller's pool), written in order.
-    let pngs: Vec<Result<Vec<u8>>> = charts.par_iter().map(Chart::png).collect();
-    for (c, png) in charts.iter().zip(pngs) {
+    for c in charts {
         write_file(&dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
-        write_file(&dir.join(format!("{}.png", c.name)), &png?)?;
+    }
+    if png {
+        // Rasterising and compressing the PNGs takes longer than a short run's simulation:
+        // drawn in parallel (in the caller's pool), written in order.
+        let pngs: Vec<Result<Vec<u8>>> = charts.par_iter().map(Chart::png).collect();
+        for (c, png) in charts.iter().zip(pngs) {
+            write_file(&dir.join(format!("{}.png", c.name)), &png?)?;
+        }
     }
     Ok(())
 }

@@ -104,13 +104,15 @@ struct ObservedManifest {
     skipped: Vec<String>,
 }
 
-/// Writes `data observed`'s directory to `out` (replacing a previous one atomically) and, with
-/// `benchmarks_out`, the estimates as a benchmarks table (atomically, after the directory).
+/// Writes `data observed`'s directory to `out` (replacing a previous one atomically; the
+/// charts also as PNG when `png`) and, with `benchmarks_out`, the estimates as a benchmarks
+/// table (atomically, after the directory).
 pub fn write_observed(
     out: &Path,
     observed: &Observed,
     files: &[FileRead],
     benchmarks_out: Option<&Path>,
+    png: bool,
 ) -> Result<()> {
     let charts = chart::observed_charts(observed)?;
     let manifest = ObservedManifest {
@@ -152,7 +154,7 @@ pub fn write_observed(
             &dir.join("observed_monthly.csv"),
             observed_monthly_csv(observed).as_bytes(),
         )?;
-        write_charts(dir, &charts)?;
+        write_charts(dir, &charts, png)?;
         write_json(&dir.join(MANIFEST), &manifest)
     })?;
     if let Some(path) = benchmarks_out {

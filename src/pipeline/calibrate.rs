@@ -90,7 +90,7 @@ pub fn calibrate(
         shares.push(calibration.non_implausible_share);
     }
     calibration.with_prior_of(&first, shares);
-    let info = run_info(p, ready.threads, &config.scenario, started);
+    let info = run_info(p, ready.threads, &config.scenario, started, sim);
     output::write_calibration(
         out,
         &p.scenario,

@@ -23,6 +23,7 @@ pub(super) fn run_info(
     threads: usize,
     scenario_path: &Path,
     started: Instant,
+    sim: &SimConfig,
 ) -> RunInfo {
     RunInfo {
         scenario_path: scenario_path.to_path_buf(),
@@ -30,6 +31,7 @@ pub(super) fn run_info(
         other_inputs: prepared.other_inputs(),
         threads,
         wall_seconds: started.elapsed().as_secs_f64(),
+        png: sim.png,
     }
 }
 
@@ -47,8 +49,8 @@ impl Simulation {
     }
 
     /// How this run came about, for its manifest.
-    fn info(&self, scenario_path: &Path, started: Instant) -> RunInfo {
-        run_info(&self.prepared, self.threads, scenario_path, started)
+    fn info(&self, scenario_path: &Path, started: Instant, sim: &SimConfig) -> RunInfo {
+        run_info(&self.prepared, self.threads, scenario_path, started, sim)
     }
 
     /// The summary every output shows, with the convergence trace of a batched run.
@@ -119,7 +121,7 @@ pub fn run(
         simulation,
         summary,
     } = summarise(config, &sim, settlement, obs)?;
-    let info = simulation.info(&config.scenario, started);
+    let info = simulation.info(&config.scenario, started, &sim);
     let (p, draws) = (&simulation.prepared, &simulation.draws);
     simulation.pool.install(|| {
         let extra = output::Extra {
@@ -203,7 +205,7 @@ pub fn benchmark(
     if crate::cancel::requested() {
         return Err(Error::Interrupted);
     }
-    let info = run_info(p, ready.threads, &config.scenario, started);
+    let info = run_info(p, ready.threads, &config.scenario, started, sim);
     output::write_benchmark(out, &p.scenario, &p.table, &rows, &info, ready.iterations)?;
     Ok(Benchmarked {
         prepared: ready.prepared,
@@ -253,7 +255,7 @@ pub fn sensitivity(
             sa::sobol_indices(expected, sobol_samples, true, bootstrap),
         )
     });
-    let info = simulation.info(&config.scenario, started);
+    let info = simulation.info(&config.scenario, started, sim);
     let result = sa::Sensitivity {
         names: &names,
         base_national,
@@ -304,7 +306,7 @@ pub fn compare(
     };
     let others: Vec<Config> = others.iter().map(|p| with(p)).collect();
     let runs = pair(&with(baseline), &others, sim, obs)?;
-    let info = runs.baseline.info(baseline, started);
+    let info = runs.baseline.info(baseline, started, sim);
     let a = &runs.baseline.prepared;
     output::write_compare(
         out,
@@ -404,6 +406,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     };
     let sim = SimConfig {
         keep,
+        png: manifest.png,
         ..SimConfig::default()
     };
     let mut simulation = simulate(&config, &sim, obs)?;
@@ -424,7 +427,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     if manifest.settlement {
         summary.settlement = Some(simulation.settlement(obs)?);
     }
-    let info = simulation.info(Path::new(&manifest.scenario.path), started);
+    let info = simulation.info(Path::new(&manifest.scenario.path), started, &sim);
     let p = &simulation.prepared;
     match icb {
         Some(code) => {

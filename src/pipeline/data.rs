@@ -100,8 +100,9 @@ pub struct ObservedRun {
 
 /// `data observed`: each practice's monthly excess over the cheapest equivalent from the EPD
 /// `files`, an interrupted time series per ICB (or practice) and nationally with a step and a
-/// slope at each of `changes`, written to the directory `out` and, with `benchmarks_out`, as
-/// a benchmarks table. Nothing is written when a file, a month or the series is refused.
+/// slope at each of `changes`, written to the directory `out` (the charts also as PNG when
+/// `png`) and, with `benchmarks_out`, as a benchmarks table. Nothing is written when a file, a
+/// month or the series is refused.
 pub fn observe(
     files: &[PathBuf],
     changes: &[Month],
@@ -109,6 +110,7 @@ pub fn observe(
     mode: ReadMode,
     out: &Path,
     benchmarks_out: Option<&Path>,
+    png: bool,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<ObservedRun> {
     if mode == ReadMode::Streaming {
@@ -118,7 +120,7 @@ pub fn observe(
     let started = Instant::now();
     let table = observed::excess(files, mode, on_file)?;
     let result = observed::analyse(&table, changes, grouping)?;
-    output::write_observed(out, &result, &table.files, benchmarks_out)?;
+    output::write_observed(out, &result, &table.files, benchmarks_out, png)?;
     Ok(ObservedRun {
         input_rows: table.input_rows(),
         files: table.files,

@@ -78,7 +78,7 @@ pub fn settlement(
     let started = Instant::now();
     let settled = cost_of_delay(config, sim, range, obs)?;
     let p = &settled.prepared;
-    let info = run_info(p, settled.threads, &config.scenario, started);
+    let info = run_info(p, settled.threads, &config.scenario, started, sim);
     output::write_settlement(
         out,
         &p.scenario,

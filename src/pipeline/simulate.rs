@@ -21,6 +21,8 @@ pub struct SimConfig {
     /// Stops this work alone (its worker threads and the calling thread, which must have
     /// entered it); `None`: only a signal stops it.
     pub cancel: Option<crate::cancel::Token>,
+    /// Also write each chart as PNG at print resolution, beside its SVG.
+    pub png: bool,
 }
 
 impl Default for SimConfig {
@@ -31,6 +33,7 @@ impl Default for SimConfig {
             max_iterations: 1_000_000,
             keep: Keep::Tallies,
             cancel: None,
+            png: false,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::data::IcbTable;
 use crate::error::Error;
 use crate::month::Month;
 use crate::output;
-use crate::pipeline::{self, Config, Optional, Silent};
+use crate::pipeline::{self, Config, Optional, Silent, SimConfig};
 use crate::scenario::{self, Settings};
 
 /// The name a posted scenario goes by in problems and manifests.
@@ -326,6 +326,11 @@ pub(super) async fn report(
             let optional = Optional {
                 report: true,
                 ..Optional::default()
+            };
+            // The whole directory, as `run --png` writes it: the charts also for slides.
+            let sim = SimConfig {
+                png: format == "zip",
+                ..sim
             };
             pipeline::run(&config, &sim, &out, optional, &Silent)?;
             match format.as_str() {

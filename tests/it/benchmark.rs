@@ -60,6 +60,7 @@ fn each_figure_is_evaluated_on_its_own_scope_exactly() {
         "figures.csv",
         "--out",
         "b",
+        "--png",
         "-q",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -162,13 +162,78 @@ fn run_works_from_any_directory_on_the_embedded_table() {
     assert_eq!(manifest["seed"], 20240801);
 
     for chart in ["icb_costs", "distribution", "actions", "monthly"] {
-        let png = std::fs::read(dir.join(format!("charts/{chart}.png"))).unwrap();
-        assert_eq!(&png[1..4], b"PNG", "{chart}.png is not a PNG");
+        // PNGs only when asked for (see charts_are_svg_and_png_when_asked_for).
+        assert!(!dir.join(format!("charts/{chart}.png")).exists());
         let svg = std::fs::read_to_string(dir.join(format!("charts/{chart}.svg"))).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.contains("£"),
             "{chart}.svg has no £ labels"
         );
+    }
+}
+
+/// The charts of `dir`, each with `svg` and `png` when it has that file.
+fn chart_files(dir: &std::path::Path) -> Vec<(String, bool, bool)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("charts"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let has = |ext: &str| dir.join(format!("charts/{name}.{ext}")).is_file();
+            (name.clone(), has("svg"), has("png"))
+        })
+        .collect()
+}
+
+#[test]
+fn charts_are_svg_and_png_when_asked_for() {
+    let sb = Sandbox::new();
+    let s = shipped("medicines-optimisation-2024.toml");
+    let run = |out: &str, more: &[&str]| {
+        let args = [
+            &[
+                "run",
+                s.to_str().unwrap(),
+                "--iterations",
+                "500",
+                "--out",
+                out,
+                "-q",
+            ],
+            more,
+        ]
+        .concat();
+        let o = sb.run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_json(&sb.path(&format!("{out}/manifest.json")))["png"].clone()
+    };
+    assert_eq!(run("svg", &[]), false);
+    assert_eq!(run("both", &["--png", "--settlement"]), true);
+    let (svg, both) = (chart_files(&sb.path("svg")), chart_files(&sb.path("both")));
+    assert_eq!(svg.len(), 7, "{svg:?}");
+    assert!(svg.iter().all(|(_, svg, png)| *svg && !*png), "{svg:?}");
+    assert_eq!(both.len(), 8, "the seven and the cost of delay: {both:?}");
+    assert!(both.iter().all(|(_, svg, png)| *svg && *png), "{both:?}");
+    for (name, _, _) in &both {
+        let png = std::fs::read(sb.path(&format!("both/charts/{name}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}.png is not a PNG");
+    }
+    // `report DIR` reproduces the run as it was written: with its PNGs, or without.
+    for (dir, before) in [("svg", svg), ("both", both)] {
+        let o = sb.run(&["report", dir, "-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(chart_files(&sb.path(dir)), before, "{dir}");
     }
 }
 
@@ -193,6 +258,7 @@ fn png_charts_have_rendered_text() {
         "o",
         "--iterations",
         "300",
+        "--png",
         "-q",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));

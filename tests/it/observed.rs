@@ -191,6 +191,7 @@ fn recovered(sb: &Sandbox, seed: u64) {
             "obs",
             "--benchmarks-out",
             "observed-benchmarks.csv",
+            "--png",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));

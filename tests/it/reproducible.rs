@@ -27,6 +27,7 @@ fn outputs_are_byte_identical_for_one_and_two_threads() {
             "3000",
             "--report",
             "--samples",
+            "--png",
             "--out",
             out,
             "--quiet",

@@ -108,6 +108,7 @@ fn settling_later_never_costs_less_in_any_draw_and_threads_do_not_matter() {
             threads,
             "--out",
             threads,
+            "--png",
             "-q",
         ]);
         assert!(out.status.success(), "{}", stderr(&out));

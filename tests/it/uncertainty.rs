@@ -339,7 +339,17 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero() {
     let sb = Sandbox::new();
     let s = shipped("medicines-optimisation-2024.toml");
     let s = s.to_str().unwrap();
-    let out = sb.run(&["compare", s, s, "--iterations", "2000", "--out", "c", "-q"]);
+    let out = sb.run(&[
+        "compare",
+        s,
+        s,
+        "--iterations",
+        "2000",
+        "--out",
+        "c",
+        "--png",
+        "-q",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let rows = read_csv(&sb.path("c/compare.csv"));
     assert_eq!(
@@ -487,6 +497,7 @@ fn sensitivity_writes_tornado_ranks_and_sobol_for_a_shipped_scenario() {
         "512",
         "--bootstrap",
         "50",
+        "--png",
         "-q",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
