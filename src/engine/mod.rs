@@ -209,13 +209,20 @@ fn run_inner(
     });
     let non_finite = outs.iter_mut().find_map(|o| o.non_finite.take());
     drop(outs);
-    let mut tallies = vec![Tally::default(); layout.len()];
-    for local in locals {
-        let local = local.into_inner().expect("no panic while tallying");
-        for (t, l) in tallies.iter_mut().zip(&local) {
-            t.merge(l);
+    // The first thread's tallies take in the others', quantity by quantity in parallel (each
+    // quantity's merges in thread order, though the order does not matter to the result).
+    let mut locals = locals
+        .into_iter()
+        .map(|local| local.into_inner().expect("no panic while tallying"));
+    let mut tallies = locals
+        .next()
+        .unwrap_or_else(|| vec![Tally::default(); layout.len()]);
+    let others: Vec<Vec<Tally>> = locals.collect();
+    tallies.par_iter_mut().enumerate().for_each(|(q, t)| {
+        for other in &others {
+            t.merge(&other[q]);
         }
-    }
+    });
     Draws {
         iterations,
         n_icb,
