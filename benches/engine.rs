@@ -12,6 +12,7 @@ use icb_impact::dist::{Dist, Spec};
 use icb_impact::engine::{self, Keep};
 use icb_impact::pipeline::{prepare, Config, Prepared};
 use icb_impact::rng::{key, stream};
+use icb_impact::scenario::Granularity;
 use icb_impact::summary::RunSummary;
 
 /// The whole-menu scenario over twelve months.
@@ -66,6 +67,40 @@ fn threads(c: &mut Criterion) {
             b.iter(|| pool.install(|| black_box(engine::sampling_floor(&p.model, n))))
         });
     }
+    group.finish();
+}
+
+/// The shipped six-month scenario at 10,000 iterations, ICB level against practice level, and
+/// practice level against its own sampling floor (which draws a uniform per practice and
+/// action).
+fn practice_level(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/collective-action-2024.toml");
+    let icb = prepare(&Config::new(&path)).expect("shipped scenario is valid");
+    let practice = prepare(&Config {
+        granularity: Some(Granularity::Practice),
+        ..Config::new(&path)
+    })
+    .expect("shipped scenario is valid at practice level");
+    let n = 10_000usize;
+    let mut group = c.benchmark_group("practice");
+    group.sample_size(10);
+    group.bench_function("icb_run", |b| {
+        b.iter(|| black_box(engine::run_from(&icb.model, 0, n, Keep::Tallies, &|_| {})))
+    });
+    group.bench_function("practice_run", |b| {
+        b.iter(|| {
+            black_box(engine::run_from(
+                &practice.model,
+                0,
+                n,
+                Keep::Tallies,
+                &|_| {},
+            ))
+        })
+    });
+    group.bench_function("practice_floor", |b| {
+        b.iter(|| black_box(engine::sampling_floor(&practice.model, n)))
+    });
     group.finish();
 }
 
@@ -137,5 +172,12 @@ fn sampling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine_against_floor, threads, summarise, sampling);
+criterion_group!(
+    benches,
+    engine_against_floor,
+    threads,
+    practice_level,
+    summarise,
+    sampling
+);
 criterion_main!(benches);

@@ -13,8 +13,10 @@
 #   - the NumPy peer (benches/numpy_peer.py, the same compiled model vectorised, 1 thread) at
 #     100k iterations beside the engine on 1 thread and the whole `run` on 2 threads, with the
 #     peer's means checked against the engine's;
-#   - the fixed cost of a run (the whole command at 1,000 iterations) and the practice level's
-#     time against the ICB level's at 10,000 iterations (the shipped six-month scenario).
+#   - the fixed cost of a run (the whole command at 1,000 iterations, without and with PNGs)
+#     and the practice level's time against the ICB level's at 10,000 iterations (the shipped
+#     six-month scenario): whole commands, and engines (criterion), with the practice-level
+#     engine against its own sampling floor (a uniform per practice and action).
 # Run from the crate root: bash benches/measure.sh (NumPy: pip install numpy; without it the
 # script says so and prints everything else).
 set -euo pipefail
@@ -30,11 +32,11 @@ sed 's/^months = 6/months = 24/' scenarios/collective-action-2024.toml > "$work/
 
 # A failing bench stops the script (set -e, pipefail); criterion's progress lines on stderr
 # go to a log that is shown if it fails.
-if ! cargo bench --quiet --bench engine -- --noplot 'engine|threads|sampling' >"$work/bench.txt" 2>"$work/bench.log"; then
+if ! cargo bench --quiet --bench engine -- --noplot 'engine|threads|practice|sampling' >"$work/bench.txt" 2>"$work/bench.log"; then
   cat "$work/bench.log" >&2
   exit 1
 fi
-grep -E "^(engine|threads|sampling)/|time:" "$work/bench.txt"
+grep -E "^(engine|threads|practice|sampling)/|time:" "$work/bench.txt"
 python3 - "$work/bench.txt" <<'PY'
 import math, re, sys
 text = open(sys.argv[1]).read()
@@ -53,6 +55,10 @@ if one and two:
 floor1, run1 = times.get("threads/floor/1"), times.get("threads/run/1")
 if floor1 and run1:
     print(f"engine / sampling floor, 1 thread, 100000 iterations: {run1 / floor1:.2f}x")
+icb, practice, pfloor = (times.get(f"practice/{k}") for k in ("icb_run", "practice_run", "practice_floor"))
+if icb and practice and pfloor:
+    print(f"practice-level engine against ICB-level engine, 10000 iterations (six months): {practice:.2f} s against {icb:.3f} s ({practice / icb:.1f}x)")
+    print(f"practice-level engine against its sampling floor (a uniform per practice and action): {practice / pfloor:.2f}x (floor {pfloor:.2f} s, {pfloor / icb:.1f}x the ICB-level engine)")
 for name, t in times.items():
     if name.startswith("sampling/shipped_draws/"):
         draws = 1000 * int(name.rsplit("/", 1)[1])
@@ -88,10 +94,12 @@ else
   echo "NumPy is not installed (pip install numpy): no NumPy figures" >&2
 fi
 
-# Fixed cost: the whole command at 1,000 iterations (loading, summaries, charts, files).
+# Fixed cost: the whole command at 1,000 iterations (loading, summaries, charts, files), and
+# with the PNGs of --png.
 wall() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
 fixed=$(wall "$bin" run "$work/s.toml" --iterations 1000 --out "$work/out-fixed" -q)
-echo "fixed cost: whole run at 1000 iterations: $fixed s"
+fixed_png=$(wall "$bin" run "$work/s.toml" --iterations 1000 --out "$work/out-fixed-png" -q --png)
+echo "fixed cost: whole run at 1000 iterations: $fixed s (with --png: $fixed_png s)"
 # Practice level against ICB level, the shipped six-month scenario at 10,000 iterations.
 icb=$(wall "$bin" run scenarios/collective-action-2024.toml --iterations 10000 --granularity icb --out "$work/out-icb" -q)
 practice=$(wall "$bin" run scenarios/collective-action-2024.toml --iterations 10000 --granularity practice --out "$work/out-practice" -q)

@@ -10,7 +10,7 @@ use rand::RngExt;
 use super::BLOCK;
 use crate::correlation;
 use crate::model::Model;
-use crate::rng::{entity_key, iteration_key, key, stream, NATIONAL};
+use crate::rng::{entity_key, iteration_key, key, keyed, stream, NATIONAL};
 use crate::scenario::Sampling;
 
 /// Whether the model's national factors are drawn together for a whole run (Latin hypercube,
@@ -63,8 +63,9 @@ pub fn national_columns(model: &Model, n: usize) -> Vec<Vec<f64>> {
 
 /// The sampling floor: draws exactly the variates a run of `iterations` needs (the same
 /// distributions, counts, keyed generators and parallel blocks) and sums them, nothing else.
-/// The engine's time over this is its own overhead (benches/engine.rs). This is the floor of
-/// an ICB-level model: at practice level a run also draws a uniform per practice and action.
+/// The engine's time over this is its own overhead (benches/engine.rs). At practice level
+/// that includes a uniform per practice and action, each practice's key mixed once per ICB
+/// and iteration as the engine does.
 pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
     let seed = model.seed;
     let blocks = iterations.div_ceil(BLOCK);
@@ -72,6 +73,7 @@ pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
         .into_par_iter()
         .map(|block| {
             let mut sum = 0.0;
+            let mut keys = Vec::new();
             for row in block * BLOCK..((block + 1) * BLOCK).min(iterations) {
                 let it = row as u64;
                 let it_key = iteration_key(seed, it);
@@ -79,10 +81,25 @@ pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
                 for slot in &model.national {
                     sum += slot.draw_keyed(national, seed, it, NATIONAL, NATIONAL);
                 }
-                for (&icb, &region) in model.icb_keys.iter().zip(&model.region_keys) {
+                for (i, (&icb, &region)) in
+                    model.icb_keys.iter().zip(&model.region_keys).enumerate()
+                {
                     let key = entity_key(it_key, icb);
                     for slot in &model.per_icb {
                         sum += slot.draw_keyed(key, seed, it, icb, region);
+                    }
+                    if let Some(practices) = &model.practices {
+                        keys.clear();
+                        keys.extend(
+                            practices.keys[practices.ranges[i].clone()]
+                                .iter()
+                                .map(|&k| entity_key(it_key, k)),
+                        );
+                        for part in practices.actions.iter().filter(|a| !a.lines.is_empty()) {
+                            for &key in &keys {
+                                sum += keyed(key, part.stream).random::<f64>();
+                            }
+                        }
                     }
                 }
             }
