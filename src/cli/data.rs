@@ -136,9 +136,11 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         &args.changes,
         args.by,
         mode,
-        &args.out,
-        args.benchmarks_out.as_deref(),
-        args.png,
+        &pipeline::ObservedOut {
+            dir: &args.out,
+            benchmarks: args.benchmarks_out.as_deref(),
+            png: args.png,
+        },
         &mut |f| {
             if !quiet {
                 print_file(f);

@@ -98,19 +98,26 @@ pub struct ObservedRun {
     pub seconds: f64,
 }
 
+/// Where `data observed` writes.
+pub struct ObservedOut<'a> {
+    /// The directory, replaced whole.
+    pub dir: &'a Path,
+    /// Also the estimates as a benchmarks table.
+    pub benchmarks: Option<&'a Path>,
+    /// The charts also as PNG.
+    pub png: bool,
+}
+
 /// `data observed`: each practice's monthly excess over the cheapest equivalent from the EPD
 /// `files`, an interrupted time series per ICB (or practice) and nationally with a step and a
-/// slope at each of `changes`, written to the directory `out` (the charts also as PNG when
-/// `png`) and, with `benchmarks_out`, as a benchmarks table. Nothing is written when a file, a
-/// month or the series is refused.
+/// slope at each of `changes`, written to `out`. Nothing is written when a file, a month or
+/// the series is refused.
 pub fn observe(
     files: &[PathBuf],
     changes: &[Month],
     grouping: Grouping,
     mode: ReadMode,
-    out: &Path,
-    benchmarks_out: Option<&Path>,
-    png: bool,
+    out: &ObservedOut,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<ObservedRun> {
     if mode == ReadMode::Streaming {
@@ -120,7 +127,7 @@ pub fn observe(
     let started = Instant::now();
     let table = observed::excess(files, mode, on_file)?;
     let result = observed::analyse(&table, changes, grouping)?;
-    output::write_observed(out, &result, &table.files, benchmarks_out, png)?;
+    output::write_observed(out.dir, &result, &table.files, out.benchmarks, out.png)?;
     Ok(ObservedRun {
         input_rows: table.input_rows(),
         files: table.files,

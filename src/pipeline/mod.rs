@@ -31,7 +31,7 @@ pub use commands::{
 };
 pub use data::{
     build_icb_table, build_practice_table, observe, sum_prescribing, BuiltIcbTable,
-    BuiltPracticeTable, ObservedRun, SummedPrescribing,
+    BuiltPracticeTable, ObservedOut, ObservedRun, SummedPrescribing,
 };
 pub use settlement::{cost_of_delay, settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};
