@@ -423,11 +423,11 @@ impl Scratch {
 
 /// Draws each practice's uniform (`keys`: the practices' parts of their keys) and writes the
 /// practices that take part, with the first level at which they do, at the start of `taking`
-/// (one longer than `keys`); returns how many. A practice takes part from the first level
-/// whose threshold exceeds its draw: the thresholds are ascending and at least 0, so those at
-/// or below the draw are the first ones, all of them when it does not take part. The list is kept without a branch (each practice is
-/// written at the next place, which moves on only if it takes part), as a branch would be as
-/// unpredictable as the draw.
+/// (as long as `keys`); returns how many. A practice takes part from the first level whose
+/// threshold exceeds its draw: the thresholds are ascending, so those at or below the draw are
+/// the first ones, all of them when it does not take part. The list is kept without a branch
+/// (each practice is written at the next place, which moves on only if it takes part), as a
+/// branch would be as unpredictable as the draw.
 #[inline]
 fn gather_taking_part(
     keys: &[u64],
@@ -490,7 +490,7 @@ fn practice_level(
         }
         // The practices taking part and their first levels, then the sums: drawing does not
         // wait on the sums' stores, and those not taking part are never summed.
-        s.taking.resize(s.practice_keys.len() + 1, (0, 0));
+        s.taking.resize(s.practice_keys.len(), (0, 0));
         let n = gather_taking_part(&s.practice_keys, part.stream, &s.thresholds, &mut s.taking);
         let [patients, prescribing, count] = s.taking_part.each_mut().map(|b| &mut b[..levels]);
         let [patients_share, prescribing_share, count_share] = practices
