@@ -141,17 +141,27 @@ fn run_inner(
     // depend on which thread counted what.
     let threshold = vec![model.reference; n_icb];
     let plan = LinePlan::new(model);
-    let locals: Vec<Mutex<Vec<Tally>>> = (0..rayon::current_num_threads())
-        .map(|_| Mutex::new(vec![Tally::default(); layout.len()]))
+    let locals: Vec<Mutex<Worker>> = (0..rayon::current_num_threads())
+        .map(|_| {
+            Mutex::new(Worker {
+                tallies: vec![Tally::default(); layout.len()],
+                scratch: Scratch::new(model, &plan, &layout),
+                sums: BlockSums::new(layout.len()),
+            })
+        })
         .collect();
     outs.par_iter_mut().enumerate().for_each(|(block, out)| {
         if crate::cancel::requested() {
             return;
         }
         let thread = rayon::current_thread_index().unwrap_or(0) % locals.len();
-        let mut tallies = locals[thread].lock().expect("no panic while tallying");
-        let mut scratch = Scratch::new(model, &plan, &layout);
-        let mut sums = BlockSums::new(layout.len());
+        let mut worker = locals[thread].lock().expect("no panic while tallying");
+        let Worker {
+            tallies,
+            scratch,
+            sums,
+        } = &mut *worker;
+        sums.reset();
         for j in 0..out.national.len() {
             let row = block * BLOCK + j;
             let iteration = first + row as u64;
@@ -172,7 +182,7 @@ fn run_inner(
                     }
                 },
             }
-            one_iteration(model, &plan, &layout, iteration, &mut scratch);
+            one_iteration(model, &plan, &layout, iteration, scratch);
             let values = &scratch.values;
             out.national[j] = values[layout.national()];
             if let Some(icb) = &mut out.icb {
@@ -195,7 +205,7 @@ fn run_inner(
                 }
                 continue;
             }
-            sums.add(values, &mut tallies);
+            sums.add(values, tallies);
             // Exceedances of the reference: each ICB's, and the national total's.
             for ((t, &x), &limit) in tallies.iter_mut().zip(values).zip(&threshold) {
                 t.count(x, limit);
@@ -203,7 +213,7 @@ fn run_inner(
             let national = layout.national();
             tallies[national].count(values[national], model.reference * n_icb as f64);
         }
-        sums.flush(&mut tallies);
+        sums.flush(tallies);
         *out.moments = sums.moments();
         progress(out.national.len() as u64);
     });
@@ -213,7 +223,7 @@ fn run_inner(
     // quantity's merges in thread order, though the order does not matter to the result).
     let mut locals = locals
         .into_iter()
-        .map(|local| local.into_inner().expect("no panic while tallying"));
+        .map(|local| local.into_inner().expect("no panic while tallying").tallies);
     let mut tallies = locals
         .next()
         .unwrap_or_else(|| vec![Tally::default(); layout.len()]);
@@ -237,6 +247,14 @@ fn run_inner(
         non_finite,
         whole_run: preset,
     }
+}
+
+/// A worker thread's tallies, and the buffers its blocks reuse (allocated once per thread, not
+/// per block: a block's buffers are too large to come and go without system calls).
+struct Worker {
+    tallies: Vec<Tally>,
+    scratch: Scratch,
+    sums: BlockSums,
 }
 
 /// Iterations whose values are gathered before they are tallied quantity by quantity, so that
@@ -265,6 +283,14 @@ impl BlockSums {
             sum_sq: vec![0.0; len],
             rows: Vec::with_capacity(CHUNK * len),
         }
+    }
+
+    /// Starts a block.
+    fn reset(&mut self) {
+        self.n = 0;
+        self.sum.fill(0.0);
+        self.sum_sq.fill(0.0);
+        self.rows.clear();
     }
 
     /// Adds one iteration's values to the sums (every quantity at once, so the compiler
