@@ -255,7 +255,12 @@ impl Sketch {
 
     /// The estimate of the `rank`-th smallest value (0-based).
     pub fn value_at_rank(&self, rank: u64) -> f64 {
-        let negatives = self.negative.total();
+        self.value_at_rank_of(rank, self.negative.total())
+    }
+
+    /// [`Sketch::value_at_rank`] with the count of negative values given: a sketch does not
+    /// keep its counts (to keep adding cheap), so a reader of many ranks sums them once.
+    fn value_at_rank_of(&self, rank: u64, negatives: u64) -> f64 {
         if rank < negatives {
             -self.negative.value_of_rank(negatives - 1 - rank)
         } else if rank < negatives + self.zeros {
@@ -323,24 +328,16 @@ impl Tally {
 
     /// The type-7 quantile, read from the sketch and kept within the exact minimum and maximum.
     pub fn quantile(&self, p: f64) -> f64 {
-        quantile_of_order_statistics(self.sketch.count(), p, |rank| self.value(rank))
+        self.ranks().quantile(p)
     }
 
-    fn value(&self, rank: u64) -> f64 {
-        let n = self.sketch.count();
-        if rank == 0 {
-            self.min
-        } else if rank == n - 1 {
-            self.max
-        } else {
-            self.sketch.value_at_rank(rank).clamp(self.min, self.max)
+    /// The sketch's counts, summed once for reading many ranks.
+    fn ranks(&self) -> Ranks<'_> {
+        Ranks {
+            tally: self,
+            n: self.sketch.count(),
+            negatives: self.sketch.negative.total(),
         }
-    }
-
-    /// Monte Carlo standard error of the `p` quantile by the order-statistic interval of
-    /// [`crate::stats::quantile_mcse`], with the ranks read from the sketch.
-    fn quantile_mcse(&self, p: f64) -> f64 {
-        quantile_mcse_of_order_statistics(self.sketch.count(), p, |rank| self.value(rank))
     }
 
     /// Share of values above the threshold.
@@ -357,16 +354,17 @@ impl Tally {
             "moments and sketch disagree"
         );
         let sd = self.moments.sd();
+        let ranks = self.ranks();
         Summary {
             mean: self.moments.mean,
             sd,
             mcse_mean: sd / (self.moments.n as f64).sqrt(),
-            p05: self.quantile(0.05),
-            p50: self.quantile(0.50),
-            p95: self.quantile(0.95),
-            mcse_p05: self.quantile_mcse(0.05),
-            mcse_p50: self.quantile_mcse(0.50),
-            mcse_p95: self.quantile_mcse(0.95),
+            p05: ranks.quantile(0.05),
+            p50: ranks.quantile(0.50),
+            p95: ranks.quantile(0.95),
+            mcse_p05: ranks.quantile_mcse(0.05),
+            mcse_p50: ranks.quantile_mcse(0.50),
+            mcse_p95: ranks.quantile_mcse(0.95),
             min: self.min,
             max: self.max,
         }
@@ -383,6 +381,40 @@ impl Tally {
             t.count(x, threshold);
         }
         t
+    }
+}
+
+/// A tally's order statistics, with the sketch's counts summed once.
+struct Ranks<'a> {
+    tally: &'a Tally,
+    n: u64,
+    negatives: u64,
+}
+
+impl Ranks<'_> {
+    /// The `rank`-th smallest value (0-based): the exact extremes, else the sketch's estimate
+    /// kept within them.
+    fn value(&self, rank: u64) -> f64 {
+        let t = self.tally;
+        if rank == 0 {
+            t.min
+        } else if rank == self.n - 1 {
+            t.max
+        } else {
+            t.sketch
+                .value_at_rank_of(rank, self.negatives)
+                .clamp(t.min, t.max)
+        }
+    }
+
+    fn quantile(&self, p: f64) -> f64 {
+        quantile_of_order_statistics(self.n, p, |rank| self.value(rank))
+    }
+
+    /// Monte Carlo standard error of the `p` quantile by the order-statistic interval of
+    /// [`crate::stats::quantile_mcse`], with the ranks read from the sketch.
+    fn quantile_mcse(&self, p: f64) -> f64 {
+        quantile_mcse_of_order_statistics(self.n, p, |rank| self.value(rank))
     }
 }
 
@@ -495,7 +527,7 @@ mod tests {
         let t = Tally::of(&[1000.0, 1000.05, 1000.1, 1000.15, 5000.0], 0.0);
         let (lo, hi) = (within(bucket(1000.0), 0.0), within(bucket(1000.0), 1.0));
         assert_eq!(bucket(1000.15), bucket(1000.0));
-        let placed: Vec<f64> = (1..4).map(|rank| t.value(rank)).collect();
+        let placed: Vec<f64> = (1..4).map(|rank| t.ranks().value(rank)).collect();
         for (k, &x) in placed.iter().enumerate() {
             let linear = lo + (hi - lo) * (k as f64 + 1.5) / 4.0;
             assert!((x - linear).abs() <= 1e-6 * x, "{x} against {linear}");
