@@ -348,13 +348,9 @@ impl Tally {
     /// The summary every output shows; percentiles within [`RELATIVE_ERROR`].
     pub fn summary(&self) -> Summary {
         assert!(self.moments.n > 0, "a summary needs at least one value");
-        assert_eq!(
-            self.moments.n,
-            self.sketch.count(),
-            "moments and sketch disagree"
-        );
-        let sd = self.moments.sd();
         let ranks = self.ranks();
+        assert_eq!(self.moments.n, ranks.n, "moments and sketch disagree");
+        let sd = self.moments.sd();
         Summary {
             mean: self.moments.mean,
             sd,
