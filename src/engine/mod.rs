@@ -795,4 +795,35 @@ mod tests {
         }
         assert_eq!(BlockSums::new(2).moments(), vec![Moments::default(); 2]);
     }
+
+    #[test]
+    fn practices_take_part_from_the_first_level_whose_threshold_exceeds_their_draw() {
+        let keys: Vec<u64> = (0..500u64).map(|k| k.wrapping_mul(0x9e37_79b9)).collect();
+        let stream = crate::rng::key("participation:x");
+        // Ascending thresholds with a repeat, none at all, and a level every draw is under.
+        for thresholds in [
+            vec![0.1, 0.25, 0.25, 0.6],
+            vec![],
+            vec![0.3, 1.0],
+            vec![0.0, 0.0],
+        ] {
+            let mut taking = vec![(0, 0); keys.len()];
+            let n = gather_taking_part(&keys, stream, &thresholds, &mut taking);
+            let expected: Vec<(usize, usize)> = keys
+                .iter()
+                .enumerate()
+                .map(|(k, &key)| {
+                    let u: f64 = keyed(key, stream).random();
+                    (k, thresholds.partition_point(|&t| t <= u))
+                })
+                .filter(|&(_, first)| first < thresholds.len())
+                .collect();
+            assert_eq!(&taking[..n], &expected[..], "{thresholds:?}");
+        }
+        // About 60% of the draws fall under the last threshold of the first list.
+        let mut taking = vec![(0, 0); keys.len()];
+        let n = gather_taking_part(&keys, stream, &[0.1, 0.25, 0.25, 0.6], &mut taking);
+        let se = (0.6 * 0.4 / 500.0f64).sqrt();
+        assert!((n as f64 / 500.0 - 0.6).abs() < 4.0 * se, "{n} of 500");
+    }
 }
