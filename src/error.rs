@@ -2,7 +2,7 @@
 //! failures of everything else. Only the CLI turns them into exit codes.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One thing wrong with one field of one input file.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,18 @@ pub struct FileProblems {
     /// The file as the user named it (or `embedded:data/icbs.csv`).
     pub file: String,
     pub problems: Vec<Problem>,
+}
+
+impl FileProblems {
+    /// Adds `file`'s problems to `all`, unless it has none.
+    pub fn add(all: &mut Vec<FileProblems>, file: &Path, problems: Vec<Problem>) {
+        if !problems.is_empty() {
+            all.push(FileProblems {
+                file: file.display().to_string(),
+                problems,
+            });
+        }
+    }
 }
 
 impl fmt::Display for FileProblems {

@@ -16,19 +16,17 @@
 //! Neither pass holds a table of practices × presentations: the first keeps the prices of each
 //! group (eight bytes a row), the second a row per practice.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use polars::prelude::*;
 
-use crate::error::{Error, FileProblems};
+use crate::error::Error;
 use crate::month::Month;
 use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
-    check_files, claim_months, read_failure, scan_typed, FileRead, Key, Keys, Kind, ReadMode,
+    check_files, read_each_file, scan_typed, FileRead, Key, Keys, Kind, ReadMode,
 };
 
 /// The national low price per unit of a group in a month: this percentile (linear
@@ -262,53 +260,22 @@ pub fn excess(
         "name the monthly files (EPD_YYYYMM.csv) before and after the change",
         &used,
     )?;
-    let mut all: Vec<FileProblems> = Vec::new();
-    let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
     let mut rows = Vec::new();
-    let mut read = Vec::new();
-    for path in files {
-        if crate::cancel::requested() {
-            return Err(Error::Interrupted);
-        }
-        let started = Instant::now();
-        let (file_rows, input_rows) = match read_file(path, mode) {
-            Ok(r) => r,
-            Err(failure) => {
-                all.push(FileProblems {
-                    file: path.display().to_string(),
-                    problems: read_failure(path, &used, failure)?,
-                });
-                continue;
-            }
-        };
-        let months: BTreeSet<Month> = file_rows.iter().map(|r| r.month).collect();
-        let problems = claim_months(&mut month_file, path, &months);
-        if !problems.is_empty() {
-            all.push(FileProblems {
-                file: path.display().to_string(),
-                problems,
-            });
-        }
-        rows.extend(file_rows);
-        let file = FileRead {
-            path: path.clone(),
-            rows: input_rows,
-            months: months.into_iter().collect(),
-            elapsed: started.elapsed(),
-        };
-        on_file(&file);
-        read.push(file);
-    }
-    if !all.is_empty() {
-        return Err(Error::Input(all));
-    }
+    let (read, months) = read_each_file(
+        files,
+        &used,
+        |path| read_file(path, mode),
+        |r| r.month,
+        |file_rows| rows.extend(file_rows),
+        on_file,
+    )?;
     rows.sort_by(|a, b| {
         (a.month, &a.icb_code, &a.practice_code).cmp(&(b.month, &b.icb_code, &b.practice_code))
     });
     Ok(ExcessTable {
         rows,
         files: read,
-        months: month_file.keys().copied().collect(),
+        months,
     })
 }
 

@@ -510,12 +510,7 @@ pub(crate) fn check_files(
             seen.push(same);
             check_columns(path, columns)
         };
-        if !problems.is_empty() {
-            all.push(FileProblems {
-                file: path.display().to_string(),
-                problems,
-            });
-        }
+        FileProblems::add(&mut all, path, problems);
     }
     match all.is_empty() {
         true => Ok(()),
@@ -548,6 +543,53 @@ pub(crate) fn read_failure(
         ));
     }
     Ok(problems)
+}
+
+/// Reads `files` in turn with `read` (a file's rows, and the input rows they sum), hands each
+/// file's rows to `keep` and reports the file to `on_file`. A file that cannot be read (its
+/// problems found with the `used` columns), or that holds a month another file holds, is a
+/// problem, and every file's problems are reported together once all are read. Returns the
+/// files read and the months they hold, in order.
+pub(crate) fn read_each_file<T>(
+    files: &[PathBuf],
+    used: &[(&'static str, Kind)],
+    read: impl Fn(&Path) -> Result<(Vec<T>, u64), Option<PolarsError>>,
+    month: impl Fn(&T) -> Month,
+    mut keep: impl FnMut(Vec<T>),
+    on_file: &mut dyn FnMut(&FileRead),
+) -> Result<(Vec<FileRead>, Vec<Month>), Error> {
+    let mut all: Vec<FileProblems> = Vec::new();
+    let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
+    let mut read_files = Vec::new();
+    for path in files {
+        if crate::cancel::requested() {
+            return Err(Error::Interrupted);
+        }
+        let started = Instant::now();
+        let (rows, input_rows) = match read(path) {
+            Ok(r) => r,
+            Err(failure) => {
+                FileProblems::add(&mut all, path, read_failure(path, used, failure)?);
+                continue;
+            }
+        };
+        let months: BTreeSet<Month> = rows.iter().map(&month).collect();
+        let problems = claim_months(&mut month_file, path, &months);
+        FileProblems::add(&mut all, path, problems);
+        keep(rows);
+        let file = FileRead {
+            path: path.clone(),
+            rows: input_rows,
+            months: months.into_iter().collect(),
+            elapsed: started.elapsed(),
+        };
+        on_file(&file);
+        read_files.push(file);
+    }
+    if !all.is_empty() {
+        return Err(Error::Input(all));
+    }
+    Ok((read_files, month_file.into_keys().collect()))
 }
 
 /// Records that `path` holds `months`; a month another file already holds is a problem (the
@@ -605,38 +647,14 @@ pub fn aggregate(
         "name one or more monthly files (EPD_YYYYMM.csv)",
         &used_columns(grouping),
     )?;
-    let mut all: Vec<FileProblems> = Vec::new();
-    let report = |all: &mut Vec<FileProblems>, path: &Path, problems: Vec<Problem>| {
-        if !problems.is_empty() {
-            all.push(FileProblems {
-                file: path.display().to_string(),
-                problems,
-            });
-        }
-    };
     let mut totals: BTreeMap<(String, Option<String>), Totals> = BTreeMap::new();
     let mut icb_months: BTreeMap<String, BTreeSet<Month>> = BTreeMap::new();
-    let mut month_file: BTreeMap<Month, &Path> = BTreeMap::new();
-    let mut read = Vec::new();
-    for path in files {
-        if crate::cancel::requested() {
-            return Err(Error::Interrupted);
-        }
-        let started = Instant::now();
-        let groups = match read_groups(path, grouping, mode) {
-            Ok(groups) => groups,
-            Err(failure) => {
-                report(
-                    &mut all,
-                    path,
-                    read_failure(path, &used_columns(grouping), failure)?,
-                );
-                continue;
-            }
-        };
-        let months: BTreeSet<Month> = groups.iter().map(|g| g.month).collect();
-        let problems = claim_months(&mut month_file, path, &months);
-        let rows: u64 = groups.iter().map(|g| g.rows).sum();
+    let groups_of = |path: &Path| {
+        let groups = read_groups(path, grouping, mode)?;
+        let rows = groups.iter().map(|g| g.rows).sum();
+        Ok((groups, rows))
+    };
+    let keep = |groups: Vec<Group>| {
         for g in groups {
             icb_months
                 .entry(g.icb_code.clone())
@@ -654,19 +672,15 @@ pub fn aggregate(
             t.nic_micros += g.nic_micros;
             t.actual_cost_micros += g.actual_cost_micros;
         }
-        report(&mut all, path, problems);
-        let file = FileRead {
-            path: path.clone(),
-            rows,
-            months: months.into_iter().collect(),
-            elapsed: started.elapsed(),
-        };
-        on_file(&file);
-        read.push(file);
-    }
-    if !all.is_empty() {
-        return Err(Error::Input(all));
-    }
+    };
+    let (read, months) = read_each_file(
+        files,
+        &used_columns(grouping),
+        groups_of,
+        |g| g.month,
+        keep,
+        on_file,
+    )?;
     let rows = totals
         .into_iter()
         .filter_map(|((icb_code, practice_code), t)| {
@@ -688,7 +702,7 @@ pub fn aggregate(
         grouping,
         rows,
         files: read,
-        months: month_file.keys().copied().collect(),
+        months,
         icb_months: icb_months
             .into_iter()
             .map(|(code, months)| (code, months.len() as u32))

@@ -19,7 +19,7 @@ mod spend;
 mod tables;
 
 pub use epd::{aggregate, column, read_local_files_in_chunks, ReadMode};
-pub(crate) use epd::{check_files, claim_months, read_failure, scan_typed, Key, Keys, Kind};
+pub(crate) use epd::{check_files, read_each_file, scan_typed, Key, Keys, Kind};
 pub use rebuild::{
     rebuild, rebuild_practices, Change, Rebuilt, RebuiltPractices, PRESCRIBING_COLUMN,
 };
