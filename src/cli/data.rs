@@ -124,12 +124,17 @@ pub fn data(args: &DataArgs) -> Result<()> {
     }
 }
 
-fn data_observed(args: &ObservedArgs) -> Result<()> {
-    let mode = if args.eager {
+/// How the EPD files are read: streamed, unless `--eager` asks for each file whole.
+fn read_mode(eager: bool) -> ReadMode {
+    if eager {
         ReadMode::Eager
     } else {
         ReadMode::Streaming
-    };
+    }
+}
+
+fn data_observed(args: &ObservedArgs) -> Result<()> {
+    let mode = read_mode(args.eager);
     let quiet = args.quiet;
     let run = pipeline::observe(
         &args.files,
@@ -245,11 +250,7 @@ fn print_file(f: &FileRead) {
 }
 
 fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
-    let mode = if args.eager {
-        ReadMode::Eager
-    } else {
-        ReadMode::Streaming
-    };
+    let mode = read_mode(args.eager);
     let quiet = args.quiet;
     let summed = pipeline::sum_prescribing(
         &args.files,
