@@ -491,11 +491,7 @@ fn practice_level(
     // Each practice's part of its streams' keys, mixed once for all the actions.
     let range = practices.ranges[i].clone();
     s.practice_keys.clear();
-    s.practice_keys.extend(
-        practices.keys[range.clone()]
-            .iter()
-            .map(|&k| entity_key(it_key, k)),
-    );
+    s.practice_keys.extend(practices.practice_keys(i, it_key));
     for (a, part) in practices.actions.iter().enumerate() {
         if part.lines.is_empty() {
             continue;

@@ -90,11 +90,7 @@ pub fn sampling_floor(model: &Model, iterations: usize) -> f64 {
                     }
                     if let Some(practices) = &model.practices {
                         keys.clear();
-                        keys.extend(
-                            practices.keys[practices.ranges[i].clone()]
-                                .iter()
-                                .map(|&k| entity_key(it_key, k)),
-                        );
+                        keys.extend(practices.practice_keys(i, it_key));
                         for part in practices.actions.iter().filter(|a| !a.lines.is_empty()) {
                             for &key in &keys {
                                 sum += keyed(key, part.stream).random::<f64>();

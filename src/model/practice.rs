@@ -60,6 +60,14 @@ pub struct Participation {
 }
 
 impl PracticeModel {
+    /// The practices of ICB `i`, each as its part of its streams' keys in an iteration
+    /// (`iteration_key`: [`crate::rng::iteration_key`]), mixed once for all the actions.
+    pub fn practice_keys(&self, i: usize, iteration_key: u64) -> impl Iterator<Item = u64> + '_ {
+        self.keys[self.ranges[i].clone()]
+            .iter()
+            .map(move |&k| crate::rng::entity_key(iteration_key, k))
+    }
+
     /// Each practice's shares of its ICB, practices grouped by ICB in table order (table order
     /// within an ICB). Practices of ICBs not in the table are left out; an ICB without
     /// practices, or whose practices have no patients, is a problem.
