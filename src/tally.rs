@@ -253,14 +253,10 @@ impl Sketch {
         self.negative.total() + self.zeros + self.positive.total()
     }
 
-    /// The estimate of the `rank`-th smallest value (0-based).
-    pub fn value_at_rank(&self, rank: u64) -> f64 {
-        self.value_at_rank_of(rank, self.negative.total())
-    }
-
-    /// [`Sketch::value_at_rank`] with the count of negative values given: a sketch does not
-    /// keep its counts (to keep adding cheap), so a reader of many ranks sums them once.
-    fn value_at_rank_of(&self, rank: u64, negatives: u64) -> f64 {
+    /// The estimate of the `rank`-th smallest value (0-based), given the count of negative
+    /// values: a sketch does not keep its counts (to keep adding cheap), so a reader of many
+    /// ranks sums them once.
+    fn value_at_rank(&self, rank: u64, negatives: u64) -> f64 {
         if rank < negatives {
             -self.negative.value_of_rank(negatives - 1 - rank)
         } else if rank < negatives + self.zeros {
@@ -398,7 +394,7 @@ impl Ranks<'_> {
             t.max
         } else {
             t.sketch
-                .value_at_rank_of(rank, self.negatives)
+                .value_at_rank(rank, self.negatives)
                 .clamp(t.min, t.max)
         }
     }
