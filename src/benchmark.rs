@@ -46,6 +46,10 @@ pub enum Quantity {
     DisclosedSum,
     /// A count, not a cost: shown for context.
     Count,
+    /// The national change in an activity (`activity`), in its units.
+    NationalActivity,
+    /// One ICB's change in an activity (`icb_code`, `activity`), in its units.
+    IcbActivity,
 }
 
 impl Quantity {
@@ -56,7 +60,20 @@ impl Quantity {
     pub fn as_str(self) -> &'static str {
         names::name_of::<Self>(self as usize)
     }
+
+    /// Whether the figure counts activity rather than money.
+    pub fn is_activity(self) -> bool {
+        matches!(self, Quantity::NationalActivity | Quantity::IcbActivity)
+    }
+
+    /// Whether the figure is one ICB's.
+    fn is_icb(self) -> bool {
+        matches!(self, Quantity::IcbTotal | Quantity::IcbActivity)
+    }
 }
+
+/// The unit of money figures (`unit = "gbp"`); an activity figure's unit is its activity.
+pub const GBP: &str = "gbp";
 
 /// One published figure and its scope.
 #[derive(Debug, Clone)]
@@ -65,20 +82,24 @@ pub struct Benchmark {
     pub line: usize,
     pub id: String,
     pub label: String,
-    /// `None` for counts.
-    pub published_gbp: Option<f64>,
+    /// The figure in its `unit`; `None` for counts.
+    pub published: Option<f64>,
     /// The figure's own uncertainty as an observation (an ex-ante estimate is not an audited
-    /// outturn); the reasoning is in `source`.
-    pub published_sd_gbp: Option<f64>,
+    /// outturn), in its unit; the reasoning is in `source`.
+    pub published_sd: Option<f64>,
+    /// [`GBP`] for money, or the activity's name.
+    pub unit: String,
     pub quantity: Quantity,
     pub icb_code: Option<String>,
+    /// The activity an activity figure counts ([`crate::activity::VOCABULARY`]).
+    pub activity: Option<String>,
     /// The actions, period, cost view and known factor values the figure covers (`None` and
     /// empty: the scenario's own).
     pub scope: Scope,
     pub source: String,
-    /// The model-discrepancy sd for calibration (`None`: the documented default,
-    /// [`crate::calibrate::DEFAULT_DISCREPANCY`] of the figure).
-    pub discrepancy_sd_gbp: Option<f64>,
+    /// The model-discrepancy sd for calibration, in the figure's unit (`None`: the documented
+    /// default, [`crate::calibrate::DEFAULT_DISCREPANCY`] of the figure's size).
+    pub discrepancy_sd: Option<f64>,
     /// How the figure scatters around the modelled quantity, for calibration.
     pub observation: Observation,
     /// The id of a figure this one restates (the same answers summed or averaged another
@@ -132,12 +153,36 @@ pub fn load(path: Option<&Path>) -> Result<(String, Vec<Benchmark>), Error> {
     Ok((name, rows))
 }
 
+/// The columns of a benchmark table, each with the older name it may go by (the tables of
+/// money figures named their amounts `_gbp`).
+const COLUMNS: &[(&str, Option<&str>)] = &[
+    ("id", None),
+    ("label", None),
+    ("published", Some("published_gbp")),
+    ("published_sd", Some("published_sd_gbp")),
+    ("unit", None),
+    ("quantity", None),
+    ("icb_code", None),
+    ("activity", None),
+    ("actions", None),
+    ("start", None),
+    ("end", None),
+    ("cost_view", None),
+    ("conditions", None),
+    ("source", None),
+    ("discrepancy_sd", Some("discrepancy_sd_gbp")),
+    ("observation", None),
+    ("same_as", None),
+];
+
 /// Parses a benchmark table: every column as text, each converted with row-precise problems.
-/// Required: `id`, `label`, `published_gbp`, `quantity`; optional: `published_sd_gbp`,
-/// `icb_code`, `actions` (ids separated by `;`), `start` and `end` (`YYYY-MM`, inclusive),
-/// `cost_view`, `conditions` (`path=value`, separated by `;`), `source`, and for calibration
-/// `discrepancy_sd_gbp`, `observation` (`normal` or `lognormal`) and `same_as` (the id of
-/// the figure this one restates, which must be in the table).
+/// Required: `id`, `label`, `published` (or `published_gbp`), `quantity`; optional:
+/// `published_sd` (or `published_sd_gbp`), `unit` (`gbp`, or the activity's name), `icb_code`,
+/// `activity` (for `national_activity` and `icb_activity`), `actions` (ids separated by `;`),
+/// `start` and `end` (`YYYY-MM`, inclusive), `cost_view`, `conditions` (`path=value`,
+/// separated by `;`), `source`, and for calibration `discrepancy_sd` (or
+/// `discrepancy_sd_gbp`), `observation` (`normal` or `lognormal`) and `same_as` (the id of the
+/// figure this one restates, which must be in the table). Any other column is refused.
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     let fail = |problems| FileProblems {
         file: file.to_string(),
@@ -145,47 +190,66 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
     };
     let frame = crate::data::read_text_csv(bytes, file)?;
     let mut problems = Vec::new();
-    let required = ["id", "label", "published_gbp", "quantity"];
-    for name in required {
-        if frame.column(name).is_err() {
-            problems.push(Problem::new(
-                None,
-                name,
-                format!("required column '{name}' is missing"),
-            ));
-        }
-    }
-    if frame.column("months").is_ok() {
+    let present = |name: &str| frame.column(name).is_ok();
+    // The name each column goes by in this file.
+    let given: Vec<&str> = COLUMNS
+        .iter()
+        .map(|&(name, old)| match old.filter(|o| present(o)) {
+            Some(old) if !present(name) => old,
+            Some(old) => {
+                problems.push(Problem::new(
+                    None,
+                    name,
+                    format!("give '{name}' or '{old}' (its older name), not both"),
+                ));
+                name
+            }
+            None => name,
+        })
+        .collect();
+    if present("months") {
         problems.push(Problem::new(
             None,
             "months",
             "the months column is replaced by start and end (the first and last month, YYYY-MM)",
         ));
     }
+    for column in frame.get_column_names() {
+        let known = COLUMNS
+            .iter()
+            .any(|&(name, old)| column == name || Some(column.as_str()) == old);
+        if !known && column != "months" {
+            problems.push(Problem::new(
+                None,
+                column.as_str(),
+                format!(
+                    "unknown column '{column}'; a benchmark table has: {}",
+                    COLUMNS
+                        .iter()
+                        .map(|c| c.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    for k in [0, 1, 2, 5] {
+        if !present(given[k]) {
+            let also = COLUMNS[k].1.map_or(String::new(), |o| format!(" (or '{o}')"));
+            problems.push(Problem::new(
+                None,
+                given[k],
+                format!("required column '{}'{also} is missing", given[k]),
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    let column = |name: &str| frame.column(name).and_then(|c| c.str().cloned()).ok();
-    let columns: Vec<_> = [
-        "id",
-        "label",
-        "published_gbp",
-        "published_sd_gbp",
-        "quantity",
-        "icb_code",
-        "actions",
-        "start",
-        "end",
-        "cost_view",
-        "conditions",
-        "source",
-        "discrepancy_sd_gbp",
-        "observation",
-        "same_as",
-    ]
-    .iter()
-    .map(|n| column(n))
-    .collect();
+    let columns: Vec<_> = given
+        .iter()
+        .map(|n| frame.column(n).and_then(|c| c.str().cloned()).ok())
+        .collect();
     let cell = |c: usize, row: usize| {
         columns[c]
             .as_ref()
@@ -200,34 +264,86 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         let mut problem = |field: &str, message: String| {
             problems.push(Problem::new(line, field, message));
         };
-        let quantity = Quantity::parse(&cell(4, row));
+        let quantity = Quantity::parse(&cell(5, row));
         if quantity.is_none() {
             problem(
                 "quantity",
                 format!(
                     "unknown quantity '{}'; expected one of: {}",
-                    cell(4, row),
+                    cell(5, row),
                     names::variant_names::<Quantity>().join(", ")
                 ),
             );
         }
-        let amount = |field: &str, text: String, problem: &mut dyn FnMut(&str, String)| match text
-            .parse::<f64>(
-        ) {
-            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
-            _ if text.is_empty() => None,
-            _ => {
-                problem(field, format!("'{text}' is not an amount in pounds"));
-                None
+        let activity = Some(cell(7, row)).filter(|a| !a.is_empty());
+        match (&activity, quantity.map(Quantity::is_activity)) {
+            (Some(a), Some(true)) if crate::activity::find(a).is_none() => problem(
+                "activity",
+                format!(
+                    "unknown activity '{a}'; expected one of: {}",
+                    crate::activity::names()
+                ),
+            ),
+            (None, Some(true)) => problem(
+                "activity",
+                format!("a {} figure names its activity", cell(5, row)),
+            ),
+            (Some(a), Some(false)) => problem(
+                "activity",
+                format!(
+                    "'{a}' is given, but a {} figure is money, not activity (quantity national_activity or icb_activity counts activity)",
+                    cell(5, row)
+                ),
+            ),
+            _ => {}
+        }
+        let is_activity = quantity.is_some_and(Quantity::is_activity);
+        let unit_text = cell(4, row);
+        let expected_unit = match is_activity {
+            true => activity.clone().unwrap_or_default(),
+            false => GBP.to_string(),
+        };
+        if !unit_text.is_empty() && unit_text != expected_unit && !expected_unit.is_empty() {
+            problem(
+                "unit",
+                format!(
+                    "'{unit_text}' is not the unit of this figure: {}",
+                    match is_activity {
+                        true => format!("an activity figure is in its activity's units, '{expected_unit}'"),
+                        false => format!("a money figure is in pounds, '{GBP}'"),
+                    }
+                ),
+            );
+        }
+        // Money is never negative; a change in activity may be.
+        let amount = |k: usize, signed: bool, problem: &mut dyn FnMut(&str, String)| {
+            let text = cell(k, row);
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && (signed || v >= 0.0) => Some(v),
+                _ if text.is_empty() => None,
+                _ => {
+                    let what = match is_activity {
+                        true => "a number",
+                        false => "an amount in pounds",
+                    };
+                    problem(given[k], format!("'{text}' is not {what}"));
+                    None
+                }
             }
         };
-        let published_gbp = amount("published_gbp", cell(2, row), &mut problem);
+        let published = amount(2, is_activity, &mut problem);
         if cell(2, row).is_empty() && quantity.is_some_and(|q| q != Quantity::Count) {
-            problem("published_gbp", "required for a cost".to_string());
+            problem(
+                given[2],
+                match is_activity {
+                    true => "required for an activity figure".to_string(),
+                    false => "required for a cost".to_string(),
+                },
+            );
         }
-        let published_sd_gbp = amount("published_sd_gbp", cell(3, row), &mut problem);
-        let discrepancy_sd_gbp = amount("discrepancy_sd_gbp", cell(12, row), &mut problem);
-        let observation_text = cell(13, row);
+        let published_sd = amount(3, false, &mut problem);
+        let discrepancy_sd = amount(14, false, &mut problem);
+        let observation_text = cell(15, row);
         let observation = match names::from_name::<Observation>(&observation_text) {
             Some(o) => o,
             None if observation_text.is_empty() => Observation::Normal,
@@ -242,15 +358,21 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 Observation::Normal
             }
         };
-        let icb_code = Some(cell(5, row)).filter(|c| !c.is_empty());
-        if quantity == Some(Quantity::IcbTotal) && icb_code.is_none() {
+        if is_activity && observation == Observation::Lognormal {
+            problem(
+                "observation",
+                "a change in activity may be negative, so its observation is normal".to_string(),
+            );
+        }
+        let icb_code = Some(cell(6, row)).filter(|c| !c.is_empty());
+        if quantity.is_some_and(Quantity::is_icb) && icb_code.is_none() {
             problem(
                 "icb_code",
-                "an icb_total figure needs an ICB code".to_string(),
+                format!("an {} figure needs an ICB code", cell(5, row)),
             );
         }
         let mut month = |field: &str| {
-            let text = cell(if field == "start" { 7 } else { 8 }, row);
+            let text = cell(if field == "start" { 9 } else { 10 }, row);
             match text.parse::<Month>() {
                 Ok(m) => Some(m),
                 Err(_) if text.is_empty() => None,
@@ -273,7 +395,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 None
             }
         };
-        let view_text = cell(9, row);
+        let view_text = cell(11, row);
         let cost_view = CostView::parse(&view_text);
         if cost_view.is_none() && !view_text.is_empty() {
             problem(
@@ -282,7 +404,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
             );
         }
         let (mut conditions, mut icb_conditions) = (Vec::new(), Vec::new());
-        for item in cell(10, row)
+        for item in cell(12, row)
             .split(';')
             .map(str::trim)
             .filter(|c| !c.is_empty())
@@ -308,7 +430,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 ),
             }
         }
-        let actions: Vec<String> = cell(6, row)
+        let actions: Vec<String> = cell(8, row)
             .split(';')
             .map(str::trim)
             .filter(|a| !a.is_empty())
@@ -318,10 +440,12 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
             line: row + 2,
             id: cell(0, row),
             label: cell(1, row),
-            published_gbp,
-            published_sd_gbp,
+            published,
+            published_sd,
+            unit: expected_unit,
             quantity: quantity.unwrap_or(Quantity::Count),
             icb_code,
+            activity: activity.filter(|_| is_activity),
             scope: Scope {
                 actions: (!actions.is_empty()).then_some(actions),
                 period,
@@ -329,10 +453,10 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 conditions,
                 icb_conditions,
             },
-            source: cell(11, row),
-            discrepancy_sd_gbp,
+            source: cell(13, row),
+            discrepancy_sd,
             observation,
-            same_as: Some(cell(14, row)).filter(|c| !c.is_empty()),
+            same_as: Some(cell(16, row)).filter(|c| !c.is_empty()),
         });
     }
     for b in &out {
@@ -384,7 +508,7 @@ fn compare_one(
             actions: e.actions,
             period: Some(e.period),
             cost_view: Some(e.cost_view),
-            published_percentile: b.published_gbp.map(|p| percentile_of(&e.values, p)),
+            published_percentile: b.published.map(|p| percentile_of(&e.values, p)),
             simulated: Some(Summary::of(e.values)),
         },
         Err(reason) => Comparison {
@@ -424,7 +548,7 @@ pub fn evaluate(
     practices: Option<&PracticeTable>,
     given: Option<&[FactorDraws]>,
 ) -> Result<Evaluated, String> {
-    if b.published_gbp.is_none() {
+    if b.published.is_none() {
         return Err("a count, not a cost: shown for context".to_string());
     }
     if let Some((icb, _, _)) = b
@@ -436,8 +560,8 @@ pub fn evaluate(
         return Err(format!("ICB {icb} is not in the ICB table"));
     }
     let derived = scenario.within(&b.scope)?;
-    let icb = match (&b.icb_code, b.quantity) {
-        (Some(code), Quantity::IcbTotal) => match table.codes.iter().position(|c| c == code) {
+    let icb = match &b.icb_code {
+        Some(code) if b.quantity.is_icb() => match table.codes.iter().position(|c| c == code) {
             Some(i) => Some(i),
             None => return Err(format!("ICB {code} is not in the ICB table")),
         },
@@ -454,6 +578,10 @@ pub fn evaluate(
             .collect();
         why.join("; ")
     })?;
+    let model = match &b.activity {
+        None => model,
+        Some(name) => model.of_activity(&derived, table, practices, name)?,
+    };
     let draws = match given {
         None => engine::run_from(
             &model,
@@ -493,8 +621,10 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
         .map(|it| {
             let icbs = &totals[it * n_icb..(it + 1) * n_icb];
             match quantity {
-                Quantity::IcbTotal => icbs[icb.expect("an ICB for icb_total")],
-                Quantity::NationalTotal => draws.national[it],
+                Quantity::IcbTotal | Quantity::IcbActivity => {
+                    icbs[icb.expect("an ICB for an ICB's figure")]
+                }
+                Quantity::NationalTotal | Quantity::NationalActivity => draws.national[it],
                 Quantity::MeanPerIcb => draws.national[it] / n_icb as f64,
                 Quantity::DisclosedMean | Quantity::DisclosedSum => {
                     let k = DISCLOSED.min(n_icb);
@@ -550,7 +680,7 @@ mod tests {
         );
         // Every cost states its observation uncertainty.
         for r in rows.iter().filter(|r| r.quantity != Quantity::Count) {
-            assert!(r.published_sd_gbp.is_some_and(|sd| sd > 0.0), "{}", r.id);
+            assert!(r.published_sd.is_some_and(|sd| sd > 0.0), "{}", r.id);
         }
     }
 

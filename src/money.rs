@@ -5,10 +5,29 @@
 /// Short form with three significant figures, trailing zeros kept so that figures side by
 /// side read alike: `£1.20m`, `£14.0m`, `£850k`, `−£40.0k`, `£2.00m`. Zero is `£0`.
 pub fn gbp(x: f64) -> String {
+    short(x, "£")
+}
+
+/// A count in the short form of [`gbp`], without the pound sign: `1.24m`, `−850k`, `12.0`.
+pub fn count_short(x: f64) -> String {
+    short(x, "")
+}
+
+/// A figure in `unit`: pounds for `gbp` ([`gbp`]), otherwise a count of the activity named
+/// `unit` ([`count_short`]).
+pub fn in_unit(x: f64, unit: &str) -> String {
+    match unit {
+        "gbp" => gbp(x),
+        _ => count_short(x),
+    }
+}
+
+/// Three significant figures with a k, m or bn suffix, after `prefix`.
+fn short(x: f64, prefix: &str) -> String {
     let sign = if x < 0.0 { "−" } else { "" };
     let a = x.abs();
     if a == 0.0 || !a.is_finite() {
-        return format!("£{a}");
+        return format!("{prefix}{a}");
     }
     // Rounded to three significant figures by the formatter itself, so that £999,950 becomes
     // `1.00e6` (£1.00m) rather than £1000k.
@@ -34,7 +53,7 @@ pub fn gbp(x: f64) -> String {
         let (int, frac) = digits.split_at(whole as usize);
         format!("{int}.{frac}")
     };
-    format!("{sign}£{text}{unit}")
+    format!("{sign}{prefix}{text}{unit}")
 }
 
 /// Whole pounds with thousands separators: `£2,000,000`.

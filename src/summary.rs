@@ -48,6 +48,60 @@ pub struct MonthResult {
     pub cumulative: Summary,
 }
 
+/// What the model expects to see in the data: the change in one activity over the horizon
+/// (counts, not money; negative for activity removed), from the run of
+/// [`Model::of_activity`] on the same draws.
+#[derive(Debug, Clone)]
+pub struct ActivityResult {
+    /// The activity's name ([`crate::activity::VOCABULARY`]).
+    pub name: String,
+    /// Nationally over the horizon; percentiles exact.
+    pub national: Summary,
+    /// Each ICB over the horizon, in table order.
+    pub icbs: Vec<Summary>,
+    /// Nationally by month: the mean change in that month, and the change cumulated to its end.
+    pub monthly: Vec<ActivityMonth>,
+}
+
+/// One month of an activity's national change.
+#[derive(Debug, Clone)]
+pub struct ActivityMonth {
+    pub month: Month,
+    /// The mean change in this month alone (the difference of the cumulative means).
+    pub mean_in_month: f64,
+    pub cumulative: Summary,
+}
+
+impl ActivityResult {
+    /// The activity `name` from the draws of its model's run over `scenario`'s horizon.
+    pub fn new(name: &str, scenario: &Scenario, draws: &Draws) -> ActivityResult {
+        let layout = draws.layout;
+        let icbs = (0..draws.n_icb)
+            .into_par_iter()
+            .map(|i| draws.tally(layout.icb(i)).summary())
+            .collect();
+        let cumulative: Vec<Summary> = (0..draws.months)
+            .into_par_iter()
+            .map(|m| draws.tally(layout.cumulative(m)).summary())
+            .collect();
+        let monthly = cumulative
+            .iter()
+            .enumerate()
+            .map(|(m, c)| ActivityMonth {
+                month: scenario.start.plus(m as i32),
+                mean_in_month: c.mean - m.checked_sub(1).map_or(0.0, |p| cumulative[p].mean),
+                cumulative: c.clone(),
+            })
+            .collect();
+        ActivityResult {
+            name: name.to_string(),
+            national: Summary::of(draws.national.clone()),
+            icbs,
+            monthly,
+        }
+    }
+}
+
 /// One NHS region's cost: the sum of its ICBs.
 #[derive(Debug, Clone)]
 pub struct RegionResult {
@@ -93,6 +147,8 @@ pub struct RunSummary {
     /// The cost of delay (`run --settlement`): the scenario settled in each month of its
     /// horizon, on the same draws.
     pub settlement: Option<Settlement>,
+    /// Each activity the scenario's cost lines count, in the vocabulary's order.
+    pub activity: Vec<ActivityResult>,
 }
 
 /// A calibrated run's posterior and the uncalibrated headline beside it.
@@ -279,6 +335,7 @@ impl RunSummary {
             correlations: correlations(scenario, model, draws),
             calibrated: None,
             settlement: None,
+            activity: Vec::new(),
         }
     }
 }

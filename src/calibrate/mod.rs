@@ -62,9 +62,11 @@ pub struct Target {
     pub id: String,
     pub label: String,
     pub published: f64,
-    /// The figure's own sd as an observation (£).
+    /// The figure's unit: `gbp`, or the activity it counts.
+    pub unit: String,
+    /// The figure's own sd as an observation, in its unit.
     pub observation_sd: f64,
-    /// The model-discrepancy sd (£).
+    /// The model-discrepancy sd, in its unit.
     pub discrepancy_sd: f64,
     pub observation: Observation,
     /// `z(i)`, one per draw.
@@ -202,7 +204,9 @@ pub struct FigureRow {
     pub id: String,
     pub label: String,
     pub published: f64,
-    /// The total sd it was compared with (£): observation and discrepancy.
+    /// The figure's unit: `gbp`, or the activity it counts.
+    pub unit: String,
+    /// The total sd it was compared with, in its unit: observation and discrepancy.
     pub sd: f64,
     pub observation: Observation,
     pub prior: Interval,
@@ -303,6 +307,7 @@ pub fn calibrate(factors: &[FactorDraws], targets: &[Target]) -> Calibration {
                 id: t.id.clone(),
                 label: t.label.clone(),
                 published: t.published,
+                unit: t.unit.clone(),
                 sd: (t.observation_sd.powi(2) + t.discrepancy_sd.powi(2)).sqrt(),
                 observation: t.observation,
                 prior: Interval::of(&t.values, &equal),

@@ -23,6 +23,7 @@ fn linear(
         values: theta.clone(),
     }];
     let targets = vec![Target {
+        unit: "gbp".into(),
         id: "y".into(),
         label: "y".into(),
         published: y,
@@ -160,6 +161,7 @@ fn simulation_based_calibration_gives_uniform_ranks() {
 fn a_figure_no_draw_reaches_gives_no_posterior_and_names_the_conflict() {
     let (factors, mut targets) = linear(5000, 3, (10.0, 1.0), 1.0, 10.5, 0.5);
     let far = Target {
+        unit: "gbp".into(),
         id: "far".into(),
         published: 100.0,
         ..targets[0].clone()
@@ -181,6 +183,7 @@ fn a_figure_no_draw_reaches_gives_no_posterior_and_names_the_conflict() {
 fn two_figures_that_each_fit_but_not_together_are_named_as_a_pair() {
     let (factors, mut targets) = linear(20000, 4, (0.0, 3.0), 1.0, -3.0, 0.1);
     let other = Target {
+        unit: "gbp".into(),
         id: "other".into(),
         published: 3.0,
         ..targets[0].clone()
@@ -198,6 +201,7 @@ fn two_figures_that_each_fit_but_not_together_are_named_as_a_pair() {
 fn leave_one_out_places_a_consistent_figure_inside_its_predictive() {
     let (factors, mut targets) = linear(50000, 5, (10.0, 2.0), 1.0, 11.0, 1.0);
     let twin = Target {
+        unit: "gbp".into(),
         id: "twin".into(),
         published: 11.2,
         ..targets[0].clone()
@@ -226,6 +230,7 @@ fn weighted_quantiles_and_ess_follow_their_definitions() {
 #[test]
 fn a_lognormal_observation_compares_on_the_log_scale() {
     let t = Target {
+        unit: "gbp".into(),
         id: "l".into(),
         label: "l".into(),
         published: 100.0,

@@ -10,7 +10,11 @@ pub fn benchmark_charts(
     iterations: usize,
 ) -> Result<Vec<Chart>> {
     let mut charts = Vec::new();
-    let shown: Vec<&Comparison> = rows.iter().filter(|c| c.simulated.is_some()).collect();
+    // Money on one axis; activity figures, each in its own units, are in benchmarks.csv.
+    let shown: Vec<&Comparison> = rows
+        .iter()
+        .filter(|c| c.simulated.is_some() && !c.benchmark.quantity.is_activity())
+        .collect();
     let period = format!(
         "{}: each figure on a run of its own scope (actions, period, cost view), {} iterations",
         scenario.name,
@@ -399,7 +403,7 @@ fn benchmarks<DB: DrawingBackend>(
     // Figures span £1m to £500m: a log axis keeps each readable.
     let values = rows.iter().flat_map(|c| {
         let s = c.simulated.expect("only simulated rows are shown");
-        [s.p05, s.p95, c.benchmark.published_gbp.unwrap_or(s.mean)]
+        [s.p05, s.p95, c.benchmark.published.unwrap_or(s.mean)]
     });
     let positive: Vec<f64> = values.filter(|v| *v > 0.0).collect();
     let lo = positive
@@ -438,7 +442,7 @@ fn benchmarks<DB: DrawingBackend>(
         Circle::new((floor(s.mean), y_of(row)), 6, BLUE.filled())
     }))?;
     chart.draw_series(rows.iter().enumerate().filter_map(|(row, c)| {
-        let p = c.benchmark.published_gbp?;
+        let p = c.benchmark.published?;
         Some(Cross::new(
             (floor(p), y_of(row)),
             9,

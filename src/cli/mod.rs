@@ -161,7 +161,7 @@ struct CalibrateArgs {
     #[command(flatten)]
     sim: SimArgs,
     /// Table of published figures [default: the embedded data/benchmarks.csv]. Needs id,
-    /// label, published_gbp, published_sd_gbp and quantity; see docs/calibration.md.
+    /// label, published (or published_gbp), published_sd and quantity; see docs/calibration.md.
     #[arg(long, value_name = "FILE")]
     benchmarks: Option<PathBuf>,
     /// Prior draws [default: the scenario's iterations]; each figure is evaluated on as many.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::benchmark::Comparison;
 use crate::calibrate::{moved, Interval, CUTOFF, MIN_ESS};
-use crate::money::{gbp, percent, reference_position, thousands};
+use crate::money::{gbp, in_unit, percent, reference_position, thousands};
 use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun, Settled};
 use crate::price::{self, Deflators};
 use crate::scenario::{Factor, Granularity, Scenario, Uprating};
@@ -95,12 +95,14 @@ pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> Strin
     );
     for c in rows {
         let label: String = c.benchmark.label.chars().take(62).collect();
-        let published = c.benchmark.published_gbp.map_or("-".to_string(), gbp);
+        let unit = c.benchmark.unit.as_str();
+        let amount = |x: f64| in_unit(x, unit);
+        let published = c.benchmark.published.map_or("-".to_string(), amount);
         match (&c.simulated, c.published_percentile) {
             (Some(s), Some(pct)) => outln!(
                 text,
                 "{label:<62} {published:>10} {:>32}  {} [{}]",
-                format!("{} ({} to {})", gbp(s.mean), gbp(s.p05), gbp(s.p95)),
+                format!("{} ({} to {})", amount(s.mean), amount(s.p05), amount(s.p95)),
                 reference_position(pct),
                 scope(c)
             ),

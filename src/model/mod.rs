@@ -493,6 +493,13 @@ impl Model {
                         own.multiply(given, own_line, factor, &mut national, &mut per_icb);
                     }
                 }
+                // A line that counts activity without a price adds nothing to the cost; its
+                // factors are still drawn, so that calibration, posteriors and sensitivity see
+                // them as the activity's runs draw them.
+                if cost.counts_activity_only() {
+                    line.constant = 0.0;
+                    own_lines.iter_mut().for_each(|l| l.constant = 0.0);
+                }
                 lines.push(line);
                 for (own, own_line) in own.iter_mut().zip(own_lines) {
                     own.lines.push(own_line);
@@ -578,6 +585,40 @@ impl Model {
 
     pub fn n_icb(&self) -> usize {
         self.icb_keys.len()
+    }
+
+    /// The model of activity `name` beside this model of `scenario` on `table` (and
+    /// `practices`, at practice level): [`Scenario::for_activity`] compiled the same way, with
+    /// no groups to tally and, for a calibrated model, the same posterior draws of the factors
+    /// it keeps, so iteration *i* takes the posterior draw this model's iteration *i* takes.
+    /// `Err` says why the activity cannot be counted.
+    pub fn of_activity(
+        &self,
+        scenario: &Scenario,
+        table: &IcbTable,
+        practices: Option<&PracticeTable>,
+        name: &str,
+    ) -> Result<Model, String> {
+        let derived = scenario.for_activity(name)?;
+        let compiled = match (&self.practices, practices) {
+            (Some(_), Some(p)) => Model::at_practices(&derived, table, p),
+            _ => Model::new(&derived, table),
+        };
+        let mut model = compiled.map_err(|problems| {
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        model.groups.clear();
+        model.posterior = match &self.posterior {
+            None => None,
+            Some(r) => Some(r.for_slots(&self.national, &model.national).ok_or_else(|| {
+                format!("the posterior has no draws of a factor {name} depends on")
+            })?),
+        };
+        Ok(model)
     }
 
     /// Draws of uncertain factors one iteration makes (national plus per-ICB).

@@ -64,6 +64,23 @@ impl Resample {
         })
     }
 
+    /// The same draws for the slots `to`, each found by path among `from` (the slots these
+    /// draws are of); `None` if one is not there.
+    pub fn for_slots(&self, from: &[Slot], to: &[Slot]) -> Option<Resample> {
+        let columns = to
+            .iter()
+            .map(|slot| {
+                from.iter()
+                    .position(|s| s.path == slot.path)
+                    .map(|j| self.columns[j].clone())
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Resample {
+            columns,
+            ..self.clone()
+        })
+    }
+
     /// The draw iteration `iteration` takes.
     #[inline]
     pub fn pick(&self, seed: u64, iteration: u64) -> usize {

@@ -9,7 +9,7 @@ use crate::prescribing::csv_field as field;
 /// The action of the model whose cost the excess measures.
 pub const ACTION: &str = "medicines_optimisation";
 
-const HEADER: &str = "id,label,published_gbp,published_sd_gbp,quantity,icb_code,actions,start,end,cost_view,conditions,source,same_as";
+const HEADER: &str = "id,label,published,published_sd,quantity,icb_code,actions,start,end,cost_view,conditions,source,same_as";
 
 /// The benchmarks table for `observed`. Each figure is the cumulative excess over the
 /// counterfactual from the first change to the last month; its sd is the standard error behind

@@ -100,11 +100,15 @@ fn figure_table(c: &Calibration) -> Result<DataFrame> {
             f.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
         ),
         Column::new(
-            "published_gbp".into(),
+            "published".into(),
             f.iter().map(|r| r.published).collect::<Vec<_>>(),
         ),
         Column::new(
-            "sd_gbp".into(),
+            "unit".into(),
+            f.iter().map(|r| r.unit.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "sd".into(),
             f.iter().map(|r| pence(r.sd)).collect::<Vec<_>>(),
         ),
         Column::new(
@@ -114,8 +118,8 @@ fn figure_table(c: &Calibration) -> Result<DataFrame> {
     ];
     let prior: Vec<_> = f.iter().map(|r| Some(r.prior)).collect();
     let posterior: Vec<_> = f.iter().map(|r| r.posterior).collect();
-    columns.extend(interval_columns("prior_gbp", &prior, true));
-    columns.extend(interval_columns("posterior_gbp", &posterior, true));
+    columns.extend(interval_columns("prior", &prior, true));
+    columns.extend(interval_columns("posterior", &posterior, true));
     columns.extend([
         Column::new(
             "non_implausible_share".into(),

@@ -62,10 +62,16 @@ fn run_outputs(scenario: &Scenario, summary: &RunSummary) -> Result<RunOutputs> 
         charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
     }
     let view = scenario.cost_view.as_str();
-    let frames = frames
+    let mut frames: Vec<_> = frames
         .into_iter()
         .map(|(name, frame)| Ok((name, with_view(frame, view)?)))
         .collect::<Result<_>>()?;
+    // Activity is the same in every cost view: its tables have no view column.
+    frames.push(("activity.csv", tables::activity_table(summary)?));
+    frames.push((
+        "activity_monthly.csv",
+        tables::activity_monthly_table(summary)?,
+    ));
     Ok(RunOutputs { frames, charts })
 }
 

@@ -62,12 +62,14 @@ pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
         "end" => rows.iter().map(|c| c.period.map(|p| p.1.to_string())).collect::<Vec<_>>(),
         "figure_cost_view" => rows.iter().map(|c| c.cost_view.map(|v| v.as_str())).collect::<Vec<_>>(),
         "conditions" => rows.iter().map(|c| conditions(&c.benchmark.scope)).collect::<Vec<_>>(),
-        "published_gbp" => rows.iter().map(|c| c.benchmark.published_gbp).collect::<Vec<_>>(),
-        "published_sd_gbp" => rows.iter().map(|c| c.benchmark.published_sd_gbp).collect::<Vec<_>>(),
-        "simulated_mean_gbp" => sim(|s| s.mean),
-        "simulated_p05_gbp" => sim(|s| s.p05),
-        "simulated_p50_gbp" => sim(|s| s.p50),
-        "simulated_p95_gbp" => sim(|s| s.p95),
+        "activity" => rows.iter().map(|c| c.benchmark.activity.clone()).collect::<Vec<_>>(),
+        "published" => rows.iter().map(|c| c.benchmark.published).collect::<Vec<_>>(),
+        "published_sd" => rows.iter().map(|c| c.benchmark.published_sd).collect::<Vec<_>>(),
+        "unit" => rows.iter().map(|c| c.benchmark.unit.as_str()).collect::<Vec<_>>(),
+        "simulated_mean" => sim(|s| s.mean),
+        "simulated_p05" => sim(|s| s.p05),
+        "simulated_p50" => sim(|s| s.p50),
+        "simulated_p95" => sim(|s| s.p95),
         "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
         "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
     )?)
@@ -315,6 +317,57 @@ fn monthly_table(s: &RunSummary) -> Result<DataFrame> {
         "p05_gbp" => col(|c| c.p05),
         "p50_gbp" => col(|c| c.p50),
         "p95_gbp" => col(|c| c.p95),
+    )?)
+}
+
+/// A count of activity as tables show it: to a tenth of a unit (a mean need not be whole).
+fn count(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// `activity.csv`: each activity the scenario counts, nationally and then for each ICB in
+/// table order, over the horizon (units of the activity; negative for activity removed).
+pub(super) fn activity_table(s: &RunSummary) -> Result<DataFrame> {
+    let rows: Vec<(&str, &str, &Summary)> = s
+        .activity
+        .iter()
+        .flat_map(|a| {
+            std::iter::once((crate::observed::NATIONAL, a.name.as_str(), &a.national)).chain(
+                s.icbs
+                    .iter()
+                    .zip(&a.icbs)
+                    .map(|(icb, summary)| (icb.code.as_str(), a.name.as_str(), summary)),
+            )
+        })
+        .collect();
+    let col = |f: fn(&Summary) -> f64| rows.iter().map(|r| count(f(r.2))).collect::<Vec<_>>();
+    Ok(df!(
+        "scope" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "activity" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "mean" => col(|c| c.mean),
+        "sd" => col(|c| c.sd),
+        "p05" => col(|c| c.p05),
+        "p50" => col(|c| c.p50),
+        "p95" => col(|c| c.p95),
+        "mcse_mean" => col(|c| c.mcse_mean),
+    )?)
+}
+
+/// `activity_monthly.csv`: each activity nationally by month: the mean change in the month
+/// and the change cumulated to its end with its 90% interval.
+pub(super) fn activity_monthly_table(s: &RunSummary) -> Result<DataFrame> {
+    let rows: Vec<_> = s
+        .activity
+        .iter()
+        .flat_map(|a| a.monthly.iter().map(move |m| (a.name.as_str(), m)))
+        .collect();
+    Ok(df!(
+        "month" => rows.iter().map(|r| r.1.month.to_string()).collect::<Vec<_>>(),
+        "activity" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "mean_in_month" => rows.iter().map(|r| count(r.1.mean_in_month)).collect::<Vec<_>>(),
+        "cumulative_mean" => rows.iter().map(|r| count(r.1.cumulative.mean)).collect::<Vec<_>>(),
+        "cumulative_p05" => rows.iter().map(|r| count(r.1.cumulative.p05)).collect::<Vec<_>>(),
+        "cumulative_p95" => rows.iter().map(|r| count(r.1.cumulative.p95)).collect::<Vec<_>>(),
     )?)
 }
 

@@ -164,17 +164,18 @@ fn wave(
             });
             continue;
         }
-        match (e, b.published_gbp, b.published_sd_gbp) {
+        match (e, b.published, b.published_sd) {
             (Ok(e), Some(published), Some(sd)) => targets.push(Target {
                 id: b.id.clone(),
                 label: b.label.clone(),
                 published,
+                unit: b.unit.clone(),
                 observation_sd: sd,
-                discrepancy_sd: b.discrepancy_sd_gbp.unwrap_or(
+                discrepancy_sd: b.discrepancy_sd.unwrap_or(
                     p.scenario
                         .calibration_discrepancy
                         .unwrap_or(DEFAULT_DISCREPANCY)
-                        * published,
+                        * published.abs(),
                 ),
                 observation: b.observation,
                 values: e.values,
@@ -211,14 +212,14 @@ fn wave(
 fn check_figures(file: &str, figures: &[Benchmark]) -> Result<()> {
     let problems: Vec<Problem> = figures
         .iter()
-        .filter(|b| b.quantity != Quantity::Count && b.published_sd_gbp.is_none())
+        .filter(|b| b.quantity != Quantity::Count && b.published_sd.is_none())
         .map(|b| {
             Problem::new(
                 Some(b.line),
-                "published_sd_gbp",
+                "published_sd",
                 format!(
-                    "'{}': calibration needs the figure's observation sd (£): how far the published figure may be from the quantity it measures",
-                    b.id
+                    "'{}': calibration needs the figure's observation sd (in its unit, {}): how far the published figure may be from the quantity it measures",
+                    b.id, b.unit
                 ),
             )
         })

@@ -13,7 +13,7 @@ use crate::output;
 use crate::provenance::{Manifest, RunInfo, INPUTS};
 use crate::report::{self, Report};
 use crate::sensitivity::{self as sa, FactorName, SobolRow, TornadoRow};
-use crate::summary::{CalibratedHeadline, RunSummary};
+use crate::summary::{ActivityResult, CalibratedHeadline, RunSummary};
 
 use super::{simulate, Config, Observer, Prepared, SimConfig, Simulation};
 
@@ -53,8 +53,9 @@ impl Simulation {
         run_info(&self.prepared, self.threads, scenario_path, started, sim)
     }
 
-    /// The summary every output shows, with the convergence trace of a batched run.
-    fn summary(&self) -> RunSummary {
+    /// The summary every output shows, with the convergence trace of a batched run and the
+    /// activity the scenario counts.
+    fn summary(&self) -> Result<RunSummary> {
         let p = &self.prepared;
         let mut summary = self
             .pool
@@ -74,7 +75,42 @@ impl Simulation {
             });
             summary.calibrated = CalibratedHeadline::new(&p.model, &draws);
         }
-        summary
+        summary.activity = self.activities()?;
+        Ok(summary)
+    }
+
+    /// Each activity the scenario's cost lines count, from its model run on this run's draws
+    /// (the same seed and iterations, so the same factor values in every iteration).
+    fn activities(&self) -> Result<Vec<ActivityResult>> {
+        let p = &self.prepared;
+        let scenario_error = |message: String| {
+            Error::input(
+                p.scenario_file.source.clone(),
+                Problem::new(None, "activity", message),
+            )
+        };
+        p.scenario
+            .activities()
+            .into_iter()
+            .map(|name| {
+                let model = p
+                    .model
+                    .of_activity(&p.scenario, &p.table, p.practices.as_ref(), name)
+                    .map_err(scenario_error)?;
+                let draws = self.pool.install(|| {
+                    engine::run_from(&model, 0, self.draws.iterations, Keep::Tallies, &|_| {})
+                });
+                if crate::cancel::requested() {
+                    return Err(Error::Interrupted);
+                }
+                if let Some(problem) = engine::non_finite(&model, &p.table.codes, &draws) {
+                    return Err(scenario_error(format!("{name}: {}", problem.message)));
+                }
+                Ok(self
+                    .pool
+                    .install(|| ActivityResult::new(name, &p.scenario, &draws)))
+            })
+            .collect()
     }
 }
 
@@ -159,7 +195,7 @@ pub fn summarise(
         )?;
     }
     let simulation = simulate(config, sim, obs)?;
-    let mut summary = simulation.summary();
+    let mut summary = simulation.summary()?;
     for w in summary.warnings() {
         obs.warn(&w);
     }
@@ -423,7 +459,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     {
         file.source = record.path.clone();
     }
-    let mut summary = simulation.summary();
+    let mut summary = simulation.summary()?;
     if manifest.settlement {
         summary.settlement = Some(simulation.settlement(obs)?);
     }

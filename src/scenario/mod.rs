@@ -512,6 +512,26 @@ pub struct CostLine {
     pub views: Vec<CostView>,
     /// The action's timing with the line's own notice, ramp and recovery, if it gives them.
     pub timing: Timing,
+    /// The activity the line counts, and the factor that prices it, if it names one.
+    pub activity: Option<LineActivity>,
+}
+
+/// The activity a cost line counts (`activity = "..."`, from [`crate::activity::VOCABULARY`]):
+/// the line without its `unit_cost` factor, and without the factors that count in one cost
+/// view only, is that activity. A line with an activity and no `unit_cost` counts activity
+/// alone and adds nothing to the cost; a negative line's activity is removed activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineActivity {
+    pub name: String,
+    /// The name of the line's own factor that is the price of one unit of the activity.
+    pub unit_cost: Option<String>,
+}
+
+impl CostLine {
+    /// A line that counts activity and no money: an activity without a price.
+    pub fn counts_activity_only(&self) -> bool {
+        self.activity.as_ref().is_some_and(|a| a.unit_cost.is_none())
+    }
 }
 
 /// Whether a factor is one draw per iteration shared by all ICBs, or one draw per ICB. Named
@@ -635,6 +655,19 @@ impl Scenario {
             .iter()
             .flat_map(|e| e.factors().map(|f| (ENGAGEMENT_LABEL, f)))
             .chain(self.factors().map(|(a, f)| (a.label.as_str(), f)))
+    }
+
+    /// The activities its cost lines count, each once, in the vocabulary's order.
+    pub fn activities(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .actions
+            .iter()
+            .flat_map(|a| &a.costs)
+            .filter_map(|c| c.activity.as_ref().map(|a| a.name.as_str()))
+            .collect();
+        names.sort_by_key(|n| crate::activity::order(n));
+        names.dedup();
+        names
     }
 
     /// The factor at `path` (the engagement's or an action's).

@@ -8,7 +8,7 @@ use toml::de::DeValue;
 
 use super::read_factor::read_factors;
 use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
-use super::{Action, CostLine, CostView, Ramp, Recovery, Timing, MAX_MONTHS};
+use super::{Action, CostLine, CostView, Factor, LineActivity, Ramp, Recovery, Timing, MAX_MONTHS};
 use crate::month::Month;
 use crate::names;
 
@@ -413,6 +413,7 @@ fn read_cost_line(
     };
     let effect = read_effect(r, &mut t);
     let recovery_field = t.field("recovery");
+    let activity = read_line_activity(r, &mut t, factors.as_ref().ok());
     t.finish(
         r,
         &[
@@ -426,6 +427,8 @@ fn read_cost_line(
             "ramp",
             "notice_months",
             "recovery",
+            "activity",
+            "unit_cost",
         ],
     );
     let action_timing = action_timing?;
@@ -438,6 +441,7 @@ fn read_cost_line(
         factors: factors?,
         negative,
         views: views?,
+        activity: activity?,
         timing: Timing {
             ramp: effect.ramp.unwrap_or(action_timing.ramp),
             notice_months: effect.notice_months.unwrap_or(action_timing.notice_months),
@@ -448,4 +452,59 @@ fn read_cost_line(
             ..action_timing
         },
     })
+}
+
+/// A cost line's `activity` (a name of [`crate::activity::VOCABULARY`]) and `unit_cost` (the
+/// name of one of the line's own `factors`, which prices one unit of it). `factors` is `None`
+/// when the line's factors were reported, and then a `unit_cost` is not checked against them.
+fn read_line_activity(
+    r: &mut Reader,
+    t: &mut Table,
+    factors: Option<&Vec<Factor>>,
+) -> Result<Option<LineActivity>, Reported> {
+    let name = t.get::<String>(r, "activity").or_absent();
+    let unit_cost = t.get::<String>(r, "unit_cost").or_absent();
+    let name = match name {
+        None => None,
+        Some((name, span)) => match crate::activity::find(&name) {
+            Some(_) => Some(name),
+            None => {
+                return Err(r.problem(
+                    &span,
+                    &t.field("activity"),
+                    format!(
+                        "unknown activity '{name}'; expected one of: {}",
+                        crate::activity::names()
+                    ),
+                ));
+            }
+        },
+    };
+    let unit_cost = match unit_cost {
+        None => None,
+        Some((price, span)) => {
+            if name.is_none() {
+                return Err(r.problem(
+                    &span,
+                    &t.field("unit_cost"),
+                    "unit_cost names the factor that prices the line's activity: give the activity too (activity = \"...\")",
+                ));
+            }
+            if let Some(factors) = factors {
+                if !factors.iter().any(|f| f.name == price) {
+                    let own: Vec<&str> = factors.iter().map(|f| f.name.as_str()).collect();
+                    return Err(r.problem(
+                        &span,
+                        &t.field("unit_cost"),
+                        format!(
+                            "'{price}' is not one of this line's factors ({}); unit_cost names the line's own factor that prices one unit of its activity",
+                            if own.is_empty() { "it has none".to_string() } else { own.join(", ") }
+                        ),
+                    ));
+                }
+            }
+            Some(price)
+        }
+    };
+    Ok(name.map(|name| LineActivity { name, unit_cost }))
 }

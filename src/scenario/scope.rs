@@ -125,6 +125,56 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// The scenario whose cost is the activity `name`: only the lines that count it (and the
+    /// actions that have them), each without its `unit_cost` factor and without the factors
+    /// that count in one cost view only, in every view, so that its "cost" is the number of
+    /// units of the activity (removed activity, for a negative line, is negative). Every
+    /// factor it keeps has the stream it has here, so iteration *i* draws what the scenario's
+    /// iteration *i* draws (unless the national factors are drawn together for the whole run).
+    /// `Err` when no line counts the activity.
+    pub fn for_activity(&self, name: &str) -> Result<Scenario, String> {
+        let mut derived = self.clone();
+        for action in &mut derived.actions {
+            action
+                .costs
+                .retain(|c| c.activity.as_ref().is_some_and(|a| a.name == name));
+            action.factors.retain(|f| f.view.is_none());
+            for line in &mut action.costs {
+                let price = line.activity.take().and_then(|a| a.unit_cost);
+                line.factors
+                    .retain(|f| f.view.is_none() && Some(&f.name) != price.as_ref());
+                line.views = vec![CostView::IcbCash, CostView::Economic];
+            }
+        }
+        derived.actions.retain(|a| !a.costs.is_empty());
+        if derived.actions.is_empty() {
+            return Err(format!("no cost line of the scenario counts {name}"));
+        }
+        if let Some(e) = &mut derived.engagement {
+            if e.additional.as_ref().is_some_and(|f| f.view.is_some()) {
+                e.additional = None;
+            }
+        }
+        let kept: Vec<String> = derived
+            .labelled_factors()
+            .map(|(_, f)| f.path.clone())
+            .collect();
+        derived.overrides.retain(|o| kept.contains(&o.factor));
+        let drawn = |path: &str| {
+            derived
+                .factors()
+                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
+        };
+        let correlations = derived
+            .correlations
+            .iter()
+            .filter(|c| drawn(&c.a) && drawn(&c.b))
+            .cloned()
+            .collect();
+        derived.correlations = correlations;
+        Ok(derived)
+    }
+
     /// This scenario settled in month `m`: every action (and every cost line with its own
     /// timing) ends at `m` at the latest, with its recovery after the end as the scenario
     /// states it. An action that already ends earlier keeps its end; one that starts after `m`
