@@ -62,15 +62,15 @@ pub(super) fn benchmark_table(rows: &[Comparison]) -> Result<DataFrame> {
         "end" => rows.iter().map(|c| c.period.map(|p| p.1.to_string())).collect::<Vec<_>>(),
         "figure_cost_view" => rows.iter().map(|c| c.cost_view.map(|v| v.as_str())).collect::<Vec<_>>(),
         "conditions" => rows.iter().map(|c| conditions(&c.benchmark.scope)).collect::<Vec<_>>(),
-        "activity" => rows.iter().map(|c| c.benchmark.activity.clone()).collect::<Vec<_>>(),
         "published" => rows.iter().map(|c| c.benchmark.published).collect::<Vec<_>>(),
         "published_sd" => rows.iter().map(|c| c.benchmark.published_sd).collect::<Vec<_>>(),
-        "unit" => rows.iter().map(|c| c.benchmark.unit.as_str()).collect::<Vec<_>>(),
         "simulated_mean" => sim(|s| s.mean),
         "simulated_p05" => sim(|s| s.p05),
         "simulated_p50" => sim(|s| s.p50),
         "simulated_p95" => sim(|s| s.p95),
         "published_percentile" => rows.iter().map(|c| c.published_percentile).collect::<Vec<_>>(),
+        "unit" => rows.iter().map(|c| c.benchmark.unit.as_str()).collect::<Vec<_>>(),
+        "activity" => rows.iter().map(|c| c.benchmark.activity.clone()).collect::<Vec<_>>(),
         "source" => rows.iter().map(|c| c.benchmark.source.as_str()).collect::<Vec<_>>(),
     )?)
 }

@@ -79,13 +79,15 @@ fn each_figure_is_evaluated_on_its_own_scope_exactly() {
             "end",
             "figure_cost_view",
             "conditions",
-            "published_gbp",
-            "published_sd_gbp",
-            "simulated_mean_gbp",
-            "simulated_p05_gbp",
-            "simulated_p50_gbp",
-            "simulated_p95_gbp",
+            "published",
+            "published_sd",
+            "simulated_mean",
+            "simulated_p05",
+            "simulated_p50",
+            "simulated_p95",
             "published_percentile",
+            "unit",
+            "activity",
             "source",
             "cost_view"
         ]
@@ -306,7 +308,7 @@ fn a_bad_benchmark_table_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out)
-            .contains("figures.csv: published_gbp: required column 'published_gbp' is missing"),
+            .contains("figures.csv: published: required column 'published' (or 'published_gbp') is missing"),
         "{}",
         stderr(&out)
     );

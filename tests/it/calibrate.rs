@@ -73,16 +73,14 @@ fn calibrate(sb: &Sandbox, scenario: &str, out: &str) -> Output {
     ])
 }
 
-#[test]
-fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
+/// Calibrates `scenario` to `figures` (one figure: y = 6.9m, σ = 0.6m on A × θ) and checks
+/// the exact posterior of θ and the figure's prior and posterior predictive.
+fn conjugate(scenario: &str, figures: &str) {
     let sb = Sandbox::new();
     sb.write("icbs.csv", ICBS);
-    sb.write("s.toml", SCENARIO);
+    sb.write("s.toml", scenario);
     let (y, sigma) = (6.9e6, 0.6e6);
-    sb.write(
-        "figures.csv",
-        &format!("{HEADER}nation,National cost in a year,{y},{sigma},national_total,0\n"),
-    );
+    sb.write("figures.csv", figures);
     let out = calibrate(&sb, "s.toml", "cal");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -122,10 +120,33 @@ fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
     // The figure's predictive moves to the figure.
     let figures = read_csv(&sb.path("cal/calibration.csv"));
     let f = |name: &str| figures[1][column(&figures, name)].parse::<f64>().unwrap();
-    assert!((f("posterior_gbp_mean") - A * mean).abs() <= 4.0 * A * s / root);
-    assert!((f("prior_gbp_mean") - A * 2.0).abs() <= 4.0 * A * 0.5 / (20000f64).sqrt());
-    // The weighted draws: weights sum to 1, the factor column is θ, the figure's is 3m × θ.
+    assert!((f("posterior_mean") - A * mean).abs() <= 4.0 * A * s / root);
+    assert!((f("prior_mean") - A * 2.0).abs() <= 4.0 * A * 0.5 / (20000f64).sqrt());
     assert!(sb.path("cal/posterior_draws.parquet").exists());
+}
+
+#[test]
+fn a_conjugate_case_gives_the_exact_posterior_within_monte_carlo_error() {
+    conjugate(
+        SCENARIO,
+        &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
+    );
+}
+
+#[test]
+fn an_activity_figure_is_calibrated_exactly_as_a_money_figure() {
+    // The action removes 3m × θ GP appointments a year, counted by a line with no price (it
+    // costs nothing), observed as y ~ Normal(3m θ, σ²): the same posterior as the money case.
+    let scenario = SCENARIO.replace(
+        "driver = \"registered_patients\"\nfactors = { per_patient = 1 }",
+        "activity = \"gp_appointments\"\ndriver = \"registered_patients\"",
+    );
+    assert!(scenario.contains("gp_appointments"));
+    conjugate(
+        &scenario,
+        "id,label,published,published_sd,unit,quantity,activity,discrepancy_sd\n\
+         appointments,GP appointments in a year,6900000,600000,gp_appointments,national_activity,gp_appointments,0\n",
+    );
 }
 
 #[test]
@@ -206,7 +227,7 @@ fn bad_benchmark_tables_are_refused_with_line_and_field() {
     let cases = [
         (
             "id,label,published_gbp,quantity\nx,X,100,national_total\n",
-            "figures.csv:2: published_sd_gbp: 'x': calibration needs the figure's observation sd",
+            "figures.csv:2: published_sd: 'x': calibration needs the figure's observation sd",
         ),
         (
             "id,label,published_gbp,published_sd_gbp,quantity,observation\nx,X,100,10,national_total,poisson\n",
@@ -499,7 +520,7 @@ fn the_scenario_may_state_the_discrepancy_a_figure_does_not() {
         let out = calibrate(&sb, "s.toml", "cal");
         assert!(out.status.success(), "{}", stderr(&out));
         let rows = read_csv(&sb.path("cal/calibration.csv"));
-        let j = column(&rows, "sd_gbp");
+        let j = column(&rows, "sd");
         (
             rows[1][j].parse::<f64>().unwrap(),
             rows[2][j].parse::<f64>().unwrap(),

@@ -47,6 +47,8 @@ fn outputs_are_byte_identical_for_one_and_two_threads() {
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     let expected = [
         "action_summary.csv",
+        "activity.csv",
+        "activity_monthly.csv",
         "charts/actions.png",
         "charts/actions.svg",
         "charts/convergence.png",
