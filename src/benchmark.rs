@@ -24,6 +24,13 @@ pub const EMBEDDED_NAME: &str = "embedded:data/benchmarks.csv";
 /// `data/benchmarks.csv` as shipped.
 pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/benchmarks.csv");
 
+/// The Pulse FOI's answers (Feb 2025, all 42 ICBs): 19 "had not yet carried out a specific
+/// financial assessment"; of the rest, 10 "had identified risks and possible financial
+/// impact" and the others "had not found any quantifiable financial impact"; of the 10, six
+/// "disclosed specific costs".
+pub const NOT_ASSESSED: usize = 19;
+/// ICBs in the Pulse FOI that identified a financial impact.
+pub const FOUND: usize = 10;
 /// ICBs in the Pulse FOI that disclosed a cost.
 pub const DISCLOSED: usize = 6;
 
@@ -37,11 +44,12 @@ pub enum Quantity {
     NationalTotal,
     /// The national cost divided by the number of ICBs.
     MeanPerIcb,
-    /// The mean cost of the [`DISCLOSED`] ICBs that disclosed one, drawn at random in each
-    /// iteration: they disclosed because they had assessed the cost, and nothing published
-    /// ties having assessed to the size of the cost (docs/model.md, "Validation").
+    /// The mean cost of the [`DISCLOSED`] ICBs that disclosed one, selected in each iteration
+    /// as the FOI's answers describe ([`disclosing`]): which ICBs assessed the cost is drawn
+    /// at random, those that found an impact are the [`FOUND`] costliest of them, and the
+    /// disclosing six are drawn from those (docs/model.md, "Validation").
     DisclosedMean,
-    /// The total cost of the [`DISCLOSED`] ICBs that disclosed one, drawn as for
+    /// The total cost of the [`DISCLOSED`] ICBs that disclosed one, selected as for
     /// `disclosed_mean`.
     DisclosedSum,
     /// A count, not a cost: shown for context.
@@ -627,11 +635,9 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
                 Quantity::NationalTotal | Quantity::NationalActivity => draws.national[it],
                 Quantity::MeanPerIcb => draws.national[it] / n_icb as f64,
                 Quantity::DisclosedMean | Quantity::DisclosedSum => {
-                    let k = DISCLOSED.min(n_icb);
-                    let sum: f64 = disclosing(n_icb, k, seed, it as u64)
-                        .iter()
-                        .map(|i| icbs[i])
-                        .sum();
+                    let chosen = disclosing(icbs, seed, it as u64);
+                    let k = chosen.len().max(1);
+                    let sum: f64 = chosen.iter().map(|&i| icbs[i]).sum();
                     match quantity {
                         Quantity::DisclosedMean => sum / k as f64,
                         _ => sum,
@@ -643,15 +649,38 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
         .collect()
 }
 
-/// The `k` ICBs (of `n`) that disclose in iteration `iteration`: a uniform draw without
-/// replacement from a stream keyed by the iteration, so every figure and every run with the
-/// same seed draws the same ICBs.
-fn disclosing(n: usize, k: usize, seed: u64, iteration: u64) -> index::IndexVec {
+/// The ICBs that disclose a cost in iteration `iteration`, given every ICB's cost in it
+/// (`costs`), as the FOI's answers describe the selection: the ICBs that assessed the cost
+/// (all but [`NOT_ASSESSED`], scaled to the table's size) are a uniform draw without
+/// replacement, since nothing published ties assessing to the size of the cost; those that
+/// "identified risks and possible financial impact" are the [`FOUND`] costliest of them
+/// (finding a quantifiable impact depends on its size; the others "had not found any
+/// quantifiable financial impact"); and the [`DISCLOSED`] that disclosed are a uniform draw
+/// from those. Every stream is keyed by the iteration, so every figure and every run with the
+/// same seed selects the same ICBs for the same costs. Ties are broken by table order.
+pub fn disclosing(costs: &[f64], seed: u64, iteration: u64) -> Vec<usize> {
+    let n = costs.len();
+    let scaled = |k: usize| (k * n).div_ceil(42).clamp(1.min(n), n);
+    let assessed_n = scaled(42 - NOT_ASSESSED);
+    let found_n = scaled(FOUND).min(assessed_n);
+    let disclosed_n = DISCLOSED.min(found_n);
+    let mut assessed = index::sample(
+        &mut rng::stream(seed, iteration, rng::key("benchmark:assessed"), 0),
+        n,
+        assessed_n,
+    )
+    .into_vec();
+    assessed.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
+    assessed.truncate(found_n);
+    assessed.sort_unstable();
     index::sample(
         &mut rng::stream(seed, iteration, rng::key("benchmark:disclosing"), 0),
-        n,
-        k,
+        found_n,
+        disclosed_n,
     )
+    .iter()
+    .map(|j| assessed[j])
+    .collect()
 }
 
 #[cfg(test)]
@@ -717,35 +746,52 @@ d,D,1,national_total,,,2024-09,2024-08,,actions.a.factors.b=high,s\n";
     }
 
     #[test]
-    fn the_disclosing_icbs_are_six_distinct_icbs_drawn_evenly() {
+    fn the_disclosing_icbs_are_six_of_the_ten_costliest_of_the_twenty_three_that_assessed() {
+        // Costs 1..=42 (ICB i costs i + 1): rank statistics give the exact law. ICB i is
+        // disclosed when it is assessed (23 of 42 at random), is among the ten costliest
+        // assessed (fewer than ten costlier ICBs assessed with it) and then drawn (6 of 10).
         let n = 42;
+        let costs: Vec<f64> = (0..n).map(|i| (i + 1) as f64).collect();
+        let iterations = 20_000u64;
         let mut counts = vec![0u32; n];
-        let iterations = 20_000;
         for it in 0..iterations {
-            let mut drawn: Vec<usize> = disclosing(n, DISCLOSED, 7, it).into_vec();
+            let mut drawn = disclosing(&costs, 7, it);
+            assert_eq!(drawn.len(), DISCLOSED);
             drawn.sort_unstable();
             drawn.dedup();
-            assert_eq!(drawn.len(), DISCLOSED);
+            assert_eq!(drawn.len(), DISCLOSED, "distinct");
             for i in drawn {
                 counts[i] += 1;
             }
         }
-        // Each ICB is drawn with probability 6/42: within 4 binomial standard errors.
-        let p = DISCLOSED as f64 / n as f64;
-        let (mean, se) = (
-            iterations as f64 * p,
-            (iterations as f64 * p * (1.0 - p)).sqrt(),
-        );
+        // P(assessed) × P(fewer than 10 of the 41 − i costlier are among the other 22 assessed
+        // of 41) × 6/10, the middle term hypergeometric.
+        let choose = |n: u64, k: u64| -> f64 {
+            if k > n {
+                return 0.0;
+            }
+            (0..k).map(|j| (n - j) as f64 / (k - j) as f64).product()
+        };
         for (i, &c) in counts.iter().enumerate() {
+            let costlier = (n - 1 - i) as u64;
+            let cheaper = i as u64;
+            let among_top: f64 = (0..10u64)
+                .map(|m| choose(costlier, m) * choose(cheaper, 22 - m) / choose(41, 22))
+                .sum();
+            let p = 23.0 / 42.0 * among_top * 0.6;
+            let (mean, se) = (
+                iterations as f64 * p,
+                (iterations as f64 * p * (1.0 - p)).sqrt().max(1.0),
+            );
             assert!(
                 (f64::from(c) - mean).abs() < 4.0 * se,
                 "ICB {i}: {c} against {mean}"
             );
         }
-        // Keyed by the iteration: the same seed draws the same ICBs.
-        assert_eq!(
-            disclosing(n, DISCLOSED, 7, 3).into_vec(),
-            disclosing(n, DISCLOSED, 7, 3).into_vec()
-        );
+        // The cheapest ICBs are never disclosed: ten costlier ICBs are always assessed with
+        // them unless fewer than ten of the 22 others assessed are costlier.
+        assert_eq!(counts[0], 0);
+        // Keyed by the iteration: the same seed selects the same ICBs.
+        assert_eq!(disclosing(&costs, 7, 3), disclosing(&costs, 7, 3));
     }
 }

@@ -124,24 +124,44 @@ fn each_figure_is_evaluated_on_its_own_scope_exactly() {
     assert_eq!(mean("own"), 2e5);
     assert_eq!(row("own")[10], "I5:actions.b.costs[0].factors.flat=200000");
     assert_eq!(mean("own_elsewhere"), 5e5);
-    // Six ICBs drawn at random in each iteration: the sum's mean is six times the mean ICB,
-    // within four standard errors of sampling six of eight without replacement.
+    // The FOI's selection scaled to eight ICBs: 5 assessed at random (23 of 42), the 2
+    // costliest of them found an impact (10 of 42), and both disclose (6 of those 10, at most
+    // 2). Costs are fixed, so ICB i (rank i by cost) is disclosed with probability
+    // 5/8 × P(fewer than 2 of the 7 − i costlier ICBs among the other 4 assessed).
     let icbs: Vec<f64> = (1..=8)
         .map(|k| cost(f64::from(k), 6.0, true, true))
         .collect();
-    let mu = icbs.iter().sum::<f64>() / 8.0;
-    let var = icbs.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / 8.0;
-    let se = (6.0 * var * (8.0 - 6.0) / (8.0 - 1.0) / 4000.0).sqrt();
+    assert!(icbs.windows(2).all(|w| w[0] < w[1]), "costs rise with k");
+    let choose = |n: u64, k: u64| -> f64 {
+        if k > n {
+            return 0.0;
+        }
+        (0..k).map(|j| (n - j) as f64 / (k - j) as f64).product()
+    };
+    let expected: f64 = icbs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (costlier, cheaper) = (7 - i as u64, i as u64);
+            let top: f64 = (0..2u64)
+                .map(|m| choose(costlier, m) * choose(cheaper, 4 - m) / choose(7, 4))
+                .sum();
+            c * 5.0 / 8.0 * top
+        })
+        .sum();
+    // The sum of two lies between the two cheapest and the two costliest: its sd is at most
+    // half that range (Popoviciu), its standard error that over √4000.
+    let (least, most) = (icbs[0] + icbs[1], icbs[6] + icbs[7]);
+    let se = (most - least) / 2.0 / (4000f64).sqrt();
     assert!(
-        (mean("disclosed_sum") - 6.0 * mu).abs() < 4.0 * se,
-        "{}",
+        (mean("disclosed_sum") - expected).abs() < 4.0 * se,
+        "{} against {expected}",
         mean("disclosed_sum")
     );
-    assert!((mean("disclosed_mean") - mu).abs() < 4.0 * se / 6.0);
-    // Every iteration's six are distinct: the sum lies between the six smallest and largest.
+    assert!((mean("disclosed_mean") - expected / 2.0).abs() < 4.0 * se / 2.0);
     let p05: f64 = row("disclosed_sum")[14].parse().unwrap();
     let p95: f64 = row("disclosed_sum")[16].parse().unwrap();
-    assert!(p05 >= icbs[..6].iter().sum::<f64>() && p95 <= icbs[2..].iter().sum::<f64>());
+    assert!(p05 >= least && p95 <= most);
     // What cannot be compared says why, and has no simulated value.
     for (id, reason) in [
         ("count", "a count, not a cost: shown for context"),
