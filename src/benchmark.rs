@@ -50,7 +50,8 @@ pub enum Quantity {
     /// disclosing six are drawn from those (docs/model.md, "Validation").
     DisclosedMean,
     /// The total cost of the [`DISCLOSED`] ICBs that disclosed one, selected as for
-    /// `disclosed_mean`.
+    /// `disclosed_mean`. With `icb_code`, that ICB's own disclosure is taken out of both: the
+    /// figure is the other five's, selected among the other 41.
     DisclosedSum,
     /// A count, not a cost: shown for context.
     Count,
@@ -568,8 +569,10 @@ pub fn evaluate(
         return Err(format!("ICB {icb} is not in the ICB table"));
     }
     let derived = scenario.within(&b.scope)?;
+    let named = b.quantity.is_icb()
+        || matches!(b.quantity, Quantity::DisclosedMean | Quantity::DisclosedSum);
     let icb = match &b.icb_code {
-        Some(code) if b.quantity.is_icb() => match table.codes.iter().position(|c| c == code) {
+        Some(code) if named => match table.codes.iter().position(|c| c == code) {
             Some(i) => Some(i),
             None => return Err(format!("ICB {code} is not in the ICB table")),
         },
@@ -635,7 +638,18 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
                 Quantity::NationalTotal | Quantity::NationalActivity => draws.national[it],
                 Quantity::MeanPerIcb => draws.national[it] / n_icb as f64,
                 Quantity::DisclosedMean | Quantity::DisclosedSum => {
-                    let chosen = disclosing(icbs, seed, it as u64);
+                    // A named ICB's own disclosure is taken out of the figure.
+                    let chosen: Vec<usize> = match icb {
+                        None => disclosing(icbs, seed, it as u64, 0),
+                        Some(out) => {
+                            let others: Vec<usize> = (0..n_icb).filter(|&i| i != out).collect();
+                            let costs: Vec<f64> = others.iter().map(|&i| icbs[i]).collect();
+                            disclosing(&costs, seed, it as u64, 1)
+                                .into_iter()
+                                .map(|j| others[j])
+                                .collect()
+                        }
+                    };
                     let k = chosen.len().max(1);
                     let sum: f64 = chosen.iter().map(|&i| icbs[i]).sum();
                     match quantity {
@@ -658,12 +672,17 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
 /// quantifiable financial impact"); and the [`DISCLOSED`] that disclosed are a uniform draw
 /// from those. Every stream is keyed by the iteration, so every figure and every run with the
 /// same seed selects the same ICBs for the same costs. Ties are broken by table order.
-pub fn disclosing(costs: &[f64], seed: u64, iteration: u64) -> Vec<usize> {
+/// With `without` ICBs taken out of the table (one whose own disclosure a figure leaves out),
+/// each count is that many fewer.
+pub fn disclosing(costs: &[f64], seed: u64, iteration: u64, without: usize) -> Vec<usize> {
     let n = costs.len();
-    let scaled = |k: usize| (k * n).div_ceil(42).clamp(1.min(n), n);
+    let all = n + without;
+    let scaled = |k: usize| {
+        ((k * all).div_ceil(42).saturating_sub(without)).clamp(1.min(n), n)
+    };
     let assessed_n = scaled(42 - NOT_ASSESSED);
     let found_n = scaled(FOUND).min(assessed_n);
-    let disclosed_n = DISCLOSED.min(found_n);
+    let disclosed_n = DISCLOSED.saturating_sub(without).max(1).min(found_n);
     let mut assessed = index::sample(
         &mut rng::stream(seed, iteration, rng::key("benchmark:assessed"), 0),
         n,
@@ -755,7 +774,7 @@ d,D,1,national_total,,,2024-09,2024-08,,actions.a.factors.b=high,s\n";
         let iterations = 20_000u64;
         let mut counts = vec![0u32; n];
         for it in 0..iterations {
-            let mut drawn = disclosing(&costs, 7, it);
+            let mut drawn = disclosing(&costs, 7, it, 0);
             assert_eq!(drawn.len(), DISCLOSED);
             drawn.sort_unstable();
             drawn.dedup();
@@ -792,6 +811,6 @@ d,D,1,national_total,,,2024-09,2024-08,,actions.a.factors.b=high,s\n";
         // them unless fewer than ten of the 22 others assessed are costlier.
         assert_eq!(counts[0], 0);
         // Keyed by the iteration: the same seed selects the same ICBs.
-        assert_eq!(disclosing(&costs, 7, 3), disclosing(&costs, 7, 3));
+        assert_eq!(disclosing(&costs, 7, 3, 0), disclosing(&costs, 7, 3, 0));
     }
 }
