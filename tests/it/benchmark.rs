@@ -263,15 +263,20 @@ fn the_shipped_figures_compare_only_like_for_like() {
         (
             "collective-action-2024.toml",
             &[
-                "pulse_foi_mean_per_icb",
                 "pulse_foi_disclosed_mean",
                 "pulse_foi_disclosed_sum",
+                "pulse_foi_disclosed_five_sum",
                 "bob_medicines_optimisation_year",
+                "appointments_practice_change_2024_10",
             ][..],
         ),
         (
             "nhse-activity-loss.toml",
-            &["nhse_activity_loss_10pct", "nhse_activity_loss_30pct"][..],
+            &[
+                "nhse_activity_loss_10pct",
+                "nhse_activity_loss_30pct",
+                "appointments_practice_change_2024_10",
+            ][..],
         ),
         (
             "medicines-optimisation-2024.toml",

@@ -411,8 +411,8 @@ fn validate_lists_every_factor_or_every_problem_in_the_cli_words() {
         .any(|f| f["path"].as_str().unwrap().contains(".costs[0].factors.")));
     // A broken scenario: each problem with line, field and the CLI's message.
     let broken = text.replacen(
-        "min = 0.15, mode = 0.30, max = 0.33",
-        "min = 0.5, mode = 0.30, max = 0.33",
+        "min = 0.05, mode = 0.15, max = 0.24",
+        "min = 0.5, mode = 0.15, max = 0.24",
         1,
     );
     let bad = server.post("/api/validate", broken.as_bytes()).json();
