@@ -33,7 +33,7 @@ enum DataCommand {
     /// Measure the realised loss from EPD monthly files: each practice's cost above the
     /// cheapest equivalent (price per unit against the group's national 10th percentile),
     /// summed to ICBs and the nation, and an interrupted time series (trend, seasonality, a
-    /// step and a slope at each --change, Newey–West intervals) estimating how much it rose.
+    /// step and a slope at each --change, AR(1) errors) estimating how much it rose.
     Observed(ObservedArgs),
     /// Measure how activity changed around collective action from NHS England's published
     /// series, by the interrupted time series of `data observed` (trend, seasonality, a step
