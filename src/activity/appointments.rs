@@ -59,12 +59,11 @@ fn sums(frame: LazyFrame) -> LazyFrame {
         .group_by([col(APPOINTMENT_MONTH_START_DATE), col(GP_CODE)])
         .agg([
             // A practice is in one sub-ICB location: carried (and checked), not grouped by.
-            col(SUB_ICB_LOCATION_CODE).min().alias(SUB_ICB_LOCATION_CODE),
+            col(SUB_ICB_LOCATION_CODE)
+                .min()
+                .alias(SUB_ICB_LOCATION_CODE),
             col(SUB_ICB_LOCATION_CODE).max().alias("sub_icb_max"),
-            count()
-                .filter(col(HCP_TYPE).eq(lit(GP)))
-                .sum()
-                .alias("gp"),
+            count().filter(col(HCP_TYPE).eq(lit(GP))).sum().alias("gp"),
             count().sum().alias("all"),
             len().cast(DataType::Int64).alias("rows"),
             (count().null_count().cast(DataType::Int64)

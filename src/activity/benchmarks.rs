@@ -27,7 +27,10 @@ fn words(activity: &str) -> String {
 /// activity's national row (`same_as`), so calibration counts the data once.
 pub fn benchmarks_csv(activity: &ActivityObserved) -> String {
     let start = activity.changes[0];
-    let (first, end) = (activity.months[0], activity.months[activity.months.len() - 1]);
+    let (first, end) = (
+        activity.months[0],
+        activity.months[activity.months.len() - 1],
+    );
     let changes = activity
         .changes
         .iter()

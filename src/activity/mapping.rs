@@ -153,7 +153,10 @@ mod tests {
         let e = Mapping::from_csv(bad.as_bytes(), "Mapping.csv")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("Mapping.csv:4: SUB_ICB_LOCATION_CODE: empty value"), "{e}");
+        assert!(
+            e.contains("Mapping.csv:4: SUB_ICB_LOCATION_CODE: empty value"),
+            "{e}"
+        );
         let e = Mapping::from_csv(b"SUB_ICB_LOCATION_CODE,ICB\n00L,QHM\n", "m.csv")
             .unwrap_err()
             .to_string();

@@ -222,7 +222,10 @@ fn data_activity(args: &ActivityArgs) -> Result<()> {
             if a.unmapped.len() == 1 { "" } else { "s" },
             shown.join(", "),
             match a.unmapped.len() > shown.len() {
-                true => format!(" and {} more (see manifest.json)", a.unmapped.len() - shown.len()),
+                true => format!(
+                    " and {} more (see manifest.json)",
+                    a.unmapped.len() - shown.len()
+                ),
                 false => String::new(),
             }
         );

@@ -143,7 +143,11 @@ pub fn fit_rows<'a>(
     changes.sort();
     changes.dedup();
     let Some(&first) = months.first() else {
-        return Err(problem(command, "FILE", "the files hold no rows".to_string()));
+        return Err(problem(
+            command,
+            "FILE",
+            "the files hold no rows".to_string(),
+        ));
     };
     let months = months.to_vec();
     let n = months.len();

@@ -272,11 +272,7 @@ pub(crate) const EPD: Source = Source {
 
 /// Checks that a file exists and has the `columns` (of the right types, where the format has
 /// types); a missing column is named as one `source` has.
-fn check_columns(
-    path: &Path,
-    source: Source,
-    columns: &[(&'static str, Kind)],
-) -> Vec<Problem> {
+fn check_columns(path: &Path, source: Source, columns: &[(&'static str, Kind)]) -> Vec<Problem> {
     if let Err(e) = std::fs::metadata(path).and_then(|m| {
         if m.is_file() {
             Ok(())
@@ -306,14 +302,21 @@ fn check_columns(
                 format!(
                     "required column '{name}' is missing ({} has it); the file has: {}",
                     source.file,
-                    schema.iter_names().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                    schema
+                        .iter_names()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
             Some(dtype) if format == Format::Parquet && !kind.accepts(dtype) => {
                 problems.push(Problem::new(
                     None,
                     name,
-                    format!("column '{name}' holds {dtype}; it must hold {}", kind.describe()),
+                    format!(
+                        "column '{name}' holds {dtype}; it must hold {}",
+                        kind.describe()
+                    ),
                 ))
             }
             Some(_) => {}
