@@ -1,5 +1,6 @@
 //! Integration tests: the real binary in temporary directories, and the library end to end.
 
+mod activity;
 mod architecture;
 mod bad_input;
 mod benchmark;
