@@ -100,7 +100,7 @@ pub struct Benchmark {
     pub unit: String,
     pub quantity: Quantity,
     pub icb_code: Option<String>,
-    /// The activity an activity figure counts ([`crate::activity::VOCABULARY`]).
+    /// The activity an activity figure counts ([`crate::activities::VOCABULARY`]).
     pub activity: Option<String>,
     /// The actions, period, cost view and known factor values the figure covers (`None` and
     /// empty: the scenario's own).
@@ -233,18 +233,16 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 column.as_str(),
                 format!(
                     "unknown column '{column}'; a benchmark table has: {}",
-                    COLUMNS
-                        .iter()
-                        .map(|c| c.0)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
     }
     for k in [0, 1, 2, 5] {
         if !present(given[k]) {
-            let also = COLUMNS[k].1.map_or(String::new(), |o| format!(" (or '{o}')"));
+            let also = COLUMNS[k]
+                .1
+                .map_or(String::new(), |o| format!(" (or '{o}')"));
             problems.push(Problem::new(
                 None,
                 given[k],
@@ -286,11 +284,11 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
         }
         let activity = Some(cell(7, row)).filter(|a| !a.is_empty());
         match (&activity, quantity.map(Quantity::is_activity)) {
-            (Some(a), Some(true)) if crate::activity::find(a).is_none() => problem(
+            (Some(a), Some(true)) if crate::activities::find(a).is_none() => problem(
                 "activity",
                 format!(
                     "unknown activity '{a}'; expected one of: {}",
-                    crate::activity::names()
+                    crate::activities::names()
                 ),
             ),
             (None, Some(true)) => problem(
@@ -318,7 +316,9 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Benchmark>, FileProblems> {
                 format!(
                     "'{unit_text}' is not the unit of this figure: {}",
                     match is_activity {
-                        true => format!("an activity figure is in its activity's units, '{expected_unit}'"),
+                        true => format!(
+                            "an activity figure is in its activity's units, '{expected_unit}'"
+                        ),
                         false => format!("a money figure is in pounds, '{GBP}'"),
                     }
                 ),
@@ -677,9 +677,7 @@ pub fn quantity(quantity: Quantity, icb: Option<usize>, draws: &Draws, seed: u64
 pub fn disclosing(costs: &[f64], seed: u64, iteration: u64, without: usize) -> Vec<usize> {
     let n = costs.len();
     let all = n + without;
-    let scaled = |k: usize| {
-        ((k * all).div_ceil(42).saturating_sub(without)).clamp(1.min(n), n)
-    };
+    let scaled = |k: usize| ((k * all).div_ceil(42).saturating_sub(without)).clamp(1.min(n), n);
     let assessed_n = scaled(42 - NOT_ASSESSED);
     let found_n = scaled(FOUND).min(assessed_n);
     let disclosed_n = DISCLOSED.saturating_sub(without).max(1).min(found_n);

@@ -5,6 +5,7 @@
 //! [`data::IcbTable`] → [`model::Model`] → [`engine::run`] → [`engine::Draws`] →
 //! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
 
+pub mod activities;
 pub mod activity;
 pub mod benchmark;
 pub mod calibrate;

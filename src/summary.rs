@@ -53,7 +53,7 @@ pub struct MonthResult {
 /// [`Model::of_activity`] on the same draws.
 #[derive(Debug, Clone)]
 pub struct ActivityResult {
-    /// The activity's name ([`crate::activity::VOCABULARY`]).
+    /// The activity's name ([`crate::activities::VOCABULARY`]).
     pub name: String,
     /// Nationally over the horizon; percentiles exact.
     pub national: Summary,

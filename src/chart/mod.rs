@@ -116,7 +116,7 @@ mod settlement;
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
 pub use calibration::calibration_charts;
 pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
-pub use observed::observed_charts;
+pub use observed::{activity_charts, observed_charts};
 pub use run::run_charts;
 pub use settlement::settlement_charts;
 

@@ -1,41 +1,146 @@
-//! The realised loss: the observed excess over the cheapest equivalent against the
-//! interrupted time series' counterfactual (with its 95% band), nationally and for each ICB
-//! as small multiples, the change months marked.
+//! A measure observed against the interrupted time series' counterfactual (with its 95%
+//! band), nationally and for each ICB as small multiples, the change months marked: the
+//! realised loss of `data observed` (the excess over the cheapest equivalent, in pounds) and
+//! each activity of `data activity` (a count a month).
 
 use super::*;
+use crate::activity::{ActivityObserved, GP_APPOINTMENTS, PRACTICE_APPOINTMENTS};
 use crate::month::Month;
 use crate::observed::{Observed, Series};
 
+/// What the charts of one measure are named and say.
+struct Words {
+    /// The national chart's name and the ICBs' small multiples'.
+    national: String,
+    icbs: String,
+    title: String,
+    subtitle: String,
+    icbs_title: String,
+    icbs_subtitle: String,
+    x_desc: &'static str,
+    y_desc: String,
+    /// The legend's name of the observed line.
+    observed: &'static str,
+    /// A value of the measure as the axis shows it.
+    value: fn(f64) -> String,
+}
+
+fn changes_text(observed: &Observed) -> String {
+    observed
+        .changes
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 /// The national chart (`observed_national`) and the ICBs' small multiples (`observed_icbs`).
 pub fn observed_charts(observed: &Observed) -> Result<Vec<Chart>> {
-    let mut charts = Vec::new();
     let f = &observed.national.fit;
     let (first, last) = (
         observed.months[0],
         observed.months[observed.months.len() - 1],
     );
-    let changes = observed
-        .changes
-        .iter()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(" and ");
-    let title = format!(
-        "Prescribing excess over the cheapest equivalent: {} a month above the counterfactual after {} (95% interval {} to {})",
-        gbp(f.effect_per_month),
-        observed.changes[0],
-        gbp(f.effect_low),
-        gbp(f.effect_high)
-    );
-    let subtitle = format!(
-        "England, {first} to {last}: cost above each group's national 10th-percentile price per unit; interrupted time series, step and slope at {changes}; {} months before, {} after",
-        f.months_before, f.months_after
-    );
+    let changes = changes_text(observed);
+    let words = Words {
+        national: "observed_national".to_string(),
+        icbs: "observed_icbs".to_string(),
+        title: format!(
+            "Prescribing excess over the cheapest equivalent: {} a month above the counterfactual after {} (95% interval {} to {})",
+            gbp(f.effect_per_month),
+            observed.changes[0],
+            gbp(f.effect_low),
+            gbp(f.effect_high)
+        ),
+        subtitle: format!(
+            "England, {first} to {last}: cost above each group's national 10th-percentile price per unit; interrupted time series, step and slope at {changes}; {} months before, {} after",
+            f.months_before, f.months_after
+        ),
+        icbs_title: "Prescribing excess over the cheapest equivalent by ICB: observed against the counterfactual".to_string(),
+        icbs_subtitle: format!(
+            "Each ICB's monthly excess (blue), its counterfactual with 95% band (orange), change months dashed at {changes}; each panel on its own scale"
+        ),
+        x_desc: "Month (EPD YEAR_MONTH)",
+        y_desc: "Excess over the cheapest equivalent, £ a month".to_string(),
+        observed: "observed excess",
+        value: gbp,
+    };
+    series_charts(observed, &words)
+}
+
+/// A count as an axis shows it: `1.2m`, `350k`, `−4.5k`, `120`.
+fn count(x: f64) -> String {
+    gbp(x).replacen('£', "", 1)
+}
+
+/// For each activity, the national chart (`activity_<activity>_national`) and the ICBs' small
+/// multiples (`activity_<activity>_icbs`).
+pub fn activity_charts(activity: &ActivityObserved) -> Result<Vec<Chart>> {
+    let mut charts = Vec::new();
+    for m in &activity.measures {
+        let observed = &m.observed;
+        let f = &observed.national.fit;
+        let (first, last) = (
+            observed.months[0],
+            observed.months[observed.months.len() - 1],
+        );
+        let changes = changes_text(observed);
+        let what = match m.activity {
+            GP_APPOINTMENTS => "GP appointments",
+            PRACTICE_APPOINTMENTS => "Appointments with any practice staff",
+            _ => "Specialist advice (Advice & Guidance) requests",
+        };
+        let x_desc = match activity.kind {
+            crate::activity::Kind::Appointments => "Month (APPOINTMENT_MONTH_START_DATE)",
+            crate::activity::Kind::Advice => "Month (MONTH)",
+        };
+        let words = Words {
+            national: format!("activity_{}_national", m.activity),
+            icbs: format!("activity_{}_icbs", m.activity),
+            title: format!(
+                "{what}: {} a month against the counterfactual after {} (95% interval {} to {})",
+                signed(f.effect_per_month),
+                observed.changes[0],
+                signed(f.effect_low),
+                signed(f.effect_high)
+            ),
+            subtitle: format!(
+                "England, {first} to {last}: {} ({}); interrupted time series, step and slope at {changes}; {} months before, {} after",
+                m.activity,
+                activity.kind.described(),
+                f.months_before,
+                f.months_after
+            ),
+            icbs_title: format!("{what} by ICB: observed against the counterfactual"),
+            icbs_subtitle: format!(
+                "Each ICB's monthly count (blue), its counterfactual with 95% band (orange), change months dashed at {changes}; each panel on its own scale"
+            ),
+            x_desc,
+            y_desc: format!("{what} a month"),
+            observed: "observed",
+            value: count,
+        };
+        charts.extend(series_charts(observed, &words)?);
+    }
+    Ok(charts)
+}
+
+/// A change in a count, with its sign: `+1.20k`, `−350`.
+fn signed(x: f64) -> String {
+    match x > 0.0 {
+        true => format!("+{}", count(x)),
+        false => count(x),
+    }
+}
+
+/// The national chart and the ICBs' small multiples of one measure.
+fn series_charts(observed: &Observed, words: &Words) -> Result<Vec<Chart>> {
+    let mut charts = Vec::new();
     render!(
         charts,
-        "observed_national",
+        words.national,
         (1400, 800),
-        national_chart(observed, &title, &subtitle)
+        national_chart(observed, words)
     );
     if !observed.icbs.is_empty() {
         let columns = 7usize;
@@ -43,9 +148,9 @@ pub fn observed_charts(observed: &Observed) -> Result<Vec<Chart>> {
         let height = 150 + 260 * rows as u32;
         render!(
             charts,
-            "observed_icbs",
+            words.icbs,
             (2100, height),
-            icb_grid(observed, columns, rows)
+            icb_grid(observed, words, columns, rows)
         );
     }
     Ok(charts)
@@ -54,32 +159,20 @@ pub fn observed_charts(observed: &Observed) -> Result<Vec<Chart>> {
 fn national_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     observed: &Observed,
-    title: &str,
-    subtitle: &str,
+    words: &Words,
 ) -> DrawResult<DB::ErrorType> {
-    let area = titled(root, title, subtitle)?;
-    panel(&area, observed, &observed.national, 16, true)
+    let area = titled(root, &words.title, &words.subtitle)?;
+    panel(&area, observed, &observed.national, words, 16, true)
 }
 
 fn icb_grid<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     observed: &Observed,
+    words: &Words,
     columns: usize,
     rows: usize,
 ) -> DrawResult<DB::ErrorType> {
-    let area = titled(
-        root,
-        "Prescribing excess over the cheapest equivalent by ICB: observed against the counterfactual",
-        &format!(
-            "Each ICB's monthly excess (blue), its counterfactual with 95% band (orange), change months dashed at {}; each panel on its own scale",
-            observed
-                .changes
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
-    )?;
+    let area = titled(root, &words.icbs_title, &words.icbs_subtitle)?;
     let cells = area.split_evenly((rows, columns));
     for (cell, series) in cells.iter().zip(&observed.icbs) {
         let (w, _) = cell.dim_in_pixel();
@@ -94,7 +187,7 @@ fn icb_grid<DB: DrawingBackend>(
             (FONT, 12).into_font().style(FontStyle::Bold).color(&BLACK),
         ))?;
         let inner = cell.margin(20, 6, 4, 8);
-        panel(&inner, observed, series, 10, false)?;
+        panel(&inner, observed, series, words, 10, false)?;
     }
     Ok(())
 }
@@ -104,6 +197,7 @@ fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     observed: &Observed,
     series: &Series,
+    words: &Words,
     size: i32,
     legend: bool,
 ) -> DrawResult<DB::ErrorType> {
@@ -128,7 +222,7 @@ fn panel<DB: DrawingBackend>(
         .y_label_area_size(if legend { 110 } else { 60 })
         .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), padded(lo, hi))?;
     let x_label = |x: &f64| month_label(&labels, step, *x);
-    let y_label = |y: &f64| gbp(*y);
+    let y_label = |y: &f64| (words.value)(*y);
     let mut mesh = chart.configure_mesh();
     mesh.disable_x_mesh()
         .x_labels(n.min(14))
@@ -137,8 +231,7 @@ fn panel<DB: DrawingBackend>(
         .y_label_formatter(&y_label)
         .house_style(size);
     if legend {
-        mesh.x_desc("Month (EPD YEAR_MONTH)")
-            .y_desc("Excess over the cheapest equivalent, £ a month");
+        mesh.x_desc(words.x_desc).y_desc(&words.y_desc);
     }
     mesh.draw()?;
     let xs = || (0..n).map(|m| m as f64);
@@ -168,7 +261,7 @@ fn panel<DB: DrawingBackend>(
             )
             .point_size(if legend { 3 } else { 1 }),
         )?
-        .label("observed excess")
+        .label(words.observed)
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
     let y = padded(lo, hi);
     for change in &observed.changes {

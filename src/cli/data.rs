@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::emit;
+use crate::activity::Kind;
 use crate::error::Result;
 use crate::money::{gbp, gbp_full, thousands};
 use crate::month::{list as list_months, Month};
@@ -32,8 +33,54 @@ enum DataCommand {
     /// Measure the realised loss from EPD monthly files: each practice's cost above the
     /// cheapest equivalent (price per unit against the group's national 10th percentile),
     /// summed to ICBs and the nation, and an interrupted time series (trend, seasonality, a
-    /// step and a slope at each --change, Newey–West intervals) estimating how much it rose.
+    /// step and a slope at each --change, AR(1) errors) estimating how much it rose.
     Observed(ObservedArgs),
+    /// Measure how activity changed around collective action from NHS England's published
+    /// series, by the interrupted time series of `data observed` (trend, seasonality, a step
+    /// and a slope at each --change, AR(1) errors), nationally and per ICB. `--kind
+    /// appointments`: the practice-level Appointments in General Practice files, forming
+    /// gp_appointments (HCP_TYPE = GP) and practice_appointments (every professional), each
+    /// counting every appointment status as the publication's headline count does.
+    /// `--kind advice`: specialist advice requests by ICB, forming
+    /// advice_and_guidance_requests. See docs/observed.md.
+    Activity(ActivityArgs),
+}
+
+#[derive(Debug, Args)]
+struct ActivityArgs {
+    /// The files, every month from before the first change to the last; each month must come
+    /// from one file. Appointments: NHS England's Practice_Level_Crosstab_<Mon>_<YY>.csv
+    /// (APPOINTMENT_MONTH_START_DATE, GP_CODE, SUB_ICB_LOCATION_CODE, HCP_TYPE,
+    /// COUNT_OF_APPOINTMENTS are read). Advice: CSV with MONTH (YYYY-MM), ICB_CODE, ICB_NAME
+    /// and TOTAL_REQUESTS; rows of one ICB and month are summed.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Which published series the files are.
+    #[arg(long, value_name = "KIND", value_enum)]
+    kind: Kind,
+    /// A month (YYYY-MM) from which activity may step and change slope, e.g. 2024-08 when
+    /// collective action began; give it again for another (a settlement, say).
+    #[arg(long = "change", value_name = "YYYY-MM", required = true)]
+    changes: Vec<Month>,
+    /// Appointments only: the publication's Mapping.csv (SUB_ICB_LOCATION_CODE, ICB_CODE,
+    /// ICB_NAME), placing each practice in the ICB of its sub-ICB location [default: each
+    /// practice's ICB in the embedded data/practices.csv]. A practice placed in no ICB counts
+    /// in England's series only, and is reported.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// The directory to write (replaced whole).
+    #[arg(long, value_name = "DIR", default_value = "output/activity")]
+    out: PathBuf,
+    /// Also write the estimates as activity observations of the benchmarks table (one row for
+    /// England and one per ICB for each activity) for `benchmark --benchmarks FILE`.
+    #[arg(long, value_name = "FILE")]
+    benchmarks_out: Option<PathBuf>,
+    /// Also write each chart as PNG at print resolution (charts/<name>.png) beside its SVG.
+    #[arg(long)]
+    png: bool,
+    /// No messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,7 +168,136 @@ pub fn data(args: &DataArgs) -> Result<()> {
         DataCommand::Build(a) => data_build(a),
         DataCommand::Practices(a) => data_practices(a),
         DataCommand::Observed(a) => data_observed(a),
+        DataCommand::Activity(a) => data_activity(a),
     }
+}
+
+/// A count or a change in one, rounded, with thousands separators and its sign: `−1,234`.
+fn count(x: f64) -> String {
+    let n = x.abs().round();
+    let sign = if x < 0.0 && n > 0.0 { "−" } else { "" };
+    format!("{sign}{}", thousands(n as u64))
+}
+
+fn data_activity(args: &ActivityArgs) -> Result<()> {
+    let quiet = args.quiet;
+    let run = pipeline::observe_activity(
+        &args.files,
+        args.kind,
+        &args.changes,
+        args.mapping.as_deref(),
+        &pipeline::ObservedOut {
+            dir: &args.out,
+            benchmarks: args.benchmarks_out.as_deref(),
+            png: args.png,
+        },
+        &mut |f| {
+            if !quiet {
+                print_file(f);
+            }
+        },
+    )?;
+    let a = &run.activity;
+    let mut text = String::new();
+    let (first, last) = (a.months[0], a.months[a.months.len() - 1]);
+    outln!(
+        text,
+        "Read {} file{}, {} rows in {:.1} s ({} rows/s): {first} to {last}, {} months",
+        run.files.len(),
+        if run.files.len() == 1 { "" } else { "s" },
+        thousands(run.input_rows),
+        run.seconds,
+        thousands((run.input_rows as f64 / run.seconds.max(1e-9)) as u64),
+        a.months.len()
+    );
+    if let Some(mapping) = &a.mapping {
+        outln!(text, "Practices placed in ICBs by {mapping}");
+    }
+    if !a.unmapped.is_empty() {
+        let shown: Vec<&str> = a.unmapped.iter().take(10).map(String::as_str).collect();
+        outln!(
+            text,
+            "{} practice{} in no ICB (counted in England's series only, in no ICB's): {}{}",
+            a.unmapped.len(),
+            if a.unmapped.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            match a.unmapped.len() > shown.len() {
+                true => format!(
+                    " and {} more (see manifest.json)",
+                    a.unmapped.len() - shown.len()
+                ),
+                false => String::new(),
+            }
+        );
+    }
+    for m in &a.measures {
+        let o = &m.observed;
+        let n = &o.national.fit;
+        outln!(
+            text,
+            "{}: England {} a month against the counterfactual from {} ({} a month expected; 95% interval {} to {}); {} in all to {last} ({} to {})",
+            m.activity,
+            count(n.effect_per_month),
+            a.changes[0],
+            count(n.baseline_per_month),
+            count(n.effect_low),
+            count(n.effect_high),
+            count(n.cumulative),
+            count(n.cumulative_low),
+            count(n.cumulative_high)
+        );
+        outln!(
+            text,
+            "  {} months before, {} after; {}; AR(1) errors, coefficient {:.2}",
+            n.months_before,
+            n.months_after,
+            if n.seasonal {
+                "trend and seasonality".to_string()
+            } else {
+                format!(
+                    "trend only: fewer than {} months before the change, so no seasonality",
+                    observed::SEASONAL_PRE_MONTHS
+                )
+            },
+            n.rho.unwrap_or(0.0)
+        );
+        let below = o.icbs.iter().filter(|s| s.fit.effect_high < 0.0).count();
+        let above = o.icbs.iter().filter(|s| s.fit.effect_low > 0.0).count();
+        outln!(
+            text,
+            "  {} ICBs fitted; {below} with a 95% interval below zero, {above} above",
+            o.icbs.len()
+        );
+        if !o.skipped.is_empty() {
+            outln!(text, "  Not fitted ({}):", o.skipped.len());
+            for s in o.skipped.iter().take(30) {
+                outln!(text, "    {}: {}", s.icb_code, s.reason);
+            }
+            if o.skipped.len() > 30 {
+                outln!(
+                    text,
+                    "    and {} more (see manifest.json)",
+                    o.skipped.len() - 30
+                );
+            }
+        }
+    }
+    outln!(text, "Wrote {}", args.out.display());
+    if let Some(b) = &args.benchmarks_out {
+        outln!(
+            text,
+            "Wrote {}: activity observations ({}) for `icb-impact benchmark SCENARIO --benchmarks {}`",
+            b.display(),
+            args.kind
+                .activities()
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.display()
+        );
+    }
+    emit(&text)
 }
 
 /// How the EPD files are read: streamed, unless `--eager` asks for each file whole.

@@ -102,7 +102,12 @@ pub fn benchmarks(scenario: &Scenario, rows: &[Comparison], out: &Path) -> Strin
             (Some(s), Some(pct)) => outln!(
                 text,
                 "{label:<62} {published:>10} {:>32}  {} [{}]",
-                format!("{} ({} to {})", amount(s.mean), amount(s.p05), amount(s.p95)),
+                format!(
+                    "{} ({} to {})",
+                    amount(s.mean),
+                    amount(s.p05),
+                    amount(s.p95)
+                ),
                 reference_position(pct),
                 scope(c)
             ),

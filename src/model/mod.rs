@@ -614,9 +614,12 @@ impl Model {
         model.groups.clear();
         model.posterior = match &self.posterior {
             None => None,
-            Some(r) => Some(r.for_slots(&self.national, &model.national).ok_or_else(|| {
-                format!("the posterior has no draws of a factor {name} depends on")
-            })?),
+            Some(r) => Some(
+                r.for_slots(&self.national, &model.national)
+                    .ok_or_else(|| {
+                        format!("the posterior has no draws of a factor {name} depends on")
+                    })?,
+            ),
         };
         Ok(model)
     }

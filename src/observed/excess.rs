@@ -26,7 +26,7 @@ use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
-    check_files, read_each_file, scan_typed, FileRead, Key, Keys, Kind, ReadMode,
+    check_files, read_each_file, read_failure, scan_typed, FileRead, Key, Keys, Kind, ReadMode, EPD,
 };
 
 /// The national low price per unit of a group in a month: this percentile (linear
@@ -256,6 +256,7 @@ pub fn excess(
     let used = used_columns();
     check_files(
         "data observed",
+        EPD,
         files,
         "name the monthly files (EPD_YYYYMM.csv) before and after the change",
         &used,
@@ -263,7 +264,8 @@ pub fn excess(
     let mut rows = Vec::new();
     let (read, months) = read_each_file(
         files,
-        &used,
+        YEAR_MONTH,
+        |path, failure| read_failure(path, &used, failure),
         |path| read_file(path, mode),
         |r| r.month,
         |file_rows| rows.extend(file_rows),

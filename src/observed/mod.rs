@@ -80,27 +80,61 @@ impl Observed {
 /// Which months a series has rows in, and its value in each.
 type Months = (Vec<bool>, Vec<f64>);
 
-fn problem(field: &str, message: String) -> Error {
-    Error::input("data observed", Problem::new(None, field, message))
+/// One row of a monthly measure, as [`fit_rows`] sums it into series: a month, the ICB it
+/// belongs to (`None` when it maps to no ICB: counted in the national series only), the
+/// practice (when the measure is by practice) and the value.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub month: Month,
+    /// The ICB's code and name.
+    pub icb: Option<(&'a str, &'a str)>,
+    pub practice_code: Option<&'a str>,
+    pub value: f64,
+}
+
+fn problem(command: &str, field: &str, message: String) -> Error {
+    Error::input(command, Problem::new(None, field, message))
 }
 
 /// Builds the national, ICB (and practice) series of `table` and fits each with steps and
-/// slopes at `changes`. Refused: months missing inside the span, or a national series that
-/// cannot be fitted (a pre-period too short, a change outside the months). An ICB or practice
-/// without every month, or whose series cannot be fitted, is skipped and named.
+/// slopes at `changes`: [`fit_rows`] on each practice's monthly excess.
 pub fn analyse(
     table: &ExcessTable,
     changes: &[Month],
     grouping: Grouping,
 ) -> Result<Observed, Error> {
-    let missing = table.missing_months();
+    let rows = table.rows.iter().map(|r| Row {
+        month: r.month,
+        icb: Some((&r.icb_code, &r.icb_name)),
+        practice_code: Some(&r.practice_code),
+        value: r.excess_gbp,
+    });
+    fit_rows("data observed", &table.months, rows, changes, grouping)
+}
+
+/// Sums `rows` into the national, ICB (and, with [`Grouping::Practice`], practice) monthly
+/// series over `months` (the months the files hold, sorted) and fits each with steps and
+/// slopes at `changes`, for every command that measures a change over months (`command`
+/// names it in problems). The national series has every row; an ICB's has the rows of that
+/// ICB, in the order given. Refused: months missing inside the span, or a national series
+/// that cannot be fitted (a pre-period too short, a change outside the months). An ICB or
+/// practice without every month, or whose series cannot be fitted, is skipped and named.
+pub fn fit_rows<'a>(
+    command: &str,
+    months: &[Month],
+    rows: impl IntoIterator<Item = Row<'a>>,
+    changes: &[Month],
+    grouping: Grouping,
+) -> Result<Observed, Error> {
+    let missing = crate::month::missing(months);
     if !missing.is_empty() {
         return Err(problem(
+            command,
             "FILE",
             format!(
                 "months missing between {} and {}: {}; the time series needs every month, so give their files",
-                table.months[0],
-                table.months[table.months.len() - 1],
+                months[0],
+                months[months.len() - 1],
                 list(&missing)
             ),
         ));
@@ -108,35 +142,42 @@ pub fn analyse(
     let mut changes = changes.to_vec();
     changes.sort();
     changes.dedup();
-    let Some(&first) = table.months.first() else {
-        return Err(problem("FILE", "the files hold no rows".to_string()));
+    let Some(&first) = months.first() else {
+        return Err(problem(
+            command,
+            "FILE",
+            "the files hold no rows".to_string(),
+        ));
     };
-    let months = table.months.clone();
+    let months = months.to_vec();
     let n = months.len();
     let index = |m: Month| m.since(first) as usize;
     let mut national = vec![0.0; n];
     // ICB code → (name, months seen, series); practice (ICB, code) → (months seen, series).
     let mut icbs: BTreeMap<&str, (&str, Vec<bool>, Vec<f64>)> = BTreeMap::new();
     let mut practices: BTreeMap<(&str, &str), Months> = BTreeMap::new();
-    for r in &table.rows {
+    for r in rows {
         let k = index(r.month);
-        national[k] += r.excess_gbp;
+        national[k] += r.value;
+        let Some((icb_code, icb_name)) = r.icb else {
+            continue;
+        };
         let e = icbs
-            .entry(&r.icb_code)
-            .or_insert_with(|| (&r.icb_name, vec![false; n], vec![0.0; n]));
-        e.0 = &r.icb_name;
+            .entry(icb_code)
+            .or_insert_with(|| (icb_name, vec![false; n], vec![0.0; n]));
+        e.0 = icb_name;
         e.1[k] = true;
-        e.2[k] += r.excess_gbp;
-        if grouping == Grouping::Practice {
+        e.2[k] += r.value;
+        if let (Grouping::Practice, Some(practice)) = (grouping, r.practice_code) {
             let p = practices
-                .entry((&r.icb_code, &r.practice_code))
+                .entry((icb_code, practice))
                 .or_insert_with(|| (vec![false; n], vec![0.0; n]));
             p.0[k] = true;
-            p.1[k] += r.excess_gbp;
+            p.1[k] += r.value;
         }
     }
     let national_fit = fit(&national, first, &changes)
-        .map_err(|e| problem("--change", format!("the national series: {e}")))?;
+        .map_err(|e| problem(command, "--change", format!("the national series: {e}")))?;
     let mut skipped = Vec::new();
     let absent = |seen: &[bool]| -> Vec<Month> {
         seen.iter()

@@ -4,6 +4,7 @@
 //! files are replaced atomically ([`write_file_atomically`]). Nothing else in the crate writes
 //! to disk.
 
+mod activity;
 mod atomic;
 mod calibration;
 mod json;
@@ -16,6 +17,7 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
+pub use activity::{activity_observed_csv, activity_observed_monthly_csv, write_activity};
 pub use atomic::{replace_dir, write_file_atomically};
 pub use calibration::{write_calibration, CalibrationFiles};
 pub use memory::{compare_document, run_document, settlement_document};

@@ -1,10 +1,11 @@
 //! The `data` commands as library calls: sum prescribing data, rebuild the ICB table and the
-//! practice table with it, measure the realised loss. Each writes its file (or directory)
-//! atomically and returns what it found.
+//! practice table with it, measure the realised loss and the change in activity. Each writes
+//! its file (or directory) atomically and returns what it found.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::activity::{self, ActivityObserved, Kind, Mapping};
 use crate::data::IcbTable;
 use crate::error::Result;
 use crate::month::Month;
@@ -98,7 +99,7 @@ pub struct ObservedRun {
     pub seconds: f64,
 }
 
-/// Where `data observed` writes.
+/// Where `data observed` (and `data activity`) writes.
 pub struct ObservedOut<'a> {
     /// The directory, replaced whole.
     pub dir: &'a Path,
@@ -132,6 +133,43 @@ pub fn observe(
         input_rows: table.input_rows(),
         files: table.files,
         observed: result,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Activity around the changes measured from published series.
+pub struct ActivityRun {
+    pub activity: ActivityObserved,
+    /// The files read, with their rows and months.
+    pub files: Vec<FileRead>,
+    pub input_rows: u64,
+    pub seconds: f64,
+}
+
+/// `data activity`: the activities of `kind` from `files` (appointments' practices placed in
+/// ICBs by the publication's `Mapping.csv` at `mapping`, or by the embedded practice table),
+/// an interrupted time series per ICB and nationally with a step and a slope at each of
+/// `changes`, written as `out` says (the directory, the benchmarks table, PNGs). Nothing is
+/// written when a file, a month or a series is refused.
+pub fn observe_activity(
+    files: &[PathBuf],
+    kind: Kind,
+    changes: &[Month],
+    mapping: Option<&Path>,
+    out: &ObservedOut,
+    on_file: &mut dyn FnMut(&FileRead),
+) -> Result<ActivityRun> {
+    // Before anything else touches polars: see the function.
+    prescribing::read_local_files_in_chunks();
+    let started = Instant::now();
+    let mapping = mapping.map(Mapping::load).transpose()?;
+    let table = activity::read(files, kind, mapping.as_ref(), on_file)?;
+    let result = activity::analyse(&table, changes)?;
+    output::write_activity(out.dir, &result, &table.files, out.benchmarks, out.png)?;
+    Ok(ActivityRun {
+        input_rows: table.input_rows(),
+        files: table.files,
+        activity: result,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -30,8 +30,8 @@ pub use commands::{
     Optional, ReportOutput, RunOutput, SensitivityRun,
 };
 pub use data::{
-    build_icb_table, build_practice_table, observe, sum_prescribing, BuiltIcbTable,
-    BuiltPracticeTable, ObservedOut, ObservedRun, SummedPrescribing,
+    build_icb_table, build_practice_table, observe, observe_activity, sum_prescribing, ActivityRun,
+    BuiltIcbTable, BuiltPracticeTable, ObservedOut, ObservedRun, SummedPrescribing,
 };
 pub use settlement::{cost_of_delay, settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};

@@ -255,9 +255,24 @@ pub(crate) fn scan_typed(path: &Path, columns: &[(&'static str, Kind)]) -> Polar
     scan(path, Format::of(path), Some(number_schema(columns)))
 }
 
+/// What the files a command reads are called in its messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source {
+    /// The files, as in "no EPD files given".
+    pub files: &'static str,
+    /// One file, as in "(an English Prescribing Dataset file has it)".
+    pub file: &'static str,
+}
+
+/// NHSBSA's English Prescribing Dataset files.
+pub(crate) const EPD: Source = Source {
+    files: "EPD files",
+    file: "an English Prescribing Dataset file",
+};
+
 /// Checks that a file exists and has the `columns` (of the right types, where the format has
-/// types).
-fn check_columns(path: &Path, columns: &[(&'static str, Kind)]) -> Vec<Problem> {
+/// types); a missing column is named as one `source` has.
+fn check_columns(path: &Path, source: Source, columns: &[(&'static str, Kind)]) -> Vec<Problem> {
     if let Err(e) = std::fs::metadata(path).and_then(|m| {
         if m.is_file() {
             Ok(())
@@ -285,15 +300,23 @@ fn check_columns(path: &Path, columns: &[(&'static str, Kind)]) -> Vec<Problem> 
                 None,
                 name,
                 format!(
-                    "required column '{name}' is missing (an English Prescribing Dataset file has it); the file has: {}",
-                    schema.iter_names().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                    "required column '{name}' is missing ({} has it); the file has: {}",
+                    source.file,
+                    schema
+                        .iter_names()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
             Some(dtype) if format == Format::Parquet && !kind.accepts(dtype) => {
                 problems.push(Problem::new(
                     None,
                     name,
-                    format!("column '{name}' holds {dtype}; it must hold {}", kind.describe()),
+                    format!(
+                        "column '{name}' holds {dtype}; it must hold {}",
+                        kind.describe()
+                    ),
                 ))
             }
             Some(_) => {}
@@ -483,9 +506,11 @@ fn find_bad_rows(path: &Path, used: &[(&'static str, Kind)]) -> PolarsResult<Vec
 
 /// Checks every file before any is read: there is at least one (`command` says what to give
 /// otherwise, as `hint`), and each is named once, exists and has the `columns` (of the right
-/// types, where the format has types). Every problem of every file is returned together.
+/// types, where the format has types) that a `source` file has. Every problem of every file
+/// is returned together.
 pub(crate) fn check_files(
     command: &str,
+    source: Source,
     files: &[PathBuf],
     hint: &str,
     columns: &[(&'static str, Kind)],
@@ -493,7 +518,7 @@ pub(crate) fn check_files(
     if files.is_empty() {
         return Err(Error::input(
             command,
-            Problem::new(None, "FILE", format!("no EPD files given: {hint}")),
+            Problem::new(None, "FILE", format!("no {} given: {hint}", source.files)),
         ));
     }
     let mut all: Vec<FileProblems> = Vec::new();
@@ -508,7 +533,7 @@ pub(crate) fn check_files(
             )]
         } else {
             seen.push(same);
-            check_columns(path, columns)
+            check_columns(path, source, columns)
         };
         FileProblems::add(&mut all, path, problems);
     }
@@ -547,12 +572,14 @@ pub(crate) fn read_failure(
 
 /// Reads `files` in turn with `read` (a file's rows, and the input rows they sum), hands each
 /// file's rows to `keep` and reports the file to `on_file`. A file that cannot be read (its
-/// problems found with the `used` columns), or that holds a month another file holds, is a
-/// problem, and every file's problems are reported together once all are read. Returns the
-/// files read and the months they hold, in order.
+/// problems found by `diagnose` from the failure: see [`read_failure`]), or that holds a
+/// month another file holds (named as the column `month_column`), is a problem, and every
+/// file's problems are reported together once all are read. Returns the files read and the
+/// months they hold, in order.
 pub(crate) fn read_each_file<T>(
     files: &[PathBuf],
-    used: &[(&'static str, Kind)],
+    month_column: &str,
+    diagnose: impl Fn(&Path, Option<PolarsError>) -> Result<Vec<Problem>, Error>,
     read: impl Fn(&Path) -> Result<(Vec<T>, u64), Option<PolarsError>>,
     month: impl Fn(&T) -> Month,
     mut keep: impl FnMut(Vec<T>),
@@ -569,12 +596,12 @@ pub(crate) fn read_each_file<T>(
         let (rows, input_rows) = match read(path) {
             Ok(r) => r,
             Err(failure) => {
-                FileProblems::add(&mut all, path, read_failure(path, used, failure)?);
+                FileProblems::add(&mut all, path, diagnose(path, failure)?);
                 continue;
             }
         };
         let months: BTreeSet<Month> = rows.iter().map(&month).collect();
-        let problems = claim_months(&mut month_file, path, &months);
+        let problems = claim_months(&mut month_file, path, month_column, &months);
         FileProblems::add(&mut all, path, problems);
         keep(rows);
         let file = FileRead {
@@ -592,11 +619,13 @@ pub(crate) fn read_each_file<T>(
     Ok((read_files, month_file.into_keys().collect()))
 }
 
-/// Records that `path` holds `months`; a month another file already holds is a problem (the
-/// sums, and `data observed`'s national low prices, need each month whole from one file).
-pub(crate) fn claim_months<'a>(
+/// Records that `path` holds `months`; a month another file already holds is a problem of the
+/// column `month_column` (the sums, and `data observed`'s national low prices, need each month
+/// whole from one file).
+fn claim_months<'a>(
     claimed: &mut BTreeMap<Month, &'a Path>,
     path: &'a Path,
+    month_column: &str,
     months: &BTreeSet<Month>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -604,7 +633,7 @@ pub(crate) fn claim_months<'a>(
         match claimed.get(m) {
             Some(other) => problems.push(Problem::new(
                 None,
-                YEAR_MONTH,
+                month_column,
                 format!(
                     "{m} is also in {}: each month must come from one file (was a month given twice?)",
                     other.display()
@@ -643,6 +672,7 @@ pub fn aggregate(
 ) -> Result<PrescribingTable, Error> {
     check_files(
         "data prescribing",
+        EPD,
         files,
         "name one or more monthly files (EPD_YYYYMM.csv)",
         &used_columns(grouping),
@@ -673,9 +703,11 @@ pub fn aggregate(
             t.actual_cost_micros += g.actual_cost_micros;
         }
     };
+    let used = used_columns(grouping);
     let (read, months) = read_each_file(
         files,
-        &used_columns(grouping),
+        YEAR_MONTH,
+        |path, failure| read_failure(path, &used, failure),
         groups_of,
         |g| g.month,
         keep,

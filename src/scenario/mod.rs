@@ -516,7 +516,7 @@ pub struct CostLine {
     pub activity: Option<LineActivity>,
 }
 
-/// The activity a cost line counts (`activity = "..."`, from [`crate::activity::VOCABULARY`]):
+/// The activity a cost line counts (`activity = "..."`, from [`crate::activities::VOCABULARY`]):
 /// the line without its `unit_cost` factor, and without the factors that count in one cost
 /// view only, is that activity. A line with an activity and no `unit_cost` counts activity
 /// alone and adds nothing to the cost; a negative line's activity is removed activity.
@@ -530,7 +530,9 @@ pub struct LineActivity {
 impl CostLine {
     /// A line that counts activity and no money: an activity without a price.
     pub fn counts_activity_only(&self) -> bool {
-        self.activity.as_ref().is_some_and(|a| a.unit_cost.is_none())
+        self.activity
+            .as_ref()
+            .is_some_and(|a| a.unit_cost.is_none())
     }
 }
 
@@ -665,7 +667,7 @@ impl Scenario {
             .flat_map(|a| &a.costs)
             .filter_map(|c| c.activity.as_ref().map(|a| a.name.as_str()))
             .collect();
-        names.sort_by_key(|n| crate::activity::order(n));
+        names.sort_by_key(|n| crate::activities::order(n));
         names.dedup();
         names
     }

@@ -454,7 +454,7 @@ fn read_cost_line(
     })
 }
 
-/// A cost line's `activity` (a name of [`crate::activity::VOCABULARY`]) and `unit_cost` (the
+/// A cost line's `activity` (a name of [`crate::activities::VOCABULARY`]) and `unit_cost` (the
 /// name of one of the line's own `factors`, which prices one unit of it). `factors` is `None`
 /// when the line's factors were reported, and then a `unit_cost` is not checked against them.
 fn read_line_activity(
@@ -466,7 +466,7 @@ fn read_line_activity(
     let unit_cost = t.get::<String>(r, "unit_cost").or_absent();
     let name = match name {
         None => None,
-        Some((name, span)) => match crate::activity::find(&name) {
+        Some((name, span)) => match crate::activities::find(&name) {
             Some(_) => Some(name),
             None => {
                 return Err(r.problem(
@@ -474,7 +474,7 @@ fn read_line_activity(
                     &t.field("activity"),
                     format!(
                         "unknown activity '{name}'; expected one of: {}",
-                        crate::activity::names()
+                        crate::activities::names()
                     ),
                 ));
             }

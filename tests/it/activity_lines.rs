@@ -69,7 +69,12 @@ fn activity_is_exact_on_known_factors_and_an_unpriced_line_costs_nothing() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     // An activity line with no price changes no cost, bit for bit.
-    for table in ["icb_summary.csv", "action_summary.csv", "monthly.csv", "summary.json"] {
+    for table in [
+        "icb_summary.csv",
+        "action_summary.csv",
+        "monthly.csv",
+        "summary.json",
+    ] {
         assert_eq!(
             std::fs::read(sb.path(&format!("with/{table}"))).unwrap(),
             std::fs::read(sb.path(&format!("without/{table}"))).unwrap(),
@@ -79,7 +84,16 @@ fn activity_is_exact_on_known_factors_and_an_unpriced_line_costs_nothing() {
     let rows = read_csv(&sb.path("with/activity.csv"));
     assert_eq!(
         rows[0],
-        ["scope", "activity", "mean", "sd", "p05", "p50", "p95", "mcse_mean"]
+        [
+            "scope",
+            "activity",
+            "mean",
+            "sd",
+            "p05",
+            "p50",
+            "p95",
+            "mcse_mean"
+        ]
     );
     let per_patient = 3.0 * 0.4 * WEIGHTS.iter().sum::<f64>() / 12.0;
     let round = |x: f64| (x * 10.0).round() / 10.0;
@@ -94,13 +108,24 @@ fn activity_is_exact_on_known_factors_and_an_unpriced_line_costs_nothing() {
         assert_eq!(value(&rows, code, "gp_appointments", "sd"), 0.0);
     }
     let national = PATIENTS.iter().sum::<f64>() * per_patient;
-    assert_eq!(value(&rows, "national", "gp_appointments", "mean"), round(-national));
+    assert_eq!(
+        value(&rows, "national", "gp_appointments", "mean"),
+        round(-national)
+    );
     assert_eq!(
         value(&rows, "national", "a_and_e_attendances", "p95"),
         round(national * 0.1)
     );
     // The same counts in the economic view, where the cash share is not applied.
-    let o = sb.run(&["run", "with.toml", "--out", "econ", "--view", "economic", "-q"]);
+    let o = sb.run(&[
+        "run",
+        "with.toml",
+        "--out",
+        "econ",
+        "--view",
+        "economic",
+        "-q",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         std::fs::read(sb.path("econ/activity.csv")).unwrap(),
@@ -113,13 +138,19 @@ fn activity_is_exact_on_known_factors_and_an_unpriced_line_costs_nothing() {
         column(&monthly, "mean_in_month"),
         column(&monthly, "cumulative_mean"),
     );
-    let gp: Vec<&Vec<String>> = monthly[1..].iter().filter(|r| r[a] == "gp_appointments").collect();
+    let gp: Vec<&Vec<String>> = monthly[1..]
+        .iter()
+        .filter(|r| r[a] == "gp_appointments")
+        .collect();
     assert_eq!(gp.len(), 4);
     let mut total = 0.0;
     for (row, w) in gp.iter().zip(WEIGHTS) {
         let month = -PATIENTS.iter().sum::<f64>() * 3.0 * 0.4 * w / 12.0;
         total += month;
-        assert!((row[m].parse::<f64>().unwrap() - month).abs() <= 0.1, "{row:?}");
+        assert!(
+            (row[m].parse::<f64>().unwrap() - month).abs() <= 0.1,
+            "{row:?}"
+        );
         assert_eq!(row[cum].parse::<f64>().unwrap(), round(total));
     }
 }

@@ -332,8 +332,9 @@ fn a_bad_benchmark_table_is_bad_input() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out)
-            .contains("figures.csv: published: required column 'published' (or 'published_gbp') is missing"),
+        stderr(&out).contains(
+            "figures.csv: published: required column 'published' (or 'published_gbp') is missing"
+        ),
         "{}",
         stderr(&out)
     );

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary in temporary directories, and the library end to end.
 
+mod activity;
 mod activity_lines;
 mod architecture;
 mod bad_input;
