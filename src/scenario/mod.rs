@@ -43,7 +43,7 @@ pub const MAX_MONTHS: u32 = 600;
 pub fn default_reference() -> Reference {
     Reference {
         per_icb_gbp: 2_000_000.0,
-        label: "Pulse FOI, Feb 2025: ICBs expected about £2m each".to_string(),
+        label: "Pulse FOI, Feb 2025: £2m, the average the six ICBs that disclosed a cost expected".to_string(),
         source: "Pulse, 'ICBs estimate average £2m cost of GP collective action' (FOI to all 42 ICBs), \
                  https://pulsetoday.co.uk/news/politics/icbs-estimate-average-2m-cost-of-gp-collective-action; \
                  Healthcare Leader, 11 Feb 2025"
