@@ -1067,6 +1067,12 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
         after
     );
     assert_eq!(result["icb_highlighted"], true);
+    // The page shows what the model expects to see in the data: each activity of activity.csv.
+    let activity = crate::read_csv(&out.join("activity.csv"));
+    let national = activity[1..].iter().filter(|r| r[0] == "national").count();
+    assert!(national > 0);
+    assert_eq!(result["activity_rows"], national, "{result}");
+    assert_eq!(result["activity_has_my_icb"], true);
     // Common random numbers: the paired difference of the means is the difference of the means.
     let diff = result["compare_national_diff"].as_f64().unwrap();
     assert!(
