@@ -172,7 +172,17 @@ fn run_inner(
                     }
                 }
                 None => match &model.posterior {
-                    Some(posterior) => posterior.fill(model.seed, iteration, &mut scratch.national),
+                    Some(posterior) => {
+                        posterior.fill(model.seed, iteration, &mut scratch.national);
+                        if !posterior.missing.is_empty() {
+                            let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
+                            for &k in &posterior.missing {
+                                scratch.national[k] = model.national[k].draw_keyed(
+                                    key, model.seed, iteration, NATIONAL, NATIONAL,
+                                );
+                            }
+                        }
+                    }
                     None => {
                         let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
                         for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
