@@ -177,9 +177,8 @@ fn run_inner(
                         if !posterior.missing.is_empty() {
                             let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
                             for &k in &posterior.missing {
-                                scratch.national[k] = model.national[k].draw_keyed(
-                                    key, model.seed, iteration, NATIONAL, NATIONAL,
-                                );
+                                scratch.national[k] = model.national[k]
+                                    .draw_keyed(key, model.seed, iteration, NATIONAL, NATIONAL);
                             }
                         }
                     }

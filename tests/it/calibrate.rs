@@ -558,7 +558,10 @@ fn a_calibrated_run_counts_the_activity_of_lines_the_calibration_never_saw() {
         "{SCENARIO}\n[[actions.a.costs]]\nactivity = \"pharmacy_consultations\"\nunit_cost = \"fee\"\nviews = [\"economic\"]\n\
          driver = \"registered_patients\"\nfactors = {{ visits = {{ dist = \"uniform\", min = 0.1, max = 0.3 }}, fee = 15 }}\n"
     );
-    sb.write("s.toml", &scenario.replace("iterations = 20000", "iterations = 4000"));
+    sb.write(
+        "s.toml",
+        &scenario.replace("iterations = 20000", "iterations = 4000"),
+    );
     sb.write(
         "figures.csv",
         &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
@@ -581,7 +584,9 @@ fn a_calibrated_run_counts_the_activity_of_lines_the_calibration_never_saw() {
     // The weighted posterior's own error in θ's mean is the posterior sd over √ESS.
     let (theta, _) = exact(6.9e6, 0.6e6);
     let expected = A * theta * 0.2;
-    let ess = read_json(&sb.path("cal/summary.json"))["ess"].as_f64().unwrap();
+    let ess = read_json(&sb.path("cal/summary.json"))["ess"]
+        .as_f64()
+        .unwrap();
     let posterior_sd = (1.0 / 0.25 + (A / 0.6e6).powi(2)).recip().sqrt();
     let se = (se.powi(2) + (A * 0.2 * posterior_sd / ess.sqrt()).powi(2)).sqrt();
     assert!(
