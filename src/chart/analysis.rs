@@ -43,6 +43,21 @@ pub fn benchmark_charts(
     Ok(charts)
 }
 
+/// "k of n <what> fall inside the simulated 90% interval".
+fn inside_title(rows: &[&Comparison], what: &str) -> String {
+    let inside = rows
+        .iter()
+        .filter(|c| {
+            c.published_percentile
+                .is_some_and(|p| (5.0..=95.0).contains(&p))
+        })
+        .count();
+    format!(
+        "{inside} of {} {what} fall inside the simulated 90% interval",
+        rows.len()
+    )
+}
+
 /// The activity figures against the simulated quantity. Each is in its own units, so each row
 /// is drawn in standard deviations of its own simulated distribution from its simulated mean:
 /// the bar is the simulated 90% interval, the cross the published figure.
@@ -51,17 +66,7 @@ fn activity_benchmarks<DB: DrawingBackend>(
     rows: &[&Comparison],
     period: &str,
 ) -> DrawResult<DB::ErrorType> {
-    let inside = rows
-        .iter()
-        .filter(|c| {
-            c.published_percentile
-                .is_some_and(|p| (5.0..=95.0).contains(&p))
-        })
-        .count();
-    let title = format!(
-        "{inside} of {} observed activity figures fall inside the simulated 90% interval",
-        rows.len()
-    );
+    let title = inside_title(rows, "observed activity figures");
     let area = titled(root, &title, period)?;
     let z = |c: &Comparison, x: f64| {
         let s = c.simulated.expect("only simulated rows are shown");
@@ -485,17 +490,7 @@ fn benchmarks<DB: DrawingBackend>(
     rows: &[&Comparison],
     period: &str,
 ) -> DrawResult<DB::ErrorType> {
-    let inside = rows
-        .iter()
-        .filter(|c| {
-            c.published_percentile
-                .is_some_and(|p| (5.0..=95.0).contains(&p))
-        })
-        .count();
-    let title = format!(
-        "{inside} of {} published figures fall inside the simulated 90% interval",
-        rows.len()
-    );
+    let title = inside_title(rows, "published figures");
     let area = titled(root, &title, period)?;
     if rows.is_empty() {
         return Ok(());

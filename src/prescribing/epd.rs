@@ -551,6 +551,22 @@ pub(crate) fn read_failure(
     used: &[(&'static str, Kind)],
     failure: Option<PolarsError>,
 ) -> Result<Vec<Problem>, Error> {
+    failure_problems(
+        path,
+        failure,
+        || find_bad_rows(path, used).unwrap_or_default(),
+        "English Prescribing Dataset file",
+    )
+}
+
+/// A failed plan's problems: an I/O failure as an error; else the bad cells `bad` finds, or,
+/// if none is found, polars' reason, for a file that should be a readable `what`.
+pub(crate) fn failure_problems(
+    path: &Path,
+    failure: Option<PolarsError>,
+    bad: impl FnOnce() -> Vec<Problem>,
+    what: &str,
+) -> Result<Vec<Problem>, Error> {
     if let Some(PolarsError::IO { error, .. }) = &failure {
         return Err(Error::io(
             "cannot read",
@@ -558,13 +574,13 @@ pub(crate) fn read_failure(
             std::io::Error::new(error.kind(), error.to_string()),
         ));
     }
-    let mut problems = find_bad_rows(path, used).unwrap_or_default();
+    let mut problems = bad();
     if problems.is_empty() {
         let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
         problems.push(Problem::new(
             None,
             "file",
-            format!("not a readable English Prescribing Dataset file: {why}"),
+            format!("not a readable {what}: {why}"),
         ));
     }
     Ok(problems)
