@@ -356,7 +356,10 @@ fn prepare_scenario(
                     vec![Problem::new(
                         None,
                         "scenario.posterior",
-                        "a calibrated run draws the national factors from the posterior, one iteration at a time: use sampling = \"monte_carlo\" and no [[correlations]]",
+                        format!(
+                            "a calibrated run draws the national factors from the posterior, one iteration at a time: {}",
+                            crate::scenario::Sampling::one_at_a_time_hint()
+                        ),
                     )],
                 ));
             }

@@ -210,6 +210,25 @@ pub enum Sampling {
     LatinHypercube,
 }
 
+impl Sampling {
+    /// The name scenario files use (`mc`, `lhs`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sampling::MonteCarlo => "mc",
+            Sampling::LatinHypercube => "lhs",
+        }
+    }
+
+    /// What a command that draws one iteration at a time tells a user to write instead:
+    /// `sampling = "mc"` (the default) and no `[[correlations]]`.
+    pub fn one_at_a_time_hint() -> String {
+        format!(
+            "use sampling = \"{}\" (or leave it out) and no [[correlations]]",
+            Sampling::MonteCarlo.as_str()
+        )
+    }
+}
+
 /// A target rank (Spearman) correlation between two national factors, induced by the
 /// Iman–Conover method.
 #[derive(Debug, Clone, PartialEq)]

@@ -594,3 +594,50 @@ fn a_calibrated_run_counts_the_activity_of_lines_the_calibration_never_saw() {
         "{mean} against {expected} (se {se})"
     );
 }
+
+#[test]
+fn the_advice_for_a_latin_hypercube_names_a_value_the_parser_accepts() {
+    // calibrate and run --posterior refuse a Latin hypercube and say what to write instead;
+    // writing exactly that makes the refusal go.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    let lhs = SCENARIO
+        .replace("iterations = 20000", "iterations = 2000")
+        .replace("seed = 3", "seed = 3\nsampling = \"lhs\"");
+    sb.write("s.toml", &lhs);
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
+    );
+    let out = calibrate(&sb, "s.toml", "cal");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    let advised = message
+        .split("use sampling = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no value advised: {message}"));
+    sb.write(
+        "s.toml",
+        &lhs.replace("sampling = \"lhs\"", &format!("sampling = \"{advised}\"")),
+    );
+    let out = calibrate(&sb, "s.toml", "cal");
+    assert!(out.status.success(), "advised {advised}: {}", stderr(&out));
+    // The same advice for a calibrated run of a Latin hypercube.
+    sb.write("lhs.toml", &lhs);
+    let o = sb.run(&[
+        "run",
+        "lhs.toml",
+        "--posterior",
+        "cal",
+        "--out",
+        "post",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("use sampling = \"{advised}\"")),
+        "{}",
+        stderr(&o)
+    );
+}
