@@ -361,6 +361,29 @@ fn a_bad_value_names_the_file_line_and_column() {
 }
 
 #[test]
+fn a_cost_or_quantity_too_large_to_sum_is_refused() {
+    // Before, a cost of 1e300 entered the excess as a number no month could hold.
+    for (from_end, value) in [(2, "1e300"), (5, "5e13")] {
+        let sb = Sandbox::new();
+        let files = write_months(&sb, 13, (2024, 8));
+        let path: PathBuf = sb.path(&files[3]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut fields: Vec<String> = lines[4].split(',').map(String::from).collect();
+        let at = fields.len() - from_end;
+        fields[at] = value.to_string();
+        lines[4] = fields.join(",");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let err = refused(&sb, &files, &["--change", "2024-08"]);
+        assert!(
+            err.contains(&format!("{}:5:", files[3]))
+                && err.contains(&format!("'{value}' is too large")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_missing_column_is_named() {
     let sb = Sandbox::new();
     let files = write_months(&sb, 14, (2024, 8));
