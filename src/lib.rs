@@ -5,6 +5,8 @@
 //! [`data::IcbTable`] → [`model::Model`] → [`engine::run`] → [`engine::Draws`] →
 //! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
 
+#![forbid(unsafe_code)]
+
 pub mod activities;
 pub mod activity;
 pub mod benchmark;

@@ -193,7 +193,7 @@ pub enum Granularity {
 impl Granularity {
     /// The name scenario files, the command line and manifests use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 }
 
@@ -265,7 +265,7 @@ pub enum CostView {
 impl CostView {
     /// The name scenario files, the command line and outputs use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 
     /// Words for titles and summaries.
@@ -569,7 +569,7 @@ pub enum Vary {
 impl Vary {
     /// The name scenario files and listings use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 }
 
