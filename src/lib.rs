@@ -20,6 +20,7 @@ pub mod data;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod footprint;
 pub mod icb_map;
 pub mod model;
 pub mod money;

@@ -74,6 +74,10 @@ pub struct Scenario {
     /// Practice table named by the scenario (resolved against its folder); the embedded one
     /// when `None`. Used with [`Granularity::Practice`].
     pub practices: Option<PathBuf>,
+    /// The footprint the run is on (each practice's ICB), resolved against the scenario's
+    /// folder: the ICB table and the practice table are rebuilt on its ICBs; `None`: the ICB
+    /// table's own rows.
+    pub footprint: Option<PathBuf>,
     /// ICB reconfiguration map (old ICB code → new body), resolved against the scenario's folder:
     /// results are also reported for the new bodies.
     pub icb_map: Option<PathBuf>,
