@@ -544,6 +544,18 @@ pub struct Evaluated {
     pub values: Vec<f64>,
 }
 
+/// Why a figure of the ICB `code` cannot be compared on `table`. A figure of an ICB that a
+/// footprint replaced is of that ICB's own footprint: a run on the new one has it only as an
+/// apportioned part of its bodies (`former_icb_summary.csv`), which is not like for like.
+fn not_here(table: &IcbTable, code: &str) -> String {
+    match table.replaced(code) {
+        Some(went) => format!(
+            "{went}; a figure of a replaced ICB is compared only on its own footprint: here its cost is apportioned from those ICBs by patients"
+        ),
+        None => format!("ICB {code} is not in the ICB table"),
+    }
+}
+
 /// Runs the scenario derived for the figure's scope (its iterations, its seed) and returns the
 /// figure's quantity in each iteration, or why the figure is not comparable. Iteration *i*
 /// draws every factor the derived run shares with the scenario as the scenario's iteration *i*
@@ -560,22 +572,14 @@ pub fn evaluate(
     if b.published.is_none() {
         return Err("a count, not a cost: shown for context".to_string());
     }
-    if let Some((icb, _, _)) = b
-        .scope
-        .icb_conditions
-        .iter()
-        .find(|(icb, _, _)| !table.codes.iter().any(|c| c.eq_ignore_ascii_case(icb)))
-    {
-        return Err(format!("ICB {icb} is not in the ICB table"));
+    for (icb, _, _) in &b.scope.icb_conditions {
+        table.row_of(icb).map_err(|_| not_here(table, icb))?;
     }
     let derived = scenario.within(&b.scope)?;
     let named = b.quantity.is_icb()
         || matches!(b.quantity, Quantity::DisclosedMean | Quantity::DisclosedSum);
     let icb = match &b.icb_code {
-        Some(code) if named => match table.codes.iter().position(|c| c == code) {
-            Some(i) => Some(i),
-            None => return Err(format!("ICB {code} is not in the ICB table")),
-        },
+        Some(code) if named => Some(table.row_of(code).map_err(|_| not_here(table, code))?),
         _ => None,
     };
     let model = match practices {

@@ -28,6 +28,21 @@ pub struct IcbTable {
     pub columns: Vec<String>,
     /// The numeric columns that were asked for and are present.
     numeric: Vec<(String, Vec<f64>)>,
+    /// For a table a footprint rebuilt: the ICBs of the table it was rebuilt from, and where
+    /// their practices went (empty for a table as read).
+    pub former: Vec<FormerIcb>,
+}
+
+/// An ICB of the table a footprint rebuilt, and the rows of the rebuilt table its practices
+/// are in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormerIcb {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    /// `(row of the rebuilt table, share of the row's registered patients that came from this
+    /// ICB, share of this ICB's registered patients that went to the row)`, in row order.
+    pub parts: Vec<(usize, f64, f64)>,
 }
 
 impl IcbTable {
@@ -110,18 +125,20 @@ impl IcbTable {
             codes,
             columns,
             numeric: numeric_columns,
+            former: Vec::new(),
         })
     }
 
     /// A table made from its parts (a footprint's ICBs, say), keeping `file`, the table it was
-    /// made from, for the run to record: its columns are `icb_code`, `icb_name`, `region` and
-    /// the numeric ones.
+    /// made from, for the run to record, and the ICBs of that table (`former`): its columns are
+    /// `icb_code`, `icb_name`, `region` and the numeric ones.
     pub fn from_parts(
         file: InputFile,
         codes: Vec<String>,
         names: Vec<String>,
         regions: Vec<String>,
         numeric: Vec<(String, Vec<f64>)>,
+        former: Vec<FormerIcb>,
     ) -> IcbTable {
         let columns = ["icb_code", "icb_name", "region"]
             .into_iter()
@@ -135,7 +152,66 @@ impl IcbTable {
             regions,
             columns,
             numeric,
+            former,
         }
+    }
+
+    /// The row of the ICB `code` (any case), or what to tell a user who named it: the table's
+    /// codes and, for an ICB of the table a footprint rebuilt, where its practices are now.
+    pub fn row_of(&self, code: &str) -> Result<usize, String> {
+        if let Some(i) = self.codes.iter().position(|c| c.eq_ignore_ascii_case(code)) {
+            return Ok(i);
+        }
+        let codes = self.codes.join(", ");
+        match (self.replaced(code), self.former_icb(code)) {
+            (Some(went), Some(former)) => Err(format!(
+                "{went}: name {} instead (this run's ICBs: {codes})",
+                match former.parts.as_slice() {
+                    [(row, _, _)] => self.codes[*row].as_str(),
+                    _ => "one of those",
+                }
+            )),
+            _ if !self.former.is_empty() => Err(format!(
+                "unknown ICB '{code}'; the ICBs of the footprint are: {codes}"
+            )),
+            _ => Err(format!(
+                "unknown ICB '{code}'; the ICB table {} has: {codes}",
+                self.file.source
+            )),
+        }
+    }
+
+    /// For an ICB of the table a footprint rebuilt this one from: that it was replaced, and
+    /// the rows its practices are in now, with the share of its patients in each.
+    pub fn replaced(&self, code: &str) -> Option<String> {
+        let former = self.former_icb(code)?;
+        let went: Vec<String> = former
+            .parts
+            .iter()
+            .map(|&(row, _, own)| {
+                format!(
+                    "{} {} ({:.0}% of its patients)",
+                    self.codes[row],
+                    self.names[row],
+                    100.0 * own
+                )
+            })
+            .collect();
+        let went = match went.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "no ICB of the run".to_string(),
+        };
+        Some(format!(
+            "'{}' ({}) is an ICB the footprint replaced; its practices are now in {went}",
+            former.code, former.name
+        ))
+    }
+
+    fn former_icb(&self, code: &str) -> Option<&FormerIcb> {
+        self.former
+            .iter()
+            .find(|f| f.code.eq_ignore_ascii_case(code))
     }
 
     /// The numeric columns that were asked for and are present, in the order asked.

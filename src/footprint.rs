@@ -8,7 +8,10 @@
 
 use std::collections::HashMap;
 
-use crate::data::{read_text_csv, text_column, IcbTable, TextCells};
+use crate::data::{read_text_csv, text_column, FormerIcb, IcbTable, TextCells};
+
+/// The column of registered patients, by which an old ICB's part of a body is measured.
+const PATIENTS: &str = "registered_patients";
 use crate::error::{FileProblems, Problem};
 use crate::practices::PracticeTable;
 use crate::provenance::InputFile;
@@ -257,6 +260,33 @@ impl Footprint {
         let patients = &practices.patients;
         let prescribing = practices.prescribing.as_ref().unwrap_or(patients);
         let ones = vec![1.0; practices.len()];
+        // [old ICB][new row]: the weight of the old ICB's practices in each body.
+        let parts_by = |weights: &[f64]| {
+            let mut parts = vec![vec![0.0; used.len()]; table.len()];
+            for (p, body) in self.placed.iter().enumerate() {
+                if let (Some(body), Some(old)) = (body, old_of(p)) {
+                    parts[old][row_of(*body)] += weights[p];
+                }
+            }
+            parts
+        };
+        // [old ICB][new row]: the old ICB's `values` shared out by `parts`.
+        let shared = |values: &[f64], parts: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            parts
+                .iter()
+                .enumerate()
+                .map(|(old, part)| split(values[old], part))
+                .collect()
+        };
+        let sum_rows = |shares: &[Vec<f64>]| {
+            let mut out = vec![0.0; used.len()];
+            for part in shares {
+                for (row, v) in part.iter().enumerate() {
+                    out[row] += v;
+                }
+            }
+            out
+        };
         let mut numeric = Vec::new();
         for (column, values) in table.numeric_columns() {
             let weights = match column.as_str() {
@@ -264,21 +294,35 @@ impl Footprint {
                 "gp_practices" => &ones,
                 _ => patients,
             };
-            // [old ICB][new row]: the weight of the old ICB's practices in each body.
-            let mut parts = vec![vec![0.0; used.len()]; table.len()];
-            for (p, body) in self.placed.iter().enumerate() {
-                if let (Some(body), Some(old)) = (body, old_of(p)) {
-                    parts[old][row_of(*body)] += weights[p];
-                }
-            }
-            let mut out = vec![0.0; used.len()];
-            for (old, part) in parts.iter().enumerate() {
-                for (row, v) in split(values[old], part).into_iter().enumerate() {
-                    out[row] += v;
-                }
-            }
-            numeric.push((column.clone(), out));
+            numeric.push((
+                column.clone(),
+                sum_rows(&shared(values, &parts_by(weights))),
+            ));
         }
+        // Where each old ICB's patients went: the table's counts shared out as the table's
+        // column is (the practices' own counts where the table has none).
+        let by_patients = parts_by(patients);
+        let patients_of_old = match table.numeric(PATIENTS) {
+            Some(values) => shared(values, &by_patients),
+            None => by_patients,
+        };
+        let body_patients = sum_rows(&patients_of_old);
+        let former = (0..table.len())
+            .map(|old| {
+                let own: f64 = patients_of_old[old].iter().sum();
+                FormerIcb {
+                    code: table.codes[old].clone(),
+                    name: table.names[old].clone(),
+                    region: table.regions[old].clone(),
+                    parts: patients_of_old[old]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v > 0.0)
+                        .map(|(row, v)| (row, v / body_patients[row], v / own))
+                        .collect(),
+                }
+            })
+            .collect();
         let body = |b: usize| &self.bodies[b];
         let built = IcbTable::from_parts(
             table.file.clone(),
@@ -286,6 +330,7 @@ impl Footprint {
             used.iter().map(|&b| body(b).name.clone()).collect(),
             used.iter().map(|&b| body(b).region.clone()).collect(),
             numeric,
+            former,
         );
         let mut moved = practices.clone();
         for (p, b) in self.placed.iter().enumerate() {

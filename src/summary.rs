@@ -139,6 +139,9 @@ pub struct RunSummary {
     pub regions: Vec<RegionResult>,
     /// The bodies of the scenario's ICB map, in order of first appearance (empty without one).
     pub bodies: Vec<BodyResult>,
+    /// With a footprint, the ICBs of the table it rebuilt, in that table's order: each the sum
+    /// of its parts of the bodies its practices are in (empty without a footprint).
+    pub former: Vec<BodyResult>,
     /// With `[[correlations]]`: each pair's target, applied and achieved rank correlation.
     pub correlations: Option<Vec<CorrelationResult>>,
     /// A calibrated run (national factors from a posterior): the same scenario's headline
@@ -213,9 +216,28 @@ fn correlations(
 pub struct BodyResult {
     pub code: String,
     pub name: String,
-    /// `(old ICB code, share)`.
+    /// `(code of an ICB of the run, weight)`: for a body of the ICB map, an old ICB and the
+    /// share of its cost; for a former ICB, a body and the share of the body's patients that
+    /// were the former ICB's.
     pub members: Vec<(String, f64)>,
     pub cost: Summary,
+}
+
+impl BodyResult {
+    /// The members as read: `A + B × 0.377` (a weight that is not whole to four decimals).
+    pub fn members_text(&self) -> String {
+        self.members
+            .iter()
+            .map(|(code, share)| match *share == 1.0 {
+                true => code.clone(),
+                false => {
+                    let w = format!("{share:.4}");
+                    format!("{code} × {}", w.trim_end_matches('0').trim_end_matches('.'))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
 }
 
 impl RunSummary {
@@ -301,18 +323,22 @@ impl RunSummary {
                 cost,
             })
             .collect();
-        let bodies = groups(GroupKind::Body)
-            .map(|(group, cost)| BodyResult {
-                code: group.code.clone(),
-                name: group.name.clone(),
-                members: group
-                    .members
-                    .iter()
-                    .map(|&(i, share)| (table.codes[i].clone(), share))
-                    .collect(),
-                cost,
-            })
-            .collect();
+        let sums = |kind| {
+            groups(kind)
+                .map(|(group, cost)| BodyResult {
+                    code: group.code.clone(),
+                    name: group.name.clone(),
+                    members: group
+                        .members
+                        .iter()
+                        .map(|&(i, share)| (table.codes[i].clone(), share))
+                        .collect(),
+                    cost,
+                })
+                .collect()
+        };
+        let bodies = sums(GroupKind::Body);
+        let former = sums(GroupKind::Former);
         let n_icb = draws.n_icb as f64;
         let per_icb_average_draws: Vec<f64> = draws.national.iter().map(|x| x / n_icb).collect();
         RunSummary {
@@ -332,6 +358,7 @@ impl RunSummary {
             target_rse: None,
             regions,
             bodies,
+            former,
             correlations: correlations(scenario, model, draws),
             calibrated: None,
             settlement: None,

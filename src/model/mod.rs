@@ -282,6 +282,24 @@ pub enum GroupKind {
     Region,
     /// A body that replaced ICBs (`icb_map`).
     Body,
+    /// An ICB of the table a footprint rebuilt: its part of each body its practices are in,
+    /// by registered patients.
+    Former,
+}
+
+/// The ICBs of the table a footprint rebuilt `table` from, as groups of its rows (none for a
+/// table as read).
+pub fn former_groups(table: &IcbTable) -> Vec<Group> {
+    table
+        .former
+        .iter()
+        .map(|f| Group {
+            kind: GroupKind::Former,
+            code: f.code.clone(),
+            name: f.name.clone(),
+            members: f.parts.iter().map(|&(row, part, _)| (row, part)).collect(),
+        })
+        .collect()
 }
 
 /// A product of factors being compiled: a line's, or an action's participation.

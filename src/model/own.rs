@@ -82,22 +82,12 @@ pub(super) fn owns<'s>(
 ) -> (Vec<Own>, Vec<Vec<&'s Override>>) {
     let mut by_icb: Vec<(usize, Vec<&Override>)> = Vec::new();
     for (n, o) in scenario.overrides.iter().enumerate() {
-        let Some(i) = table
-            .codes
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(&o.icb))
-        else {
-            problems.push(Problem::new(
-                o.line,
-                format!("{}.icb", o.field(n)),
-                format!(
-                    "unknown ICB '{}'; the ICB table {} has: {}",
-                    o.icb,
-                    table.file.source,
-                    table.codes.join(", ")
-                ),
-            ));
-            continue;
+        let i = match table.row_of(&o.icb) {
+            Ok(i) => i,
+            Err(why) => {
+                problems.push(Problem::new(o.line, format!("{}.icb", o.field(n)), why));
+                continue;
+            }
         };
         let engagement = scenario
             .engagement

@@ -18,7 +18,7 @@ use crate::scenario::{Scenario, Scope};
 use crate::sensitivity::{FactorName, Sensitivity, SobolRow};
 use crate::settlement::{SettledIn, Settlement};
 use crate::stats::Summary;
-use crate::summary::{CorrelationResult, RunSummary};
+use crate::summary::{BodyResult, CorrelationResult, RunSummary};
 
 /// `correlations.csv`: target, applied (after any repair) and achieved rank correlations of
 /// the correlated national factors.
@@ -142,6 +142,9 @@ pub(super) fn run_tables(
     ]);
     if !summary.bodies.is_empty() {
         tables.push(("body_summary.csv", body_table(summary)?));
+    }
+    if !summary.former.is_empty() {
+        tables.push(("former_icb_summary.csv", former_table(summary)?));
     }
     Ok(tables)
 }
@@ -386,21 +389,25 @@ fn region_table(s: &RunSummary) -> Result<DataFrame> {
 /// The bodies of the ICB map: code, name, the old ICBs (with their shares where not whole) and
 /// the cost.
 fn body_table(s: &RunSummary) -> Result<DataFrame> {
-    let col = |f: fn(&Summary) -> f64| money(s.bodies.iter().map(|r| f(&r.cost)));
-    let members = |b: &crate::summary::BodyResult| {
-        b.members
-            .iter()
-            .map(|(code, share)| match *share == 1.0 {
-                true => code.clone(),
-                false => format!("{code} ×{share}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" + ")
-    };
+    group_table(&s.bodies, ["body_code", "body_name", "former_icbs"])
+}
+
+/// With a footprint, the ICBs of the table it rebuilt: code, name, the bodies their cost is
+/// taken from (with the share of each body's patients that were theirs, where not whole) and
+/// the cost.
+fn former_table(s: &RunSummary) -> Result<DataFrame> {
+    group_table(&s.former, ["icb_code", "icb_name", "share_of"])
+}
+
+/// Sums of the run's ICBs: code, name, members (with their weights where not whole) and the
+/// cost, under the three `names` given for the first three.
+fn group_table(rows: &[BodyResult], names: [&str; 3]) -> Result<DataFrame> {
+    let col = |f: fn(&Summary) -> f64| money(rows.iter().map(|r| f(&r.cost)));
+    let [code, name, of] = names;
     Ok(df!(
-        "body_code" => s.bodies.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
-        "body_name" => s.bodies.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
-        "former_icbs" => s.bodies.iter().map(members).collect::<Vec<_>>(),
+        code => rows.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+        name => rows.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        of => rows.iter().map(BodyResult::members_text).collect::<Vec<_>>(),
         "mean_gbp" => col(|c| c.mean),
         "sd_gbp" => col(|c| c.sd),
         "p05_gbp" => col(|c| c.p05),

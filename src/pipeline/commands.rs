@@ -437,6 +437,13 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
         set: manifest.set.clone(),
         text: None,
     };
+    // An ICB the run does not have is refused before anything is simulated.
+    if let Some(code) = icb {
+        let prepared = super::prepare(&config)?;
+        if let Err(why) = prepared.table.row_of(code) {
+            return Err(Error::input("--icb", Problem::new(None, "icb", why)));
+        }
+    }
     let keep = match icb {
         Some(_) => Keep::PerIteration,
         None => Keep::Tallies,
@@ -468,24 +475,10 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     let p = &simulation.prepared;
     match icb {
         Some(code) => {
-            let Some(i) = p
+            let i = p
                 .table
-                .codes
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(code))
-            else {
-                return Err(Error::input(
-                    "--icb",
-                    Problem::new(
-                        None,
-                        "icb",
-                        format!(
-                            "unknown ICB code '{code}'; the run's ICBs are: {}",
-                            p.table.codes.join(", ")
-                        ),
-                    ),
-                ));
-            };
+                .row_of(code)
+                .map_err(|why| Error::input("--icb", Problem::new(None, "icb", why)))?;
             let briefing = Report {
                 scenario: &p.scenario,
                 table: &p.table,

@@ -411,6 +411,7 @@ fn prepare_scenario(
     if let Some(map) = &icb_map {
         model.groups.extend(map.groups());
     }
+    model.groups.extend(crate::model::former_groups(&table));
     let posterior = match config.posterior.as_ref().or(scenario.posterior.as_ref()) {
         Some(path) => {
             let posterior = Posterior::read(path)?;

@@ -14,7 +14,7 @@ use crate::model::Model;
 use crate::money::{gbp, gbp_full, ordinal, percent, pounds, reference_position};
 use crate::provenance::{RunInfo, GENERATOR};
 use crate::scenario::{Factor, Granularity, Override, Scenario, Vary};
-use crate::summary::RunSummary;
+use crate::summary::{BodyResult, RunSummary};
 
 /// Everything a report shows.
 pub struct Report<'a> {
@@ -306,6 +306,7 @@ pub fn html(r: &Report) -> String {
     b.push_str(&icb_table(r));
     b.push_str(&region_table(s));
     b.push_str(&body_table(s));
+    b.push_str(&former_table(s));
     b.push_str(&activity_table(s));
     b.push_str(&assumptions(sc));
     b.push_str(&model_in_brief(sc));
@@ -455,33 +456,61 @@ fn activity_table(s: &RunSummary) -> String {
 
 /// The bodies of the scenario's ICB map, when it has one.
 fn body_table(s: &RunSummary) -> String {
-    if s.bodies.is_empty() {
+    group_section(
+        &s.bodies,
+        [
+            "bodies",
+            "The ICBs as reconfigured",
+            "body-table",
+            "Body",
+            "Former ICBs",
+        ],
+        "Each body's cost is the sum, in every simulated future, of its former ICBs' costs \
+         (times the share of an ICB that was split).",
+    )
+}
+
+/// With a footprint, the ICBs of the table it rebuilt.
+fn former_table(s: &RunSummary) -> String {
+    group_section(
+        &s.former,
+        [
+            "former",
+            "The ICBs before the footprint",
+            "former-table",
+            "ICB",
+            "Part of",
+        ],
+        "The run is on the footprint's ICBs. For continuity with figures of the ICBs it replaced, \
+         each of those is given, in every simulated future, its part of the bodies its practices \
+         are in, by registered patients (the share of each body's patients that were its own). \
+         That is exact for costs that follow patients and an apportionment for those that \
+         follow prescribing or practices: a figure of a replaced ICB is not compared with it.",
+    )
+}
+
+/// A table of sums of the run's ICBs, under `[section id, title, table id, name header,
+/// members header]`; nothing when there are none.
+fn group_section(rows: &[BodyResult], names: [&str; 5], intro: &str) -> String {
+    if rows.is_empty() {
         return String::new();
     }
-    let mut b = String::from(
-        "<section id=\"bodies\"><h2>The ICBs as reconfigured</h2><p>Each body's cost is the sum, in every simulated \
-         future, of its former ICBs' costs (times the share of an ICB that was split).</p>\
-         <table class=\"sortable\" id=\"body-table\"><thead><tr><th>Code</th><th>Body</th><th>Former ICBs</th>\
+    let [id, title, table, name, members] = names;
+    let mut b = format!(
+        "<section id=\"{id}\"><h2>{title}</h2><p>{intro}</p>\
+         <table class=\"sortable\" id=\"{table}\"><thead><tr><th>Code</th><th>{name}</th><th>{members}</th>\
          <th class=\"n\">Mean</th><th class=\"n\">5th percentile</th><th class=\"n\">95th percentile</th></tr></thead><tbody>",
     );
-    for body in &s.bodies {
-        let former: Vec<String> = body
-            .members
-            .iter()
-            .map(|(code, share)| match *share == 1.0 {
-                true => code.clone(),
-                false => format!("{code} × {share}"),
-            })
-            .collect();
+    for row in rows {
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}</tr>",
-            esc(&body.code),
-            esc(short_icb_name(&body.name)),
-            esc(&former.join(" + ")),
-            money_cell(body.cost.mean),
-            money_cell(body.cost.p05),
-            money_cell(body.cost.p95)
+            esc(&row.code),
+            esc(short_icb_name(&row.name)),
+            esc(&row.members_text()),
+            money_cell(row.cost.mean),
+            money_cell(row.cost.p05),
+            money_cell(row.cost.p95)
         );
     }
     b.push_str("</tbody></table></section>\n");
@@ -591,10 +620,21 @@ fn caveats(sc: &Scenario, s: &RunSummary) -> String {
          <li>The reference figure is what ICBs told an FOI they expected; the ICBs that disclosed a cost were those that had one, \
          and 19 of 42 had made no assessment.</li>\
          <li>Many parameters are assumptions where nothing has been published; they are marked in the table above and drive much of the spread.</li>\
-         <li>The 42-ICB footprint of 2022 is simulated throughout, including after the April 2026 mergers{}.</li>",
-        match s.bodies.is_empty() {
-            true => "",
-            false => "; the reconfigured bodies above add up their former ICBs",
+         <li>{}</li>",
+        match (s.former.is_empty(), s.bodies.is_empty()) {
+            (false, _) => format!(
+                "The {} ICBs of the scenario's footprint are simulated, each built from its practices; the {} ICBs they replaced are shown above as apportioned parts of them.",
+                s.icbs.len(),
+                s.former.len()
+            ),
+            (true, bodies) => format!(
+                "The {} ICBs of the table are simulated throughout (the shipped table's are those of 2022), including after the April 2026 mergers{}.",
+                s.icbs.len(),
+                match bodies {
+                    true => "",
+                    false => "; the reconfigured bodies above add up their former ICBs",
+                }
+            ),
         }
     );
     for w in s.warnings() {

@@ -145,6 +145,37 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
     chart.set_width(720).set_height(960);
     sheet.insert_chart(1, 9, &chart)?;
 
+    if !s.former.is_empty() {
+        // The ICBs a footprint replaced, as apportioned parts of its bodies.
+        let sheet = book.add_worksheet().set_name("Former ICBs")?;
+        header(
+            sheet,
+            &[
+                ("ICB code", 10.0),
+                ("ICB", 44.0),
+                ("Part of (share of patients)", 44.0),
+                ("Mean (£)", 14.0),
+                ("5th percentile (£)", 16.0),
+                ("Median (£)", 14.0),
+                ("95th percentile (£)", 16.0),
+            ],
+        )?;
+        for (k, icb) in s.former.iter().enumerate() {
+            let row = 1 + k as u32;
+            sheet.write_string(row, 0, icb.code.as_str())?;
+            sheet.write_string(row, 1, crate::chart::short_icb_name(&icb.name))?;
+            sheet.write_string(row, 2, icb.members_text())?;
+            for (col, v) in [
+                (3, icb.cost.mean),
+                (4, icb.cost.p05),
+                (5, icb.cost.p50),
+                (6, icb.cost.p95),
+            ] {
+                sheet.write_number_with_format(row, col, v, &pounds)?;
+            }
+        }
+    }
+
     let sheet = book.add_worksheet().set_name("Actions")?;
     header(
         sheet,

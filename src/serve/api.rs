@@ -113,34 +113,78 @@ pub(super) async fn scenarios() -> Answer<Json<Value>> {
 
 /// `GET /api/scenarios/{id}`: a shipped scenario's TOML text.
 pub(super) async fn scenario(UrlPath(id): UrlPath<String>) -> Answer<Response> {
-    let (_, text) = SCENARIOS
+    let text = shipped(&id)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// A shipped scenario's text by id (404 for another).
+fn shipped(id: &str) -> Answer<&'static str> {
+    SCENARIOS
         .iter()
         .find(|(name, _)| *name == id)
+        .map(|(_, text)| *text)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("no shipped scenario is called '{id}'"),
             )
-        })?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], *text).into_response())
+        })
 }
 
-/// `GET /api/icbs`: the ICBs of the built-in table.
-pub(super) async fn icbs() -> Answer<Json<Value>> {
-    let column = "registered_patients".to_string();
-    let table = IcbTable::load(None, std::slice::from_ref(&column))?;
-    let patients = table.numeric(&column).unwrap_or(&[]);
+/// `GET /api/icbs[?scenario=ID]`: the ICBs of the built-in table, or those a shipped
+/// scenario reports on (its footprint's, when it has one).
+pub(super) async fn icbs(RawQuery(query): RawQuery) -> Answer<Json<Value>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct IcbsQuery {
+        scenario: Option<String>,
+    }
+    let query = query.unwrap_or_default();
+    let q: IcbsQuery = serde_urlencoded::from_str(&query)
+        .map_err(|e| ApiError::field("query", "query", format!("'{query}': {e}")))?;
+    let Some(id) = q.scenario else {
+        let column = PATIENTS.to_string();
+        let table = IcbTable::load(None, std::slice::from_ref(&column))?;
+        return Ok(Json(icb_rows(&table)));
+    };
+    let text = shipped(&id)?;
+    let table = tokio::task::spawn_blocking(move || {
+        pipeline::prepare(&posted(POSTED, text.as_bytes())).map(|p| p.table)
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(icb_rows(&table)))
+}
+
+/// The column of registered patients the ICB list gives.
+const PATIENTS: &str = "registered_patients";
+
+/// The ICBs of `table` for the page: code, name, region, registered patients and, for a
+/// footprint's ICB, the ICBs it took practices from with the share of each one's patients.
+fn icb_rows(table: &IcbTable) -> Value {
+    let patients = table.numeric(PATIENTS).unwrap_or(&[]);
     let rows = (0..table.len())
         .map(|i| {
+            let former: Vec<Value> = table
+                .former
+                .iter()
+                .flat_map(|f| {
+                    f.parts
+                        .iter()
+                        .filter(|&&(row, _, _)| row == i)
+                        .map(|&(_, _, own)| json!({ "code": f.code, "name": f.name, "share_of_its_patients": own }))
+                })
+                .collect();
             json!({
                 "code": table.codes[i],
                 "name": table.names[i],
                 "region": table.regions.get(i),
                 "registered_patients": patients.get(i),
+                "former": former,
             })
         })
         .collect();
-    Ok(Json(Value::Array(rows)))
+    Value::Array(rows)
 }
 
 /// `GET /api/limits`: what this server allows.
@@ -170,12 +214,14 @@ fn validation(text: &[u8]) -> Result<Value, Error> {
             "problems": [],
             "warnings": p.model.warnings,
             "scenario": describe::scenario(&p.scenario),
+            "icbs": icb_rows(&p.table),
         })),
         Err(Error::Input(files)) => Ok(json!({
             "ok": false,
             "problems": describe::problems(&files),
             "warnings": [],
             "scenario": null,
+            "icbs": null,
         })),
         Err(e) => Err(e),
     }

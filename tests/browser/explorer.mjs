@@ -4,7 +4,8 @@
 // after raising one factor, the message shown beside a factor given an invalid value and whether
 // Run was then disabled, the path of the downloaded edited TOML, whether the chosen ICB's row is
 // highlighted, the national difference of the comparison with the scenario as loaded, the number
-// of cost-of-delay rows and the text of each headline card. Exits 0 unless the script itself
+// of cost-of-delay rows, the text of each headline card, and the "My ICB" list on a scenario
+// with a footprint (its length, the ICB chosen and the note beside it). Exits 0 unless the script itself
 // crashes; the Rust test judges the JSON.
 // Usage: CHROMIUM=/path/to/chromium node explorer.mjs http://127.0.0.1:PORT SCREENSHOT.png DOWNLOAD_DIR
 import { chromium } from "playwright-core";
@@ -20,6 +21,7 @@ const origin = new URL(baseUrl).origin;
 const SCENARIO = "collective-action-2024";
 const FACTOR = "actions.contact_cap.factors.share_of_contacts_above_25";
 const ICB = "QU9";
+const FOOTPRINT_SCENARIO = "escalation-2026";
 const STEP_TIMEOUT = 20_000;
 
 const out = {
@@ -33,6 +35,7 @@ const out = {
   compare_national_diff: null,
   settlement_rows: null,
   cards: [],
+  footprint: null,
 };
 
 let browser = null;
@@ -219,6 +222,21 @@ await step("screenshot", async () => {
       await page.screenshot({ path: shotPath.replace(/\.png$/, `-${tab}.png`), fullPage: true });
     }
   }
+});
+
+// 10. A scenario on the 2026 footprint: the "My ICB" list is its ICBs, and the ICB chosen in
+// step 6, which the footprint replaced, becomes the body holding its patients, said beside it.
+await step("footprint", async () => {
+  const validated = page.waitForResponse((r) => r.url().startsWith(origin + "/api/validate"), { timeout: 10_000 });
+  await page.selectOption("#scenario-select", FOOTPRINT_SCENARIO);
+  await validated;
+  await page.waitForFunction((id) => document.body.dataset.scenario === id, FOOTPRINT_SCENARIO);
+  await settled();
+  out.footprint = {
+    options: await page.locator("#icb-select option").count(),
+    selected: await page.inputValue("#icb-select"),
+    note: (await page.locator("#icb-moved").isVisible()) ? (await page.textContent("#icb-moved")).trim() : null,
+  };
 });
 
 clearTimeout(overall);

@@ -260,7 +260,42 @@ fn escalation_2026_speaks_of_the_36_everywhere_at_icb_and_practice_level() {
         assert!(page.contains("Thames Valley (S0E4D)"), "{out}");
         let old = sb.run(&["report", dir.to_str().unwrap(), "--icb", "QNQ", "-q"]);
         assert_eq!(old.status.code(), Some(2), "{out}: Frimley is abolished");
+        assert!(
+            stderr(&old).contains(
+                "--icb: icb: 'QNQ' (NHS Frimley Integrated Care Board) is an ICB the footprint replaced; \
+                 its practices are now in QRL NHS Hampshire and Isle of Wight Integrated Care Board (23% of its patients), \
+                 S0E4D NHS Thames Valley Integrated Care Board (57% of its patients) and \
+                 S9B9J NHS Surrey and Sussex Integrated Care Board (20% of its patients): name one of those instead"
+            ),
+            "{out}: {}",
+            stderr(&old)
+        );
         assert!(!dir.join("icb-QNQ.html").exists());
+        // The 42 ICBs of 2022 stay available, as apportioned parts of the 36: they add up to
+        // the nation in every iteration, and BOB is 80% of Thames Valley's patients.
+        let former = read_csv(&sb.path(&format!("{out}/former_icb_summary.csv")));
+        assert_eq!(former.len(), 43, "{out}");
+        let m = column_index(&former, "mean_gbp");
+        let sum: f64 = former[1..]
+            .iter()
+            .map(|r| r[m].parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            (sum - national).abs() <= 1e-6 * national,
+            "{out}: {sum} against {national}"
+        );
+        let row = |code: &str| former[1..].iter().find(|r| r[0] == code).unwrap().clone();
+        assert_eq!(row("QU9")[2], "S0E4D × 0.8046", "{out}");
+        assert_eq!(
+            row("QE1")[2],
+            "QE1",
+            "{out}: an ICB the footprint kept whole"
+        );
+        assert_eq!(
+            row("QNQ")[2].matches(" + ").count(),
+            2,
+            "{out}: Frimley in three"
+        );
     }
     let r = sb.run(&["report", sb.path("icb").to_str().unwrap(), "-q"]);
     assert!(r.status.success(), "{}", stderr(&r));
@@ -269,9 +304,17 @@ fn escalation_2026_speaks_of_the_36_everywhere_at_icb_and_practice_level() {
         html.contains("<td>S0E4D</td><td>Thames Valley</td>"),
         "the ICB table has it"
     );
+    let table = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).unwrap();
+        html[start..start + html[start..].find("</table>").unwrap()].to_string()
+    };
     assert!(
-        !html.contains("Frimley"),
-        "no ICB of 2022 that was abolished"
+        !table("icb-table").contains("Frimley"),
+        "the ICB table has no ICB of 2022 that was abolished"
+    );
+    assert!(
+        table("former-table").contains("<td>QNQ</td><td>Frimley</td>"),
+        "the ICBs of 2022 are given apart"
     );
 }
 
@@ -304,8 +347,25 @@ fn an_icbs_own_input_is_set_by_its_2026_code_and_an_abolished_code_is_refused() 
     let o = run(&sb, "bad", &["--set", &bad]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("--set.icb: unknown ICB 'QNQ'"), "{e}");
-    assert!(e.contains("S0E4D"), "the 2026 codes are listed: {e}");
+    assert!(
+        e.contains(
+            "--set.icb: 'QNQ' (NHS Frimley Integrated Care Board) is an ICB the footprint replaced"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("(this run's ICBs: D7T5G, QE1,"),
+        "the 2026 codes are listed: {e}"
+    );
+    let moved = run(&sb, "moved", &["--set", &format!("QU9:{factor}=1")]);
+    assert_eq!(moved.status.code(), Some(2));
+    assert!(
+        stderr(&moved).contains(
+            "its practices are now in S0E4D NHS Thames Valley Integrated Care Board (100% of its patients): name S0E4D instead"
+        ),
+        "{}",
+        stderr(&moved)
+    );
     assert!(!sb.path("bad").exists(), "nothing written");
 }
 
@@ -346,4 +406,33 @@ fn a_bad_footprint_is_refused_with_every_problem_and_nothing_written() {
         assert!(e.contains(&expected), "missing «{expected}» in:\n{e}");
     }
     assert!(!sb.path("o").exists());
+}
+
+#[test]
+fn a_figure_of_an_icb_the_footprint_replaced_is_not_compared_and_says_where_it_went() {
+    let sb = Sandbox::new();
+    let s = shipped("escalation-2026.toml");
+    let o = sb.run(&[
+        "benchmark",
+        s.to_str().unwrap(),
+        "--iterations",
+        "200",
+        "--out",
+        "b",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_csv(&sb.path("b/benchmarks.csv"));
+    let (status, reason) = (column_index(&rows, "status"), column_index(&rows, "reason"));
+    let bob = rows[1..]
+        .iter()
+        .find(|r| r[0] == "bob_medicines_optimisation_year")
+        .unwrap();
+    assert_eq!(bob[status], "not_comparable");
+    assert_eq!(
+        bob[reason],
+        "'QU9' (NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care Board) is an ICB the footprint replaced; \
+         its practices are now in S0E4D NHS Thames Valley Integrated Care Board (100% of its patients); \
+         a figure of a replaced ICB is compared only on its own footprint: here its cost is apportioned from those ICBs by patients"
+    );
 }

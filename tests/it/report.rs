@@ -103,7 +103,8 @@ fn a_one_pager_for_any_icb_and_a_clear_error_for_an_unknown_code() {
     let bad = sb.run(&["report", "run", "--icb", "XYZ"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
-        stderr(&bad).contains("unknown ICB code 'XYZ'; the run's ICBs are: QOQ, QHM"),
+        stderr(&bad).contains("--icb: icb: unknown ICB 'XYZ'; the ICB table ")
+            && stderr(&bad).contains(" has: QOQ, QHM"),
         "{}",
         stderr(&bad)
     );

@@ -333,6 +333,45 @@ fn the_shipped_scenarios_icbs_and_limits_are_served() {
     let icbs = server.get("/api/icbs").json();
     assert_eq!(icbs.as_array().unwrap().len(), 42);
     assert!(icbs[0]["registered_patients"].as_f64().unwrap() > 100_000.0);
+    // A scenario on a footprint lists its ICBs: the 36 of April 2026, with every patient of
+    // the 42, and for each new body the ICBs it took practices from.
+    let patients = |list: &Value| -> f64 {
+        let rows = list.as_array().unwrap();
+        rows.iter()
+            .map(|r| r["registered_patients"].as_f64().unwrap())
+            .sum()
+    };
+    let on_footprint = server.get("/api/icbs?scenario=escalation-2026").json();
+    assert_eq!(on_footprint.as_array().unwrap().len(), 36);
+    assert_eq!(patients(&on_footprint), patients(&icbs));
+    let body = |code: &str| {
+        let rows = on_footprint.as_array().unwrap();
+        rows.iter().find(|r| r["code"] == code).unwrap().clone()
+    };
+    assert_eq!(
+        body("S0E4D")["former"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["QU9", "QNQ"],
+        "Thames Valley: all of BOB and part of Frimley"
+    );
+    assert_eq!(body("S0E4D")["former"][0]["share_of_its_patients"], 1.0);
+    assert_eq!(
+        body("QE1")["former"][0]["code"],
+        "QE1",
+        "unchanged ICBs are their own former"
+    );
+    for bad in ["/api/icbs?scenario=nope", "/api/icbs?other=1"] {
+        let reply = server.get(bad);
+        assert!(
+            [400, 404].contains(&reply.status),
+            "{bad}: {}",
+            reply.status
+        );
+    }
     assert_eq!(
         server.get("/api/limits").json(),
         json!({ "max_iterations": 5000, "max_runs": 2, "body_limit_bytes": 1_048_576 })
@@ -364,6 +403,13 @@ fn validate_lists_every_factor_or_every_problem_in_the_cli_words() {
     let text = scenario_text("collective-action-2024.toml");
     let ok = server.post("/api/validate", text.as_bytes()).json();
     assert_eq!(ok["ok"], true);
+    // The ICBs the scenario reports on, for the page's list: the table's, or its footprint's.
+    assert_eq!(ok["icbs"], server.get("/api/icbs").json());
+    let on_footprint = scenario_text("escalation-2026.toml");
+    assert_eq!(
+        server.post("/api/validate", on_footprint.as_bytes()).json()["icbs"],
+        server.get("/api/icbs?scenario=escalation-2026").json()
+    );
     let s = &ok["scenario"];
     assert_eq!(s["start"], "2024-08");
     assert_eq!(s["months"], 6);
@@ -1083,6 +1129,20 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
     );
     assert_eq!(result["cards"].as_array().unwrap().len(), 4);
     crate::report::assert_not_blank(&shot);
+    // On the 2026 footprint the list is the scenario's ICBs, and QU9, chosen on the 2024
+    // scenario, became NHS Thames Valley, which holds all its patients, as the page says.
+    let icbs = server.get("/api/icbs?scenario=escalation-2026").json();
+    let n = icbs.as_array().unwrap().len();
+    assert_eq!(
+        result["footprint"]["options"],
+        n + 1,
+        "'None chosen' and each ICB"
+    );
+    assert_eq!(result["footprint"]["selected"], "S0E4D");
+    assert_eq!(
+        result["footprint"]["note"],
+        "Buckinghamshire, Oxfordshire and Berkshire West ICB (QU9) is not one of this scenario's ICBs: 100% of its patients are now in Thames Valley ICB (S0E4D), chosen instead."
+    );
 }
 
 #[test]

@@ -294,6 +294,9 @@ const S = {
   compare: null,
   compareToml: null,
   settlement: null,
+  /** The ICB the user chose (remembered across scenarios and visits). */
+  chosenIcb: "",
+  /** The ICB picked out in the results: the chosen one, or its successor on a footprint. */
   myIcb: "",
   targets: new Map(), // problem field → { slot, input }
   factorByPath: new Map(),
@@ -442,6 +445,7 @@ async function loadScenarioText(text, id) {
   S.edited = text;
   S.baseValidation = v;
   S.validation = v;
+  if (v.icbs) setIcbs(v.icbs);
   S.base = v.scenario;
   S.edits = freshEdits();
   S.overrides = S.base ? S.base.overrides.map(overrideToEdit) : [];
@@ -1006,7 +1010,53 @@ function refreshOwnNotes() {
   }
 }
 
+/**
+ * The ICBs the loaded scenario reports on (its footprint's, when it has one) in the "My ICB"
+ * list. A chosen ICB that the footprint replaced becomes the body holding most of its patients,
+ * and the page says so.
+ */
+function setIcbs(icbs) {
+  S.icbs = icbs;
+  S.icbByCode = new Map(icbs.map((i) => [i.code, i]));
+  const icbSel = $("#icb-select");
+  icbSel.replaceChildren(
+    h("option", { value: "", text: "None chosen" }),
+    ...[...icbs].sort((a, b) => a.name.localeCompare(b.name)).map((i) => h("option", { value: i.code, text: `${i.name.replace(/ Integrated Care Board$/, " ICB")} (${i.code})` })),
+  );
+  const note = $("#icb-moved");
+  note.hidden = true;
+  const mine = S.chosenIcb;
+  if (!mine || S.icbByCode.has(mine)) {
+    icbSel.value = mine || "";
+    S.myIcb = mine || "";
+    return;
+  }
+  const successor = successorOf(icbs, mine);
+  if (successor) {
+    note.textContent = `${shortIcb(successor.former.name)} ICB (${mine}) is not one of this scenario's ICBs: ${percent(successor.former.share_of_its_patients)} of its patients are now in ${icbName(successor.icb.code)} (${successor.icb.code}), chosen instead.`;
+    note.hidden = false;
+    icbSel.value = successor.icb.code;
+    S.myIcb = successor.icb.code;
+  } else {
+    icbSel.value = "";
+    S.myIcb = "";
+  }
+}
+
+/** The ICB of `icbs` holding the largest share of the replaced ICB `code`'s patients. */
+function successorOf(icbs, code) {
+  let best = null;
+  for (const icb of icbs) {
+    for (const former of icb.former || []) {
+      if (former.code === code && (!best || former.share_of_its_patients > best.former.share_of_its_patients)) best = { icb, former };
+    }
+  }
+  return best;
+}
+
 function chooseIcb(code) {
+  $("#icb-moved").hidden = true;
+  S.chosenIcb = code;
   S.myIcb = code;
   try {
     localStorage.setItem("icb-impact.icb", code);
@@ -1709,16 +1759,9 @@ async function start() {
     return;
   }
   S.scenarios = scenarios;
-  S.icbs = icbs;
   S.limits = limits || S.limits;
-  S.icbByCode = new Map(icbs.map((i) => [i.code, i]));
   $("#iterations").title = `Up to ${thousands(S.limits.max_iterations)}`;
   scenarioSel.replaceChildren(...scenarios.map((s) => h("option", { value: s.id, text: s.name, title: s.description || "" })));
-  const icbSel = $("#icb-select");
-  icbSel.replaceChildren(
-    h("option", { value: "", text: "None chosen" }),
-    ...[...icbs].sort((a, b) => a.name.localeCompare(b.name)).map((i) => h("option", { value: i.code, text: `${i.name.replace(/ Integrated Care Board$/, " ICB")} (${i.code})` })),
-  );
   let remembered = "";
   let rememberedIcb = "";
   try {
@@ -1727,10 +1770,8 @@ async function start() {
   } catch (e) {
     /* storage unavailable: fine */
   }
-  if (rememberedIcb && S.icbByCode.has(rememberedIcb)) {
-    icbSel.value = rememberedIcb;
-    S.myIcb = rememberedIcb;
-  }
+  S.chosenIcb = rememberedIcb;
+  setIcbs(icbs);
   const first = scenarios.some((s) => s.id === remembered) ? remembered : scenarios.length ? scenarios[0].id : "";
   scenarioSel.value = first;
   if (first) await loadShipped(first);
