@@ -37,7 +37,16 @@ fn season(month: u32) -> f64 {
     1.0 + 0.05 * (2.0 * std::f64::consts::PI * f64::from(month) / 12.0).cos()
 }
 
-/// One EPD row.
+/// NHSBSA's first month of the EPD with SNOMED Code alone: the EPD without SNOMED codes was
+/// retired after June 2025.
+pub(crate) const SNOMED_FROM: (i32, u32) = (2025, 7);
+/// The first month whose SNOMED_CODE is written as text (NHSBSA's change of May 2026).
+const SNOMED_TEXT_FROM: (i32, u32) = (2026, 5);
+
+/// One EPD row: `cost` is the ACTUAL_COST, the NIC is `nic` (both £). From [`SNOMED_FROM`] the
+/// row is in the EPD with SNOMED Code's layout: a SNOMED_CODE at the end, a number until
+/// [`SNOMED_TEXT_FROM`], then text (leading zeros, and letters the reader must never parse).
+#[allow(clippy::too_many_arguments)]
 fn row(
     month: (i32, u32),
     icb: usize,
@@ -45,77 +54,124 @@ fn row(
     code: &str,
     quantity: u64,
     cost: f64,
+    nic: f64,
+    layout: Layout,
 ) -> String {
     let (icb_code, icb_name) = ICBS[icb];
+    let snomed = match layout {
+        Layout::Epd => String::new(),
+        Layout::AsPublished if month < SNOMED_FROM => String::new(),
+        Layout::AsPublished if month < SNOMED_TEXT_FROM => ",35936411000001109".to_string(),
+        Layout::AsPublished => format!(",00{}{}", quantity % 97, &code[9..11]),
+    };
     format!(
-        "{y}{m:02},NORTH EAST AND YORKSHIRE,Y63,{icb_name},{icb_code},{icb_code} SUB-ICB,03F,\"THE SURGERY, {practice}\",{practice},1 HIGH STREET,,TOWN,COUNTY,HU1 1AA,{chem},Some substance,{code},\"Some drug, tablets\",02: Cardiovascular System,{quantity},1,{quantity},{adq},{nic:.2},{cost:.5},0\n",
+        "{y}{m:02},NORTH EAST AND YORKSHIRE,Y63,{icb_name},{icb_code},{icb_code} SUB-ICB,03F,\"THE SURGERY, {practice}\",{practice},1 HIGH STREET,,TOWN,COUNTY,HU1 1AA,{chem},Some substance,{code},\"Some drug, tablets\",02: Cardiovascular System,{quantity},1,{quantity},{adq},{nic:.2},{cost:.5},0{snomed}\n",
         y = month.0,
         m = month.1,
         chem = &code[..9],
         adq = quantity as f64 / 10.0,
-        nic = cost * 1.1,
     )
+}
+
+/// Which layout the generated files have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// The EPD's columns in every month.
+    Epd,
+    /// As NHSBSA publishes them: the EPD to June 2025, the EPD with SNOMED Code after.
+    AsPublished,
+}
+
+/// Generated EPD months: `n` from `first`, one file each, quantities `scale` times
+/// [`MEAN_QUANTITY`], brand share rising from `change` in the planted ICBs; NIC is 1.1 times
+/// the actual cost, and from `discount`'s month on the actual cost is its factor times what it
+/// would have been (a change in the method of discount, NIC unchanged).
+#[derive(Debug, Clone, Copy)]
+struct Months {
+    first: (i32, u32),
+    n: u32,
+    change: (i32, u32),
+    scale: f64,
+    layout: Layout,
+    discount: Option<((i32, u32), f64)>,
+}
+
+impl Default for Months {
+    /// 24 months, 2023-02 to 2025-01, the rise from 2024-08, as published.
+    fn default() -> Self {
+        Months {
+            first: (2023, 2),
+            n: 24,
+            change: (2024, 8),
+            scale: 1.0,
+            layout: Layout::AsPublished,
+            discount: None,
+        }
+    }
+}
+
+impl Months {
+    /// Writes the files; returns their names.
+    fn write(&self, sb: &Sandbox, seed: u64) -> Vec<String> {
+        let mut rng = SplitMix64::seed_from_u64(seed);
+        let mut names = Vec::new();
+        for k in 0..self.n {
+            let index = self.first.1 - 1 + k;
+            let (y, m) = (self.first.0 + (index / 12) as i32, index % 12 + 1);
+            let factor = match self.discount {
+                Some((from, f)) if (y, m) >= from => f,
+                _ => 1.0,
+            };
+            let header = match self.layout == Layout::AsPublished && (y, m) >= SNOMED_FROM {
+                true => format!("{HEADER},SNOMED_CODE"),
+                false => HEADER.to_string(),
+            };
+            let mut text = format!("{header}\n");
+            for icb in 0..ICBS.len() {
+                for p in 0..PRACTICES_PER_ICB {
+                    let practice = format!("{}{:04}", (b'A' + icb as u8) as char, p);
+                    let after = (y, m) >= self.change;
+                    let share = match after && PLANTED.contains(&icb) {
+                        true => BRAND_SHARE.1,
+                        false => BRAND_SHARE.0,
+                    };
+                    for (generic, brand, pg, pb) in GROUPS {
+                        let noise = 0.9 + 0.2 * rng.random_range(0..1000u64) as f64 / 1000.0;
+                        let total = self.scale * MEAN_QUANTITY * season(m) * noise;
+                        let brand_q = (total * share).round() as u64;
+                        let generic_q = (total - brand_q as f64).round() as u64;
+                        for (code, q, price) in [(generic, generic_q, pg), (brand, brand_q, pb)] {
+                            let cost = q as f64 * price;
+                            text.push_str(&row(
+                                (y, m),
+                                icb,
+                                &practice,
+                                code,
+                                q,
+                                cost * factor,
+                                cost * 1.1,
+                                self.layout,
+                            ));
+                        }
+                    }
+                }
+            }
+            let name = format!("EPD_{y}{m:02}.csv");
+            sb.write(&name, &text);
+            names.push(name);
+        }
+        names
+    }
 }
 
 /// 24 months, 2023-02 to 2025-01, one file each; brand share rising from `change` in the
 /// planted ICBs. Returns the files' names.
 fn write_months(sb: &Sandbox, seed: u64, change: (i32, u32)) -> Vec<String> {
-    write_months_from(sb, seed, (2023, 2), 24, change, 1.0)
-}
-
-/// `n` months from `first`, one file each, quantities `scale` times [`MEAN_QUANTITY`]; brand
-/// share rising from `change` in the planted ICBs. Returns the files' names.
-fn write_months_from(
-    sb: &Sandbox,
-    seed: u64,
-    first: (i32, u32),
-    n: u32,
-    change: (i32, u32),
-    scale: f64,
-) -> Vec<String> {
-    let mut rng = SplitMix64::seed_from_u64(seed);
-    let mut names = Vec::new();
-    for k in 0..n {
-        let index = first.1 - 1 + k;
-        let (y, m) = (first.0 + (index / 12) as i32, index % 12 + 1);
-        let mut text = format!("{HEADER}\n");
-        for icb in 0..ICBS.len() {
-            for p in 0..PRACTICES_PER_ICB {
-                let practice = format!("{}{:04}", (b'A' + icb as u8) as char, p);
-                let after = (y, m) >= change;
-                let share = match after && PLANTED.contains(&icb) {
-                    true => BRAND_SHARE.1,
-                    false => BRAND_SHARE.0,
-                };
-                for (generic, brand, pg, pb) in GROUPS {
-                    let noise = 0.9 + 0.2 * rng.random_range(0..1000u64) as f64 / 1000.0;
-                    let total = scale * MEAN_QUANTITY * season(m) * noise;
-                    let brand_q = (total * share).round() as u64;
-                    let generic_q = (total - brand_q as f64).round() as u64;
-                    text.push_str(&row(
-                        (y, m),
-                        icb,
-                        &practice,
-                        generic,
-                        generic_q,
-                        generic_q as f64 * pg,
-                    ));
-                    text.push_str(&row(
-                        (y, m),
-                        icb,
-                        &practice,
-                        brand,
-                        brand_q,
-                        brand_q as f64 * pb,
-                    ));
-                }
-            }
-        }
-        let name = format!("EPD_{y}{m:02}.csv");
-        sb.write(&name, &text);
-        names.push(name);
+    Months {
+        change,
+        ..Months::default()
     }
-    names
+    .write(sb, seed)
 }
 
 /// The planted rise in one ICB's monthly excess, averaged over the months after the change
@@ -308,6 +364,48 @@ fn a_planted_rise_is_recovered_in_the_icbs_that_had_it_and_fed_to_benchmark() {
 }
 
 #[test]
+fn months_across_the_june_2025_changeover_give_the_same_estimates_in_either_layout() {
+    use polars::prelude::*;
+    // February 2024 to May 2026: the EPD to June 2025, then the EPD with SNOMED Code (its code
+    // a number, then text from May 2026), one month of it as Parquet; against the same months
+    // all in the EPD's layout.
+    let months = |layout| Months {
+        first: (2024, 2),
+        n: 28,
+        change: (2025, 8),
+        layout,
+        ..Months::default()
+    };
+    let (published, old) = (Sandbox::new(), Sandbox::new());
+    let mut files = months(Layout::AsPublished).write(&published, 41);
+    let same = months(Layout::Epd).write(&old, 41);
+    assert_eq!(files, same);
+    let csv = published.path("EPD_202509.csv");
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with(&format!("{HEADER},SNOMED_CODE\n")));
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert!(frame.column("SNOMED_CODE").unwrap().dtype().is_integer());
+    let file = std::fs::File::create(published.path("EPD_202509.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    std::fs::remove_file(csv).unwrap();
+    files[19] = "EPD_202509.parquet".to_string();
+    let last = std::fs::read_to_string(published.path("EPD_202605.csv")).unwrap();
+    assert!(last.lines().nth(1).unwrap().split(',').next_back().unwrap().starts_with("00"));
+    for (sb, files) in [(&published, &files), (&old, &same)] {
+        let out = observed(sb, files, &["--change", "2025-08", "--out", "obs", "-q"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for name in ["observed.csv", "observed_monthly.csv"] {
+        let read = |sb: &Sandbox| std::fs::read(sb.path(&format!("obs/{name}"))).unwrap();
+        assert!(read(&published) == read(&old), "{name} differs between the layouts");
+    }
+}
+
+#[test]
 fn by_practice_fits_each_practice() {
     let sb = Sandbox::new();
     let files = write_months(&sb, 12, (2024, 8));
@@ -435,7 +533,14 @@ fn the_monthly_nowcast_runs_from_the_prescribing_data_to_a_calibrated_2026_run()
     // months from two years before the June 2026 switch-off to the latest published, then
     // data observed → calibrate escalation-2026 → run --posterior.
     let sb = Sandbox::new();
-    let files = write_months_from(&sb, 5, (2024, 6), 27, (2026, 6), 30.0);
+    let files = Months {
+        first: (2024, 6),
+        n: 27,
+        change: (2026, 6),
+        scale: 30.0,
+        ..Months::default()
+    }
+    .write(&sb, 5);
     assert_eq!(files.last().unwrap(), "EPD_202608.csv");
     let out = observed(
         &sb,
