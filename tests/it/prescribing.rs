@@ -201,7 +201,12 @@ fn by_icb_sums_are_exact_to_the_penny() {
     let sb = Sandbox::new();
     let lines = generate(1, &[202401, 202402, 202403], &[0, 1, 2, 3]);
     let files = write_months(&sb, &lines);
-    let out = prescribing(&sb, &files, &["--out", "data/prescribing.csv"]);
+    // In June 2024 March's is the latest month due: nothing late to warn of.
+    let out = prescribing(
+        &sb,
+        &files,
+        &["--out", "data/prescribing.csv", "--as-of", "2024-06"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         text(&sb.path("data/prescribing.csv")),
@@ -342,10 +347,19 @@ fn both_epd_layouts_read_together_across_the_june_2025_changeover() {
     let of = |m: u32| -> Vec<Line> { lines.iter().filter(|l| l.month == m).cloned().collect() };
     // May 2025: the EPD as CSV. June 2025, its last month: as Parquet, no SNOMED code.
     sb.write("EPD_202505.csv", &epd_csv(&of(202505)));
-    epd_parquet(&sb, "EPD_202506.parquet", &of(202506).iter().collect::<Vec<_>>(), None);
+    epd_parquet(
+        &sb,
+        "EPD_202506.parquet",
+        &of(202506).iter().collect::<Vec<_>>(),
+        None,
+    );
     // July 2025: the EPD with SNOMED Code as CSV, the code among the other columns, as text
     // with leading zeros, letters and blanks; a practice name in Latin-1, as NHSBSA writes it.
-    let july = snomed_csv(&of(202507), 17, &["0012345", "ABC-1", "", "35936411000001109"]);
+    let july = snomed_csv(
+        &of(202507),
+        17,
+        &["0012345", "ABC-1", "", "35936411000001109"],
+    );
     let july = july.replacen("THE SURGERY", "\u{c9}CLAIR SURGERY", 1);
     let mut bytes = Vec::new();
     for c in july.chars() {
@@ -358,16 +372,31 @@ fn both_epd_layouts_read_together_across_the_june_2025_changeover() {
     // August 2025: Parquet, the code a number (as NHSBSA typed it before May 2026).
     let aug = of(202508);
     let numeric = Column::new("SNOMED_CODE".into(), vec![35936411000001109i64; aug.len()]);
-    epd_parquet(&sb, "EPD_SNOMED_202508.parquet", &aug.iter().collect::<Vec<_>>(), Some(numeric));
+    epd_parquet(
+        &sb,
+        "EPD_SNOMED_202508.parquet",
+        &aug.iter().collect::<Vec<_>>(),
+        Some(numeric),
+    );
     // September: Parquet, the code text (as since May 2026), leading zeros kept.
     let sep = of(202509);
     let text_codes = Column::new(
         "SNOMED_CODE".into(),
-        (0..sep.len()).map(|k| format!("000{k}")).collect::<Vec<_>>(),
+        (0..sep.len())
+            .map(|k| format!("000{k}"))
+            .collect::<Vec<_>>(),
     );
-    epd_parquet(&sb, "EPD_SNOMED_202509.parquet", &sep.iter().collect::<Vec<_>>(), Some(text_codes));
+    epd_parquet(
+        &sb,
+        "EPD_SNOMED_202509.parquet",
+        &sep.iter().collect::<Vec<_>>(),
+        Some(text_codes),
+    );
     // October: CSV, the code the last column, never a number.
-    sb.write("EPD_SNOMED_202510.csv", &snomed_csv(&of(202510), 99, &["not a number", "0"]));
+    sb.write(
+        "EPD_SNOMED_202510.csv",
+        &snomed_csv(&of(202510), 99, &["not a number", "0"]),
+    );
     let files: Vec<String> = [
         "EPD_202505.csv",
         "EPD_202506.parquet",
@@ -381,7 +410,11 @@ fn both_epd_layouts_read_together_across_the_june_2025_changeover() {
     for by in ["icb", "practice"] {
         let out = prescribing(&sb, &files, &["--by", by, "--out", "p.csv", "-q"]);
         assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(text(&sb.path("p.csv")), expected(&lines, by == "practice"), "{by}");
+        assert_eq!(
+            text(&sb.path("p.csv")),
+            expected(&lines, by == "practice"),
+            "{by}"
+        );
         assert!(
             stdout(&out).contains("2025-05 to 2025-10, 6 months present\n"),
             "{}",
@@ -423,6 +456,25 @@ fn missing_months_unknown_and_absent_icbs_are_reported() {
     // The unknown ICB is still in the table: the data are what they are.
     assert_eq!(text(&sb.path("p.csv")), expected(&lines, false));
     assert!(text(&sb.path("p.csv")).contains("\nQZZ,"));
+    // Without --quiet the missing month, and the months due by September 2024 but not read,
+    // are warnings on stderr too; the table is the same (its rows say their months).
+    let out = prescribing(&sb, &files, &["--out", "p2.csv", "--as-of", "2024-09"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for wanted in [
+        "warning: 2024-03 missing between the first and last months read\n",
+        "warning: 2024-05, 2024-06 expected by 2024-09 but not read (NHSBSA publishes each EPD month about 2 months after it ends); the figures end at 2024-04, the last month read\n",
+    ] {
+        assert!(err.contains(wanted), "missing «{wanted}» in:\n{err}");
+        assert!(stdout(&out).contains(wanted.trim_start_matches("warning: ")), "{}", stdout(&out));
+    }
+    assert_eq!(text(&sb.path("p2.csv")), text(&sb.path("p.csv")));
+    // A month the data are not all before is refused, and nothing written.
+    let err = refused(&sb, &files, &["--as-of", "2024-04"]);
+    assert!(
+        err.contains("--as-of: 2024-04 is not after the last month read, 2024-04"),
+        "{err}"
+    );
 }
 
 /// Runs `data prescribing` expecting exit 2, no output file and nothing else new in the
