@@ -32,6 +32,21 @@ impl Month {
     pub fn since(self, earlier: Month) -> i32 {
         self.0 - earlier.0
     }
+
+    /// The month (UTC) of a time given as seconds since 1970-01-01T00:00:00Z; `None` outside
+    /// the years a month may have. The civil date of a day count by Hinnant's algorithm
+    /// ("chrono-Compatible Low-Level Date Algorithms", `civil_from_days`).
+    pub fn from_unix_seconds(seconds: i64) -> Option<Month> {
+        let z = seconds.div_euclid(86_400) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Month::new(i32::try_from(year).ok()?, month as u32)
+    }
 }
 
 /// The months between the first and the last of `months` (sorted) that it does not hold.
@@ -94,6 +109,18 @@ mod tests {
         assert_eq!(m.to_string(), "2024-08");
         assert_eq!(m.plus(5).to_string(), "2025-01");
         assert_eq!("2025-01".parse::<Month>().unwrap().since(m), 5);
+    }
+
+    #[test]
+    fn the_month_of_a_unix_time_is_its_utc_month() {
+        let at = |s: i64| Month::from_unix_seconds(s).unwrap().to_string();
+        assert_eq!(at(0), "1970-01");
+        // 2024-02-29T23:59:59Z and a second later; 2026-12-07T07:55:02Z; 2000-03-01.
+        assert_eq!(at(1_709_251_199), "2024-02");
+        assert_eq!(at(1_709_251_200), "2024-03");
+        assert_eq!(at(1_796_630_102), "2026-12");
+        assert_eq!(at(951_868_800), "2000-03");
+        assert_eq!(at(-1), "1969-12");
     }
 
     #[test]

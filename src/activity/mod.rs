@@ -258,7 +258,7 @@ pub fn analyse(table: &ActivityTable, changes: &[Month]) -> Result<ActivityObser
             practice_code: r.practice_code.as_deref(),
             value: r.values[j] as f64,
         });
-        let observed = fit_rows(COMMAND, &table.months, rows, changes, Grouping::Icb)?;
+        let observed = fit_rows(COMMAND, &table.months, rows, changes, &[], Grouping::Icb)?;
         measures.push(Measure { activity, observed });
     }
     let first = &measures[0].observed;

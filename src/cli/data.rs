@@ -9,9 +9,9 @@ use crate::activity::Kind;
 use crate::error::Result;
 use crate::money::{gbp, gbp_full, thousands};
 use crate::month::{list as list_months, Month};
-use crate::observed;
+use crate::observed::{self, Cost};
 use crate::pipeline;
-use crate::prescribing::{FileRead, Grouping, ReadMode};
+use crate::prescribing::{FileRead, Grouping, PublishedMonths, ReadMode};
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -96,6 +96,17 @@ struct ObservedArgs {
     /// One time series per ICB, or per practice (the national one always).
     #[arg(long, value_name = "LEVEL", default_value = "icb", value_enum)]
     by: Grouping,
+    /// The cost prices are measured in: actual (ACTUAL_COST, what the NHS paid; a level shift
+    /// is fitted at 2024-04, NHSBSA's new method of discount, when the months straddle it) or
+    /// nic (NIC, the list price before discount, unaffected by it; not with
+    /// --benchmarks-out, which is in the ICB cash view). See docs/observed.md.
+    #[arg(long, value_name = "COST", default_value = "actual", value_enum)]
+    cost: Cost,
+    /// The month the run is in (YYYY-MM), against which months expected but not read are
+    /// named: NHSBSA publishes each EPD month about two months after it ends [default: this
+    /// month, by the system clock, UTC].
+    #[arg(long, value_name = "YYYY-MM")]
+    as_of: Option<Month>,
     /// The directory to write (replaced whole).
     #[arg(long, value_name = "DIR", default_value = "output/observed")]
     out: PathBuf,
@@ -141,6 +152,11 @@ struct PrescribingArgs {
     /// ICB table to check the data's ICB codes against [default: the embedded table].
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// The month the run is in (YYYY-MM), against which months expected but not read are
+    /// named: NHSBSA publishes each EPD month about two months after it ends [default: this
+    /// month, by the system clock, UTC].
+    #[arg(long, value_name = "YYYY-MM")]
+    as_of: Option<Month>,
     /// No messages on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -297,6 +313,30 @@ fn read_mode(eager: bool) -> ReadMode {
     }
 }
 
+/// The month the run is in: `given`, or the system clock's (UTC).
+fn as_of(given: Option<Month>) -> Month {
+    given.unwrap_or_else(|| {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Month::from_unix_seconds(seconds).expect("the clock's month is a month")
+    })
+}
+
+/// The lines on months missing inside the span or late: in the report (`text`) always, and on
+/// stderr as warnings unless `quiet`.
+fn month_warnings(text: &mut String, published: &PublishedMonths, quiet: bool) {
+    for note in [published.missing_note(), published.late_note()]
+        .into_iter()
+        .flatten()
+    {
+        if !quiet {
+            eprintln!("warning: {note}");
+        }
+        outln!(text, "{note}");
+    }
+}
+
 fn data_observed(args: &ObservedArgs) -> Result<()> {
     let mode = read_mode(args.eager);
     let quiet = args.quiet;
@@ -305,6 +345,8 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         &args.changes,
         args.by,
         mode,
+        args.cost,
+        as_of(args.as_of),
         &pipeline::ObservedOut {
             dir: &args.out,
             benchmarks: args.benchmarks_out.as_deref(),
@@ -369,6 +411,11 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         units.len()
     );
     not_fitted(&mut text, &o.skipped, "");
+    // The cost note first; the months late are said as warnings.
+    if let Some(cost) = run.notes.first() {
+        outln!(text, "{cost}");
+    }
+    month_warnings(&mut text, &run.published, quiet);
     outln!(text, "Wrote {}", args.out.display());
     if let Some(b) = &args.benchmarks_out {
         outln!(
@@ -401,6 +448,7 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
         args.by,
         mode,
         args.data.as_deref(),
+        as_of(args.as_of),
         &args.out,
         &mut |f| {
             if !quiet {
@@ -409,6 +457,8 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
         },
     )?;
     let (table, reference, seconds) = (&summed.table, &summed.reference, summed.seconds);
+    let mut warnings = String::new();
+    month_warnings(&mut warnings, &summed.published, quiet);
     let grouping = args.by;
     let rows = table.input_rows();
     let mut text = String::new();
@@ -489,6 +539,7 @@ fn data_prescribing(args: &PrescribingArgs) -> Result<()> {
             short.join(", ")
         );
     }
+    text.push_str(&warnings);
     outln!(
         text,
         "Wrote {} ({} rows)",

@@ -15,8 +15,9 @@ const HEADER: &str = "id,label,published,published_sd,quantity,icb_code,actions,
 /// counterfactual from the first change to the last month; its sd is the standard error behind
 /// the 95% interval (months × the effect's standard error). A benchmark figure
 /// cannot be negative, so an estimate below zero is written as 0 and the source says so. The
-/// ICB rows restate the national one (`same_as`), so calibration counts the data once.
-pub fn benchmarks_csv(observed: &Observed) -> String {
+/// ICB rows restate the national one (`same_as`), so calibration counts the data once. The
+/// run's `notes` ([`super::notes`]) end each row's source.
+pub fn benchmarks_csv(observed: &Observed, notes: &[String]) -> String {
     let start = observed.changes[0];
     let end = observed.months[observed.months.len() - 1];
     let national_id = "observed_excess_national".to_string();
@@ -24,6 +25,7 @@ pub fn benchmarks_csv(observed: &Observed) -> String {
         let (national, id, who) = named(s, "excess");
         let f = &s.fit;
         let sd = f.months_after as f64 * f.effect_se;
+        let notes: String = notes.iter().map(|n| format!(" {n}.")).collect();
         let floored = match f.cumulative < 0.0 {
             true => format!(
                 " The estimate was {:.0} (below zero) and is written as 0.",
@@ -35,7 +37,7 @@ pub fn benchmarks_csv(observed: &Observed) -> String {
             "Prescribing data: excess over the cheapest equivalent above the counterfactual, {who}, {start} to {end}"
         );
         let source = format!(
-            "icb-impact data observed on the English Prescribing Dataset (NHSBSA), {} to {end}: each practice's cost above its equivalence group's national 10th-percentile price per unit (OpenPrescribing's price-per-unit measure), summed; interrupted time series with trend, seasonality, step and slope at {}; {} months before, {} after; cumulative excess over the counterfactual {:.0} (95% interval {:.0} to {:.0}); sd: the standard error under AR(1) errors. docs/observed.md.{floored}",
+            "icb-impact data observed on the English Prescribing Dataset (NHSBSA), {} to {end}: each practice's cost above its equivalence group's national 10th-percentile price per unit (OpenPrescribing's price-per-unit measure), summed; interrupted time series with trend, seasonality, step and slope at {}; {} months before, {} after; cumulative excess over the counterfactual {:.0} (95% interval {:.0} to {:.0}); sd: the standard error under AR(1) errors. docs/observed.md.{floored}{notes}",
             observed.months[0],
             observed
                 .changes

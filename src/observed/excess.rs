@@ -6,10 +6,10 @@
 //!
 //! 1. each row's equivalence group is the chemical part of its BNF code (characters 1–9) and
 //!    its generic-equivalent part (characters 14–15), see [`group_key`]; its price per unit is
-//!    `ACTUAL_COST ÷ TOTAL_QUANTITY`; the group's low price that month is the
-//!    [`LOW_PERCENTILE`] of those prices over every row of the group, nationally (an EPD row
-//!    is one practice, presentation and quantity per item: [`low_prices`], a table of one row
-//!    per group);
+//!    its cost ([`Cost`]: `ACTUAL_COST` or `NIC`) ÷ `TOTAL_QUANTITY`; the group's low price
+//!    that month is the [`LOW_PERCENTILE`] of those prices over every row of the group,
+//!    nationally (an EPD row is one practice, presentation and quantity per item:
+//!    [`low_prices`], a table of one row per group);
 //! 2. each row's excess = (price per unit − low price) × quantity where positive, summed by
 //!    month and practice ([`excess_plan`]).
 //!
@@ -23,7 +23,7 @@ use polars::prelude::*;
 use crate::error::Error;
 use crate::month::Month;
 use crate::prescribing::column::{
-    ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
+    ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, NIC, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
     check_files, read_each_file, read_failure, scan_typed, too_large, FileRead, Key, Keys, Kind,
@@ -46,8 +46,73 @@ pub const EQUIVALENT_CHARS: std::ops::Range<usize> = 13..15;
 /// devices, whose codes have no generic-equivalent part; they are left out of the measure.
 pub const FIRST_DEVICE_CHAPTER: i64 = 20;
 
-/// The columns read.
-pub(crate) fn used_columns() -> Vec<(&'static str, Kind)> {
+/// The first month of NHSBSA's new method of discount in `ACTUAL_COST`: "From April 2024, any
+/// financial report referencing actual cost includes discount calculated using to the new
+/// methodology ... Reporting before April 2024 will continue to be reported using the previous
+/// actual cost method" (NHSBSA, "ePACT2: Changes to Actual Cost reporting calculation
+/// (Pharmacy only)"). `ACTUAL_COST` changes level here for reasons unrelated to prescribing;
+/// `NIC`, the price before discount, does not.
+pub const DISCOUNT_CHANGE: (i32, u32) = (2024, 4);
+
+/// [`DISCOUNT_CHANGE`] as a month.
+pub fn discount_change() -> Month {
+    let (year, month) = DISCOUNT_CHANGE;
+    Month::new(year, month).expect("a month")
+}
+
+/// Which cost the price per unit, and so the excess, is measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Cost {
+    /// `NIC`, the net ingredient cost: the list price before discount. Unaffected by the
+    /// method of discount, but above what the NHS paid.
+    Nic,
+    /// `ACTUAL_COST`: what the NHS paid, the model's ICB cash view. Its discount method
+    /// changed from [`DISCOUNT_CHANGE`], so a series with months either side of it is fitted
+    /// with a level shift there ([`Cost::level_shifts`]).
+    Actual,
+}
+
+impl Cost {
+    /// The EPD column read.
+    pub fn column(self) -> &'static str {
+        match self {
+            Cost::Nic => NIC,
+            Cost::Actual => ACTUAL_COST,
+        }
+    }
+
+    /// As written in outputs: `nic` or `actual`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cost::Nic => "nic",
+            Cost::Actual => "actual",
+        }
+    }
+
+    /// What the cost is, for a sentence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cost::Nic => "net ingredient cost (NIC: the list price before discount)",
+            Cost::Actual => "actual cost (ACTUAL_COST: what the NHS paid)",
+        }
+    }
+
+    /// The months at which the measure changes level for a reason of method, not of
+    /// prescribing, that fall inside `months` (sorted): at least one month before and one from
+    /// it. For actual cost, [`DISCOUNT_CHANGE`]; none for NIC.
+    pub fn level_shifts(self, months: &[Month]) -> Vec<Month> {
+        let change = discount_change();
+        match (self, months.first(), months.last()) {
+            (Cost::Actual, Some(&first), Some(&last)) if first < change && change <= last => {
+                vec![change]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The columns read, with `cost`'s.
+pub(crate) fn used_columns(cost: Cost) -> Vec<(&'static str, Kind)> {
     vec![
         (YEAR_MONTH, Kind::Integer),
         (ICB_CODE, Kind::Text),
@@ -55,7 +120,7 @@ pub(crate) fn used_columns() -> Vec<(&'static str, Kind)> {
         (PRACTICE_CODE, Kind::Text),
         (BNF_CODE, Kind::Text),
         (TOTAL_QUANTITY, Kind::Number),
-        (ACTUAL_COST, Kind::Number),
+        (cost.column(), Kind::Number),
     ]
 }
 
@@ -87,10 +152,11 @@ pub struct PracticeExcess {
     pub icb_code: String,
     pub icb_name: String,
     pub practice_code: String,
-    /// Pounds paid above the groups' low prices.
+    /// Pounds above the groups' low prices, in the table's [`Cost`].
     pub excess_gbp: f64,
-    /// Actual cost of every row of the practice that month, £ (for scale).
-    pub actual_cost_gbp: f64,
+    /// The cost of every row of the practice that month, £, in the table's [`Cost`] (for
+    /// scale).
+    pub cost_gbp: f64,
 }
 
 /// The excess of every practice and month of the files read.
@@ -101,6 +167,8 @@ pub struct ExcessTable {
     pub files: Vec<FileRead>,
     /// Months with data, sorted.
     pub months: Vec<Month>,
+    /// The cost the excess is measured in.
+    pub cost: Cost,
 }
 
 impl ExcessTable {
@@ -116,8 +184,9 @@ impl ExcessTable {
 }
 
 /// Each row's month, equivalence group (chemical and equivalent parts of the BNF code, as
-/// binary slices), whether it takes part in the measure, and its price per unit.
-fn priced(frame: LazyFrame) -> LazyFrame {
+/// binary slices), whether it takes part in the measure, and its price per unit in `cost`.
+fn priced(frame: LazyFrame, cost: Cost) -> LazyFrame {
+    let cost = cost.column();
     let code = || col(BNF_CODE).cast(DataType::Binary).binary();
     let part = |range: std::ops::Range<usize>| {
         code().slice(lit(range.start as i64), lit(range.len() as i64))
@@ -130,21 +199,21 @@ fn priced(frame: LazyFrame) -> LazyFrame {
         .eq(lit(15i64))
         .and(chapter.lt(lit(FIRST_DEVICE_CHAPTER)))
         .and(quantity.clone().gt(lit(0.0)))
-        .and(col(ACTUAL_COST).is_not_null())
+        .and(col(cost).is_not_null())
         .fill_null(lit(false));
     frame.with_columns([
         col(YEAR_MONTH).cast(DataType::Int64).alias(YEAR_MONTH),
         part(CHEMICAL_CHARS).alias("chemical"),
         part(EQUIVALENT_CHARS).alias("equivalent"),
         valid.alias("valid"),
-        (col(ACTUAL_COST).cast(DataType::Float64) / quantity).alias("price"),
+        (col(cost).cast(DataType::Float64) / quantity).alias("price"),
     ])
 }
 
-/// The low price per unit of every equivalence group and month of one file: the
+/// The low price per unit in `cost` of every equivalence group and month of one file: the
 /// [`LOW_PERCENTILE`] of its rows' prices per unit, nationally. Small: one row per group.
-pub fn low_prices(frame: LazyFrame) -> LazyFrame {
-    priced(frame)
+pub fn low_prices(frame: LazyFrame, cost: Cost) -> LazyFrame {
+    priced(frame, cost)
         .filter(col("valid"))
         .group_by([col(YEAR_MONTH), col("chemical"), col("equivalent")])
         .agg([col("price")
@@ -152,15 +221,17 @@ pub fn low_prices(frame: LazyFrame) -> LazyFrame {
             .alias("low")])
 }
 
-/// The excess of every practice and month of one file, given its groups' `lows` (from
-/// [`low_prices`]): each row's (price per unit − low) × quantity where positive, summed.
-pub fn excess_plan(frame: LazyFrame, lows: LazyFrame) -> LazyFrame {
+/// The excess in `cost` of every practice and month of one file, given its groups' `lows`
+/// (from [`low_prices`] in the same cost): each row's (price per unit − low) × quantity where
+/// positive, summed.
+pub fn excess_plan(frame: LazyFrame, lows: LazyFrame, cost: Cost) -> LazyFrame {
     let empty = |name: &str| col(name).null_count().cast(DataType::Int64);
     let excess = when(col("valid").and(col("price").gt(col("low"))))
         .then((col("price") - col("low")) * col(TOTAL_QUANTITY).cast(DataType::Float64))
         .otherwise(lit(0.0));
     let keys = [col(YEAR_MONTH), col("chemical"), col("equivalent")];
-    priced(frame)
+    let column = cost.column();
+    priced(frame, cost)
         .join(lows, keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_column(excess.alias("excess"))
         // A practice is in one ICB: its code is carried (and checked), not grouped by.
@@ -170,13 +241,13 @@ pub fn excess_plan(frame: LazyFrame, lows: LazyFrame) -> LazyFrame {
             col(ICB_CODE).max().alias("icb_max"),
             col(ICB_NAME).min().alias(ICB_NAME),
             col("excess").sum().alias("excess"),
-            col(ACTUAL_COST).cast(DataType::Float64).sum().alias("cost"),
+            col(column).cast(DataType::Float64).sum().alias("cost"),
             len().cast(DataType::Int64).alias("rows"),
-            (empty(ACTUAL_COST)
+            (empty(column)
                 + empty(TOTAL_QUANTITY)
                 + empty(ICB_CODE)
                 + empty(BNF_CODE)
-                + too_large(ACTUAL_COST)
+                + too_large(column)
                 + too_large(TOTAL_QUANTITY))
             .alias("empty"),
         ])
@@ -191,6 +262,7 @@ pub fn excess_plan(frame: LazyFrame, lows: LazyFrame) -> LazyFrame {
 fn read_file(
     path: &Path,
     mode: ReadMode,
+    cost: Cost,
 ) -> Result<(Vec<PracticeExcess>, u64), Option<PolarsError>> {
     let engine = match mode {
         ReadMode::Streaming => Engine::Streaming,
@@ -198,19 +270,19 @@ fn read_file(
     };
     // Two passes over the file, each streamed: the groups' low prices (a small table), then
     // each practice's excess against them.
-    let columns = used_columns();
+    let columns = used_columns(cost);
     let lows = scan_typed(path, &columns)
-        .and_then(|lf| low_prices(lf).collect_with_engine(engine))
+        .and_then(|lf| low_prices(lf, cost).collect_with_engine(engine))
         .map(|r| r.unwrap_single())
         .map_err(Some)?;
     let frame = scan_typed(path, &columns)
-        .and_then(|lf| excess_plan(lf, lows.lazy()).collect_with_engine(engine))
+        .and_then(|lf| excess_plan(lf, lows.lazy(), cost).collect_with_engine(engine))
         .map(|r| r.unwrap_single())
         .map_err(Some)?;
     let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
     let float = |name: &str| frame.column(name).and_then(|c| c.f64().cloned());
     let keys = Keys::of(&frame, true).map_err(Some)?;
-    let (excess, cost, rows, icb_max) = (
+    let (excess, spent, rows, icb_max) = (
         float("excess").map_err(Some)?,
         float("cost").map_err(Some)?,
         int("rows").map_err(Some)?,
@@ -243,7 +315,7 @@ fn read_file(
             icb_name: icb_name.to_string(),
             practice_code: practice.to_string(),
             excess_gbp: excess.get(k).unwrap_or(0.0),
-            actual_cost_gbp: cost.get(k).unwrap_or(0.0),
+            cost_gbp: spent.get(k).unwrap_or(0.0),
         });
     }
     Ok((out, total_rows))
@@ -252,14 +324,15 @@ fn read_file(
 /// Reads EPD monthly files and computes each practice's excess over the cheapest equivalent
 /// in each month. Every file is checked (present, named once, the columns it needs) before any
 /// is read; a bad value is reported with its file, line and column; a month may come from one
-/// file only (the low price is national, so a month split over files would be wrong).
-/// `on_file` is told of each file as it is finished.
+/// file only (the low price is national, so a month split over files would be wrong). Prices
+/// are in `cost`. `on_file` is told of each file as it is finished.
 pub fn excess(
     files: &[PathBuf],
     mode: ReadMode,
+    cost: Cost,
     on_file: &mut dyn FnMut(&FileRead),
 ) -> Result<ExcessTable, Error> {
-    let used = used_columns();
+    let used = used_columns(cost);
     check_files(
         "data observed",
         EPD,
@@ -272,7 +345,7 @@ pub fn excess(
         files,
         YEAR_MONTH,
         |path, failure| read_failure(path, &used, failure),
-        |path| read_file(path, mode),
+        |path| read_file(path, mode, cost),
         |r| r.month,
         |file_rows| rows.extend(file_rows),
         on_file,
@@ -284,6 +357,7 @@ pub fn excess(
         rows,
         files: read,
         months,
+        cost,
     })
 }
 
@@ -299,5 +373,27 @@ mod tests {
         assert_eq!(group_key("0212000B0AAAB"), None);
         assert_eq!(group_key("21220000523"), None);
         assert_eq!(group_key("2122000052ABAAA"), None);
+    }
+
+    #[test]
+    fn actual_cost_shifts_at_the_discount_change_only_when_the_months_straddle_it() {
+        let m = |y, mo| Month::new(y, mo).unwrap();
+        let span = |a: Month, b: Month| (0..=b.since(a)).map(|k| a.plus(k)).collect::<Vec<_>>();
+        let april = discount_change();
+        assert_eq!(april.to_string(), "2024-04");
+        let both = span(m(2023, 2), m(2025, 1));
+        assert_eq!(Cost::Actual.level_shifts(&both), vec![april]);
+        assert_eq!(Cost::Nic.level_shifts(&both), vec![]);
+        // From April 2024 on, or all before it: one method throughout, no shift.
+        assert_eq!(Cost::Actual.level_shifts(&span(april, m(2026, 8))), vec![]);
+        assert_eq!(
+            Cost::Actual.level_shifts(&span(m(2023, 1), m(2024, 3))),
+            vec![]
+        );
+        assert_eq!(
+            Cost::Actual.level_shifts(&span(m(2024, 3), april)),
+            vec![april]
+        );
+        assert_eq!(Cost::Actual.level_shifts(&[]), vec![]);
     }
 }

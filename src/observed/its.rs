@@ -10,8 +10,10 @@
 //!           + Σ_j (s_j·[t ≥ k_j] + r_j·(t − k_j)·[t ≥ k_j]) + u_t
 //! ```
 //!
-//! (`m_t` the month of the year). The counterfactual is the fit with every `s_j` and `r_j`
-//! set to zero; the effect is the mean over the months from the first change on of the
+//! (`m_t` the month of the year). A known level shift of method at month `b` (a change in how
+//! the measure is computed, not in what it measures: [`fit_shifted`]) adds `g·[t ≥ b]` to the
+//! counterfactual part. The counterfactual is the fit with every `s_j` and `r_j` set to zero
+//! (level shifts kept); the effect is the mean over the months from the first change on of the
 //! fitted minus the counterfactual, `ā'β` for a fixed vector `ā`, so its standard error is
 //! `√(ā'Vā)`. The covariance `V` is the GLS covariance under AR(1) errors whose coefficient
 //! is estimated from the OLS residuals and corrected for its small-sample bias
@@ -49,6 +51,9 @@ pub enum ItsProblem {
     ShortSegment { change: Month, months: usize },
     /// The design is singular (a series constant in a way the model cannot separate).
     Singular,
+    /// A level shift of method ([`fit_shifted`]) at a change month: the two steps are one
+    /// column.
+    ShiftAtChange { change: Month },
 }
 
 impl std::fmt::Display for ItsProblem {
@@ -69,6 +74,10 @@ impl std::fmt::Display for ItsProblem {
                 if *months == 1 { "" } else { "s" }
             ),
             ItsProblem::Singular => write!(f, "the series cannot be fitted (singular design)"),
+            ItsProblem::ShiftAtChange { change } => write!(
+                f,
+                "the change {change} is also the month of a level shift of method in the measure; the two steps cannot be told apart"
+            ),
         }
     }
 }
@@ -225,7 +234,33 @@ pub fn fit_with(
     changes: &[Month],
     errors: Errors,
 ) -> Result<ItsFit, ItsProblem> {
+    fit_shifted(series, first, changes, &[], errors)
+}
+
+/// [`fit_with`] with a level shift of method at each of `shifts` in the counterfactual: a
+/// step the series takes for a reason unrelated to the changes (a new way of computing the
+/// measure), fitted on the months either side and carried on in the counterfactual, so that
+/// it is not read as part of the trend or of the effect. A shift outside the series (no month
+/// before it, or none from it) is not fitted; one at a change month cannot be told from the
+/// change's step ([`ItsProblem::ShiftAtChange`]).
+pub fn fit_shifted(
+    series: &[f64],
+    first: Month,
+    changes: &[Month],
+    shifts: &[Month],
+    errors: Errors,
+) -> Result<ItsFit, ItsProblem> {
     let n = series.len();
+    let mut shift_at = Vec::new();
+    for &b in shifts {
+        if let Some(&c) = changes.iter().find(|&&c| c == b) {
+            return Err(ItsProblem::ShiftAtChange { change: c });
+        }
+        let k = b.since(first);
+        if k >= 1 && (k as usize) < n && !shift_at.contains(&(k as usize)) {
+            shift_at.push(k as usize);
+        }
+    }
     let mut at = Vec::with_capacity(changes.len());
     for (j, &c) in changes.iter().enumerate() {
         let k = c.since(first);
@@ -254,11 +289,12 @@ pub fn fit_with(
         }
     }
     let seasonal = k1 >= SEASONAL_PRE_MONTHS;
-    let base_p = base_row(0, first, seasonal).len();
+    let base_p = base_row(0, first, seasonal).len() + shift_at.len();
     let p = base_p + 2 * at.len();
     let rows: Vec<Vec<f64>> = (0..n)
         .map(|t| {
             let mut r = base_row(t, first, seasonal);
+            r.extend(shift_at.iter().map(|&b| f64::from(u8::from(t >= b))));
             r.extend(change_row(t, &at));
             r
         })
@@ -440,6 +476,33 @@ mod tests {
         assert_eq!(ar1_coefficient(&DVector::zeros(5), 3), 0.0);
         let trending = DVector::from_column_slice(&[1.0, 1.0, 1.0, 1.0]);
         assert_eq!(ar1_coefficient(&trending, 2), 0.95, "capped");
+    }
+
+    #[test]
+    fn a_level_shift_of_method_is_carried_in_the_counterfactual_not_read_as_an_effect() {
+        // y = 100 + 2t − 30·[t ≥ 14] exactly, with a change at t = 18 and no effect: with the
+        // shift fitted, the effect is 0 and the counterfactual is the line with its step; without,
+        // the drop is taken for trend, season and noise, and an effect appears (about 5 a
+        // month, on data that have none).
+        let y: Vec<f64> = (0..30)
+            .map(|t| 100.0 + 2.0 * t as f64 - if t >= 14 { 30.0 } else { 0.0 })
+            .collect();
+        let (first, change, shift) = (m(2023, 2), m(2024, 8), m(2024, 4));
+        assert_eq!(shift.since(first), 14);
+        let f = fit_shifted(&y, first, &[change], &[shift], Errors::Ar1).unwrap();
+        assert!(f.effect_per_month.abs() < 1e-8, "{f:?}");
+        for (t, cf) in f.counterfactual.iter().enumerate() {
+            assert!((cf - y[t]).abs() < 1e-8, "{t}: {cf} against {}", y[t]);
+        }
+        let unshifted = fit(&y, first, &[change]).unwrap();
+        assert!(unshifted.effect_per_month.abs() > 1.0, "{unshifted:?}");
+        // A shift outside the months is not fitted; one at the change is refused.
+        let outside = fit_shifted(&y, first, &[change], &[m(2030, 1)], Errors::Ar1).unwrap();
+        assert_eq!(outside, unshifted);
+        assert_eq!(
+            fit_shifted(&y, first, &[change], &[change], Errors::Ar1),
+            Err(ItsProblem::ShiftAtChange { change })
+        );
     }
 
     #[test]

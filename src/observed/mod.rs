@@ -6,23 +6,26 @@
 //! One file a job: `excess` reads the EPD months into per-practice monthly excess (a polars
 //! plan, streamed); `its` fits a series (pure numbers); this file builds the series, fits each
 //! and names the ones that cannot be fitted; `benchmarks` writes the estimates as published
-//! figures the model's `benchmark` and `calibrate` read.
+//! figures the model's `benchmark` and `calibrate` read; `notes` says what the figures rest on
+//! (the cost measured in, a level shift fitted, months late).
 
 mod benchmarks;
 mod excess;
 mod its;
+mod notes;
 
 use std::collections::BTreeMap;
 
 pub use benchmarks::{benchmarks_csv, named as named_series, ACTION};
 pub use excess::{
-    excess, excess_plan, group_key, low_prices, ExcessTable, PracticeExcess, CHEMICAL_CHARS,
-    EQUIVALENT_CHARS, FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,
+    discount_change, excess, excess_plan, group_key, low_prices, Cost, ExcessTable, PracticeExcess,
+    CHEMICAL_CHARS, DISCOUNT_CHANGE, EQUIVALENT_CHARS, FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,
 };
 pub use its::{
-    ar1_coefficient, fit, fit_with, newey_west, newey_west_lag, prais_winsten, Errors, ItsFit,
-    ItsProblem, HARMONICS, LEVEL, MIN_PRE_MONTHS, MIN_SEGMENT_MONTHS, SEASONAL_PRE_MONTHS,
+    ar1_coefficient, fit, fit_shifted, fit_with, newey_west, newey_west_lag, prais_winsten, Errors,
+    ItsFit, ItsProblem, HARMONICS, LEVEL, MIN_PRE_MONTHS, MIN_SEGMENT_MONTHS, SEASONAL_PRE_MONTHS,
 };
+pub use notes::notes;
 
 use crate::error::{Error, Problem};
 use crate::month::{list, Month};
@@ -56,6 +59,9 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub changes: Vec<Month>,
+    /// The level shifts of method fitted in the counterfactual ([`fit_shifted`]), inside the
+    /// months.
+    pub shifts: Vec<Month>,
     /// Every month of the data, consecutive.
     pub months: Vec<Month>,
     pub national: Series,
@@ -96,27 +102,64 @@ fn problem(command: &str, field: &str, message: String) -> Error {
     Error::input(command, Problem::new(None, field, message))
 }
 
+/// Where missing months fall: " (2023-07 in the baseline, before 2024-08; 2024-10 after the
+/// change)", by the first of `changes`; empty without a change.
+fn windows(missing: &[Month], changes: &[Month]) -> String {
+    let Some(&first) = changes.iter().min() else {
+        return String::new();
+    };
+    let (before, after): (Vec<Month>, Vec<Month>) = missing.iter().partition(|&&m| m < first);
+    let mut parts = Vec::new();
+    if !before.is_empty() {
+        parts.push(format!("{} in the baseline, before {first}", list(&before)));
+    }
+    if !after.is_empty() {
+        parts.push(format!("{} after the change {first}", list(&after)));
+    }
+    format!(" ({})", parts.join("; "))
+}
+
 /// Builds the national, ICB (and practice) series of `table` and fits each with steps and
-/// slopes at `changes`: [`fit_rows`] on each practice's monthly excess.
+/// slopes at `changes`: [`fit_rows`] on each practice's monthly excess, with the level shifts
+/// of `table`'s cost ([`Cost::level_shifts`]: in actual cost, the discount change of April
+/// 2024 when the months straddle it).
 pub fn analyse(
     table: &ExcessTable,
     changes: &[Month],
     grouping: Grouping,
 ) -> Result<Observed, Error> {
+    let shifts = table.cost.level_shifts(&table.months);
+    if let Some(c) = changes.iter().find(|c| shifts.contains(c)) {
+        return Err(problem(
+            "data observed",
+            "--change",
+            format!(
+                "{c} is the month NHSBSA changed how ACTUAL_COST is discounted, so a change then cannot be told from the new method's step; measure in list prices with --cost nic"
+            ),
+        ));
+    }
     let rows = table.rows.iter().map(|r| Row {
         month: r.month,
         icb: Some((&r.icb_code, &r.icb_name)),
         practice_code: Some(&r.practice_code),
         value: r.excess_gbp,
     });
-    fit_rows("data observed", &table.months, rows, changes, grouping)
+    fit_rows(
+        "data observed",
+        &table.months,
+        rows,
+        changes,
+        &shifts,
+        grouping,
+    )
 }
 
 /// Sums `rows` into the national, ICB (and, with [`Grouping::Practice`], practice) monthly
 /// series over `months` (the months the files hold, sorted) and fits each with steps and
 /// slopes at `changes`, for every command that measures a change over months (`command`
-/// names it in problems). The national series has every row; an ICB's has the rows of that
-/// ICB, in the order given. Refused: months missing inside the span, or a national series
+/// names it in problems), with a level shift of method at each of `shifts` that falls inside
+/// the months ([`fit_shifted`]). The national series has every row; an ICB's has the rows of
+/// that ICB, in the order given. Refused: months missing inside the span, or a national series
 /// that cannot be fitted (a pre-period too short, a change outside the months). An ICB or
 /// practice without every month, or whose series cannot be fitted, is skipped and named.
 pub fn fit_rows<'a>(
@@ -124,6 +167,7 @@ pub fn fit_rows<'a>(
     months: &[Month],
     rows: impl IntoIterator<Item = Row<'a>>,
     changes: &[Month],
+    shifts: &[Month],
     grouping: Grouping,
 ) -> Result<Observed, Error> {
     let missing = crate::month::missing(months);
@@ -132,10 +176,11 @@ pub fn fit_rows<'a>(
             command,
             "FILE",
             format!(
-                "months missing between {} and {}: {}; the time series needs every month, so give their files",
+                "months missing between {} and {}: {}{}; the time series needs every month, so give their files",
                 months[0],
                 months[months.len() - 1],
-                list(&missing)
+                list(&missing),
+                windows(&missing, changes)
             ),
         ));
     }
@@ -151,6 +196,15 @@ pub fn fit_rows<'a>(
     };
     let months = months.to_vec();
     let n = months.len();
+    let last = months[n - 1];
+    let shifts: Vec<Month> = shifts
+        .iter()
+        .copied()
+        .filter(|&b| first < b && b <= last)
+        .collect();
+    let fit = |series: &[f64], first: Month, changes: &[Month]| {
+        fit_shifted(series, first, changes, &shifts, Errors::Ar1)
+    };
     let index = |m: Month| m.since(first) as usize;
     let mut national = vec![0.0; n];
     // ICB code → (name, months seen, series); practice (ICB, code) → (months seen, series).
@@ -230,6 +284,7 @@ pub fn fit_rows<'a>(
     }
     Ok(Observed {
         changes,
+        shifts,
         months,
         national: Series {
             icb_code: NATIONAL.to_string(),

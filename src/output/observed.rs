@@ -10,8 +10,8 @@ use super::tables::write_json;
 use super::{replace_dir, write_charts, write_file, write_file_atomically};
 use crate::chart;
 use crate::error::Result;
-use crate::observed::{self, Observed, Series};
-use crate::prescribing::{csv_field as field, FileRead, Grouping};
+use crate::observed::{self, Cost, Observed, Series};
+use crate::prescribing::{csv_field as field, FileRead, Grouping, PublishedMonths};
 use crate::provenance::MANIFEST;
 
 fn keys(s: &Series, grouping: Grouping) -> Vec<String> {
@@ -105,22 +105,43 @@ struct ObservedManifest {
     files: Vec<FileEntry>,
     changes: Vec<String>,
     grouping: &'static str,
+    /// `nic` or `actual` (`--cost`), and the EPD column read for it.
+    cost: &'static str,
+    cost_column: &'static str,
+    /// Level shifts of method fitted in the counterfactual (the discount change, in actual
+    /// cost, when the months straddle it).
+    level_shifts: Vec<String>,
+    /// The month the run was in (`--as-of`), the last month NHSBSA should have published by
+    /// then, and the months expected but not read.
+    as_of: String,
+    expected_through: String,
+    late_months: Vec<String>,
     low_percentile: f64,
     ar1_rho: Option<f64>,
     skipped: Vec<String>,
+    /// What the figures rest on, as the report and the benchmarks table say it.
+    notes: Vec<String>,
 }
 
 /// Writes `data observed`'s directory to `out` (replacing a previous one atomically; the
 /// charts also as PNG when `png`) and, with `benchmarks_out`, the estimates as a benchmarks
-/// table (atomically, after the directory).
+/// table (atomically, after the directory). `cost` is the cost the excess was measured in and
+/// `months` the months read against those published by the run's month; the manifest
+/// records both, and their notes ([`observed::notes`]) end the benchmarks' sources.
+#[allow(clippy::too_many_arguments)]
 pub fn write_observed(
     out: &Path,
     observed: &Observed,
     files: &[FileRead],
+    cost: Cost,
+    months: &PublishedMonths,
     benchmarks_out: Option<&Path>,
     png: bool,
 ) -> Result<()> {
     let charts = chart::observed_charts(observed)?;
+    let notes = observed::notes(observed, cost, months);
+    let text =
+        |m: &[crate::month::Month]| -> Vec<String> { m.iter().map(|m| m.to_string()).collect() };
     let manifest = ObservedManifest {
         command: "data observed",
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -137,6 +158,12 @@ pub fn write_observed(
             Grouping::Icb => "icb",
             Grouping::Practice => "practice",
         },
+        cost: cost.name(),
+        cost_column: cost.column(),
+        level_shifts: text(&observed.shifts),
+        as_of: months.as_of.to_string(),
+        expected_through: months.expected_through.to_string(),
+        late_months: text(&months.late),
         low_percentile: observed::LOW_PERCENTILE,
         ar1_rho: observed.national.fit.rho,
         skipped: observed
@@ -153,6 +180,7 @@ pub fn write_observed(
                 )
             })
             .collect(),
+        notes: notes.clone(),
     };
     replace_dir(out, |dir| {
         write_file(&dir.join("observed.csv"), observed_csv(observed).as_bytes())?;
@@ -164,7 +192,7 @@ pub fn write_observed(
         write_json(&dir.join(MANIFEST), &manifest)
     })?;
     if let Some(path) = benchmarks_out {
-        write_file_atomically(path, observed::benchmarks_csv(observed).as_bytes())?;
+        write_file_atomically(path, observed::benchmarks_csv(observed, &notes).as_bytes())?;
     }
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! The EPD files read: each file checked for the columns it needs, scanned lazily (CSV or
 //! Parquet) and summed by month and ICB (or practice) in polars' streaming engine, the bad rows
 //! found when a file will not sum, and the files' sums merged into a [`PrescribingTable`].
+//!
+//! Both of NHSBSA's layouts are read: the English Prescribing Dataset (to June 2025) and the
+//! EPD with SNOMED Code that replaced it, which adds a [`column::SNOMED_CODE`] column. Only the
+//! columns named in [`column`] are read; every other one, the SNOMED code included, is left to
+//! projection pushdown and never parsed, whatever it holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -36,6 +41,10 @@ pub mod column {
     /// Quantity dispensed over all items: `QUANTITY × ITEMS`, in the presentation's unit
     /// (tablets, ml, grams; read by `data observed` only).
     pub const TOTAL_QUANTITY: &str = "TOTAL_QUANTITY";
+    /// The presentation's SNOMED CT code, in the EPD with SNOMED Code only: numeric in NHSBSA's
+    /// files until May 2026, text since (an identifier, leading zeros kept). Never read: named
+    /// here only to say what a file of that layout holds.
+    pub const SNOMED_CODE: &str = "SNOMED_CODE";
 }
 use column::*;
 
@@ -232,10 +241,13 @@ fn scan(path: &Path, format: Format, typed: Option<SchemaRef>) -> PolarsResult<L
     match format {
         Format::Csv => {
             // Everything is text unless typed: the numbers this module needs are parsed as
-            // numbers, every other column is skipped by projection pushdown.
+            // numbers, every other column is skipped by projection pushdown. NHSBSA writes
+            // Latin-1: a byte that is not UTF-8 (an accented practice name, say) is replaced,
+            // not refused; the columns read are codes and ICB names, in ASCII.
             let mut reader = LazyCsvReader::new(source)
                 .with_has_header(true)
                 .with_glob(false)
+                .with_encoding(CsvEncoding::LossyUtf8)
                 .with_infer_schema_length(Some(0));
             if let Some(schema) = typed {
                 reader = reader.with_dtype_overwrite(Some(schema));
@@ -403,6 +415,7 @@ fn eager_read(path: &Path, grouping: Grouping) -> PolarsResult<DataFrame> {
     let schema = number_schema(&used);
     let frame = CsvReadOptions::default()
         .with_has_header(true)
+        .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
         .with_infer_schema_length(Some(0))
         .with_columns(Some(
             used.iter().map(|(n, _)| PlSmallStr::from(*n)).collect(),

@@ -11,9 +11,11 @@
 //! One file a job: `epd` checks, reads and sums the files into a [`PrescribingTable`]
 //! (`tables`: the sums, their coverage of the ICB table, and the CSV they are written as);
 //! `spend` reads that CSV back as [`Spend`] rows; `rebuild` puts them into the ICB table or the
-//! practice table.
+//! practice table; `publication` says which months NHSBSA should have published by a month,
+//! and so which a run lacks ([`PublishedMonths`]).
 
 mod epd;
+mod publication;
 mod rebuild;
 mod spend;
 mod tables;
@@ -23,6 +25,7 @@ pub(crate) use epd::{
     check_files, failure_problems, read_each_file, read_failure, scan_typed, too_large, Key, Keys,
     Kind, Source, EPD,
 };
+pub use publication::{expected_through, PublishedMonths, LAG_MONTHS};
 pub use rebuild::{
     rebuild, rebuild_practices, Change, Rebuilt, RebuiltPractices, PRESCRIBING_COLUMN,
 };

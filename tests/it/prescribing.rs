@@ -201,7 +201,12 @@ fn by_icb_sums_are_exact_to_the_penny() {
     let sb = Sandbox::new();
     let lines = generate(1, &[202401, 202402, 202403], &[0, 1, 2, 3]);
     let files = write_months(&sb, &lines);
-    let out = prescribing(&sb, &files, &["--out", "data/prescribing.csv"]);
+    // In June 2024 March's is the latest month due: nothing late to warn of.
+    let out = prescribing(
+        &sb,
+        &files,
+        &["--out", "data/prescribing.csv", "--as-of", "2024-06"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         text(&sb.path("data/prescribing.csv")),
@@ -279,6 +284,153 @@ fn parquet_input_gives_the_same_table() {
     assert_eq!(text(&sb.path("p.csv")), expected(&lines, false));
 }
 
+/// A month of `lines` as Parquet with the columns the readers use, typed as NHSBSA's
+/// Parquet would type them, and `snomed` (when given) as the EPD with SNOMED Code's extra
+/// column.
+fn epd_parquet(sb: &Sandbox, name: &str, lines: &[&Line], snomed: Option<polars::prelude::Column>) {
+    use polars::prelude::*;
+    let mut frame = df!(
+        "YEAR_MONTH" => lines.iter().map(|l| l.month as i64).collect::<Vec<_>>(),
+        "ICB_CODE" => lines.iter().map(|l| icb_of(l.icb).0).collect::<Vec<_>>(),
+        "ICB_NAME" => lines.iter().map(|l| icb_of(l.icb).1).collect::<Vec<_>>(),
+        "PRACTICE_CODE" => lines.iter().map(|l| l.practice.clone()).collect::<Vec<_>>(),
+        "BNF_CODE" => lines.iter().map(|_| "0212000B0AAABAB").collect::<Vec<_>>(),
+        "ITEMS" => lines.iter().map(|l| l.items).collect::<Vec<_>>(),
+        "NIC" => lines.iter().map(|l| l.nic as f64 / 100.0).collect::<Vec<_>>(),
+        "ACTUAL_COST" => lines.iter().map(|l| l.actual as f64 / 1e5).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    if let Some(c) = snomed {
+        frame.with_column(c).unwrap();
+    }
+    let file = std::fs::File::create(sb.path(name)).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+}
+
+/// The EPD with SNOMED Code's CSV: the EPD's columns and a SNOMED_CODE, inserted at `at`
+/// (its place in NHSBSA's header is not known here), holding `codes` in turn.
+fn snomed_csv(lines: &[Line], at: usize, codes: &[&str]) -> String {
+    let text = epd_csv(lines);
+    let mut out = String::new();
+    for (k, line) in text.lines().enumerate() {
+        // Split on commas outside quotes, insert the code, join again.
+        let mut fields: Vec<String> = Vec::new();
+        let (mut field, mut quoted) = (String::new(), false);
+        for c in line.chars() {
+            match c {
+                '"' => {
+                    quoted = !quoted;
+                    field.push(c);
+                }
+                ',' if !quoted => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        let value = match k {
+            0 => "SNOMED_CODE".to_string(),
+            _ => codes[(k - 1) % codes.len()].to_string(),
+        };
+        fields.insert(at.min(fields.len()), value);
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn both_epd_layouts_read_together_across_the_june_2025_changeover() {
+    use polars::prelude::*;
+    let sb = Sandbox::new();
+    let months = [202505, 202506, 202507, 202508, 202509, 202510];
+    let lines = generate(8, &months, &[0, 1, 2]);
+    let of = |m: u32| -> Vec<Line> { lines.iter().filter(|l| l.month == m).cloned().collect() };
+    // May 2025: the EPD as CSV. June 2025, its last month: as Parquet, no SNOMED code.
+    sb.write("EPD_202505.csv", &epd_csv(&of(202505)));
+    epd_parquet(
+        &sb,
+        "EPD_202506.parquet",
+        &of(202506).iter().collect::<Vec<_>>(),
+        None,
+    );
+    // July 2025: the EPD with SNOMED Code as CSV, the code among the other columns, as text
+    // with leading zeros, letters and blanks; a practice name in Latin-1, as NHSBSA writes it.
+    let july = snomed_csv(
+        &of(202507),
+        17,
+        &["0012345", "ABC-1", "", "35936411000001109"],
+    );
+    let july = july.replacen("THE SURGERY", "\u{c9}CLAIR SURGERY", 1);
+    let mut bytes = Vec::new();
+    for c in july.chars() {
+        match c {
+            '\u{c9}' => bytes.push(0xc9),
+            _ => bytes.extend(c.to_string().as_bytes()),
+        }
+    }
+    std::fs::write(sb.path("EPD_SNOMED_202507.csv"), bytes).unwrap();
+    // August 2025: Parquet, the code a number (as NHSBSA typed it before May 2026).
+    let aug = of(202508);
+    let numeric = Column::new("SNOMED_CODE".into(), vec![35936411000001109i64; aug.len()]);
+    epd_parquet(
+        &sb,
+        "EPD_SNOMED_202508.parquet",
+        &aug.iter().collect::<Vec<_>>(),
+        Some(numeric),
+    );
+    // September: Parquet, the code text (as since May 2026), leading zeros kept.
+    let sep = of(202509);
+    let text_codes = Column::new(
+        "SNOMED_CODE".into(),
+        (0..sep.len())
+            .map(|k| format!("000{k}"))
+            .collect::<Vec<_>>(),
+    );
+    epd_parquet(
+        &sb,
+        "EPD_SNOMED_202509.parquet",
+        &sep.iter().collect::<Vec<_>>(),
+        Some(text_codes),
+    );
+    // October: CSV, the code the last column, never a number.
+    sb.write(
+        "EPD_SNOMED_202510.csv",
+        &snomed_csv(&of(202510), 99, &["not a number", "0"]),
+    );
+    let files: Vec<String> = [
+        "EPD_202505.csv",
+        "EPD_202506.parquet",
+        "EPD_SNOMED_202507.csv",
+        "EPD_SNOMED_202508.parquet",
+        "EPD_SNOMED_202509.parquet",
+        "EPD_SNOMED_202510.csv",
+    ]
+    .map(String::from)
+    .to_vec();
+    for by in ["icb", "practice"] {
+        let out = prescribing(&sb, &files, &["--by", by, "--out", "p.csv", "-q"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            text(&sb.path("p.csv")),
+            expected(&lines, by == "practice"),
+            "{by}"
+        );
+        assert!(
+            stdout(&out).contains("2025-05 to 2025-10, 6 months present\n"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // The same sums as every month in the EPD's own layout.
+    let old = Sandbox::new();
+    let names = write_months(&old, &lines);
+    let out = prescribing(&old, &names, &["--out", "p.csv", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = prescribing(&sb, &files, &["--out", "q.csv", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(text(&old.path("p.csv")), text(&sb.path("q.csv")));
+}
+
 #[test]
 fn missing_months_unknown_and_absent_icbs_are_reported() {
     let sb = Sandbox::new();
@@ -304,6 +456,25 @@ fn missing_months_unknown_and_absent_icbs_are_reported() {
     // The unknown ICB is still in the table: the data are what they are.
     assert_eq!(text(&sb.path("p.csv")), expected(&lines, false));
     assert!(text(&sb.path("p.csv")).contains("\nQZZ,"));
+    // Without --quiet the missing month, and the months due by September 2024 but not read,
+    // are warnings on stderr too; the table is the same (its rows say their months).
+    let out = prescribing(&sb, &files, &["--out", "p2.csv", "--as-of", "2024-09"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for wanted in [
+        "warning: 2024-03 missing between the first and last months read\n",
+        "warning: 2024-05, 2024-06 expected by 2024-09 but not read (NHSBSA publishes each EPD month about 2 months after it ends); the figures end at 2024-04, the last month read\n",
+    ] {
+        assert!(err.contains(wanted), "missing «{wanted}» in:\n{err}");
+        assert!(stdout(&out).contains(wanted.trim_start_matches("warning: ")), "{}", stdout(&out));
+    }
+    assert_eq!(text(&sb.path("p2.csv")), text(&sb.path("p.csv")));
+    // A month the data are not all before is refused, and nothing written.
+    let err = refused(&sb, &files, &["--as-of", "2024-04"]);
+    assert!(
+        err.contains("--as-of: 2024-04 is not after the last month read, 2024-04"),
+        "{err}"
+    );
 }
 
 /// Runs `data prescribing` expecting exit 2, no output file and nothing else new in the
