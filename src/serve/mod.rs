@@ -183,16 +183,9 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     response
 }
 
-/// Opens `url` in the desktop's browser; where there is none, the printed address is enough.
+/// Opens `url` in the desktop's browser (xdg-open, `open` on macOS, the shell on Windows, by
+/// the `open` crate), without waiting for it; where there is none, the printed address is
+/// enough.
 fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    let _ = std::process::Command::new(opener)
-        .arg(url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+    let _ = open::that_detached(url);
 }
