@@ -35,7 +35,7 @@ pub const FOUND: usize = 10;
 pub const DISCLOSED: usize = 6;
 
 /// What a published figure measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Quantity {
     /// One ICB's cost (`icb_code`).
@@ -67,7 +67,7 @@ impl Quantity {
     }
 
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 
     /// Whether the figure counts activity rather than money.

@@ -113,6 +113,36 @@ impl IcbTable {
         })
     }
 
+    /// A table made from its parts (a footprint's ICBs, say), keeping `file`, the table it was
+    /// made from, for the run to record: its columns are `icb_code`, `icb_name`, `region` and
+    /// the numeric ones.
+    pub fn from_parts(
+        file: InputFile,
+        codes: Vec<String>,
+        names: Vec<String>,
+        regions: Vec<String>,
+        numeric: Vec<(String, Vec<f64>)>,
+    ) -> IcbTable {
+        let columns = ["icb_code", "icb_name", "region"]
+            .into_iter()
+            .map(String::from)
+            .chain(numeric.iter().map(|(n, _)| n.clone()))
+            .collect();
+        IcbTable {
+            file,
+            codes,
+            names,
+            regions,
+            columns,
+            numeric,
+        }
+    }
+
+    /// The numeric columns that were asked for and are present, in the order asked.
+    pub fn numeric_columns(&self) -> &[(String, Vec<f64>)] {
+        &self.numeric
+    }
+
     pub fn len(&self) -> usize {
         self.codes.len()
     }

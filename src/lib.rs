@@ -5,6 +5,8 @@
 //! [`data::IcbTable`] → [`model::Model`] → [`engine::run`] → [`engine::Draws`] →
 //! [`summary::RunSummary`] → tables, JSON and charts ([`output`], [`chart`]).
 
+#![forbid(unsafe_code)]
+
 pub mod activities;
 pub mod activity;
 pub mod benchmark;
@@ -19,6 +21,7 @@ pub mod decide;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod footprint;
 pub mod icb_map;
 pub mod model;
 pub mod money;

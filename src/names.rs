@@ -16,10 +16,21 @@ pub fn variant_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     }
 }
 
-/// The name of a unit-only enum's variant, given its discriminant (`variant as usize`, which
-/// is its place in declaration order when no discriminant is written).
-pub fn name_of<'de, T: Deserialize<'de>>(discriminant: usize) -> &'static str {
-    variant_names::<T>()[discriminant]
+/// The name of a unit-only enum's variant, as its derived `Serialize` writes it: the name,
+/// never one of its aliases (which `variant_names` lists too, so a place in that list is no
+/// variant's name once an alias is added).
+pub fn name_of<T>(value: &T) -> &'static str
+where
+    T: serde::Serialize + for<'de> Deserialize<'de>,
+{
+    let written = serde_json::to_value(value).expect("a unit variant serializes");
+    let written = written
+        .as_str()
+        .expect("a unit variant serializes as its name");
+    variant_names::<T>()
+        .iter()
+        .find(|name| **name == written)
+        .expect("the name a variant serializes as is one Deserialize accepts")
 }
 
 /// The names, each in double quotes, joined by `conjunction`: `"icb_cash" or "economic"`.
@@ -79,5 +90,65 @@ impl<'de> Deserializer<'de> for Names {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
         option unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier
         ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Aliased {
+        #[serde(alias = "first_old")]
+        First,
+        Second,
+    }
+
+    #[test]
+    fn a_name_is_the_variant_s_own_even_after_an_alias() {
+        // serde lists the alias among the names, so the place of `Second` is 2, not 1.
+        assert_eq!(variant_names::<Aliased>(), ["first", "first_old", "second"]);
+        assert_eq!(name_of(&Aliased::First), "first");
+        assert_eq!(name_of(&Aliased::Second), "second");
+        assert_eq!(from_name::<Aliased>("first_old"), Some(Aliased::First));
+    }
+
+    #[test]
+    fn every_word_valued_enum_names_each_variant_as_it_reads_it() {
+        use crate::benchmark::Quantity;
+        use crate::calibrate::Observation;
+        use crate::scenario::{CostView, Granularity, Vary};
+        fn round_trip<T>(all: &[T], as_str: fn(T) -> &'static str)
+        where
+            T: Copy + PartialEq + std::fmt::Debug + DeserializeOwned,
+        {
+            for &v in all {
+                assert_eq!(from_name::<T>(as_str(v)), Some(v), "{v:?}");
+            }
+        }
+        round_trip(
+            &[
+                Quantity::IcbTotal,
+                Quantity::NationalTotal,
+                Quantity::MeanPerIcb,
+                Quantity::DisclosedMean,
+                Quantity::DisclosedSum,
+                Quantity::Count,
+                Quantity::NationalActivity,
+                Quantity::IcbActivity,
+            ],
+            Quantity::as_str,
+        );
+        round_trip(
+            &[Observation::Normal, Observation::Lognormal],
+            Observation::as_str,
+        );
+        round_trip(&[CostView::IcbCash, CostView::Economic], CostView::as_str);
+        round_trip(
+            &[Granularity::Icb, Granularity::Practice],
+            Granularity::as_str,
+        );
+        round_trip(&[Vary::National, Vary::Icb], Vary::as_str);
     }
 }

@@ -115,6 +115,9 @@ pub struct Manifest {
     /// The practice table and the ICB map, when the run read them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub practices: Option<FileRecord>,
+    /// The footprint the run's ICBs are on, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footprint: Option<FileRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icb_map: Option<FileRecord>,
     /// A calibrated run's posterior draws (`calibrate`'s `posterior_draws.parquet`).
@@ -181,6 +184,7 @@ impl Manifest {
             },
             data: data.record(),
             practices: info.other_input("practices.csv").map(InputFile::record),
+            footprint: info.other_input("footprint.csv").map(InputFile::record),
             icb_map: info.other_input("icb_map.csv").map(InputFile::record),
             posterior: info
                 .other_input("posterior_draws.parquet")

@@ -90,7 +90,7 @@ impl ActivityResult {
             .map(|(m, c)| ActivityMonth {
                 month: scenario.start.plus(m as i32),
                 mean_in_month: c.mean - m.checked_sub(1).map_or(0.0, |p| cumulative[p].mean),
-                cumulative: c.clone(),
+                cumulative: *c,
             })
             .collect();
         ActivityResult {

@@ -3,7 +3,7 @@
 //! change to the last month, in the activity's own unit.
 
 use super::{ActivityObserved, Measure};
-use crate::observed::{Series, NATIONAL};
+use crate::observed::Series;
 use crate::prescribing::csv_field as field;
 
 /// The benchmarks table's columns.
@@ -45,15 +45,7 @@ pub fn benchmarks_csv(activity: &ActivityObserved) -> String {
     {
         let national_id = format!("observed_{name}_national");
         let row = |s: &Series| -> String {
-            let national = s.icb_code == NATIONAL;
-            let id = match national {
-                true => national_id.clone(),
-                false => format!("observed_{name}_{}", s.icb_code.to_lowercase()),
-            };
-            let who = match national {
-                true => "England".to_string(),
-                false => format!("{} ({})", s.icb_name, s.icb_code),
-            };
+            let (national, id, who) = crate::observed::named_series(s, name);
             let f = &s.fit;
             let sd = f.months_after as f64 * f.effect_se;
             let label = format!(

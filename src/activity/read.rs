@@ -120,23 +120,12 @@ pub(crate) fn diagnose(
     columns: &[(&'static str, Cell)],
     failure: Option<PolarsError>,
 ) -> Result<Vec<Problem>, Error> {
-    if let Some(PolarsError::IO { error, .. }) = &failure {
-        return Err(Error::io(
-            "cannot read",
-            path,
-            std::io::Error::new(error.kind(), error.to_string()),
-        ));
-    }
-    let mut problems = bad_cells(path, columns).unwrap_or_default();
-    if problems.is_empty() {
-        let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
-        problems.push(Problem::new(
-            None,
-            "file",
-            format!("not a readable file of {}: {why}", source.files),
-        ));
-    }
-    Ok(problems)
+    crate::prescribing::failure_problems(
+        path,
+        failure,
+        || bad_cells(path, columns).unwrap_or_default(),
+        &format!("file of {}", source.files),
+    )
 }
 
 fn bad_cells(path: &Path, columns: &[(&'static str, Cell)]) -> PolarsResult<Vec<Problem>> {

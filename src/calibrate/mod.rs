@@ -52,7 +52,7 @@ pub enum Observation {
 
 impl Observation {
     pub fn as_str(self) -> &'static str {
-        crate::names::name_of::<Self>(self as usize)
+        crate::names::name_of(&self)
     }
 }
 

@@ -27,7 +27,112 @@ pub fn benchmark_charts(
         (1500, height),
         benchmarks(&shown, &period)
     );
+    let activity: Vec<&Comparison> = rows
+        .iter()
+        .filter(|c| c.simulated.is_some() && c.benchmark.quantity.is_activity())
+        .collect();
+    if !activity.is_empty() {
+        let height = 260 + 60 * (activity.len() as u32 + 1);
+        render!(
+            charts,
+            "benchmarks_activity",
+            (1500, height),
+            activity_benchmarks(&activity, &period)
+        );
+    }
     Ok(charts)
+}
+
+/// "k of n <what> fall inside the simulated 90% interval".
+fn inside_title(rows: &[&Comparison], what: &str) -> String {
+    let inside = rows
+        .iter()
+        .filter(|c| {
+            c.published_percentile
+                .is_some_and(|p| (5.0..=95.0).contains(&p))
+        })
+        .count();
+    format!(
+        "{inside} of {} {what} fall inside the simulated 90% interval",
+        rows.len()
+    )
+}
+
+/// The activity figures against the simulated quantity. Each is in its own units, so each row
+/// is drawn in standard deviations of its own simulated distribution from its simulated mean:
+/// the bar is the simulated 90% interval, the cross the published figure.
+fn activity_benchmarks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[&Comparison],
+    period: &str,
+) -> DrawResult<DB::ErrorType> {
+    let title = inside_title(rows, "observed activity figures");
+    let area = titled(root, &title, period)?;
+    let z = |c: &Comparison, x: f64| {
+        let s = c.simulated.expect("only simulated rows are shown");
+        match s.sd > 0.0 {
+            true => (x - s.mean) / s.sd,
+            false => 0.0,
+        }
+    };
+    let reach = rows
+        .iter()
+        .flat_map(|c| {
+            let s = c.simulated.expect("simulated");
+            [s.p05, s.p95, c.benchmark.published.unwrap_or(s.mean)].map(|x| z(c, x).abs())
+        })
+        .fold(2.0, f64::max)
+        * 1.15;
+    let n = rows.len();
+    let y_of = |k: usize| (n - 1 - k) as f64;
+    let labels: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|c| {
+            let s = c.simulated.expect("simulated");
+            format!(
+                "{}: simulated {}, published {}",
+                shortened(&c.benchmark.label, 52),
+                crate::money::count_short(s.mean),
+                c.benchmark
+                    .published
+                    .map_or("-".to_string(), crate::money::count_short)
+            )
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(70)
+        .y_label_area_size(760)
+        .build_cartesian_2d(-reach..reach, category_rows(n))?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| row_label(&labels, *y))
+        .x_label_formatter(&|x| match x.abs() < 1e-9 {
+            true => "0".to_string(),
+            false => format!("{x:+.0} sd"),
+        })
+        .x_desc("sd of the simulated figure from its mean: dot = mean, bar = 90% interval, cross = published")
+        .house_style(16)
+        .draw()?;
+    chart.draw_series(rows.iter().enumerate().map(|(row, c)| {
+        let s = c.simulated.expect("simulated");
+        PathElement::new(
+            vec![(z(c, s.p05), y_of(row)), (z(c, s.p95), y_of(row))],
+            SKY.stroke_width(6),
+        )
+    }))?;
+    chart.draw_series((0..n).map(|row| Circle::new((0.0, y_of(row)), 6, BLUE.filled())))?;
+    chart.draw_series(rows.iter().enumerate().filter_map(|(row, c)| {
+        let p = c.benchmark.published?;
+        Some(Cross::new(
+            (z(c, p), y_of(row)),
+            9,
+            VERMILLION.stroke_width(3),
+        ))
+    }))?;
+    Ok(())
 }
 
 /// The tornado, rank-correlation and Sobol charts.
@@ -385,17 +490,7 @@ fn benchmarks<DB: DrawingBackend>(
     rows: &[&Comparison],
     period: &str,
 ) -> DrawResult<DB::ErrorType> {
-    let inside = rows
-        .iter()
-        .filter(|c| {
-            c.published_percentile
-                .is_some_and(|p| (5.0..=95.0).contains(&p))
-        })
-        .count();
-    let title = format!(
-        "{inside} of {} published figures fall inside the simulated 90% interval",
-        rows.len()
-    );
+    let title = inside_title(rows, "published figures");
     let area = titled(root, &title, period)?;
     if rows.is_empty() {
         return Ok(());

@@ -268,19 +268,7 @@ fn data_activity(args: &ActivityArgs) -> Result<()> {
             "  {} ICBs fitted; {below} with a 95% interval below zero, {above} above",
             o.icbs.len()
         );
-        if !o.skipped.is_empty() {
-            outln!(text, "  Not fitted ({}):", o.skipped.len());
-            for s in o.skipped.iter().take(30) {
-                outln!(text, "    {}: {}", s.icb_code, s.reason);
-            }
-            if o.skipped.len() > 30 {
-                outln!(
-                    text,
-                    "    and {} more (see manifest.json)",
-                    o.skipped.len() - 30
-                );
-            }
-        }
+        not_fitted(&mut text, &o.skipped, "  ");
     }
     outln!(text, "Wrote {}", args.out.display());
     if let Some(b) = &args.benchmarks_out {
@@ -380,27 +368,7 @@ fn data_observed(args: &ObservedArgs) -> Result<()> {
         "{} {what} fitted; {above} with a 95% interval above zero",
         units.len()
     );
-    if !o.skipped.is_empty() {
-        outln!(text, "Not fitted ({}):", o.skipped.len());
-        for s in o.skipped.iter().take(30) {
-            outln!(
-                text,
-                "  {}{}: {}",
-                s.icb_code,
-                s.practice_code
-                    .as_ref()
-                    .map_or(String::new(), |p| format!(" {p}")),
-                s.reason
-            );
-        }
-        if o.skipped.len() > 30 {
-            outln!(
-                text,
-                "  and {} more (see manifest.json)",
-                o.skipped.len() - 30
-            );
-        }
-    }
+    not_fitted(&mut text, &o.skipped, "");
     outln!(text, "Wrote {}", args.out.display());
     if let Some(b) = &args.benchmarks_out {
         outln!(
@@ -651,4 +619,30 @@ fn data_build(args: &BuildArgs) -> Result<()> {
         args.out.display()
     );
     emit(&text)
+}
+
+/// The series that were not fitted, the first 30 with their reasons, at `indent`.
+fn not_fitted(text: &mut String, skipped: &[observed::Skipped], indent: &str) {
+    if skipped.is_empty() {
+        return;
+    }
+    outln!(text, "{indent}Not fitted ({}):", skipped.len());
+    for s in skipped.iter().take(30) {
+        outln!(
+            text,
+            "{indent}  {}{}: {}",
+            s.icb_code,
+            s.practice_code
+                .as_ref()
+                .map_or(String::new(), |p| format!(" {p}")),
+            s.reason
+        );
+    }
+    if skipped.len() > 30 {
+        outln!(
+            text,
+            "{indent}  and {} more (see manifest.json)",
+            skipped.len() - 30
+        );
+    }
 }

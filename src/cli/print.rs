@@ -407,6 +407,17 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             table.file.source
         );
     }
+    if let Some(rebuilt) = &p.footprint {
+        outln!(
+            text,
+            "Footprint:  {} ICBs, each practice of the {} in {} ICBs of {} placed in one ({})",
+            p.table.len(),
+            thousands(rebuilt.old_practices.len() as u64),
+            rebuilt.old_table.len(),
+            rebuilt.old_table.file.source,
+            rebuilt.footprint.file.source
+        );
+    }
     if let Some(map) = &p.icb_map {
         outln!(
             text,

@@ -14,8 +14,6 @@ use rayon::prelude::*;
 
 use rand::RngExt;
 
-use std::sync::Mutex;
-
 use crate::model::{Model, Own, PracticeModel};
 use crate::rng::{entity_key, iteration_key, keyed, NATIONAL};
 use crate::tally::{Moments, Tally};
@@ -137,93 +135,106 @@ fn run_inner(
             }
         }
     }
-    // One set of tallies per worker thread: sketch counts, extremes and exceedances do not
-    // depend on which thread counted what.
+    // Tallies per piece of work, merged after: sketch counts, extremes and exceedances do not
+    // depend on which piece counted what, so the result is the same however rayon splits the
+    // blocks. Each piece folds its blocks into scratch of its own (no lock, so a nested rayon
+    // call cannot deadlock on a thread's scratch); splits are at least a quarter of a thread's
+    // share of the blocks, so few are allocated.
     let threshold = vec![model.reference; n_icb];
     let plan = LinePlan::new(model);
-    let locals: Vec<Mutex<Worker>> = (0..rayon::current_num_threads())
-        .map(|_| {
-            Mutex::new(Worker {
-                tallies: vec![Tally::default(); layout.len()],
-                scratch: Scratch::new(model, &plan, &layout),
-                sums: BlockSums::new(layout.len()),
-            })
-        })
-        .collect();
-    outs.par_iter_mut().enumerate().for_each(|(block, out)| {
-        if crate::cancel::requested() {
-            return;
-        }
-        let thread = rayon::current_thread_index().unwrap_or(0) % locals.len();
-        let mut worker = locals[thread].lock().expect("no panic while tallying");
-        let Worker {
-            tallies,
-            scratch,
-            sums,
-        } = &mut *worker;
-        sums.reset();
-        for j in 0..out.national.len() {
-            let row = block * BLOCK + j;
-            let iteration = first + row as u64;
-            match &preset {
-                Some(columns) => {
-                    for (value, column) in scratch.national.iter_mut().zip(columns) {
-                        *value = column[row];
-                    }
-                }
-                None => match &model.posterior {
-                    Some(posterior) => posterior.fill(model.seed, iteration, &mut scratch.national),
-                    None => {
-                        let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
-                        for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
-                            *value =
-                                slot.draw_keyed(key, model.seed, iteration, NATIONAL, NATIONAL);
+    let min_len = outs.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    let new_worker = || Worker {
+        tallies: vec![Tally::default(); layout.len()],
+        scratch: Scratch::new(model, &plan, &layout),
+        sums: BlockSums::new(layout.len()),
+    };
+    let locals: Vec<Vec<Tally>> = outs
+        .par_iter_mut()
+        .enumerate()
+        .with_min_len(min_len)
+        .fold(new_worker, |mut worker, (block, out)| {
+            if crate::cancel::requested() {
+                return worker;
+            }
+            let Worker {
+                tallies,
+                scratch,
+                sums,
+            } = &mut worker;
+            sums.reset();
+            for j in 0..out.national.len() {
+                let row = block * BLOCK + j;
+                let iteration = first + row as u64;
+                match &preset {
+                    Some(columns) => {
+                        for (value, column) in scratch.national.iter_mut().zip(columns) {
+                            *value = column[row];
                         }
                     }
-                },
-            }
-            one_iteration(model, &plan, &layout, iteration, scratch);
-            let values = &scratch.values;
-            out.national[j] = values[layout.national()];
-            if let Some(icb) = &mut out.icb {
-                icb[j * n_icb..(j + 1) * n_icb].copy_from_slice(&values[..n_icb]);
-            }
-            if let Some(action) = &mut out.action {
-                action[j * n_icb * n_actions..(j + 1) * n_icb * n_actions]
-                    .copy_from_slice(&values[n_icb..n_icb * (1 + n_actions)]);
-            }
-            if let Some(f) = &mut out.factors {
-                f[j * k..(j + 1) * k].copy_from_slice(&scratch.national);
-            }
-            if !values.iter().all(|x| x.is_finite()) {
-                if out.non_finite.is_none() {
-                    out.non_finite = Some(NonFinite {
-                        iteration,
-                        icb: values[..n_icb].iter().position(|x| !x.is_finite()),
-                        national_factors: scratch.national.clone(),
-                    });
+                    None => match &model.posterior {
+                        Some(posterior) => {
+                            posterior.fill(model.seed, iteration, &mut scratch.national);
+                            if !posterior.missing.is_empty() {
+                                let key =
+                                    entity_key(iteration_key(model.seed, iteration), NATIONAL);
+                                for &k in &posterior.missing {
+                                    scratch.national[k] = model.national[k]
+                                        .draw_keyed(key, model.seed, iteration, NATIONAL, NATIONAL);
+                                }
+                            }
+                        }
+                        None => {
+                            let key = entity_key(iteration_key(model.seed, iteration), NATIONAL);
+                            for (value, slot) in scratch.national.iter_mut().zip(&model.national) {
+                                *value =
+                                    slot.draw_keyed(key, model.seed, iteration, NATIONAL, NATIONAL);
+                            }
+                        }
+                    },
                 }
-                continue;
+                one_iteration(model, &plan, &layout, iteration, scratch);
+                let values = &scratch.values;
+                out.national[j] = values[layout.national()];
+                if let Some(icb) = &mut out.icb {
+                    icb[j * n_icb..(j + 1) * n_icb].copy_from_slice(&values[..n_icb]);
+                }
+                if let Some(action) = &mut out.action {
+                    action[j * n_icb * n_actions..(j + 1) * n_icb * n_actions]
+                        .copy_from_slice(&values[n_icb..n_icb * (1 + n_actions)]);
+                }
+                if let Some(f) = &mut out.factors {
+                    f[j * k..(j + 1) * k].copy_from_slice(&scratch.national);
+                }
+                if !values.iter().all(|x| x.is_finite()) {
+                    if out.non_finite.is_none() {
+                        out.non_finite = Some(NonFinite {
+                            iteration,
+                            icb: values[..n_icb].iter().position(|x| !x.is_finite()),
+                            national_factors: scratch.national.clone(),
+                        });
+                    }
+                    continue;
+                }
+                sums.add(values, tallies);
+                // Exceedances of the reference: each ICB's, and the national total's.
+                for ((t, &x), &limit) in tallies.iter_mut().zip(values).zip(&threshold) {
+                    t.count(x, limit);
+                }
+                let national = layout.national();
+                tallies[national].count(values[national], model.reference * n_icb as f64);
             }
-            sums.add(values, tallies);
-            // Exceedances of the reference: each ICB's, and the national total's.
-            for ((t, &x), &limit) in tallies.iter_mut().zip(values).zip(&threshold) {
-                t.count(x, limit);
-            }
-            let national = layout.national();
-            tallies[national].count(values[national], model.reference * n_icb as f64);
-        }
-        sums.flush(tallies);
-        *out.moments = sums.moments();
-        progress(out.national.len() as u64);
-    });
+            sums.flush(tallies);
+            *out.moments = sums.moments();
+            progress(out.national.len() as u64);
+            worker
+        })
+        .map(|worker| worker.tallies)
+        .collect();
     let non_finite = outs.iter_mut().find_map(|o| o.non_finite.take());
     drop(outs);
-    // The first thread's tallies take in the others', quantity by quantity in parallel (each
-    // quantity's merges in thread order, though the order does not matter to the result).
-    let mut locals = locals
-        .into_iter()
-        .map(|local| local.into_inner().expect("no panic while tallying").tallies);
+    // The first piece's tallies take in the others', quantity by quantity in parallel (the
+    // order of the merges does not matter to the result).
+    let mut locals = locals.into_iter();
     let mut tallies = locals
         .next()
         .unwrap_or_else(|| vec![Tally::default(); layout.len()]);

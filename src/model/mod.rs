@@ -605,7 +605,8 @@ impl Model {
     /// The model of activity `name` beside this model of `scenario` on `table` (and
     /// `practices`, at practice level): [`Scenario::for_activity`] compiled the same way, with
     /// no groups to tally and, for a calibrated model, the same posterior draws of the factors
-    /// it keeps, so iteration *i* takes the posterior draw this model's iteration *i* takes.
+    /// it keeps, so iteration *i* takes the posterior draw this model's iteration *i* takes
+    /// (a factor this model's view never drew, and so no calibration saw, from its prior).
     /// `Err` says why the activity cannot be counted.
     pub fn of_activity(
         &self,
@@ -627,15 +628,10 @@ impl Model {
                 .join("; ")
         })?;
         model.groups.clear();
-        model.posterior = match &self.posterior {
-            None => None,
-            Some(r) => Some(
-                r.for_slots(&self.national, &model.national)
-                    .ok_or_else(|| {
-                        format!("the posterior has no draws of a factor {name} depends on")
-                    })?,
-            ),
-        };
+        model.posterior = self
+            .posterior
+            .as_ref()
+            .map(|r| r.for_slots(&self.national, &model.national));
         Ok(model)
     }
 

@@ -19,6 +19,9 @@ pub struct Resample {
     columns: Vec<Vec<f64>>,
     /// The effective sample size of the weights, `1 / Σw²`.
     pub ess: f64,
+    /// The slots these draws have no column for (empty, but for the factors a calibration
+    /// never saw: [`Resample::for_slots`]); they are drawn from their priors.
+    pub missing: Vec<usize>,
     /// The draws file, for provenance.
     pub source: String,
 }
@@ -60,25 +63,28 @@ impl Resample {
             cumulative,
             columns,
             ess: 1.0 / posterior.weights.iter().map(|w| w * w).sum::<f64>(),
+            missing: Vec::new(),
             source: posterior.file.source.clone(),
         })
     }
 
     /// The same draws for the slots `to`, each found by path among `from` (the slots these
-    /// draws are of); `None` if one is not there.
-    pub fn for_slots(&self, from: &[Slot], to: &[Slot]) -> Option<Resample> {
-        let columns = to
+    /// draws are of). A slot that is not there is a factor the calibration never saw (one
+    /// that counts in another cost view only, say): no figure informed it, so its posterior
+    /// is its prior, and it is drawn from that ([`Resample::missing`]).
+    pub fn for_slots(&self, from: &[Slot], to: &[Slot]) -> Resample {
+        let found: Vec<Option<usize>> = to
             .iter()
-            .map(|slot| {
-                from.iter()
-                    .position(|s| s.path == slot.path)
-                    .map(|j| self.columns[j].clone())
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Resample {
-            columns,
+            .map(|slot| from.iter().position(|s| s.path == slot.path))
+            .collect();
+        Resample {
+            columns: found
+                .iter()
+                .map(|j| j.map_or_else(Vec::new, |j| self.columns[j].clone()))
+                .collect(),
+            missing: (0..to.len()).filter(|&k| found[k].is_none()).collect(),
             ..self.clone()
-        })
+        }
     }
 
     /// The draw iteration `iteration` takes.
@@ -96,7 +102,10 @@ impl Resample {
     pub fn fill(&self, seed: u64, iteration: u64, values: &mut [f64]) {
         let j = self.pick(seed, iteration);
         for (value, column) in values.iter_mut().zip(&self.columns) {
-            *value = column[j];
+            // A missing slot's column is empty: the caller draws it from its prior.
+            if let Some(&x) = column.get(j) {
+                *value = x;
+            }
         }
     }
 }

@@ -21,15 +21,7 @@ pub fn benchmarks_csv(observed: &Observed) -> String {
     let end = observed.months[observed.months.len() - 1];
     let national_id = "observed_excess_national".to_string();
     let row = |s: &Series| -> String {
-        let national = s.icb_code == NATIONAL;
-        let id = match national {
-            true => national_id.clone(),
-            false => format!("observed_excess_{}", s.icb_code.to_lowercase()),
-        };
-        let who = match national {
-            true => "England".to_string(),
-            false => format!("{} ({})", s.icb_name, s.icb_code),
-        };
+        let (national, id, who) = named(s, "excess");
         let f = &s.fit;
         let sd = f.months_after as f64 * f.effect_se;
         let floored = match f.cumulative < 0.0 {
@@ -93,4 +85,19 @@ pub fn benchmarks_csv(observed: &Observed) -> String {
         text.push('\n');
     }
     text
+}
+
+/// A series as a benchmark row names it: whether it is England's, its id
+/// (`observed_<what>_national` or `observed_<what>_<icb code>`) and who it is in a label.
+pub fn named(s: &Series, what: &str) -> (bool, String, String) {
+    let national = s.icb_code == NATIONAL;
+    let id = match national {
+        true => format!("observed_{what}_national"),
+        false => format!("observed_{what}_{}", s.icb_code.to_lowercase()),
+    };
+    let who = match national {
+        true => "England".to_string(),
+        false => format!("{} ({})", s.icb_name, s.icb_code),
+    };
+    (national, id, who)
 }

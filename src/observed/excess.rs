@@ -26,7 +26,8 @@ use crate::prescribing::column::{
     ACTUAL_COST, BNF_CODE, ICB_CODE, ICB_NAME, PRACTICE_CODE, TOTAL_QUANTITY, YEAR_MONTH,
 };
 use crate::prescribing::{
-    check_files, read_each_file, read_failure, scan_typed, FileRead, Key, Keys, Kind, ReadMode, EPD,
+    check_files, read_each_file, read_failure, scan_typed, too_large, FileRead, Key, Keys, Kind,
+    ReadMode, EPD,
 };
 
 /// The national low price per unit of a group in a month: this percentile (linear
@@ -171,8 +172,13 @@ pub fn excess_plan(frame: LazyFrame, lows: LazyFrame) -> LazyFrame {
             col("excess").sum().alias("excess"),
             col(ACTUAL_COST).cast(DataType::Float64).sum().alias("cost"),
             len().cast(DataType::Int64).alias("rows"),
-            (empty(ACTUAL_COST) + empty(TOTAL_QUANTITY) + empty(ICB_CODE) + empty(BNF_CODE))
-                .alias("empty"),
+            (empty(ACTUAL_COST)
+                + empty(TOTAL_QUANTITY)
+                + empty(ICB_CODE)
+                + empty(BNF_CODE)
+                + too_large(ACTUAL_COST)
+                + too_large(TOTAL_QUANTITY))
+            .alias("empty"),
         ])
         .sort(
             [YEAR_MONTH, ICB_CODE, PRACTICE_CODE],

@@ -14,7 +14,7 @@ mod its;
 
 use std::collections::BTreeMap;
 
-pub use benchmarks::{benchmarks_csv, ACTION};
+pub use benchmarks::{benchmarks_csv, named as named_series, ACTION};
 pub use excess::{
     excess, excess_plan, group_key, low_prices, ExcessTable, PracticeExcess, CHEMICAL_CHARS,
     EQUIVALENT_CHARS, FIRST_DEVICE_CHAPTER, LOW_PERCENTILE,

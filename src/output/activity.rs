@@ -42,22 +42,8 @@ fn scopes(a: &ActivityObserved) -> Vec<(&'static str, &Series)> {
 pub fn activity_observed_csv(a: &ActivityObserved) -> String {
     let mut text = "icb_code,activity,months_before,months_after,baseline_per_month,effect_per_month,effect_low_per_month,effect_high_per_month,cumulative_change,cumulative_low,cumulative_high,seasonal,ar1_rho\n".to_string();
     for (activity, s) in scopes(a) {
-        let f = &s.fit;
-        let fields = [
-            field(&s.icb_code),
-            activity.to_string(),
-            f.months_before.to_string(),
-            f.months_after.to_string(),
-            format!("{:.2}", f.baseline_per_month),
-            format!("{:.2}", f.effect_per_month),
-            format!("{:.2}", f.effect_low),
-            format!("{:.2}", f.effect_high),
-            format!("{:.2}", f.cumulative),
-            format!("{:.2}", f.cumulative_low),
-            format!("{:.2}", f.cumulative_high),
-            f.seasonal.to_string(),
-            f.rho.map_or(String::new(), |r| format!("{r:.3}")),
-        ];
+        let mut fields = vec![field(&s.icb_code), activity.to_string()];
+        fields.extend(super::observed::fit_fields(&s.fit));
         text.push_str(&fields.join(","));
         text.push('\n');
     }

@@ -29,6 +29,24 @@ fn key_header(grouping: Grouping) -> &'static str {
     }
 }
 
+/// A fit's columns in `observed.csv` and `activity_observed.csv`, from `months_before` to
+/// `ar1_rho`: amounts to two decimals, ρ to three.
+pub(super) fn fit_fields(f: &crate::observed::ItsFit) -> [String; 11] {
+    [
+        f.months_before.to_string(),
+        f.months_after.to_string(),
+        format!("{:.2}", f.baseline_per_month),
+        format!("{:.2}", f.effect_per_month),
+        format!("{:.2}", f.effect_low),
+        format!("{:.2}", f.effect_high),
+        format!("{:.2}", f.cumulative),
+        format!("{:.2}", f.cumulative_low),
+        format!("{:.2}", f.cumulative_high),
+        f.seasonal.to_string(),
+        f.rho.map_or(String::new(), |r| format!("{r:.3}")),
+    ]
+}
+
 /// `observed.csv`: the national row, then each ICB (or practice) fitted. Money in pounds to
 /// the penny; the intervals are 95%.
 pub fn observed_csv(o: &Observed) -> String {
@@ -39,19 +57,7 @@ pub fn observed_csv(o: &Observed) -> String {
     for s in std::iter::once(&o.national).chain(o.units()) {
         let f = &s.fit;
         let mut fields = keys(s, o.grouping);
-        fields.extend([
-            f.months_before.to_string(),
-            f.months_after.to_string(),
-            format!("{:.2}", f.baseline_per_month),
-            format!("{:.2}", f.effect_per_month),
-            format!("{:.2}", f.effect_low),
-            format!("{:.2}", f.effect_high),
-            format!("{:.2}", f.cumulative),
-            format!("{:.2}", f.cumulative_low),
-            format!("{:.2}", f.cumulative_high),
-            f.seasonal.to_string(),
-            f.rho.map_or(String::new(), |r| format!("{r:.3}")),
-        ]);
+        fields.extend(fit_fields(f));
         text.push_str(&fields.join(","));
         text.push('\n');
     }

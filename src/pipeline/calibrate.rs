@@ -52,7 +52,10 @@ pub fn calibrate(
             Problem::new(
                 None,
                 "scenario.sampling",
-                "calibration pairs each prior draw with the figures' derived runs through keyed streams, so the national factors must be drawn one iteration at a time: use sampling = \"monte_carlo\" and no [[correlations]]",
+                format!(
+                    "calibration pairs each prior draw with the figures' derived runs through keyed streams, so the national factors must be drawn one iteration at a time: {}",
+                    crate::scenario::Sampling::one_at_a_time_hint()
+                ),
             ),
         ));
     }

@@ -427,6 +427,7 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
         scenario,
         data: Some(data),
         practices: recorded("practices.csv"),
+        footprint: recorded("footprint.csv"),
         icb_map: recorded("icb_map.csv"),
         posterior: recorded(crate::posterior::DRAWS_FILE),
         view: Some(manifest.cost_view),

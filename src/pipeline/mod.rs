@@ -39,6 +39,7 @@ pub use simulate::{simulate, SimConfig, Simulation};
 use crate::data::IcbTable;
 use crate::engine;
 use crate::error::{Error, FileProblems, Problem, Result};
+use crate::footprint::Footprint;
 use crate::icb_map::IcbMap;
 use crate::model::{Model, Resample};
 use crate::posterior::Posterior;
@@ -59,6 +60,8 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// A practice table instead of the scenario's `practices` (a report's recorded inputs).
     pub practices: Option<PathBuf>,
+    /// A footprint instead of the scenario's `footprint`.
+    pub footprint: Option<PathBuf>,
     /// An ICB map instead of the scenario's `icb_map`.
     pub icb_map: Option<PathBuf>,
     pub view: Option<CostView>,
@@ -118,9 +121,14 @@ pub struct Prepared {
     pub scenario: Scenario,
     /// The scenario file's name, hash and bytes.
     pub scenario_file: InputFile,
+    /// The ICB table the run is on: with a footprint, its ICBs (the file read is still
+    /// `table.file`).
     pub table: IcbTable,
-    /// With `granularity = "practice"`.
+    /// With `granularity = "practice"`: with a footprint, its practices in its ICBs.
     pub practices: Option<PracticeTable>,
+    /// The footprint the tables were rebuilt on, and the tables as read (the 42 ICBs of 2022,
+    /// say), for the view of the old footprint.
+    pub footprint: Option<Rebuilt>,
     pub icb_map: Option<IcbMap>,
     /// A calibrated run's posterior draws file (the model resamples them).
     pub posterior: Option<InputFile>,
@@ -150,10 +158,21 @@ impl Prepared {
     /// The input files besides the scenario and the ICB table, with the names a run records
     /// them under in `inputs/`.
     pub fn other_inputs(&self) -> Vec<(&'static str, InputFile)> {
+        // A footprint reads the practice table at ICB level too.
         let practices = self
             .practices
             .as_ref()
-            .map(|p| ("practices.csv", p.file.clone()));
+            .map(|p| p.file.clone())
+            .or_else(|| {
+                self.footprint
+                    .as_ref()
+                    .map(|f| f.footprint.practices.clone())
+            })
+            .map(|file| ("practices.csv", file));
+        let footprint = self
+            .footprint
+            .as_ref()
+            .map(|f| ("footprint.csv", f.footprint.file.clone()));
         let map = self
             .icb_map
             .as_ref()
@@ -162,8 +181,23 @@ impl Prepared {
             .posterior
             .as_ref()
             .map(|p| (crate::posterior::DRAWS_FILE, p.clone()));
-        practices.into_iter().chain(map).chain(posterior).collect()
+        practices
+            .into_iter()
+            .chain(footprint)
+            .chain(map)
+            .chain(posterior)
+            .collect()
     }
+}
+
+/// A footprint and the tables it rebuilt, as they were read.
+#[derive(Debug, Clone)]
+pub struct Rebuilt {
+    pub footprint: Footprint,
+    /// The ICB table as read (its rows are the old ICBs).
+    pub old_table: IcbTable,
+    /// The practice table as read, with the old ICBs' codes.
+    pub old_practices: PracticeTable,
 }
 
 /// Columns of the ICB table that reports show for each ICB, when present.
@@ -194,7 +228,7 @@ pub fn prepare(config: &Config) -> Result<Prepared> {
 /// The tables built into the tool, by file name, with the names outputs give them: all that
 /// a scenario sent as text may name (as `data/<name>` or `../data/<name>`, as the shipped
 /// scenarios do).
-const BUILT_IN: [(&str, &str, &[u8]); 3] = [
+const BUILT_IN: [(&str, &str, &[u8]); 4] = [
     (
         "icbs.csv",
         crate::data::EMBEDDED_NAME,
@@ -204,6 +238,11 @@ const BUILT_IN: [(&str, &str, &[u8]); 3] = [
         "practices.csv",
         crate::practices::EMBEDDED_NAME,
         crate::practices::EMBEDDED_CSV,
+    ),
+    (
+        "footprint-2026.csv",
+        crate::footprint::EMBEDDED_2026_NAME,
+        crate::footprint::EMBEDDED_2026_CSV,
     ),
     (
         "icb-map-2026.csv",
@@ -243,7 +282,7 @@ impl Files {
 
 /// Prepares a scenario given as text (`name` names it in messages), as a server receives
 /// one: it may use only the tables built into the tool, so a scenario naming any other file
-/// (`data`, `practices`, `icb_map`; a `posterior` always) is refused before anything is read,
+/// (`data`, `practices`, `footprint`, `icb_map`; a `posterior` always) is refused before anything is read,
 /// and the configuration's own files must be `None`. The configuration's `scenario` path is
 /// not read.
 pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared> {
@@ -258,6 +297,10 @@ pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared
         (
             "scenario.practices",
             other(&scenario.practices) || config.practices.is_some(),
+        ),
+        (
+            "scenario.footprint",
+            other(&scenario.footprint) || config.footprint.is_some(),
         ),
         (
             "scenario.icb_map",
@@ -313,15 +356,18 @@ fn prepare_scenario(
             columns.push(c.to_string());
         }
     }
-    let table = match &data {
+    let mut table = match &data {
         None => IcbTable::load(None, &columns)?,
         Some(path) => {
             let file = files.read(path, "the ICB table")?;
             IcbTable::from_csv(&file.bytes, &file.source, &columns).map_err(one)?
         }
     };
-    let practices = match scenario.granularity {
-        Granularity::Practice => Some(
+    let footprint_path = config.footprint.as_ref().or(scenario.footprint.as_ref());
+    // The practice table: at practice level, and for a footprint, which places practices.
+    let mut practices = match (scenario.granularity, footprint_path) {
+        (Granularity::Icb, None) => None,
+        _ => Some(
             match config.practices.as_ref().or(scenario.practices.as_ref()) {
                 None => PracticeTable::load(None)?,
                 Some(path) => {
@@ -330,8 +376,26 @@ fn prepare_scenario(
                 }
             },
         ),
-        Granularity::Icb => None,
     };
+    let footprint = match (footprint_path, &practices) {
+        (Some(path), Some(read)) => {
+            let file = files.read(path, "the footprint")?;
+            let footprint =
+                Footprint::from_csv(&file.bytes, &file.source, &table, read).map_err(one)?;
+            let (built, moved) = footprint.apply(&table, read);
+            let rebuilt = Rebuilt {
+                footprint,
+                old_table: std::mem::replace(&mut table, built),
+                old_practices: read.clone(),
+            };
+            practices = Some(moved);
+            Some(rebuilt)
+        }
+        _ => None,
+    };
+    if scenario.granularity == Granularity::Icb {
+        practices = None;
+    }
     let icb_map = match config.icb_map.as_ref().or(scenario.icb_map.as_ref()) {
         Some(path) => {
             let file = files.read(path, "the ICB map")?;
@@ -356,7 +420,10 @@ fn prepare_scenario(
                     vec![Problem::new(
                         None,
                         "scenario.posterior",
-                        "a calibrated run draws the national factors from the posterior, one iteration at a time: use sampling = \"monte_carlo\" and no [[correlations]]",
+                        format!(
+                            "a calibrated run draws the national factors from the posterior, one iteration at a time: {}",
+                            crate::scenario::Sampling::one_at_a_time_hint()
+                        ),
                     )],
                 ));
             }
@@ -373,6 +440,7 @@ fn prepare_scenario(
         scenario_file,
         table,
         practices,
+        footprint,
         icb_map,
         posterior,
         model,

@@ -140,7 +140,10 @@ impl Kind {
                 Ok(_) => None,
             },
             Kind::Number => match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => None,
+                Ok(v) if v.is_finite() && v.abs() <= MAX_NUMBER => None,
+                Ok(v) if v.is_finite() => Some(format!(
+                    "'{cell}' is too large: a row's value is at most {MAX_NUMBER:e}, so that sums are exact"
+                )),
                 _ => bad(),
             },
             Kind::Text => None,
@@ -349,6 +352,22 @@ struct Group {
     actual_cost_micros: i128,
 }
 
+/// The largest value a row's number may hold (a trillion): money summed as integer
+/// millionths of a pound stays exact far beyond any month's national spend, and a value
+/// beyond it (a `1e300`, say) is refused with its file, line and column, never dropped.
+pub(crate) const MAX_NUMBER: f64 = 1e12;
+
+/// The rows of a group whose number `name` is beyond [`MAX_NUMBER`]: counted with the empty
+/// values, so that the file is read again for its bad rows.
+pub(crate) fn too_large(name: &str) -> Expr {
+    let x = col(name).cast(DataType::Float64);
+    x.clone()
+        .gt(lit(MAX_NUMBER))
+        .or(x.lt(lit(-MAX_NUMBER)))
+        .cast(DataType::Int64)
+        .sum()
+}
+
 /// A cost column in millionths of a pound, rounded half away from zero.
 fn micros(name: &str) -> Expr {
     let scaled = col(name).cast(DataType::Float64) * lit(MICROS_PER_POUND);
@@ -374,7 +393,8 @@ fn sums(frame: LazyFrame, grouping: Grouping) -> LazyFrame {
         col(ITEMS).cast(DataType::Int64).sum().alias("items"),
         micros(NIC).sum().alias("nic"),
         micros(ACTUAL_COST).sum().alias("actual_cost"),
-        (empty(ITEMS) + empty(NIC) + empty(ACTUAL_COST)).alias("empty"),
+        (empty(ITEMS) + empty(NIC) + empty(ACTUAL_COST) + too_large(NIC) + too_large(ACTUAL_COST))
+            .alias("empty"),
     ])
 }
 
@@ -456,6 +476,13 @@ fn find_bad_rows(path: &Path, used: &[(&'static str, Kind)]) -> PolarsResult<Vec
                     .or(mm.gt(lit(12i64)))
                     .or(ym.clone().lt(lit(190_001i64)))
                     .or(ym.gt(lit(220_012i64)))
+            }
+            Kind::Number => {
+                let x = value.clone().cast(DataType::Float64);
+                blank
+                    .or(x.clone().is_null())
+                    .or(x.clone().gt(lit(MAX_NUMBER)))
+                    .or(x.lt(lit(-MAX_NUMBER)))
             }
             _ => blank.or(value.cast(kind.dtype()).is_null()),
         }
@@ -551,6 +578,22 @@ pub(crate) fn read_failure(
     used: &[(&'static str, Kind)],
     failure: Option<PolarsError>,
 ) -> Result<Vec<Problem>, Error> {
+    failure_problems(
+        path,
+        failure,
+        || find_bad_rows(path, used).unwrap_or_default(),
+        "English Prescribing Dataset file",
+    )
+}
+
+/// A failed plan's problems: an I/O failure as an error; else the bad cells `bad` finds, or,
+/// if none is found, polars' reason, for a file that should be a readable `what`.
+pub(crate) fn failure_problems(
+    path: &Path,
+    failure: Option<PolarsError>,
+    bad: impl FnOnce() -> Vec<Problem>,
+    what: &str,
+) -> Result<Vec<Problem>, Error> {
     if let Some(PolarsError::IO { error, .. }) = &failure {
         return Err(Error::io(
             "cannot read",
@@ -558,13 +601,13 @@ pub(crate) fn read_failure(
             std::io::Error::new(error.kind(), error.to_string()),
         ));
     }
-    let mut problems = find_bad_rows(path, used).unwrap_or_default();
+    let mut problems = bad();
     if problems.is_empty() {
         let why = failure.map_or("unreadable values".to_string(), |e| e.to_string());
         problems.push(Problem::new(
             None,
             "file",
-            format!("not a readable English Prescribing Dataset file: {why}"),
+            format!("not a readable {what}: {why}"),
         ));
     }
     Ok(problems)

@@ -20,7 +20,8 @@ mod tables;
 
 pub use epd::{aggregate, column, read_local_files_in_chunks, ReadMode};
 pub(crate) use epd::{
-    check_files, read_each_file, read_failure, scan_typed, Key, Keys, Kind, Source, EPD,
+    check_files, failure_problems, read_each_file, read_failure, scan_typed, too_large, Key, Keys,
+    Kind, Source, EPD,
 };
 pub use rebuild::{
     rebuild, rebuild_practices, Change, Rebuilt, RebuiltPractices, PRESCRIBING_COLUMN,

@@ -306,6 +306,7 @@ pub fn html(r: &Report) -> String {
     b.push_str(&icb_table(r));
     b.push_str(&region_table(s));
     b.push_str(&body_table(s));
+    b.push_str(&activity_table(s));
     b.push_str(&assumptions(sc));
     b.push_str(&model_in_brief(sc));
     b.push_str(&caveats(sc, s));
@@ -412,6 +413,43 @@ fn region_table(s: &RunSummary) -> String {
         money_cell(s.national.p05),
         money_cell(s.national.p95)
     );
+    b
+}
+
+/// What the model expects to see in the data: each activity's national change over the
+/// horizon, and where it is published, when the scenario's lines count any.
+fn activity_table(s: &RunSummary) -> String {
+    if s.activity.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from(
+        "<section id=\"activity\"><h2>What the model expects to see in the data</h2>\
+         <p>The activity the actions add (or, negative, remove) nationally over the period, counted by the same \
+         draws as the costs: set it against the published series named beside it (benchmark and calibrate \
+         do so for the observations in the benchmarks table).</p>\
+         <table class=\"sortable\" id=\"activity-table\"><thead><tr><th>Activity</th>\
+         <th class=\"n\">Mean</th><th class=\"n\">5th percentile</th><th class=\"n\">95th percentile</th>\
+         <th>Published in</th></tr></thead><tbody>",
+    );
+    for a in &s.activity {
+        let known = crate::activities::find(&a.name);
+        let cell = |x: f64| {
+            format!(
+                "<td class=\"n\" data-value=\"{x:.1}\">{}</td>",
+                crate::money::count_short(x)
+            )
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{}</td>{}{}{}<td>{}</td></tr>",
+            esc(known.map_or(a.name.as_str(), |k| k.label)),
+            cell(a.national.mean),
+            cell(a.national.p05),
+            cell(a.national.p95),
+            esc(known.map_or("", |k| k.published_in))
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
     b
 }
 

@@ -187,6 +187,33 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
         }
     }
 
+    // What the model expects to see in the data: each activity, nationally and per ICB.
+    let sheet = book.add_worksheet().set_name("Activity")?;
+    header(
+        sheet,
+        &[
+            ("Scope", 12.0),
+            ("Activity", 30.0),
+            ("Mean", 14.0),
+            ("5th percentile", 14.0),
+            ("95th percentile", 14.0),
+        ],
+    )?;
+    let counts = Format::new().set_num_format("#,##0");
+    let mut row = 1u32;
+    for a in &s.activity {
+        let scopes = std::iter::once(("national", &a.national))
+            .chain(s.icbs.iter().map(|i| i.code.as_str()).zip(&a.icbs));
+        for (scope, summary) in scopes {
+            sheet.write_string(row, 0, scope)?;
+            sheet.write_string(row, 1, a.name.as_str())?;
+            for (col, v) in [(2, summary.mean), (3, summary.p05), (4, summary.p95)] {
+                sheet.write_number_with_format(row, col, v, &counts)?;
+            }
+            row += 1;
+        }
+    }
+
     let sheet = book.add_worksheet().set_name("Assumptions")?;
     header(
         sheet,

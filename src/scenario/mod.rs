@@ -45,7 +45,7 @@ pub const MAX_MONTHS: u32 = 600;
 pub fn default_reference() -> Reference {
     Reference {
         per_icb_gbp: 2_000_000.0,
-        label: "Pulse FOI, Feb 2025: ICBs expected about £2m each".to_string(),
+        label: "Pulse FOI, Feb 2025: £2m, the average the six ICBs that disclosed a cost expected".to_string(),
         source: "Pulse, 'ICBs estimate average £2m cost of GP collective action' (FOI to all 42 ICBs), \
                  https://pulsetoday.co.uk/news/politics/icbs-estimate-average-2m-cost-of-gp-collective-action; \
                  Healthcare Leader, 11 Feb 2025"
@@ -76,6 +76,10 @@ pub struct Scenario {
     /// Practice table named by the scenario (resolved against its folder); the embedded one
     /// when `None`. Used with [`Granularity::Practice`].
     pub practices: Option<PathBuf>,
+    /// The footprint the run is on (each practice's ICB), resolved against the scenario's
+    /// folder: the ICB table and the practice table are rebuilt on its ICBs; `None`: the ICB
+    /// table's own rows.
+    pub footprint: Option<PathBuf>,
     /// ICB reconfiguration map (old ICB code → new body), resolved against the scenario's folder:
     /// results are also reported for the new bodies.
     pub icb_map: Option<PathBuf>,
@@ -243,7 +247,7 @@ pub enum Granularity {
 impl Granularity {
     /// The name scenario files, the command line and manifests use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 }
 
@@ -258,6 +262,25 @@ pub enum Sampling {
     /// as there are iterations, and each stratum is used once (`lhs`).
     #[serde(rename = "lhs")]
     LatinHypercube,
+}
+
+impl Sampling {
+    /// The name scenario files use (`mc`, `lhs`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sampling::MonteCarlo => "mc",
+            Sampling::LatinHypercube => "lhs",
+        }
+    }
+
+    /// What a command that draws one iteration at a time tells a user to write instead:
+    /// `sampling = "mc"` (the default) and no `[[correlations]]`.
+    pub fn one_at_a_time_hint() -> String {
+        format!(
+            "use sampling = \"{}\" (or leave it out) and no [[correlations]]",
+            Sampling::MonteCarlo.as_str()
+        )
+    }
 }
 
 /// A target rank (Spearman) correlation between two national factors, induced by the
@@ -296,7 +319,7 @@ pub enum CostView {
 impl CostView {
     /// The name scenario files, the command line and outputs use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 
     /// Words for titles and summaries.
@@ -600,7 +623,7 @@ pub enum Vary {
 impl Vary {
     /// The name scenario files and listings use.
     pub fn as_str(self) -> &'static str {
-        names::name_of::<Self>(self as usize)
+        names::name_of(&self)
     }
 }
 

@@ -68,6 +68,10 @@ pub(super) fn read_scenario(
         .value::<String>(r, "practices")
         .or_absent()
         .map(|v| base.join(v));
+    let footprint = t
+        .value::<String>(r, "footprint")
+        .or_absent()
+        .map(|v| base.join(v));
     let icb_map = t
         .value::<String>(r, "icb_map")
         .or_absent()
@@ -99,6 +103,7 @@ pub(super) fn read_scenario(
             "sampling",
             "granularity",
             "practices",
+            "footprint",
             "icb_map",
             "price_year",
             "posterior",
@@ -125,6 +130,7 @@ pub(super) fn read_scenario(
             .granularity
             .unwrap_or(granularity?.unwrap_or_default()),
         practices,
+        footprint,
         icb_map,
         posterior,
         calibration_discrepancy: calibration_discrepancy?,

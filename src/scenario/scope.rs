@@ -108,18 +108,7 @@ impl Scenario {
         derived.overrides.retain(|o| {
             in_scope.contains(&o.factor) && !scope.conditions.iter().any(|(p, _)| p == &o.factor)
         });
-        let drawn = |path: &str| {
-            derived
-                .factors()
-                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
-        };
-        let correlations = derived
-            .correlations
-            .iter()
-            .filter(|c| drawn(&c.a) && drawn(&c.b))
-            .cloned()
-            .collect();
-        derived.correlations = correlations;
+        derived.keep_drawn_correlations();
         Ok(derived)
     }
 }
@@ -160,18 +149,7 @@ impl Scenario {
             .map(|(_, f)| f.path.clone())
             .collect();
         derived.overrides.retain(|o| kept.contains(&o.factor));
-        let drawn = |path: &str| {
-            derived
-                .factors()
-                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
-        };
-        let correlations = derived
-            .correlations
-            .iter()
-            .filter(|c| drawn(&c.a) && drawn(&c.b))
-            .cloned()
-            .collect();
-        derived.correlations = correlations;
+        derived.keep_drawn_correlations();
         Ok(derived)
     }
 
@@ -243,18 +221,7 @@ impl Scenario {
                 costs: option.costs.clone(),
             });
         }
-        let drawn = |path: &str| {
-            derived
-                .factors()
-                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
-        };
-        let correlations = derived
-            .correlations
-            .iter()
-            .filter(|c| drawn(&c.a) && drawn(&c.b))
-            .cloned()
-            .collect();
-        derived.correlations = correlations;
+        derived.keep_drawn_correlations();
         derived
     }
 
@@ -288,6 +255,23 @@ impl Scenario {
             }
         }
         settled
+    }
+}
+
+impl Scenario {
+    /// Drops the correlations that name a factor no longer drawn (fixed, or gone).
+    fn keep_drawn_correlations(&mut self) {
+        let drawn = |path: &str| {
+            self.factors()
+                .any(|(_, f)| f.path == path && !f.dist.is_fixed())
+        };
+        let correlations = self
+            .correlations
+            .iter()
+            .filter(|c| drawn(&c.a) && drawn(&c.b))
+            .cloned()
+            .collect();
+        self.correlations = correlations;
     }
 }
 

@@ -172,6 +172,9 @@ await step("my ICB", async () => {
     const plain = other ? getComputedStyle(other).backgroundColor : "";
     return tr.classList.contains("highlight") && own !== plain;
   });
+  // What the model expects to see in the data: a row per activity, with my ICB's column.
+  out.activity_rows = await page.locator("#activity-table tbody tr").count();
+  out.activity_has_my_icb = (await page.locator("#activity-table thead th", { hasText: `${ICB} mean` }).count()) === 1;
 });
 
 // 7. Compare with the scenario as loaded.

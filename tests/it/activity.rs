@@ -328,6 +328,36 @@ fn benchmarks_table(sb: &Sandbox, dir: &str, file: &str, icbs: usize) {
         .map(|r| r[f("activity")].clone())
         .collect::<std::collections::BTreeSet<_>>();
     assert_eq!(figures.len() - 1, activities.len() * (1 + icbs));
+    // `benchmark` reads the table: the national appointments set against the activity the
+    // whole menu's cap removes, on the months observed after the change.
+    let scenario = crate::shipped("collective-action-2024.toml");
+    let out = sb.run(&[
+        "benchmark",
+        scenario.to_str().unwrap(),
+        "--benchmarks",
+        file,
+        "--iterations",
+        "300",
+        "--out",
+        &format!("{dir}-benchmark"),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let compared = read_csv(&sb.path(&format!("{dir}-benchmark/benchmarks.csv")));
+    let (id, status, unit) = (
+        column(&compared, "id"),
+        column(&compared, "status"),
+        column(&compared, "unit"),
+    );
+    for activity in &activities {
+        let national = compared
+            .iter()
+            .find(|r| r[id] == format!("observed_{activity}_national"))
+            .expect("the national figure");
+        // The shipped scenario counts each: the cap's appointments, the A&G requests not sent.
+        assert_eq!(national[status], "compared", "{national:?}");
+        assert_eq!(national[unit], *activity);
+    }
 }
 
 #[test]

@@ -547,3 +547,97 @@ fn the_scenario_may_state_the_discrepancy_a_figure_does_not() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_calibrated_run_counts_the_activity_of_lines_the_calibration_never_saw() {
+    // A line that counts only in the economic view, calibrated in ICB cash: its factor enters
+    // no figure, so a calibrated run draws it from its prior and still counts its activity.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    let scenario = format!(
+        "{SCENARIO}\n[[actions.a.costs]]\nactivity = \"pharmacy_consultations\"\nunit_cost = \"fee\"\nviews = [\"economic\"]\n\
+         driver = \"registered_patients\"\nfactors = {{ visits = {{ dist = \"uniform\", min = 0.1, max = 0.3 }}, fee = 15 }}\n"
+    );
+    sb.write(
+        "s.toml",
+        &scenario.replace("iterations = 20000", "iterations = 4000"),
+    );
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
+    );
+    let out = calibrate(&sb, "s.toml", "cal");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = sb.run(&["run", "s.toml", "--posterior", "cal", "--out", "post", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_csv(&sb.path("post/activity.csv"));
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "national" && r[1] == "pharmacy_consultations")
+        .expect("the economic line's activity");
+    let (mean, se): (f64, f64) = (
+        row[column(&rows, "mean")].parse().unwrap(),
+        row[column(&rows, "mcse_mean")].parse().unwrap(),
+    );
+    // 3m patients × θ (its posterior) × visits (its prior, mean 0.2): the posterior mean of θ
+    // is the conjugate case's.
+    // The weighted posterior's own error in θ's mean is the posterior sd over √ESS.
+    let (theta, _) = exact(6.9e6, 0.6e6);
+    let expected = A * theta * 0.2;
+    let ess = read_json(&sb.path("cal/summary.json"))["ess"]
+        .as_f64()
+        .unwrap();
+    let posterior_sd = (1.0 / 0.25 + (A / 0.6e6).powi(2)).recip().sqrt();
+    let se = (se.powi(2) + (A * 0.2 * posterior_sd / ess.sqrt()).powi(2)).sqrt();
+    assert!(
+        (mean - expected).abs() <= 4.0 * se,
+        "{mean} against {expected} (se {se})"
+    );
+}
+
+#[test]
+fn the_advice_for_a_latin_hypercube_names_a_value_the_parser_accepts() {
+    // calibrate and run --posterior refuse a Latin hypercube and say what to write instead;
+    // writing exactly that makes the refusal go.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", ICBS);
+    let lhs = SCENARIO
+        .replace("iterations = 20000", "iterations = 2000")
+        .replace("seed = 3", "seed = 3\nsampling = \"lhs\"");
+    sb.write("s.toml", &lhs);
+    sb.write(
+        "figures.csv",
+        &format!("{HEADER}nation,National cost in a year,6900000,600000,national_total,0\n"),
+    );
+    let out = calibrate(&sb, "s.toml", "cal");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    let advised = message
+        .split("use sampling = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no value advised: {message}"));
+    sb.write(
+        "s.toml",
+        &lhs.replace("sampling = \"lhs\"", &format!("sampling = \"{advised}\"")),
+    );
+    let out = calibrate(&sb, "s.toml", "cal");
+    assert!(out.status.success(), "advised {advised}: {}", stderr(&out));
+    // The same advice for a calibrated run of a Latin hypercube.
+    sb.write("lhs.toml", &lhs);
+    let o = sb.run(&[
+        "run",
+        "lhs.toml",
+        "--posterior",
+        "cal",
+        "--out",
+        "post",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("use sampling = \"{advised}\"")),
+        "{}",
+        stderr(&o)
+    );
+}

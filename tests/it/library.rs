@@ -189,7 +189,7 @@ fn the_whole_menu_models_all_nine_actions() {
 #[test]
 fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
     use icb_impact::pipeline::prepare_text;
-    let mut mapped = 0;
+    let (mut mapped, mut footprints) = (0, 0);
     for path in scenarios() {
         let text = std::fs::read(&path).unwrap();
         let config = Config {
@@ -205,6 +205,15 @@ fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
             assert_eq!(built_in.file.sha256, map.file.sha256);
             assert_eq!(built_in.bodies, map.bodies);
             mapped += 1;
+        }
+        if let Some(rebuilt) = &from_file.footprint {
+            // The shipped footprint is built into the tool too, and builds the same tables.
+            let built_in = &from_text.footprint.as_ref().unwrap().footprint;
+            assert_eq!(built_in.file.source, "embedded:data/footprint-2026.csv");
+            assert_eq!(built_in.file.sha256, rebuilt.footprint.file.sha256);
+            assert_eq!(built_in.bodies, rebuilt.footprint.bodies);
+            assert_eq!(from_text.table.codes, from_file.table.codes);
+            footprints += 1;
         }
         // The same through the configuration's text.
         let via_config = prepare(&Config {
@@ -227,13 +236,18 @@ fn a_scenario_sent_as_text_runs_as_its_file_does_and_may_not_name_files() {
         );
         assert_eq!(a.national, b.national, "{}", path.display());
     }
-    assert_eq!(mapped, 1, "escalation-2026 names the built-in map");
+    assert_eq!(mapped, 0, "no shipped scenario names an ICB map");
+    assert_eq!(
+        footprints, 1,
+        "escalation-2026 names the built-in footprint"
+    );
     // A file named in the text, or in the configuration, is refused before anything is read:
     // the message names the key and nothing of the file.
     let text = std::fs::read_to_string(&scenarios()[0]).unwrap();
     for (key, value) in [
         ("data", "/etc/passwd"),
         ("practices", "p.csv"),
+        ("footprint", "f.csv"),
         ("icb_map", "m.csv"),
         ("posterior", "cal"),
     ] {

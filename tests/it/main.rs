@@ -9,6 +9,7 @@ mod calibrate;
 mod cli;
 mod distributions;
 mod engagement;
+mod footprint;
 mod library;
 mod model;
 mod observed;

@@ -60,10 +60,24 @@ fn row(
 /// 24 months, 2023-02 to 2025-01, one file each; brand share rising from `change` in the
 /// planted ICBs. Returns the files' names.
 fn write_months(sb: &Sandbox, seed: u64, change: (i32, u32)) -> Vec<String> {
+    write_months_from(sb, seed, (2023, 2), 24, change, 1.0)
+}
+
+/// `n` months from `first`, one file each, quantities `scale` times [`MEAN_QUANTITY`]; brand
+/// share rising from `change` in the planted ICBs. Returns the files' names.
+fn write_months_from(
+    sb: &Sandbox,
+    seed: u64,
+    first: (i32, u32),
+    n: u32,
+    change: (i32, u32),
+    scale: f64,
+) -> Vec<String> {
     let mut rng = SplitMix64::seed_from_u64(seed);
     let mut names = Vec::new();
-    for k in 0..24u32 {
-        let (y, m) = (2023 + ((1 + k) / 12) as i32, (1 + k) % 12 + 1);
+    for k in 0..n {
+        let index = first.1 - 1 + k;
+        let (y, m) = (first.0 + (index / 12) as i32, index % 12 + 1);
         let mut text = format!("{HEADER}\n");
         for icb in 0..ICBS.len() {
             for p in 0..PRACTICES_PER_ICB {
@@ -75,7 +89,7 @@ fn write_months(sb: &Sandbox, seed: u64, change: (i32, u32)) -> Vec<String> {
                 };
                 for (generic, brand, pg, pb) in GROUPS {
                     let noise = 0.9 + 0.2 * rng.random_range(0..1000u64) as f64 / 1000.0;
-                    let total = MEAN_QUANTITY * season(m) * noise;
+                    let total = scale * MEAN_QUANTITY * season(m) * noise;
                     let brand_q = (total * share).round() as u64;
                     let generic_q = (total - brand_q as f64).round() as u64;
                     text.push_str(&row(
@@ -347,6 +361,29 @@ fn a_bad_value_names_the_file_line_and_column() {
 }
 
 #[test]
+fn a_cost_or_quantity_too_large_to_sum_is_refused() {
+    // Before, a cost of 1e300 entered the excess as a number no month could hold.
+    for (from_end, value) in [(2, "1e300"), (5, "5e13")] {
+        let sb = Sandbox::new();
+        let files = write_months(&sb, 13, (2024, 8));
+        let path: PathBuf = sb.path(&files[3]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut fields: Vec<String> = lines[4].split(',').map(String::from).collect();
+        let at = fields.len() - from_end;
+        fields[at] = value.to_string();
+        lines[4] = fields.join(",");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let err = refused(&sb, &files, &["--change", "2024-08"]);
+        assert!(
+            err.contains(&format!("{}:5:", files[3]))
+                && err.contains(&format!("'{value}' is too large")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_missing_column_is_named() {
     let sb = Sandbox::new();
     let files = write_months(&sb, 14, (2024, 8));
@@ -390,4 +427,91 @@ fn missing_months_and_short_pre_periods_are_named() {
         err.contains("FILE: no EPD files given: name the monthly files"),
         "{err}"
     );
+}
+
+#[test]
+fn the_monthly_nowcast_runs_from_the_prescribing_data_to_a_calibrated_2026_run() {
+    // The sequence a finance team repeats each month (README, "The monthly nowcast"): EPD
+    // months from two years before the June 2026 switch-off to the latest published, then
+    // data observed → calibrate escalation-2026 → run --posterior.
+    let sb = Sandbox::new();
+    let files = write_months_from(&sb, 5, (2024, 6), 27, (2026, 6), 30.0);
+    assert_eq!(files.last().unwrap(), "EPD_202608.csv");
+    let out = observed(
+        &sb,
+        &files,
+        &[
+            "--change",
+            "2026-06",
+            "--out",
+            "obs",
+            "--benchmarks-out",
+            "obs.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(report.contains("24 months before, 3 after"), "{report}");
+    let scenario = shipped("escalation-2026.toml");
+    let scenario = scenario.to_str().unwrap();
+    let out = sb.run(&[
+        "calibrate",
+        scenario,
+        "--benchmarks",
+        "obs.csv",
+        "--iterations",
+        "2000",
+        "--out",
+        "cal",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures = read_csv(&sb.path("cal/calibration.csv"));
+    let national = figures
+        .iter()
+        .find(|r| r[0] == "observed_excess_national")
+        .expect("the national excess is used");
+    // Scoped to the switch-off from June to the last month observed, August 2026.
+    let compared = sb.run(&[
+        "benchmark",
+        scenario,
+        "--benchmarks",
+        "obs.csv",
+        "--iterations",
+        "500",
+        "--out",
+        "b",
+        "-q",
+    ]);
+    assert!(compared.status.success(), "{}", stderr(&compared));
+    let rows = read_csv(&sb.path("b/benchmarks.csv"));
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "observed_excess_national")
+        .unwrap();
+    let (start, end) = (column(&rows, "start"), column(&rows, "end"));
+    assert_eq!(
+        (row[start].as_str(), row[end].as_str()),
+        ("2026-06", "2026-08")
+    );
+    let summary: serde_json::Value = crate::read_json(&sb.path("cal/summary.json"));
+    assert_eq!(
+        summary["posterior_reported"], true,
+        "no posterior for the generated months: {national:?} {summary}"
+    );
+    let out = sb.run(&[
+        "run",
+        scenario,
+        "--posterior",
+        "cal",
+        "--iterations",
+        "2000",
+        "--out",
+        "post",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Calibrated:"), "{}", stdout(&out));
+    let run: serde_json::Value = crate::read_json(&sb.path("post/summary.json"));
+    assert!(run["calibrated"].is_object(), "{run}");
 }

@@ -378,6 +378,26 @@ fn set_field(line: &str, index: usize, value: &str) -> String {
 }
 
 #[test]
+fn a_cost_too_large_to_sum_is_refused_alone_and_nothing_is_written() {
+    // The one bad value of the files: before, it became null and dropped out of the sums.
+    for value in ["1e300", "-2e12"] {
+        let sb = Sandbox::new();
+        let files = write_months(&sb, &generate(9, &[202401, 202402], &[0, 1]));
+        let path = sb.path(&files[0]);
+        let mut rows: Vec<String> = text(&path).lines().map(str::to_string).collect();
+        rows[2] = set_field(&rows[2], 24, value);
+        sb.write(&files[0], &(rows.join("\n") + "\n"));
+        let err = refused(&sb, &files, &[]);
+        assert!(
+            err.contains(&format!(
+                "EPD_202401.csv:3: ACTUAL_COST: '{value}' is too large"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn mistyped_values_name_the_file_line_and_column() {
     let sb = Sandbox::new();
     let files = write_months(&sb, &generate(9, &[202401, 202402], &[0, 1]));
@@ -388,12 +408,15 @@ fn mistyped_values_name_the_file_line_and_column() {
     rows[3] = set_field(&rows[3], 24, "abc");
     rows[5] = set_field(&rows[5], 20, "");
     rows[6] = set_field(&rows[6], 0, "202413");
+    // Line 8: a cost too large to sum exactly, which must be refused, not dropped.
+    rows[7] = set_field(&rows[7], 24, "1e300");
     sb.write(&files[1], &(rows.join("\n") + "\n"));
     let err = refused(&sb, &files, &[]);
     for wanted in [
         "EPD_202402.csv:4: ACTUAL_COST: 'abc' is not a number",
         "EPD_202402.csv:6: ITEMS: empty value",
         "EPD_202402.csv:7: YEAR_MONTH: 202413 is not a month: EPD writes YYYYMM, e.g. 202401",
+        "EPD_202402.csv:8: ACTUAL_COST: '1e300' is too large",
     ] {
         assert!(err.contains(wanted), "missing «{wanted}» in:\n{err}");
     }

@@ -145,6 +145,7 @@ fn the_workbook_has_its_sheets_formats_frozen_headers_and_a_native_chart() {
         "ICBs",
         "Actions",
         "Monthly",
+        "Activity",
         "Assumptions",
         "Manifest",
     ] {
@@ -815,4 +816,43 @@ fn the_workbook_opens_in_libreoffice() {
         pdf.len()
     );
     assert!(!stderr(&out).contains("Error"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_briefing_and_the_workbook_show_the_activity_the_model_expects() {
+    let sb = Sandbox::new();
+    let dir = reported(&sb);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let section = html
+        .split("<section id=\"activity\">")
+        .nth(1)
+        .expect("an activity section")
+        .split("</section>")
+        .next()
+        .unwrap();
+    let rows = crate::read_csv(&dir.join("activity.csv"));
+    let (scope, activity, mean) = (
+        crate::column_index(&rows, "scope"),
+        crate::column_index(&rows, "activity"),
+        crate::column_index(&rows, "mean"),
+    );
+    let national: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[scope] == "national")
+        .collect();
+    assert!(national.len() >= 5, "{national:?}");
+    for r in national {
+        // Each activity's national mean, as the CSV has it to a tenth, in the table's data.
+        let value: f64 = r[mean].parse().unwrap();
+        assert!(
+            section.contains(&format!("data-value=\"{value:.1}\"")),
+            "{} {value} not in the briefing's activity table",
+            r[activity]
+        );
+    }
+    assert!(
+        section.contains("GP appointments") && section.contains("Appointments in General Practice")
+    );
+    let workbook = zip_entry(&dir.join("report.xlsx"), "xl/workbook.xml");
+    assert!(workbook.contains("name=\"Activity\""));
 }

@@ -282,11 +282,8 @@ fn a_run_through_the_api_is_the_cli_run_for_every_shipped_scenario() {
             assert_rows_equal(&out.join(file), &api["tables"][table]);
         }
         if name == "escalation-2026" {
-            // Its ICB map is the one built into the tool.
-            assert_rows_equal(
-                &out.join("body_summary.csv"),
-                &api["tables"]["body_summary"],
-            );
+            // Its footprint is the one built into the tool: the 36 ICBs of April 2026.
+            assert_eq!(api["summary"]["icbs"], 36);
         }
         for chart in ["distribution", "icb_costs", "actions", "monthly"] {
             let svg = api["charts"][chart].as_str().unwrap();
@@ -1067,6 +1064,12 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
         after
     );
     assert_eq!(result["icb_highlighted"], true);
+    // The page shows what the model expects to see in the data: each activity of activity.csv.
+    let activity = crate::read_csv(&out.join("activity.csv"));
+    let national = activity[1..].iter().filter(|r| r[0] == "national").count();
+    assert!(national > 0);
+    assert_eq!(result["activity_rows"], national, "{result}");
+    assert_eq!(result["activity_has_my_icb"], true);
     // Common random numbers: the paired difference of the means is the difference of the means.
     let diff = result["compare_national_diff"].as_f64().unwrap();
     assert!(

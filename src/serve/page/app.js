@@ -1434,6 +1434,30 @@ function renderResults() {
     figure(c.regions, "Cost by NHS region.", "chart-regions"),
     figure(c.convergence, "How the national mean settles as iterations accumulate (a check that there are enough).", "chart-convergence"),
   );
+
+  // What the model expects to see in the data: each activity the cost lines count.
+  const activityRows = tables.activity || [];
+  const nationalActivity = activityRows.filter((a) => a.scope === "national");
+  if (nationalActivity.length) {
+    const mineActivity = new Map(activityRows.filter((a) => a.scope === S.myIcb).map((a) => [a.activity, a]));
+    const count = (v) => (Number.isFinite(num(v)) ? thousands(Math.round(num(v))) : "–");
+    const actCounts = [
+      { label: "Activity", key: (a) => a.activity },
+      { label: "National mean", key: (a) => a.mean, num: true, fmt: count },
+      { label: "5th pct", key: (a) => a.p05, num: true, fmt: count },
+      { label: "95th pct", key: (a) => a.p95, num: true, fmt: count },
+    ];
+    if (mineActivity.size) actCounts.push({ label: `${S.myIcb} mean`, key: (a) => (mineActivity.get(a.activity) || {}).mean, num: true, fmt: count });
+    box.append(
+      h("h2", {}, "What the model expects to see in the data"),
+      h(
+        "p",
+        { class: "note" },
+        "The activity the actions add (negative: remove) over the period, on the same draws as the costs: GP appointments against NHS England's Appointments in General Practice, A&G requests against its specialist advice data, and so on (activity.csv).",
+      ),
+      sortableTable("activity-table", actCounts, nationalActivity, (a) => ({ dataset: { activity: a.activity } })),
+    );
+  }
   refreshStale();
 }
 
