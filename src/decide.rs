@@ -266,7 +266,13 @@ impl Design {
         }
         for a in 0..linear.len() {
             for b in a + 1..linear.len() {
-                basis.push(linear[a].iter().zip(&linear[b]).map(|(x, y)| x * y).collect());
+                basis.push(
+                    linear[a]
+                        .iter()
+                        .zip(&linear[b])
+                        .map(|(x, y)| x * y)
+                        .collect(),
+                );
             }
         }
         let p = basis.len();
@@ -432,8 +438,20 @@ mod tests {
     fn an_option_identical_to_none_saves_exactly_nothing() {
         let a = uniforms(7, "a", 1000);
         let d = compare_options(&scope(vec![a.clone(), a]));
-        assert_eq!(d.options[1].saving, Estimate { value: 0.0, se: 0.0 });
-        assert_eq!(d.evpi, Estimate { value: 0.0, se: 0.0 });
+        assert_eq!(
+            d.options[1].saving,
+            Estimate {
+                value: 0.0,
+                se: 0.0
+            }
+        );
+        assert_eq!(
+            d.evpi,
+            Estimate {
+                value: 0.0,
+                se: 0.0
+            }
+        );
         assert_eq!(d.options[0].prob_best, 0.5);
     }
 

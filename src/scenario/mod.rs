@@ -762,10 +762,12 @@ impl Scenario {
         })
     }
 
-    /// The ICB-table columns the scenario uses as drivers, without repeats.
+    /// The ICB-table columns the scenario (and its options' cost lines) use as drivers,
+    /// without repeats.
     pub fn driver_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for line in self.actions.iter().flat_map(|a| &a.costs) {
+        let options = self.options.iter().flat_map(|o| &o.costs);
+        for line in self.actions.iter().flat_map(|a| &a.costs).chain(options) {
             if let Some(d) = &line.driver {
                 if !out.contains(d) {
                     out.push(d.clone());

@@ -67,9 +67,7 @@ pub(super) fn read_options(
         });
         // Cost lines and their factors are named by the option's id, so that their draws do
         // not depend on the options' order.
-        let path = id
-            .as_ref()
-            .map_or(at.clone(), |id| join("options", id));
+        let path = id.as_ref().map_or(at.clone(), |id| join("options", id));
         let label = t.value::<String>(r, "label").or_absent();
         let source = t.value::<String>(r, "source").or_absent();
         let icb = t.value::<String>(r, "icb").or_absent();

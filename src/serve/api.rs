@@ -226,7 +226,7 @@ pub(super) async fn run(
     let config = app.checked(POSTED, &text(body)?, &q)?;
     let started = Instant::now();
     app.answer(q.progress, move |sim, obs| {
-        let out = pipeline::summarise(&config, &sim, false, obs)?;
+        let out = pipeline::summarise(&config, &sim, pipeline::Also::default(), obs)?;
         let p = &out.simulation.prepared;
         let mut document = output::run_document(&p.scenario, &p.table, &out.summary)?;
         document["elapsed_seconds"] = json!(started.elapsed().as_secs_f64());
