@@ -628,15 +628,20 @@ pub fn decision(d: &Decided, out: &Path) -> String {
     let top: Vec<String> = dec
         .evppi_of(0)
         .into_iter()
+        .filter(|e| e.value.value > 0.0)
         .take(3)
         .map(|e| format!("{} {} ± {}", e.factor, gbp(e.value.value), gbp(e.value.se)))
         .collect();
-    if !top.is_empty() {
-        outln!(
+    match top.is_empty() {
+        false => outln!(text, "Worth most to learn first (EVPPI): {}", top.join("; ")),
+        true if national.evpi.value == 0.0 => outln!(
             text,
-            "Worth most to learn first (EVPPI): {}",
-            top.join("; ")
-        );
+            "No factor is worth learning first: one option is the cheapest in every simulated future."
+        ),
+        true => outln!(
+            text,
+            "No single factor or group is worth learning first on its own (every EVPPI is zero)."
+        ),
     }
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for s in &dec.scopes[1..] {

@@ -487,3 +487,35 @@ fn bad_options_are_refused_with_line_and_field_and_nothing_written() {
         "{err}"
     );
 }
+
+#[test]
+fn the_readme_example_is_exactly_what_decide_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```text\nGP collective action 2026: monthly escalation, ICB cash: 2026-05 to 2027-04 (12 months), ICB cash, 10000 iterations, seed 20240801; every option")
+        .expect("the README's decide output")
+        + "```text\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    // From the repository's root: the scenario by its relative path (its footprint beside
+    // it in data/), results under output/.
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.path("scenarios")).unwrap();
+    std::fs::create_dir(sb.path("data")).unwrap();
+    std::fs::copy(
+        shipped("escalation-2026.toml"),
+        sb.path("scenarios/escalation-2026.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/footprint-2026.csv"),
+        sb.path("data/footprint-2026.csv"),
+    )
+    .unwrap();
+    let out = sb.run(&["decide", "scenarios/escalation-2026.toml", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), example);
+    assert!(sb
+        .path("output/escalation-2026-decide/decision.csv")
+        .is_file());
+}
