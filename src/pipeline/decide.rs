@@ -63,7 +63,7 @@ pub(super) fn option_models(
     let icbs = option_icbs(scenario, table)?;
     let mut problems = Vec::new();
     let mut models = Vec::new();
-    for (option, icb) in scenario.options.iter().zip(icbs) {
+    for (n, (option, icb)) in scenario.options.iter().zip(icbs).enumerate() {
         let derived = scenario.with_option(option);
         let compiled = match practices {
             Some(p) => Model::at_practices(&derived, table, p),
@@ -79,7 +79,14 @@ pub(super) fn option_models(
                 }
                 models.push(model);
             }
-            Err(found) => problems.extend(found),
+            // An option of one ICB gives that ICB its own inputs: a problem with them is the
+            // option's.
+            Err(found) => problems.extend(found.into_iter().map(|mut p| {
+                if p.field.starts_with("overrides[") && p.line == Some(option.line) {
+                    p.field = format!("options[{n}].set");
+                }
+                p
+            })),
         }
     }
     match problems.is_empty() {

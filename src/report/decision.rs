@@ -91,7 +91,7 @@ fn worth_learning(d: &Decision, scope: usize, who: &str) -> String {
     for e in rows {
         let _ = write!(
             b,
-            "<li>Learning {}{} would be worth {} to {} before deciding (EVPPI, standard error {}).</li>",
+            "<li>Learning “{}”{} would be worth {} to {} before deciding (EVPPI, standard error {}).</li>",
             esc(&e.label),
             if e.group { " (together)" } else { "" },
             esc(&gbp(e.value.value)),
