@@ -17,6 +17,7 @@ pub mod cli;
 pub mod compare;
 pub mod correlation;
 pub mod data;
+pub mod decide;
 pub mod dist;
 pub mod engine;
 pub mod error;

@@ -144,6 +144,10 @@ pub struct Manifest {
     /// `report DIR` computes again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub settlement: bool,
+    /// The run also decided between the scenario's options (`run --decide`, or `decide`),
+    /// which `report DIR` decides again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decide: bool,
     /// Each chart was also written as PNG (`--png`), which `report DIR` does again. Absent in
     /// manifests written when every run wrote PNGs.
     #[serde(default = "every_run_wrote_png")]
@@ -197,6 +201,7 @@ impl Manifest {
             iterations,
             set: Vec::new(),
             settlement: false,
+            decide: false,
             png: info.png,
             threads: info.threads,
             wall_time_seconds: (info.wall_seconds * 1000.0).round() / 1000.0,

@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use crate::data::IcbTable;
+use crate::decide::Decision;
 use crate::engine::Draws;
 use crate::model::{GroupKind, Model};
 use crate::month::Month;
@@ -150,6 +151,8 @@ pub struct RunSummary {
     /// The cost of delay (`run --settlement`): the scenario settled in each month of its
     /// horizon, on the same draws.
     pub settlement: Option<Settlement>,
+    /// The decision between the scenario's options (`run --decide`), on the same draws.
+    pub decision: Option<Decision>,
     /// Each activity the scenario's cost lines count, in the vocabulary's order.
     pub activity: Vec<ActivityResult>,
 }
@@ -362,6 +365,7 @@ impl RunSummary {
             correlations: correlations(scenario, model, draws),
             calibrated: None,
             settlement: None,
+            decision: None,
             activity: Vec::new(),
         }
     }

@@ -108,6 +108,7 @@ macro_rules! render {
 
 mod analysis;
 mod calibration;
+mod decision;
 mod icb;
 mod observed;
 mod run;
@@ -115,6 +116,7 @@ mod settlement;
 
 pub use analysis::{benchmark_charts, compare_chart, sensitivity_charts};
 pub use calibration::calibration_charts;
+pub use decision::decision_charts;
 pub use icb::{icb_actions_svg, icb_distribution_svg, icb_monthly_svg};
 pub use observed::{activity_charts, observed_charts};
 pub use run::run_charts;

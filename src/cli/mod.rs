@@ -44,6 +44,12 @@ enum Command {
     /// The cost of delay: the scenario settled in each month of a range (every action ends
     /// then, fading as its recovery says), on the same draws; what one more month costs.
     Settlement(SettlementArgs),
+    /// Decide between the scenario's [[options]] (what an ICB can do about it): every option
+    /// and `none` (the scenario as it stands) on the same draws; expected cost, the
+    /// probability each is the cheapest, the saving against none, and the value of
+    /// information (EVPI; EVPPI of each national factor and factor group), nationally and in
+    /// every ICB. Writes decision.csv, evppi.csv, summary.json and charts.
+    Decide(DecideArgs),
     /// Run two or more scenarios with common random numbers and report, per ICB and
     /// nationally, the paired difference of each from the first (B − A).
     Compare(CompareArgs),
@@ -155,6 +161,14 @@ struct SettlementArgs {
 }
 
 #[derive(Debug, Args)]
+struct DecideArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
 struct CalibrateArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -221,7 +235,7 @@ struct SimArgs {
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Output directory [default: output/<scenario file stem>, with -benchmark, -calibration,
-    /// -settlement, -sensitivity or compare- for those commands]. Replaced as a whole.
+    /// -settlement, -decide, -sensitivity or compare- for those commands]. Replaced as a whole.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads [default: RAYON_NUM_THREADS or one per core]. Results do not depend on it.
@@ -259,6 +273,11 @@ struct RunArgs {
     /// another range.
     #[arg(long)]
     settlement: bool,
+    /// Also decide between the scenario's [[options]] on the same draws (decision.csv,
+    /// evppi.csv, charts/decision_*, a section of the briefing and the one-pagers); `decide`
+    /// writes the decision alone.
+    #[arg(long)]
+    decide: bool,
     /// Draw the national factors from the posterior of a calibration (its output directory,
     /// or its posterior_draws.parquet) instead of their priors; overrides the scenario's
     /// `posterior`.
@@ -333,6 +352,7 @@ pub fn main() -> ExitCode {
         Command::Benchmark(args) => benchmark(&args),
         Command::Calibrate(args) => calibrate(&args),
         Command::Settlement(args) => settlement(&args),
+        Command::Decide(args) => decide(&args),
         Command::Compare(args) => compare(&args),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Report(args) => report(&args),
@@ -424,6 +444,7 @@ fn run(args: &RunArgs) -> Result<()> {
             samples: args.samples,
             report: args.report,
             settlement: args.settlement,
+            decide: args.decide,
         },
         &console,
     )?;
@@ -470,6 +491,18 @@ fn settlement(args: &SettlementArgs) -> Result<()> {
     };
     let s = pipeline::settlement(&config, &args.sim.sim(), args.months, &out, &console)?;
     emit(&print::settlement(&s, &out))
+}
+
+fn decide(args: &DecideArgs) -> Result<()> {
+    let out = args
+        .sim
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.input.scenario, "-decide"));
+    let console = Console::new(args.sim.quiet);
+    let config = args.sim.config(&args.input.table, &args.input.scenario);
+    let d = pipeline::decide(&config, &args.sim.sim(), &out, &console)?;
+    emit(&print::decision(&d, &out))
 }
 
 fn calibrate(args: &CalibrateArgs) -> Result<()> {

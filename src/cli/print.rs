@@ -5,9 +5,9 @@ use std::path::Path;
 use crate::benchmark::Comparison;
 use crate::calibrate::{moved, Interval, CUTOFF, MIN_ESS};
 use crate::money::{gbp, in_unit, percent, reference_position, thousands};
-use crate::pipeline::{Calibrated, ComparedRuns, Prepared, SensitivityRun, Settled};
+use crate::pipeline::{Calibrated, ComparedRuns, Decided, Prepared, SensitivityRun, Settled};
 use crate::price::{self, Deflators};
-use crate::scenario::{Factor, Granularity, Scenario, Uprating};
+use crate::scenario::{Factor, Granularity, Scenario, Uprating, NO_OPTION};
 use crate::sensitivity::SobolRow;
 use crate::summary::RunSummary;
 
@@ -516,6 +516,152 @@ pub fn validation(path: &Path, p: &Prepared) -> String {
             );
         }
     }
+    if !s.options.is_empty() {
+        outln!(text);
+        outln!(
+            text,
+            "Options (each compared with {NO_OPTION}, the scenario as it stands, on the same draws by `decide`):"
+        );
+        for o in &s.options {
+            outln!(
+                text,
+                "Option {} ({}): {}",
+                o.id,
+                o.label,
+                o.icb
+                    .as_ref()
+                    .map_or("every ICB".to_string(), |icb| format!("{icb} only"))
+            );
+            for set in &o.set {
+                outln!(
+                    text,
+                    "  sets {} = {}; mean {:.6}",
+                    set.factor,
+                    set.dist.spec().describe(),
+                    set.dist.mean()
+                );
+                if let Some(source) = &set.source {
+                    outln!(text, "    source: {source}");
+                }
+            }
+            for line in &o.costs {
+                outln!(
+                    text,
+                    "  Cost line: {} = {}{} × factors × w(m) / 12",
+                    line.label,
+                    if line.negative { "−" } else { "" },
+                    line.driver.as_deref().unwrap_or("1"),
+                );
+                for f in &line.factors {
+                    print_factor(&mut text, f, "    ");
+                }
+            }
+            if let Some(source) = &o.source {
+                outln!(text, "  source: {source}");
+            }
+        }
+        for g in &s.factor_groups {
+            outln!(
+                text,
+                "Factor group {} ({}): {}",
+                g.id,
+                g.label,
+                g.factors.join(", ")
+            );
+        }
+    }
+    text
+}
+
+/// What `decide` prints: nationally, each option's expected cost, probability of being the
+/// cheapest and saving; the EVPI and the factors most worth learning; the best option in
+/// each ICB.
+pub fn decision(d: &Decided, out: &Path) -> String {
+    let sc = &d.prepared.scenario;
+    let dec = &d.decision;
+    let mut text = String::new();
+    outln!(
+        text,
+        "{}: {}, {}, {} iterations, seed {}; every option on the same draws",
+        sc.name,
+        sc.period(),
+        sc.cost_view.describe(),
+        dec.iterations,
+        sc.seed
+    );
+    let national = &dec.scopes[0];
+    outln!(
+        text,
+        "{:<44} {:>32} {:>11} {:>26}",
+        "England: option",
+        "Expected cost (90% interval)",
+        "Prob. best",
+        "Saving vs none (± MCSE)"
+    );
+    for (k, o) in national.options.iter().enumerate() {
+        let choice = &dec.options[o.option];
+        outln!(
+            text,
+            "{:<44} {:>32} {:>11} {:>26}",
+            format!(
+                "{}{}",
+                if k == national.best { "* " } else { "  " },
+                choice.id
+            ),
+            format!(
+                "{} ({} to {})",
+                gbp(o.cost.mean),
+                gbp(o.cost.p05),
+                gbp(o.cost.p95)
+            ),
+            percent(o.prob_best),
+            format!("{} ± {}", gbp(o.saving.value), gbp(o.saving.se))
+        );
+    }
+    outln!(
+        text,
+        "Best by expected cost: {}. EVPI (learning everything before deciding): {} ± {}.",
+        dec.options[national.options[national.best].option].id,
+        gbp(national.evpi.value),
+        gbp(national.evpi.se)
+    );
+    let top: Vec<String> = dec
+        .evppi_of(0)
+        .into_iter()
+        .filter(|e| e.value.value > 0.0)
+        .take(3)
+        .map(|e| format!("{} {} ± {}", e.factor, gbp(e.value.value), gbp(e.value.se)))
+        .collect();
+    match top.is_empty() {
+        false => outln!(text, "Worth most to learn first (EVPPI): {}", top.join("; ")),
+        true if national.evpi.value == 0.0 => outln!(
+            text,
+            "No factor is worth learning first: one option is the cheapest in every simulated future."
+        ),
+        true => outln!(
+            text,
+            "No single factor or group is worth learning first on its own (every EVPPI is zero)."
+        ),
+    }
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for s in &dec.scopes[1..] {
+        let best = s.options[s.best].option;
+        match counts.iter_mut().find(|(o, _)| *o == best) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((best, 1)),
+        }
+    }
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(o, c)| format!("{} in {c}", dec.options[*o].id))
+        .collect();
+    outln!(
+        text,
+        "Best option by ICB ({} ICBs): {}",
+        dec.scopes.len() - 1,
+        counts.join(", ")
+    );
+    outln!(text, "Results in {}", out.display());
     text
 }
 

@@ -605,6 +605,21 @@ impl Model {
         self.icb_keys.len()
     }
 
+    /// Keeps the lines of action `action` for ICB `icb` alone (table index): every other ICB's
+    /// driver of them becomes 0, so they add nothing there. Their factors are drawn as
+    /// before, so no other draw changes. An option one ICB takes adds its lines this way.
+    pub fn only_for(&mut self, action: usize, icb: usize) {
+        let n = self.n_icb();
+        for line in self.lines.iter_mut().filter(|l| l.action == action) {
+            let driver = line.driver.get_or_insert_with(|| vec![1.0; n]);
+            for (i, d) in driver.iter_mut().enumerate() {
+                if i != icb {
+                    *d = 0.0;
+                }
+            }
+        }
+    }
+
     /// The model of activity `name` beside this model of `scenario` on `table` (and
     /// `practices`, at practice level): [`Scenario::for_activity`] compiled the same way, with
     /// no groups to tally and, for a calibrated model, the same posterior draws of the factors

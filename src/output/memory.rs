@@ -86,7 +86,7 @@ fn only(charts: &[Chart]) -> Value {
 
 /// Each row of `frame` as an object keyed by column name: numbers as numbers (a value that
 /// is not finite as null), text as text.
-fn rows(frame: &DataFrame) -> Result<Vec<Value>> {
+pub(super) fn rows(frame: &DataFrame) -> Result<Vec<Value>> {
     let columns = frame.columns();
     (0..frame.height())
         .map(|i| {

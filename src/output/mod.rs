@@ -7,6 +7,7 @@
 mod activity;
 mod atomic;
 mod calibration;
+mod decision;
 mod json;
 mod memory;
 mod observed;
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 pub use activity::{activity_observed_csv, activity_observed_monthly_csv, write_activity};
 pub use atomic::{replace_dir, write_file_atomically};
 pub use calibration::{write_calibration, CalibrationFiles};
+pub use decision::{decide_document, write_decide};
 pub use memory::{compare_document, run_document, settlement_document};
 pub use observed::{observed_csv, observed_monthly_csv, write_observed};
 pub use tables::{samples_frame, write_parquet};
@@ -62,6 +64,11 @@ fn run_outputs(scenario: &Scenario, summary: &RunSummary) -> Result<RunOutputs> 
     if let Some(s) = &summary.settlement {
         frames.push(("settlement.csv", tables::settlement_table(s)?));
         charts.extend(chart::settlement_charts(scenario, s, summary.iterations)?);
+    }
+    if let Some(d) = &summary.decision {
+        frames.push(("decision.csv", decision::decision_table(d)?));
+        frames.push(("evppi.csv", decision::evppi_table(d)?));
+        charts.extend(chart::decision_charts(scenario, d, 0)?);
     }
     let view = scenario.cost_view.as_str();
     let mut frames: Vec<_> = frames
@@ -113,6 +120,7 @@ pub fn write_run(
         }
         let mut m = manifest(scenario, table, summary.iterations, info);
         m.settlement = summary.settlement.is_some();
+        m.decide = summary.decision.is_some();
         write_json(&dir.join(MANIFEST), &m)
     })
 }

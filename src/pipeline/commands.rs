@@ -48,6 +48,12 @@ impl Simulation {
         )
     }
 
+    /// The decision between the scenario's options, on this run's draws (its seed and
+    /// iterations).
+    fn decision(&self, obs: &dyn Observer) -> Result<crate::decide::Decision> {
+        super::decide::decide_on(&self.prepared, &self.pool, self.draws.iterations, obs)
+    }
+
     /// How this run came about, for its manifest.
     fn info(&self, scenario_path: &Path, started: Instant, sim: &SimConfig) -> RunInfo {
         run_info(&self.prepared, self.threads, scenario_path, started, sim)
@@ -129,6 +135,9 @@ pub struct Optional {
     pub report: bool,
     /// The cost of delay over the horizon: `settlement.csv`, its chart and briefing section.
     pub settlement: bool,
+    /// The decision between the scenario's options: `decision.csv`, `evppi.csv`, their
+    /// charts and the briefing's section.
+    pub decide: bool,
 }
 
 /// `run`: simulates and writes every table and chart to `out`, and the `optional` files.
@@ -143,6 +152,7 @@ pub fn run(
         samples,
         report,
         settlement,
+        decide,
     } = optional;
     let started = Instant::now();
     let keep = match samples {
@@ -156,7 +166,7 @@ pub fn run(
     let RunOutput {
         simulation,
         summary,
-    } = summarise(config, &sim, settlement, obs)?;
+    } = summarise(config, &sim, Also { settlement, decide }, obs)?;
     let info = simulation.info(&config.scenario, started, &sim);
     let (p, draws) = (&simulation.prepared, &simulation.draws);
     simulation.pool.install(|| {
@@ -180,18 +190,35 @@ pub fn run(
     })
 }
 
-/// A run simulated and summarised, with the cost of delay over its horizon when `settlement`
-/// is asked for, and nothing written: what `run` shows, in memory.
+/// What a run computes besides its summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Also {
+    /// The cost of delay over the horizon.
+    pub settlement: bool,
+    /// The decision between the scenario's options.
+    pub decide: bool,
+}
+
+/// A run simulated and summarised, with the cost of delay over its horizon and the decision
+/// between its options when `also` asks for them, and nothing written: what `run` shows, in
+/// memory.
 pub fn summarise(
     config: &Config,
     sim: &SimConfig,
-    settlement: bool,
+    also: Also,
     obs: &dyn Observer,
 ) -> Result<RunOutput> {
+    let Also { settlement, decide } = also;
     if settlement {
         sim.fixed_count(
             "--settlement",
             "the cost of delay runs every settlement month for one fixed iteration count: use --iterations, not --target-rse",
+        )?;
+    }
+    if decide {
+        sim.fixed_count(
+            "--decide",
+            "a decision runs every option for one fixed iteration count: use --iterations, not --target-rse",
         )?;
     }
     let simulation = simulate(config, sim, obs)?;
@@ -201,6 +228,9 @@ pub fn summarise(
     }
     if settlement {
         summary.settlement = Some(simulation.settlement(obs)?);
+    }
+    if decide {
+        summary.decision = Some(simulation.decision(obs)?);
     }
     Ok(RunOutput {
         simulation,
@@ -470,6 +500,9 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
     let mut summary = simulation.summary()?;
     if manifest.settlement {
         summary.settlement = Some(simulation.settlement(obs)?);
+    }
+    if manifest.decide {
+        summary.decision = Some(simulation.decision(obs)?);
     }
     let info = simulation.info(Path::new(&manifest.scenario.path), started, &sim);
     let p = &simulation.prepared;

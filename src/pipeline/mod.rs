@@ -19,6 +19,7 @@
 mod calibrate;
 mod commands;
 mod data;
+mod decide;
 mod settlement;
 mod simulate;
 
@@ -26,13 +27,14 @@ use std::path::{Path, PathBuf};
 
 pub use calibrate::{calibrate, Calibrated};
 pub use commands::{
-    benchmark, compare, pair, report, run, sensitivity, summarise, Benchmarked, ComparedRuns,
+    benchmark, compare, pair, report, run, sensitivity, summarise, Also, Benchmarked, ComparedRuns,
     Optional, ReportOutput, RunOutput, SensitivityRun,
 };
 pub use data::{
     build_icb_table, build_practice_table, observe, observe_activity, sum_prescribing, ActivityRun,
     BuiltIcbTable, BuiltPracticeTable, ObservedOut, ObservedRun, SummedPrescribing,
 };
+pub use decide::{decide, decision, Decided};
 pub use settlement::{cost_of_delay, settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};
 
@@ -408,6 +410,8 @@ fn prepare_scenario(
         None => Model::new(&scenario, &table),
     };
     let mut model = compiled.map_err(|problems| in_scenario(Path::new(&source), problems))?;
+    decide::option_models(&scenario, &table, practices.as_ref())
+        .map_err(|problems| in_scenario(Path::new(&source), problems))?;
     if let Some(map) = &icb_map {
         model.groups.extend(map.groups());
     }

@@ -2,6 +2,7 @@
 //! charts, inline CSS, a few lines of inline script to sort tables; no network requests), a
 //! one-page HTML briefing per ICB, and an Excel workbook (`xlsx`).
 
+mod decision;
 pub mod xlsx;
 
 use std::fmt::Write as _;
@@ -303,6 +304,7 @@ pub fn html(r: &Report) -> String {
     }
     b.push_str("</section>\n");
     b.push_str(&cost_of_delay(r));
+    b.push_str(&decision::section(r));
     b.push_str(&icb_table(r));
     b.push_str(&region_table(s));
     b.push_str(&body_table(s));
@@ -831,6 +833,7 @@ pub fn one_pager(r: &Report, model: &Model, draws: &Draws, icb: usize) -> Result
         );
     }
     b.push_str("</tbody></table>");
+    b.push_str(&decision::one_pager_section(r, icb)?);
     b.push_str(&assumptions(sc));
     b.push_str(&manifest(r));
     Ok(page(&format!("{} — {}", me.code, sc.name), &b, false))

@@ -10,6 +10,7 @@
 
 mod read_action;
 mod read_factor;
+mod read_options;
 mod read_overrides;
 mod read_scenario;
 mod reader;
@@ -27,10 +28,11 @@ use crate::month::Month;
 use crate::names;
 use crate::price::PriceYear;
 use read_action::read_actions;
+use read_options::{read_factor_groups, read_options};
 use read_overrides::read_overrides;
 use read_scenario::{read_correlations, read_engagement, read_reference, read_scenario};
 use reader::{Reader, Table};
-pub use scope::Scope;
+pub use scope::{option_action_id, Scope};
 
 /// Iterations when a scenario gives none.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
@@ -99,6 +101,54 @@ pub struct Scenario {
     /// ICBs' own values of factors: `[[overrides]]` in file order (a `--set` in place of the
     /// entry it replaces), then the other `--set` values.
     pub overrides: Vec<Override>,
+    /// What an ICB can do about it (`[[options]]`), in file order; the scenario as it stands
+    /// is the option [`NO_OPTION`].
+    pub options: Vec<DecisionOption>,
+    /// Sets of factors whose value of information is reported together (`[[factor_groups]]`).
+    pub factor_groups: Vec<FactorGroup>,
+}
+
+/// The id of the scenario as it stands among the options of a decision: doing nothing more.
+pub const NO_OPTION: &str = "none";
+
+/// An option an ICB (or every ICB) can take: the scenario with some factors set to other
+/// values and some cost lines added, run on the same draws of everything else.
+#[derive(Debug, Clone)]
+pub struct DecisionOption {
+    /// A word (`keep_software_les`), never [`NO_OPTION`].
+    pub id: String,
+    pub label: String,
+    /// The one ICB that takes the option, as the scenario gives its code (checked against the
+    /// ICB table when the scenario is prepared); `None`: every ICB.
+    pub icb: Option<String>,
+    /// The factors the option changes, each to a value or a distribution.
+    pub set: Vec<OptionSet>,
+    /// What the option costs: cost lines over the horizon, whose factors are named
+    /// `options.<id>.costs[<n>].factors.<name>`.
+    pub costs: Vec<CostLine>,
+    pub source: Option<String>,
+    /// The line of the `[[options]]` entry.
+    pub line: usize,
+}
+
+/// One factor an option changes.
+#[derive(Debug, Clone)]
+pub struct OptionSet {
+    /// The factor's path (a factor of the scenario).
+    pub factor: String,
+    /// Its value (fixed) or distribution under the option, drawn from the factor's own stream.
+    pub dist: Dist,
+    pub source: Option<String>,
+}
+
+/// Factors whose expected value of partial perfect information is reported together.
+#[derive(Debug, Clone)]
+pub struct FactorGroup {
+    pub id: String,
+    pub label: String,
+    /// Factor paths: uncertain national factors of the scenario or of its options.
+    pub factors: Vec<String>,
+    pub line: usize,
 }
 
 /// An ICB's own value of a factor: that ICB draws the factor from `dist` (from a stream keyed
@@ -712,10 +762,12 @@ impl Scenario {
         })
     }
 
-    /// The ICB-table columns the scenario uses as drivers, without repeats.
+    /// The ICB-table columns the scenario (and its options' cost lines) use as drivers,
+    /// without repeats.
     pub fn driver_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for line in self.actions.iter().flat_map(|a| &a.costs) {
+        let options = self.options.iter().flat_map(|o| &o.costs);
+        for line in self.actions.iter().flat_map(|a| &a.costs).chain(options) {
             if let Some(d) = &line.driver {
                 if !out.contains(d) {
                     out.push(d.clone());
@@ -820,6 +872,22 @@ pub fn parse_with(
         .map(|f| f.path.as_str())
         .collect();
     let overrides = read_overrides(&mut r, top.take("overrides"), &paths, &settings.set);
+    let start = scenario.as_ref().map(|s| s.start).map_err(|&e| e);
+    let options = read_options(&mut r, top.take("options"), &paths, start);
+    let national: Vec<&Factor> = engagement
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .into_iter()
+        .flat_map(Engagement::factors)
+        .chain(actions.iter().flat_map(Action::all_factors))
+        .chain(
+            options
+                .iter()
+                .flat_map(|o| o.costs.iter().flat_map(|c| &c.factors)),
+        )
+        .collect();
+    let factor_groups = read_factor_groups(&mut r, top.take("factor_groups"), &national);
     top.finish(
         &mut r,
         &[
@@ -829,6 +897,8 @@ pub fn parse_with(
             "correlations",
             "actions",
             "overrides",
+            "options",
+            "factor_groups",
         ],
     );
     match (scenario, reference, engagement) {
@@ -838,6 +908,8 @@ pub fn parse_with(
             correlations,
             actions,
             overrides,
+            options,
+            factor_groups,
             ..s
         }),
         _ => Err(fail(r.problems)),

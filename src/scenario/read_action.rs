@@ -339,7 +339,7 @@ fn read_action(
 
 /// `[[actions.<id>.costs]]`: every line, or `Reported` if any failed (each is read, so every
 /// problem is reported). A line takes the action's `timing`.
-fn read_costs(
+pub(super) fn read_costs(
     r: &mut Reader,
     action_path: &str,
     value: Value,

@@ -141,6 +141,8 @@ pub(super) fn read_scenario(
         correlations: Vec::new(),
         actions: Vec::new(),
         overrides: Vec::new(),
+        options: Vec::new(),
+        factor_groups: Vec::new(),
     })
 }
 

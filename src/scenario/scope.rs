@@ -3,7 +3,7 @@
 //! is a scenario like any other, valid by construction, or the reason the scenario cannot
 //! express that scope.
 
-use super::{CostView, Override, Scenario};
+use super::{Action, CostView, DecisionOption, Factor, Override, Ramp, Scenario, Timing, Vary};
 use crate::dist::{Dist, Spec};
 use crate::month::Month;
 
@@ -153,6 +153,91 @@ impl Scenario {
         Ok(derived)
     }
 
+    /// This scenario with `option` taken: each factor it sets has the option's value or
+    /// distribution (for every ICB, in place of any ICB's own value; or, for an option of one
+    /// ICB, as that ICB's own input), drawn from the factor's own stream, and its cost lines
+    /// are one more action ([`option_action_id`]), not engaged, over the whole horizon. Every
+    /// other factor keeps its stream and distribution, so iteration *i* draws what the
+    /// scenario's iteration *i* draws (common random numbers). An option of one ICB still adds
+    /// its lines for every ICB: the model keeps them for that ICB alone
+    /// (`Model::only_for`).
+    pub fn with_option(&self, option: &DecisionOption) -> Scenario {
+        let mut derived = self.clone();
+        for set in &option.set {
+            match &option.icb {
+                None => {
+                    if let Some(f) = derived.factor_mut(&set.factor) {
+                        f.dist = set.dist.clone();
+                    }
+                    derived.overrides.retain(|o| o.factor != set.factor);
+                }
+                Some(icb) => {
+                    derived
+                        .overrides
+                        .retain(|o| !(o.icb.eq_ignore_ascii_case(icb) && o.factor == set.factor));
+                    derived.overrides.push(Override {
+                        icb: icb.clone(),
+                        factor: set.factor.clone(),
+                        dist: set.dist.clone(),
+                        source: set.source.clone().or_else(|| option.source.clone()),
+                        line: Some(option.line),
+                    });
+                }
+            }
+        }
+        if !option.costs.is_empty() {
+            let id = option_action_id(&option.id);
+            // Every practice takes part in an option (what matters at practice level, where
+            // each action needs its share of practices taking part).
+            let path = format!("options.{}.factors.taking_part", option.id);
+            let everyone = Factor {
+                name: "taking_part".to_string(),
+                stream: crate::rng::key(&path),
+                path,
+                dist: Dist::new(Spec::Fixed { value: 1.0 }).expect("a finite value"),
+                vary: Vary::National,
+                source: None,
+                assumption: false,
+                participation: true,
+                view: None,
+                baseline: None,
+                region_correlation: 0.0,
+                line: option.line,
+                price: None,
+            };
+            derived.actions.push(Action {
+                id,
+                label: option.label.clone(),
+                description: String::new(),
+                timing: Timing {
+                    start: self.start,
+                    end: None,
+                    notice_months: 0,
+                    ramp: Ramp::Linear { months: 1 },
+                    recovery: None,
+                },
+                engaged: false,
+                factors: vec![everyone],
+                costs: option.costs.clone(),
+            });
+        }
+        derived.keep_drawn_correlations();
+        derived
+    }
+
+    /// The factor at `path`, to change it (the engagement's or an action's).
+    fn factor_mut(&mut self, path: &str) -> Option<&mut Factor> {
+        self.engagement
+            .iter_mut()
+            .flat_map(|e| std::iter::once(&mut e.icb).chain(&mut e.additional))
+            .chain(self.actions.iter_mut().flat_map(|a| {
+                a.factors
+                    .iter_mut()
+                    .chain(a.costs.iter_mut().flat_map(|c| c.factors.iter_mut()))
+            }))
+            .find(|f| f.path == path)
+    }
+
     /// This scenario settled in month `m`: every action (and every cost line with its own
     /// timing) ends at `m` at the latest, with its recovery after the end as the scenario
     /// states it. An action that already ends earlier keeps its end; one that starts after `m`
@@ -188,6 +273,11 @@ impl Scenario {
             .collect();
         self.correlations = correlations;
     }
+}
+
+/// The id of the action that holds option `id`'s cost lines in [`Scenario::with_option`].
+pub fn option_action_id(id: &str) -> String {
+    format!("option:{id}")
 }
 
 #[cfg(test)]

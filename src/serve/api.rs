@@ -256,7 +256,7 @@ struct RunQuery {
     months: Option<String>,
     /// `report`: html, xlsx or zip.
     format: Option<String>,
-    /// `run`, `compare`, `settlement`: answer as it goes (newline-delimited JSON).
+    /// `run`, `compare`, `settlement`, `decide`: answer as it goes (newline-delimited JSON).
     #[serde(default)]
     progress: bool,
 }
@@ -272,7 +272,7 @@ pub(super) async fn run(
     let config = app.checked(POSTED, &text(body)?, &q)?;
     let started = Instant::now();
     app.answer(q.progress, move |sim, obs| {
-        let out = pipeline::summarise(&config, &sim, false, obs)?;
+        let out = pipeline::summarise(&config, &sim, pipeline::Also::default(), obs)?;
         let p = &out.simulation.prepared;
         let mut document = output::run_document(&p.scenario, &p.table, &out.summary)?;
         document["elapsed_seconds"] = json!(started.elapsed().as_secs_f64());
@@ -335,6 +335,26 @@ pub(super) async fn settlement(
             &settled.settlement,
             settled.iterations,
         )
+    })
+    .await
+}
+
+/// `POST /api/decide?iterations=N&seed=S[&progress=true]`: the decision between the posted
+/// scenario's options, as `decide` writes it (`summary`, `decision`, `evppi`, `charts`).
+pub(super) async fn decide(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "progress"])?;
+    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let started = Instant::now();
+    app.answer(q.progress, move |sim, obs| {
+        let decided = pipeline::decision(&config, &sim, obs)?;
+        let p = &decided.prepared;
+        let mut document = output::decide_document(&p.scenario, &p.table, &decided.decision)?;
+        document["elapsed_seconds"] = json!(started.elapsed().as_secs_f64());
+        Ok(document)
     })
     .await
 }

@@ -63,6 +63,25 @@ pub fn scenario(s: &Scenario) -> Value {
             })
         })
         .collect();
+    let options: Vec<Value> = s
+        .options
+        .iter()
+        .map(|o| {
+            json!({
+                "id": o.id,
+                "label": o.label,
+                "icb": o.icb,
+                "sets": o.set.iter().map(|set| &set.factor).collect::<Vec<_>>(),
+                "cost_lines": o.costs.iter().map(|c| &c.label).collect::<Vec<_>>(),
+                "source": o.source,
+            })
+        })
+        .collect();
+    let factor_groups: Vec<Value> = s
+        .factor_groups
+        .iter()
+        .map(|g| json!({ "id": g.id, "label": g.label, "factors": g.factors }))
+        .collect();
     json!({
         "name": s.name,
         "description": s.description,
@@ -83,6 +102,8 @@ pub fn scenario(s: &Scenario) -> Value {
         "actions": actions,
         "factors": factors,
         "overrides": overrides,
+        "options": options,
+        "factor_groups": factor_groups,
     })
 }
 

@@ -128,6 +128,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/run", post(api::run))
         .route("/api/compare", post(api::compare))
         .route("/api/settlement", post(api::settlement))
+        .route("/api/decide", post(api::decide))
         .route("/api/report", post(api::report))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -9,8 +9,22 @@ fn help_and_version_succeed() {
     let help = sb.run(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = stdout(&help);
-    for word in ["run", "validate", "Exit codes"] {
+    for word in ["run", "validate", "decide", "Exit codes"] {
         assert!(text.contains(word), "{word} missing from --help:\n{text}");
+    }
+    let decide_help = stdout(&sb.run(&["decide", "--help"]));
+    for flag in [
+        "--iterations",
+        "--seed",
+        "--out",
+        "--png",
+        "--threads",
+        "EVPPI",
+    ] {
+        assert!(
+            decide_help.contains(flag),
+            "{flag} missing from decide --help"
+        );
     }
     let run_help = stdout(&sb.run(&["run", "--help"]));
     for flag in [

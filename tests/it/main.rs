@@ -7,6 +7,7 @@ mod bad_input;
 mod benchmark;
 mod calibrate;
 mod cli;
+mod decide;
 mod distributions;
 mod engagement;
 mod footprint;

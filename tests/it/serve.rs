@@ -243,6 +243,7 @@ fn assert_rows_equal(csv: &std::path::Path, rows: &Value) {
                     )
                 }
                 (_, Value::String(v)) => assert_eq!(cell, v, "{name} in {line}"),
+                (_, Value::Bool(v)) => assert_eq!(cell, &v.to_string(), "{name} in {line}"),
                 (_, Value::Null) => assert!(cell.is_empty() || cell == "NaN", "{name} in {line}"),
                 other => panic!("{name}: {other:?}"),
             }
@@ -618,6 +619,49 @@ fn compare_and_settlement_through_the_api_are_the_cli_outputs() {
     assert_rows_equal(&out.join("settlement.csv"), &api["rows"]);
     assert_eq!(api["rows"].as_array().unwrap().len(), 4);
     assert!(api["chart"].as_str().unwrap().starts_with("<svg"));
+}
+
+#[test]
+fn decide_through_the_api_is_the_cli_decision() {
+    let server = Server::start(&[]);
+    let sb = Sandbox::new();
+    let text = scenario_text("medicines-optimisation-2024.toml");
+    let reply = server.post("/api/decide?iterations=500&seed=3", text.as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let file = sb.write("m.toml", &text);
+    let out = sb.path("decide");
+    let o = sb.run(&[
+        "decide",
+        file.to_str().unwrap(),
+        "--iterations",
+        "500",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let api = reply.json();
+    assert_rows_equal(&out.join("decision.csv"), &api["decision"]);
+    assert_rows_equal(&out.join("evppi.csv"), &api["evppi"]);
+    let summary = crate::read_json(&out.join("summary.json"));
+    assert_eq!(api["summary"], summary);
+    for chart in ["decision_costs", "decision_prob_best", "decision_evppi"] {
+        assert!(
+            api["charts"][chart].as_str().unwrap().starts_with("<svg"),
+            "{chart}"
+        );
+    }
+    // A scenario without options is refused in the CLI's words, 400.
+    let reply = server.post(
+        "/api/decide?iterations=50",
+        scenario_text("collective-action-2024.toml").as_bytes(),
+    );
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(reply
+        .text()
+        .contains("it has none: add [[options]] entries"));
 }
 
 #[test]

@@ -294,6 +294,7 @@ const S = {
   compare: null,
   compareToml: null,
   settlement: null,
+  decision: null,
   /** The ICB the user chose (remembered across scenarios and visits). */
   chosenIcb: "",
   /** The ICB picked out in the results: the chosen one, or its successor on a footprint. */
@@ -349,6 +350,8 @@ function refreshButtons() {
   $("#run").disabled = blocked;
   $("#compare").disabled = blocked;
   $("#settlement-run").disabled = blocked;
+  $("#decide-run").disabled = blocked || !hasOptions();
+  $("#decide-run").title = hasOptions() ? "" : "The scenario has no [[options]] to decide between";
   for (const id of ["#download-html", "#download-xlsx", "#download-zip"]) $(id).disabled = blocked;
   $("#download-toml").disabled = !S.loaded || S.editPending;
   $("#run").title = problems ? "Fix the problems shown before running" : "";
@@ -453,10 +456,12 @@ async function loadScenarioText(text, id) {
   S.runToml = null;
   S.compare = null;
   S.settlement = null;
+  S.decision = null;
   renderScenario();
   renderResults();
   $("#compare-result").replaceChildren();
   $("#settlement-result").replaceChildren();
+  $("#decide-result").replaceChildren();
   renderSettlementMonths();
   if (S.base) {
     $("#iterations").value = String(Math.min(S.base.iterations, S.limits.max_iterations));
@@ -1664,6 +1669,99 @@ function renderSettlement() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Decide
+// ---------------------------------------------------------------------------------------------
+
+/** Whether the scenario as edited has options to decide between (its validation says). */
+function hasOptions() {
+  const sc = currentScenario();
+  return !!(sc && sc.options && sc.options.length);
+}
+
+async function doDecide() {
+  const rs = runSettings();
+  if (!rs || $("#decide-run").disabled) return;
+  try {
+    const { out, seconds } = await busyWhile(`Deciding between the options, ${thousands(rs.iterations)} iterations each on the same draws…`, () =>
+      simulateWithProgress(`/api/decide?${rs.query}`, S.edited),
+    );
+    S.decision = out;
+    fillDecideScopes();
+    renderDecision();
+    setStatus(`Decision done in ${secs(seconds)} s.`, "done");
+  } catch (e) {
+    showError(e, "The decision failed");
+  }
+}
+
+/** The scope picker: England, then every ICB of the decision (the user's own selected). */
+function fillDecideScopes() {
+  const sel = $("#decide-scope");
+  const d = S.decision;
+  if (!d) return;
+  const chosen = S.myIcb && d.summary.icbs.some((s) => s.scope === S.myIcb) ? S.myIcb : sel.value || "national";
+  sel.replaceChildren(
+    h("option", { value: "national", text: "England", selected: chosen === "national" }),
+    ...d.summary.icbs.map((s) => h("option", { value: s.scope, text: `${s.name} (${s.scope})`, selected: s.scope === chosen })),
+  );
+}
+
+function renderDecision() {
+  const box = $("#decide-result");
+  box.replaceChildren();
+  const d = S.decision;
+  if (!d) return;
+  const scope = $("#decide-scope").value || "national";
+  const sum = scope === "national" ? d.summary.national : d.summary.icbs.find((s) => s.scope === scope);
+  if (!sum) return;
+  const who = scope === "national" ? "England" : sum.name;
+  box.append(
+    h(
+      "p",
+      { class: "lead", id: "decide-sentence", dataset: { best: sum.best, evpi: String(sum.evpi_gbp) } },
+      sum.best === "none"
+        ? `For ${who}, no option lowers the expected cost (${gbp(sum.best_mean_gbp)} as it stands). `
+        : `For ${who}, “${sum.best_label}” has the lowest expected cost, ${gbp(sum.best_mean_gbp)}, saving ${gbp(sum.best_saving_vs_none_gbp)} on average. `,
+      `Knowing every uncertain input before deciding would be worth ${gbp(sum.evpi_gbp)} (EVPI).`,
+    ),
+  );
+  if (scope === "national") {
+    box.append(figure(d.charts.decision_costs, "Expected national cost with each option taken, with its 90% interval.", "chart-decision_costs"));
+    box.append(figure(d.charts.decision_prob_best, "Share of the simulated futures in which each option is the cheapest.", "chart-decision_prob_best"));
+    if (d.charts.decision_evppi)
+      box.append(figure(d.charts.decision_evppi, "What learning each factor before deciding would be worth (EVPPI), with ±1.96 standard errors; the line is the EVPI.", "chart-decision_evppi"));
+  }
+  box.append(
+    sortableTable(
+      "decide-table",
+      [
+        { label: "Option", key: (r) => r.label },
+        { label: "Expected cost", key: (r) => r.mean_gbp, num: true, fmt: gbp },
+        { label: "90% interval", key: (r) => r.p05_gbp, num: true, fmt: (v, r) => `${gbp(r.p05_gbp)} to ${gbp(r.p95_gbp)}` },
+        { label: "Probability best", key: (r) => r.prob_best, num: true, fmt: (v) => percent(v) },
+        { label: "Saving against none", key: (r) => r.saving_vs_none_gbp, num: true, fmt: (v, r) => `${gbp(v)} ± ${gbp(r.mcse_saving_gbp)}` },
+      ],
+      d.decision.filter((r) => r.scope === scope),
+      (r) => ({ class: r.best ? "highlight" : null, dataset: { option: r.option } }),
+    ),
+  );
+  const evppi = d.evppi.filter((r) => r.scope === scope).sort((a, b) => num(b.evppi_gbp) - num(a.evppi_gbp));
+  box.append(h("h3", {}, "Worth learning first"));
+  box.append(
+    sortableTable(
+      "decide-evppi-table",
+      [
+        { label: "Factor", key: (r) => r.label, fmt: (v, r) => (r.kind === "group" ? `${v} (group)` : v) },
+        { label: `Worth to ${who} before deciding (EVPPI)`, key: (r) => r.evppi_gbp, num: true, fmt: gbp },
+        { label: "Standard error", key: (r) => r.se_gbp, num: true, fmt: gbp },
+      ],
+      evppi,
+      (r) => ({ dataset: { factor: r.factor } }),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Downloads
 // ---------------------------------------------------------------------------------------------
 
@@ -1711,6 +1809,8 @@ async function start() {
   $("#run").addEventListener("click", doRun);
   $("#compare").addEventListener("click", doCompare);
   $("#settlement-run").addEventListener("click", doSettlement);
+  $("#decide-run").addEventListener("click", doDecide);
+  $("#decide-scope").addEventListener("change", renderDecision);
   $("#download-toml").addEventListener("click", downloadToml);
   for (const b of $$("[data-format]")) b.addEventListener("click", () => downloadReport(b.dataset.format));
   for (const id of ["#iterations", "#seed"]) {
