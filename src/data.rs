@@ -14,6 +14,10 @@ pub const EMBEDDED_NAME: &str = "embedded:data/icbs.csv";
 /// `data/icbs.csv` as shipped: the 42 ICBs of 2024/25 (see `data/SOURCES.md`).
 pub const EMBEDDED_CSV: &[u8] = include_bytes!("../data/icbs.csv");
 
+/// The column of registered patients: what a footprint measures an old ICB's part of a body
+/// by, and what the explorer's ICB list gives.
+pub const PATIENTS: &str = "registered_patients";
+
 /// A validated ICB table.
 #[derive(Debug, Clone)]
 pub struct IcbTable {

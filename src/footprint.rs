@@ -8,10 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::data::{read_text_csv, text_column, FormerIcb, IcbTable, TextCells};
-
-/// The column of registered patients, by which an old ICB's part of a body is measured.
-const PATIENTS: &str = "registered_patients";
+use crate::data::{read_text_csv, text_column, FormerIcb, IcbTable, TextCells, PATIENTS};
 use crate::error::{FileProblems, Problem};
 use crate::practices::PracticeTable;
 use crate::provenance::InputFile;

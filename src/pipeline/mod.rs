@@ -204,7 +204,7 @@ pub struct Rebuilt {
 
 /// Columns of the ICB table that reports show for each ICB, when present.
 const REPORTED_COLUMNS: [&str; 3] = [
-    "registered_patients",
+    crate::data::PATIENTS,
     "gp_practices",
     "prescribing_cost_gbp",
 ];

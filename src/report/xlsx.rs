@@ -14,6 +14,23 @@ fn fail(e: XlsxError) -> Error {
     Error::Output(format!("workbook: {e}"))
 }
 
+/// A cost's mean, 5th percentile, median and 95th percentile in four columns from `first`.
+fn cost_columns(
+    sheet: &mut Worksheet,
+    row: u32,
+    first: u16,
+    cost: &crate::stats::Summary,
+    pounds: &Format,
+) -> std::result::Result<(), XlsxError> {
+    for (col, v) in [cost.mean, cost.p05, cost.p50, cost.p95]
+        .into_iter()
+        .enumerate()
+    {
+        sheet.write_number_with_format(row, first + col as u16, v, pounds)?;
+    }
+    Ok(())
+}
+
 /// Header row in bold with a bottom border, frozen, and column widths.
 fn header(sheet: &mut Worksheet, names: &[(&str, f64)]) -> std::result::Result<(), XlsxError> {
     let bold = Format::new()
@@ -120,14 +137,7 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
         sheet.write_string(row, 0, icb.code.as_str())?;
         sheet.write_string(row, 1, crate::chart::short_icb_name(&icb.name))?;
         sheet.write_string(row, 2, icb.region.as_str())?;
-        for (col, v) in [
-            (3, icb.cost.mean),
-            (4, icb.cost.p05),
-            (5, icb.cost.p50),
-            (6, icb.cost.p95),
-        ] {
-            sheet.write_number_with_format(row, col, v, &pounds)?;
-        }
+        cost_columns(sheet, row, 3, &icb.cost, &pounds)?;
         sheet.write_number_with_format(row, 7, icb.prob_above_reference, &percent)?;
     }
     let last = s.icbs.len() as u32;
@@ -165,14 +175,7 @@ fn build(r: &Report) -> std::result::Result<Workbook, XlsxError> {
             sheet.write_string(row, 0, icb.code.as_str())?;
             sheet.write_string(row, 1, crate::chart::short_icb_name(&icb.name))?;
             sheet.write_string(row, 2, icb.members_text())?;
-            for (col, v) in [
-                (3, icb.cost.mean),
-                (4, icb.cost.p05),
-                (5, icb.cost.p50),
-                (6, icb.cost.p95),
-            ] {
-                sheet.write_number_with_format(row, col, v, &pounds)?;
-            }
+            cost_columns(sheet, row, 3, &icb.cost, &pounds)?;
         }
     }
 

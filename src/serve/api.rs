@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::answer::{internal, Answer, ApiError};
 use super::{describe, edit, App, BODY_LIMIT};
-use crate::data::IcbTable;
+use crate::data::{IcbTable, PATIENTS};
 use crate::error::Error;
 use crate::month::Month;
 use crate::output;
@@ -155,9 +155,6 @@ pub(super) async fn icbs(RawQuery(query): RawQuery) -> Answer<Json<Value>> {
     .map_err(internal)??;
     Ok(Json(icb_rows(&table)))
 }
-
-/// The column of registered patients the ICB list gives.
-const PATIENTS: &str = "registered_patients";
 
 /// The ICBs of `table` for the page: code, name, region, registered patients and, for a
 /// footprint's ICB, the ICBs it took practices from with the share of each one's patients.
