@@ -157,6 +157,26 @@ pub struct RunSummary {
     pub activity: Vec<ActivityResult>,
 }
 
+/// What the model expects of an observed figure month by month (the nowcast): its
+/// quantity cumulated from the figure's first month to the end of the scenario's horizon, on
+/// the run derived for its scope, on the priors and calibrated to the figures.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    /// The figure: its id, label, value and standard error as published.
+    pub id: String,
+    pub label: String,
+    pub published: f64,
+    pub published_sd: f64,
+    /// The months the figure observed, first and last.
+    pub observed: (Month, Month),
+    /// Each month's end, from the figure's first month.
+    pub months: Vec<Month>,
+    /// The quantity cumulated to each month's end, on the priors.
+    pub prior: Vec<Summary>,
+    /// The same, calibrated (`None` when the calibration reported no posterior).
+    pub calibrated: Option<Vec<Summary>>,
+}
+
 /// A calibrated run's posterior and the uncalibrated headline beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibratedHeadline {

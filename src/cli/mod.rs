@@ -91,6 +91,16 @@ struct ServeArgs {
     /// Retry-After.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::DEFAULT_QUEUE_WAIT.as_secs_f64(), value_parser = non_negative_seconds)]
     queue_wait: f64,
+    /// The most simulation one request may ask for, in iteration-months: iterations ×
+    /// simulated months, summed over the runs the request makes (a comparison two, the cost of
+    /// delay one per settlement month, a decision one per option, a calibration one per
+    /// figure and wave). A request asking for more is refused at once with 400.
+    #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_MAX_WORK, value_parser = clap::value_parser!(u64).range(1..))]
+    max_work: u64,
+    /// Seconds a request may take, waiting included; a simulation still running then is
+    /// stopped and answered 503 (or, sent as it goes, ends with an error line).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
+    timeout: f64,
     /// Worker threads of each simulation [default: RAYON_NUM_THREADS or one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     threads: Option<u64>,
@@ -304,6 +314,16 @@ fn non_negative_seconds(text: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// A number of seconds above 0, at most a day (`serve --timeout`).
+fn positive_seconds(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds above 0 and at most 86400"
+        )),
+    }
+}
+
 /// `writeln!` into the `String` that a command prints at the end (writing to a `String`
 /// cannot fail).
 macro_rules! outln {
@@ -376,6 +396,8 @@ fn serve(args: &ServeArgs) -> Result<()> {
         max_iterations: args.max_iterations,
         max_runs: args.max_runs as usize,
         queue_wait: std::time::Duration::from_secs_f64(args.queue_wait),
+        max_work: args.max_work,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
         threads: args.threads.map(|n| n as usize),
         page_dir: args.page_dir.clone(),
     };

@@ -7,11 +7,13 @@
 //! plan, streamed); `its` fits a series (pure numbers); this file builds the series, fits each
 //! and names the ones that cannot be fitted; `benchmarks` writes the estimates as published
 //! figures the model's `benchmark` and `calibrate` read; `notes` says what the figures rest on
-//! (the cost measured in, a level shift fitted, months late).
+//! (the cost measured in, a level shift fitted, months late); `monthly` reads the national
+//! months of `observed_monthly.csv` back.
 
 mod benchmarks;
 mod excess;
 mod its;
+mod monthly;
 mod notes;
 
 use std::collections::BTreeMap;
@@ -25,6 +27,7 @@ pub use its::{
     ar1_coefficient, fit, fit_shifted, fit_with, newey_west, newey_west_lag, prais_winsten, Errors,
     ItsFit, ItsProblem, HARMONICS, LEVEL, MIN_PRE_MONTHS, MIN_SEGMENT_MONTHS, SEASONAL_PRE_MONTHS,
 };
+pub use monthly::{cumulative_excess, read_national, ObservedMonth, MONTHLY_COLUMNS};
 pub use notes::notes;
 
 use crate::error::{Error, Problem};

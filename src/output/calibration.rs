@@ -52,6 +52,34 @@ pub fn write_calibration(
     })
 }
 
+/// A calibration in memory, as the explorer's nowcast sends it: `posterior` and `figures`
+/// (`posterior.csv` and `calibration.csv`, a row an object), and the summary's figures
+/// (`summary.json`'s draws, waves, ESS, non-implausible share, whether a posterior is
+/// reported, the figures not used and why, and any conflicts).
+pub fn calibration_document(
+    scenario: &Scenario,
+    c: &Calibration,
+    unused: &[Unused],
+    benchmarks: &str,
+) -> Result<serde_json::Value> {
+    let rows = |frame: DataFrame| super::memory::rows(&frame);
+    let document = serde_json::json!({
+        "benchmarks": benchmarks,
+        "scenario": scenario.name,
+        "draws": c.draws,
+        "waves": c.waves,
+        "ess": c.ess,
+        "min_ess": MIN_ESS,
+        "non_implausible_share": c.non_implausible_share,
+        "posterior_reported": c.posterior_reported,
+        "figures_not_used": unused,
+        "conflicts": c.conflicts,
+        "posterior": rows(posterior_table(c)?)?,
+        "figures": rows(figure_table(c)?)?,
+    });
+    Ok(document)
+}
+
 fn interval_columns(prefix: &str, rows: &[Option<Interval>], money: bool) -> Vec<Column> {
     let round = |x: f64| if money { pence(x) } else { x };
     let col = |name: &str, f: fn(&Interval) -> f64| {

@@ -11,9 +11,10 @@ use crate::chart::{self, Chart};
 use crate::compare::Compared;
 use crate::data::IcbTable;
 use crate::error::{Error, Result};
+use crate::month::Month;
 use crate::scenario::Scenario;
 use crate::settlement::Settlement;
-use crate::summary::RunSummary;
+use crate::summary::{Expected, RunSummary};
 
 use super::json::summary_json;
 use super::tables::{self, with_view};
@@ -31,6 +32,56 @@ pub fn run_document(scenario: &Scenario, table: &IcbTable, summary: &RunSummary)
     }
     let summary = serde_json::to_value(summary_json(scenario, table, summary)).map_err(json)?;
     Ok(json!({ "summary": summary, "tables": out, "charts": svgs(&charts) }))
+}
+
+/// The explorer's nowcast: `calibration` ([`super::calibration_document`]), `run` (the
+/// calibrated run as [`run_document`] gives it, its summary holding the priors' headline; the
+/// run on the priors when the calibration reported no posterior), `expected` (the national figure month by month: each month's
+/// cumulative mean, 5th and 95th percentiles on the priors and calibrated, and `observed`,
+/// the excess observed cumulated to that month's end, where given) and `chart` (its SVG).
+pub fn nowcast_document(
+    scenario: &Scenario,
+    table: &IcbTable,
+    calibration: Value,
+    run: &RunSummary,
+    expected: Option<&Expected>,
+    observed: &[(Month, f64)],
+) -> Result<Value> {
+    let run = run_document(scenario, table, run)?;
+    let (expected, chart) = match expected {
+        Some(e) => {
+            let band = |s: Option<&crate::stats::Summary>| match s {
+                Some(s) => json!({ "mean": s.mean, "p05": s.p05, "p95": s.p95 }),
+                None => Value::Null,
+            };
+            let months: Vec<Value> = e
+                .months
+                .iter()
+                .enumerate()
+                .map(|(k, m)| {
+                    json!({
+                        "month": m.to_string(),
+                        "prior": band(e.prior.get(k)),
+                        "calibrated": band(e.calibrated.as_ref().and_then(|c| c.get(k))),
+                        "observed": observed.iter().find(|(o, _)| o == m).map(|(_, v)| *v),
+                    })
+                })
+                .collect();
+            let document = json!({
+                "id": e.id,
+                "label": e.label,
+                "published": e.published,
+                "published_sd": e.published_sd,
+                "first": e.observed.0.to_string(),
+                "last": e.observed.1.to_string(),
+                "months": months,
+            });
+            let chart = chart::nowcast_chart(scenario, e, observed)?;
+            (document, Value::String(chart.svg))
+        }
+        None => (Value::Null, Value::Null),
+    };
+    Ok(json!({ "calibration": calibration, "run": run, "expected": expected, "chart": chart }))
 }
 
 /// What `settlement` writes, but for the inputs and the manifest: `rows` (`settlement.csv`)

@@ -20,9 +20,9 @@ use rayon::prelude::*;
 
 pub use activity::{activity_observed_csv, activity_observed_monthly_csv, write_activity};
 pub use atomic::{replace_dir, write_file_atomically};
-pub use calibration::{write_calibration, CalibrationFiles};
+pub use calibration::{calibration_document, write_calibration, CalibrationFiles};
 pub use decision::{decide_document, write_decide};
-pub use memory::{compare_document, run_document, settlement_document};
+pub use memory::{compare_document, nowcast_document, run_document, settlement_document};
 pub use observed::{observed_csv, observed_monthly_csv, write_observed};
 pub use tables::{samples_frame, write_parquet};
 

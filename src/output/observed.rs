@@ -67,9 +67,12 @@ pub fn observed_csv(o: &Observed) -> String {
 /// `observed_monthly.csv`: for every month of every series, the observed excess, the
 /// counterfactual and its 95% band, and whether the month is after the first change.
 pub fn observed_monthly_csv(o: &Observed) -> String {
+    let columns = &observed::MONTHLY_COLUMNS;
     let mut text = format!(
-        "month,{},observed_gbp,counterfactual_gbp,counterfactual_low_gbp,counterfactual_high_gbp,after_change\n",
-        key_header(o.grouping)
+        "{},{},{}\n",
+        columns[0],
+        key_header(o.grouping),
+        columns[2..].join(",")
     );
     for s in std::iter::once(&o.national).chain(o.units()) {
         let f = &s.fit;

@@ -36,9 +36,20 @@ pub fn calibrate(
     out: &Path,
     obs: &dyn Observer,
 ) -> Result<Calibrated> {
-    let started = Instant::now();
     let (name, figures) = benchmark::load(benchmarks)?;
-    check_figures(&name, &figures)?;
+    calibrate_figures(config, sim, (&name, &figures), out, obs)
+}
+
+/// [`calibrate`] on `figures`, read from the table called `name`.
+pub(super) fn calibrate_figures(
+    config: &Config,
+    sim: &SimConfig,
+    (name, figures): (&str, &[Benchmark]),
+    out: &Path,
+    obs: &dyn Observer,
+) -> Result<Calibrated> {
+    let started = Instant::now();
+    check_figures(name, figures)?;
     sim.fixed_count(
         "--target-rse",
         "calibration draws a fixed number of prior draws: use --draws",
@@ -67,7 +78,7 @@ pub fn calibrate(
     ));
     let mut waves = 1;
     let (mut factors, mut targets, unused) =
-        wave(p, &ready.pool, (&name, &figures), n, 1, None, obs)?;
+        wave(p, &ready.pool, (name, figures), n, 1, None, obs)?;
     let mut calibration = calibrate::calibrate(&factors, &targets);
     let first = calibration.clone();
     let mut shares = vec![calibration.non_implausible_share];
@@ -88,7 +99,7 @@ pub fn calibrate(
             "Wave {waves}: {} of the draws were non-implausible; drawing again within their range",
             crate::money::percent(calibration.non_implausible_share)
         ));
-        (factors, targets, _) = wave(p, &ready.pool, (&name, &figures), n, waves, Some(next), obs)?;
+        (factors, targets, _) = wave(p, &ready.pool, (name, figures), n, waves, Some(next), obs)?;
         calibration = calibrate::calibrate(&factors, &targets);
         shares.push(calibration.non_implausible_share);
     }
@@ -103,7 +114,7 @@ pub fn calibrate(
             factors: &factors,
             targets: &targets,
             unused: &unused,
-            benchmarks: &name,
+            benchmarks: name,
         },
         &info,
         n,
@@ -112,7 +123,7 @@ pub fn calibrate(
         prepared: ready.prepared,
         calibration,
         unused,
-        benchmarks: name,
+        benchmarks: name.to_string(),
     })
 }
 

@@ -396,6 +396,18 @@ pub fn pair(
     let sim = per_iteration(sim);
     let base = simulate(baseline, &sim, obs)?;
     let (iterations, seed) = (base.draws.iterations as u64, base.prepared.scenario.seed);
+    // Each other run is made while the baseline's draws are held (each the baseline's size,
+    // the same ICBs and, as a rule, about as many actions).
+    if !others.is_empty() {
+        let m = &base.prepared.model;
+        super::simulate::check_memory(
+            m,
+            iterations,
+            Keep::PerIteration,
+            base.threads,
+            super::simulate::kept_per_iteration(m),
+        )?;
+    }
     let mut compared = Vec::new();
     for config in others {
         let config = Config {

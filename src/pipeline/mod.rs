@@ -20,6 +20,7 @@ mod calibrate;
 mod commands;
 mod data;
 mod decide;
+mod nowcast;
 mod settlement;
 mod simulate;
 
@@ -35,6 +36,7 @@ pub use data::{
     BuiltIcbTable, BuiltPracticeTable, ObservedOut, ObservedRun, SummedPrescribing,
 };
 pub use decide::{decide, decision, Decided};
+pub use nowcast::{nowcast, Nowcast};
 pub use settlement::{cost_of_delay, settlement, Settled};
 pub use simulate::{simulate, SimConfig, Simulation};
 
@@ -285,8 +287,9 @@ impl Files {
 /// Prepares a scenario given as text (`name` names it in messages), as a server receives
 /// one: it may use only the tables built into the tool, so a scenario naming any other file
 /// (`data`, `practices`, `footprint`, `icb_map`; a `posterior` always) is refused before anything is read,
-/// and the configuration's own files must be `None`. The configuration's `scenario` path is
-/// not read.
+/// and the configuration's own tables must be `None`. Its `posterior` may be given: a
+/// calibration the caller made (the explorer's nowcast calibrates, then runs on it). The
+/// configuration's `scenario` path is not read.
 pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared> {
     let scenario_file = InputFile::new(name, text);
     let scenario = scenario::from_bytes(text, name, Path::new(""), &config.settings())?;
@@ -308,10 +311,7 @@ pub fn prepare_text(name: &str, text: &[u8], config: &Config) -> Result<Prepared
             "scenario.icb_map",
             other(&scenario.icb_map) || config.icb_map.is_some(),
         ),
-        (
-            "scenario.posterior",
-            scenario.posterior.is_some() || config.posterior.is_some(),
-        ),
+        ("scenario.posterior", scenario.posterior.is_some()),
     ];
     let built: Vec<String> = BUILT_IN
         .iter()

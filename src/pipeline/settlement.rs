@@ -118,6 +118,15 @@ pub fn cost_of_delay(
             ),
         ));
     }
+    // Each month settled keeps its national total of every iteration until the last is run.
+    let settled_in = (last.since(first) + 1).max(1) as u64;
+    simulate::check_memory(
+        &p.model,
+        ready.iterations as u64,
+        Keep::Tallies,
+        ready.threads,
+        settled_in * 8,
+    )?;
     let settlement = settle(p, &ready.pool, (first, last), ready.iterations, obs)?;
     Ok(Settled {
         prepared: ready.prepared,

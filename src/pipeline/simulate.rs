@@ -70,6 +70,21 @@ impl SimConfig {
     }
 }
 
+/// The worker threads `sim` asks for (one per core by default), each seeing its
+/// cancellation token.
+pub(super) fn pool(sim: &SimConfig) -> Result<rayon::ThreadPool> {
+    let token = sim.cancel.clone();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(sim.threads.unwrap_or(0))
+        .start_handler(move |_| {
+            if let Some(token) = &token {
+                token.adopt();
+            }
+        })
+        .build()
+        .map_err(|e| Error::Output(format!("cannot start worker threads: {e}")))
+}
+
 /// Prepares the scenario of `config` (saying its warnings), starts the worker pool and checks
 /// that a run as `sim` asks fits in this machine's memory.
 pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Result<Ready> {
@@ -89,16 +104,7 @@ pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Res
     }
     let iterations =
         usize::try_from(p.scenario.iterations).map_err(|_| too_many(p.scenario.iterations))?;
-    let token = sim.cancel.clone();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(sim.threads.unwrap_or(0))
-        .start_handler(move |_| {
-            if let Some(token) = &token {
-                token.adopt();
-            }
-        })
-        .build()
-        .map_err(|e| Error::Output(format!("cannot start worker threads: {e}")))?;
+    let pool = pool(sim)?;
     let threads = pool.current_num_threads();
     obs.note(&format!(
         "Simulating {} ({} ICBs, {} months from {}, {}) with {} iterations, seed {}, {} threads",
@@ -114,7 +120,7 @@ pub(super) fn ready(config: &Config, sim: &SimConfig, obs: &dyn Observer) -> Res
     let most = sim
         .target_rse
         .map_or(iterations as u64, |_| sim.max_iterations);
-    check_memory(&p.model, most, sim.keep, threads)?;
+    check_memory(&p.model, most, sim.keep, threads, 0)?;
     Ok(Ready {
         prepared: p,
         pool,
@@ -200,14 +206,22 @@ fn until_converged(
     (draws, ends)
 }
 
-/// Refuses, before any work, a run whose results could not fit in this machine's memory.
-fn check_memory(m: &Model, iterations: u64, keep: Keep, threads: usize) -> Result<()> {
+/// Refuses, before any work, a run whose results could not fit in this machine's memory,
+/// beside `held_per_iteration` bytes per iteration that the command's earlier runs still hold
+/// (a comparison's baseline, the cost of delay's national totals of each month settled).
+pub(super) fn check_memory(
+    m: &Model,
+    iterations: u64,
+    keep: Keep,
+    threads: usize,
+    held_per_iteration: u64,
+) -> Result<()> {
     let quantities =
         (m.n_icb() * (1 + m.n_actions) + m.n_actions + m.months + m.groups.len() + 1) as u64;
     // The national total (kept, then copied twice by the summary) and each block's moments.
-    let mut per_iteration = 3 * 8 + quantities * 24 / engine::BLOCK as u64 + 1;
+    let mut per_iteration = 3 * 8 + quantities * 24 / engine::BLOCK as u64 + 1 + held_per_iteration;
     if keep == Keep::PerIteration {
-        per_iteration += (m.n_icb() * (1 + m.n_actions) + m.national.len()) as u64 * 8 * 2;
+        per_iteration += kept_per_iteration(m);
     }
     // A sketch per quantity and thread, rarely above 64 KiB each.
     let fixed = quantities * (threads as u64 + 1) * (64 << 10);
@@ -230,6 +244,12 @@ fn check_memory(m: &Model, iterations: u64, keep: Keep, threads: usize) -> Resul
         )));
     }
     Ok(())
+}
+
+/// The bytes a run of `m` kept per iteration holds for each iteration (its ICB and action
+/// costs and national factors, and a copy): what a comparison holds of each earlier run.
+pub(super) fn kept_per_iteration(m: &Model) -> u64 {
+    (m.n_icb() * (1 + m.n_actions) + m.national.len()) as u64 * 8 * 2
 }
 
 /// `MemAvailable` from /proc/meminfo, in bytes (None where there is no such file).

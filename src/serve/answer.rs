@@ -77,6 +77,19 @@ impl IntoResponse for ApiError {
 
 pub(super) type Answer<T> = std::result::Result<T, ApiError>;
 
+/// A request that ran past `--timeout` (`timeout`): 503, naming the limit.
+pub(super) fn timed_out(timeout: std::time::Duration) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the request took longer than this server allows ({} s, `serve --timeout` sets it) and was stopped: ask for fewer iterations or months",
+            timeout.as_secs_f64()
+        ),
+    );
+    e.retry_after = Some(5);
+    e
+}
+
 /// A failure of the server itself (a task that panicked).
 pub(super) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())

@@ -16,14 +16,14 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::answer::{internal, Answer, ApiError};
+use super::answer::{Answer, ApiError};
 use super::{describe, edit, App, BODY_LIMIT};
 use crate::data::{IcbTable, PATIENTS};
 use crate::error::Error;
 use crate::month::Month;
 use crate::output;
 use crate::pipeline::{self, Config, Optional, Silent, SimConfig};
-use crate::scenario::{self, Settings};
+use crate::scenario::{self, Scenario, Settings};
 
 /// The name a posted scenario goes by in problems and manifests.
 const POSTED: &str = "scenario.toml";
@@ -133,7 +133,10 @@ fn shipped(id: &str) -> Answer<&'static str> {
 
 /// `GET /api/icbs[?scenario=ID]`: the ICBs of the built-in table, or those a shipped
 /// scenario reports on (its footprint's, when it has one).
-pub(super) async fn icbs(RawQuery(query): RawQuery) -> Answer<Json<Value>> {
+pub(super) async fn icbs(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+) -> Answer<Json<Value>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct IcbsQuery {
@@ -148,11 +151,9 @@ pub(super) async fn icbs(RawQuery(query): RawQuery) -> Answer<Json<Value>> {
         return Ok(Json(icb_rows(&table)));
     };
     let text = shipped(&id)?;
-    let table = tokio::task::spawn_blocking(move || {
-        pipeline::prepare(&posted(POSTED, text.as_bytes())).map(|p| p.table)
-    })
-    .await
-    .map_err(internal)??;
+    let table = app
+        .check(move || pipeline::prepare(&posted(POSTED, text.as_bytes())).map(|p| p.table))
+        .await?;
     Ok(Json(icb_rows(&table)))
 }
 
@@ -189,18 +190,21 @@ pub(super) async fn limits(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({
         "max_iterations": app.options.max_iterations,
         "max_runs": app.options.max_runs,
+        "max_work_iteration_months": app.options.max_work,
+        "timeout_seconds": app.options.timeout.as_secs_f64(),
+        "queue_wait_seconds": app.options.queue_wait.as_secs_f64(),
         "body_limit_bytes": BODY_LIMIT,
     }))
 }
 
 /// `POST /api/validate`: every problem of the scenario posted, or the scenario as the page
 /// shows it.
-pub(super) async fn validate(body: Result<Bytes, BytesRejection>) -> Answer<Json<Value>> {
+pub(super) async fn validate(
+    State(app): State<Arc<App>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Json<Value>> {
     let text = text(body)?;
-    let answer = tokio::task::spawn_blocking(move || validation(&text))
-        .await
-        .map_err(internal)??;
-    Ok(Json(answer))
+    Ok(Json(app.check(move || validation(&text)).await?))
 }
 
 /// The validation of `text` as JSON (an error only for a failure that is not the input's).
@@ -232,14 +236,15 @@ struct EditRequest {
 }
 
 /// `POST /api/edit`: the posted TOML with the edits made in place, and its validation.
-pub(super) async fn edit(body: Result<Bytes, BytesRejection>) -> Answer<Json<Value>> {
+pub(super) async fn edit(
+    State(app): State<Arc<App>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Json<Value>> {
     let request: EditRequest = json_body(body)?;
     let edited = edit::apply(&request.toml, &request.edits)
         .map_err(|e| ApiError::field(POSTED, &e.field, e.message))?;
     let bytes = edited.clone().into_bytes();
-    let validation = tokio::task::spawn_blocking(move || validation(&bytes))
-        .await
-        .map_err(internal)??;
+    let validation = app.check(move || validation(&bytes)).await?;
     Ok(Json(json!({ "toml": edited, "validation": validation })))
 }
 
@@ -266,7 +271,8 @@ pub(super) async fn run(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer<Response> {
     let q = parse_query(query, &["iterations", "seed", "progress"])?;
-    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let (config, s) = app.checked(POSTED, &text(body)?, &q)?;
+    app.budget(POSTED, s.iterations, s.months.into(), (1, "1 run"))?;
     let started = Instant::now();
     app.answer(q.progress, move |sim, obs| {
         let out = pipeline::summarise(&config, &sim, pipeline::Also::default(), obs)?;
@@ -296,8 +302,22 @@ pub(super) async fn compare(
 ) -> Answer<Response> {
     let q = parse_query(query, &["iterations", "seed", "progress"])?;
     let request: CompareRequest = json_body(body)?;
-    let a = app.checked(LOADED, request.a.as_bytes(), &q)?;
+    let (a, s) = app.checked(LOADED, request.a.as_bytes(), &q)?;
     let b = posted(EDITED, request.b.as_bytes());
+    // B runs with A's iterations; its months are its own.
+    let b_months = scenario::from_bytes(
+        b.text.as_deref().unwrap_or_default(),
+        EDITED,
+        Path::new(""),
+        &Settings::default(),
+    )?
+    .months;
+    app.budget(
+        LOADED,
+        s.iterations,
+        s.months.max(b_months).into(),
+        (2, "2 scenarios"),
+    )?;
     app.answer(q.progress, move |sim, obs| {
         let runs = pipeline::pair(&a, &[b], &sim, obs)?;
         output::compare_document(
@@ -324,7 +344,16 @@ pub(super) async fn settlement(
             crate::settlement::parse_range(m).map_err(|e| ApiError::field("query", "months", e))?,
         ),
     };
-    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let (config, s) = app.checked(POSTED, &text(body)?, &q)?;
+    let settled_in = range.map_or(s.months.into(), |(first, last)| {
+        (last.since(first) + 1).max(1) as u64
+    });
+    app.budget(
+        POSTED,
+        s.iterations,
+        s.months.into(),
+        (settled_in, &format!("{settled_in} settlement months")),
+    )?;
     app.answer(q.progress, move |sim, obs| {
         let settled = pipeline::cost_of_delay(&config, &sim, range, obs)?;
         output::settlement_document(
@@ -344,13 +373,94 @@ pub(super) async fn decide(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer<Response> {
     let q = parse_query(query, &["iterations", "seed", "progress"])?;
-    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let (config, s) = app.checked(POSTED, &text(body)?, &q)?;
+    let options = s.options.len().max(1) as u64;
+    app.budget(
+        POSTED,
+        s.iterations,
+        s.months.into(),
+        (options, &format!("{options} options")),
+    )?;
     let started = Instant::now();
     app.answer(q.progress, move |sim, obs| {
         let decided = pipeline::decision(&config, &sim, obs)?;
         let p = &decided.prepared;
         let mut document = output::decide_document(&p.scenario, &p.table, &decided.decision)?;
         document["elapsed_seconds"] = json!(started.elapsed().as_secs_f64());
+        Ok(document)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NowcastRequest {
+    /// The scenario's TOML.
+    scenario: String,
+    /// The figures of `data observed --benchmarks-out` (a benchmarks table).
+    observations: String,
+    /// `data observed`'s `observed_monthly.csv`, for the observed months in the chart.
+    #[serde(default)]
+    monthly: Option<String>,
+}
+
+/// The names posted observations go by in problems.
+const OBSERVATIONS: &str = "observations.csv";
+const MONTHLY: &str = "observed_monthly.csv";
+
+/// `POST /api/nowcast?iterations=N&seed=S[&progress=true]` with `{ scenario, observations,
+/// monthly? }`: the scenario calibrated to the observed figures (`calibrate`), run calibrated
+/// with the priors' headline beside (`run --posterior`), and the national figure month by
+/// month against what the model expects, with its chart.
+pub(super) async fn nowcast(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Response> {
+    let q = parse_query(query, &["iterations", "seed", "progress"])?;
+    let request: NowcastRequest = json_body(body)?;
+    let figures = crate::benchmark::parse(request.observations.as_bytes(), OBSERVATIONS)
+        .map_err(|p| ApiError::from(Error::Input(vec![p])))?;
+    let observed = match &request.monthly {
+        Some(text) => crate::observed::read_national(text.as_bytes(), MONTHLY)
+            .map_err(|p| ApiError::from(Error::Input(vec![p])))?,
+        None => Vec::new(),
+    };
+    let (config, s) = app.checked(POSTED, request.scenario.as_bytes(), &q)?;
+    // Each figure's derived run in every wave, then the calibrated run, the priors' headline
+    // and the national figure's months on both: at most the scenario's months each.
+    let runs = (figures.len() * crate::calibrate::MAX_WAVES + 4) as u64;
+    app.budget(
+        POSTED,
+        s.iterations,
+        s.months.into(),
+        (
+            runs,
+            &format!(
+                "{runs} runs ({} figures × {} waves at most, and 4)",
+                figures.len(),
+                crate::calibrate::MAX_WAVES
+            ),
+        ),
+    )?;
+    let cumulated = crate::observed::cumulative_excess(&observed);
+    app.answer(q.progress, move |sim, obs| {
+        let n = pipeline::nowcast(&config, &sim, (OBSERVATIONS.to_string(), figures), obs)?;
+        let p = &n.prepared;
+        let calibration =
+            output::calibration_document(&p.scenario, &n.calibration, &n.unused, &n.benchmarks)?;
+        let mut document = output::nowcast_document(
+            &p.scenario,
+            &p.table,
+            calibration,
+            &n.run.summary,
+            n.expected.as_ref(),
+            &cumulated,
+        )?;
+        // The posterior was this request's own, in a directory now gone.
+        if let Some(c) = document.pointer_mut("/run/summary/calibrated/posterior") {
+            *c = json!(format!("the calibration to {OBSERVATIONS} in this request"));
+        }
         Ok(document)
     })
     .await
@@ -380,7 +490,8 @@ pub(super) async fn report(
             ))
         }
     };
-    let config = app.checked(POSTED, &text(body)?, &q)?;
+    let (config, s) = app.checked(POSTED, &text(body)?, &q)?;
+    app.budget(POSTED, s.iterations, s.months.into(), (1, "1 run"))?;
     let bytes = app
         .simulate(move |sim, _| {
             let dir = tempfile::tempdir()
@@ -415,9 +526,10 @@ pub(super) async fn report(
 }
 
 impl App {
-    /// The configuration of a posted scenario with the query's settings, refused when it asks
-    /// for more iterations than this server runs (read before any work).
-    fn checked(&self, name: &str, text: &[u8], q: &RunQuery) -> Answer<Config> {
+    /// The configuration of a posted scenario with the query's settings, and the scenario
+    /// as read, refused when it asks for more iterations than this server runs (read before
+    /// any work).
+    fn checked(&self, name: &str, text: &[u8], q: &RunQuery) -> Answer<(Config, Scenario)> {
         let settings = Settings {
             iterations: q.iterations,
             seed: q.seed,
@@ -435,11 +547,12 @@ impl App {
                 ),
             ));
         }
-        Ok(Config {
+        let config = Config {
             iterations: q.iterations,
             seed: q.seed,
             ..posted(name, text)
-        })
+        };
+        Ok((config, s))
     }
 }
 

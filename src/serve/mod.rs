@@ -5,10 +5,14 @@
 //! Safe by default: it listens on 127.0.0.1 (another address only when asked, with a
 //! warning) and answers only requests for that host from its own page (a check against DNS
 //! rebinding and cross-site requests); a posted scenario may name only the tables built into
-//! the tool, never a file on this machine; bodies are limited to [`BODY_LIMIT`] bytes and
-//! iterations to `--max-iterations`; at most `--max-runs` simulations run at once, others
-//! wait up to `--queue-wait` and then get 503 with `Retry-After`; a run whose client goes
-//! away is stopped. `mod.rs` holds the options, the router and its guard; `api.rs` the
+//! the tool, never a file on this machine; bodies are limited to [`BODY_LIMIT`] bytes,
+//! iterations to `--max-iterations` and the simulation a request asks for to `--max-work`
+//! iteration-months (refused at once, 400, naming the limit); at most `--max-runs`
+//! simulations run at once, and as many scenario checks (`validate`, `edit`) beside them,
+//! others wait up to `--queue-wait` and then get 503 with `Retry-After`; a request ends
+//! within `--timeout` (a simulation still running is stopped and answered 503, or its stream
+//! ends with an error line, as it does when the run fails in any way); a run whose client
+//! goes away is stopped. `mod.rs` holds the options, the router and its guard; `api.rs` the
 //! handlers; `answer.rs` what a request that fails is answered; `work.rs` the simulations run
 //! for requests (permits, cancellation, progress); `edit.rs` the scenario edited in place;
 //! `describe.rs` the scenario as JSON.
@@ -24,12 +28,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{BoxError, Router};
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Problem, Result};
@@ -43,6 +48,14 @@ pub const DEFAULT_MAX_RUNS: usize = 2;
 /// How long a request waits for a free run before it is answered 503, when
 /// `--queue-wait` is not given.
 pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(30);
+/// The simulation a request may ask for when `--max-work` is not given, in iteration-months
+/// (iterations × simulated months, summed over the request's runs): every shipped request at
+/// the iteration cap fits (the cost of delay of a twelve-month scenario at 200,000 iterations
+/// is 28.8 million), and it is about ten seconds of work on two cores at ICB level (a
+/// 600-month cost of delay at 2,000 iterations, 720 million, took 74 s).
+pub const DEFAULT_MAX_WORK: u64 = 100_000_000;
+/// How long a request may take when `--timeout` is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How `serve` runs.
 #[derive(Debug, Clone)]
@@ -57,6 +70,10 @@ pub struct Options {
     pub max_runs: usize,
     /// How long a request waits for a free run before it is answered 503.
     pub queue_wait: Duration,
+    /// The most iteration-months one request may ask for.
+    pub max_work: u64,
+    /// How long a request may take, waiting included.
+    pub timeout: Duration,
     /// Worker threads of each run (`None`: one per core).
     pub threads: Option<usize>,
     /// Serve the page's files from this folder, read at each request, instead of the copies
@@ -69,6 +86,8 @@ struct App {
     options: Options,
     /// One permit per simulation that may run at once.
     runs: Arc<Semaphore>,
+    /// One permit per scenario check (`validate`, `edit`) that may run at once, beside them.
+    checks: Arc<Semaphore>,
 }
 
 /// Listens and serves until Ctrl-C. `say` receives the line with the address, `warn` the
@@ -103,6 +122,7 @@ pub fn serve(options: Options, say: &dyn Fn(&str), warn: &dyn Fn(&str)) -> Resul
         }
         let app = Arc::new(App {
             runs: Arc::new(Semaphore::new(options.max_runs.max(1))),
+            checks: Arc::new(Semaphore::new(options.max_runs.max(1))),
             options,
         });
         axum::serve(listener, router(app))
@@ -115,6 +135,7 @@ pub fn serve(options: Options, say: &dyn Fn(&str), warn: &dyn Fn(&str)) -> Resul
 }
 
 fn router(app: Arc<App>) -> Router {
+    let timeout = app.options.timeout;
     Router::new()
         .route("/", get(api::page_html))
         .route("/app.js", get(api::page_js))
@@ -129,9 +150,17 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/compare", post(api::compare))
         .route("/api/settlement", post(api::settlement))
         .route("/api/decide", post(api::decide))
+        .route("/api/nowcast", post(api::nowcast))
         .route("/api/report", post(api::report))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |_: BoxError| async move {
+                    answer::timed_out(timeout)
+                }))
+                .timeout(timeout),
+        )
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }

@@ -5,9 +5,11 @@
 // Run was then disabled, the path of the downloaded edited TOML, whether the chosen ICB's row is
 // highlighted, the national difference of the comparison with the scenario as loaded, the number
 // of cost-of-delay rows, the text of each headline card, and the "My ICB" list on a scenario
-// with a footprint (its length, the ICB chosen and the note beside it). Exits 0 unless the script itself
-// crashes; the Rust test judges the JSON.
-// Usage: CHROMIUM=/path/to/chromium node explorer.mjs http://127.0.0.1:PORT SCREENSHOT.png DOWNLOAD_DIR
+// with a footprint (its length, the ICB chosen and the note beside it), and the nowcast on it from
+// the observations in NOWCAST_DIR (obs.csv and observed_monthly.csv: the two headline values,
+// the months and the observed months in its table, whether its chart is drawn). Exits 0 unless
+// the script itself crashes; the Rust test judges the JSON.
+// Usage: CHROMIUM=/path/to/chromium NOWCAST_DIR=DIR node explorer.mjs http://127.0.0.1:PORT SCREENSHOT.png DOWNLOAD_DIR
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -215,11 +217,12 @@ await step("screenshot", async () => {
   );
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: shotPath, fullPage: true });
-  // Further views, for a person looking at the page: NAME-inputs.png and so on.
+  // Further views, for a person looking at the page: explorer-inputs.png and so on, in the
+  // directory EXPLORER_ALL_SHOTS names.
   if (process.env.EXPLORER_ALL_SHOTS) {
-    for (const tab of ["inputs", "compare", "settlement"]) {
+    for (const tab of ["results", "inputs", "compare", "settlement"]) {
       await page.click(`#${tab}-tab`);
-      await page.screenshot({ path: shotPath.replace(/\.png$/, `-${tab}.png`), fullPage: true });
+      await page.screenshot({ path: join(process.env.EXPLORER_ALL_SHOTS, `explorer-${tab}.png`), fullPage: true });
     }
   }
 });
@@ -237,6 +240,34 @@ await step("footprint", async () => {
     selected: await page.inputValue("#icb-select"),
     note: (await page.locator("#icb-moved").isVisible()) ? (await page.textContent("#icb-moved")).trim() : null,
   };
+});
+
+// 11. The nowcast on that scenario: load data observed's two files, calibrate and run.
+await step("nowcast", async () => {
+  const dir = process.env.NOWCAST_DIR;
+  if (!dir) throw new Error("NOWCAST_DIR is not set");
+  await page.fill("#iterations", "2000");
+  await page.click("#nowcast-tab");
+  await page.setInputFiles("#nowcast-files", [join(dir, "obs.csv"), join(dir, "obs", "observed_monthly.csv")]);
+  await page.waitForSelector("#nowcast-run:not([disabled])");
+  out.nowcast_loaded = (await page.textContent("#nowcast-loaded")).trim();
+  const response = page.waitForResponse((r) => r.url().startsWith(origin + "/api/nowcast"), { timeout: 60_000 });
+  await page.click("#nowcast-run");
+  const r = await response;
+  if (!r.ok()) throw new Error(`the nowcast answered ${r.status()}`);
+  await page.waitForSelector("#chart-nowcast svg", { timeout: 60_000 });
+  out.nowcast = {
+    query: new URL(r.url()).search,
+    prior: Number(await page.getAttribute("#nowcast-prior", "data-value")),
+    calibrated: Number(await page.getAttribute("#nowcast-calibrated", "data-value")),
+    months: await page.locator("#nowcast-months tbody tr").count(),
+    observed: await page.evaluate(() =>
+      Array.from(document.querySelectorAll("#nowcast-months tbody tr")).filter((tr) => tr.children[1].textContent.trim() !== "–").length,
+    ),
+    chart: await page.locator("#chart-nowcast svg").count(),
+  };
+  if (process.env.EXPLORER_ALL_SHOTS)
+    await page.screenshot({ path: join(process.env.EXPLORER_ALL_SHOTS, "explorer-nowcast.png"), fullPage: true });
 });
 
 clearTimeout(overall);

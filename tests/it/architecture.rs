@@ -336,3 +336,32 @@ fn imports_are_read_from_paths_and_groups_but_not_comments_or_tests() {
     let (_, children) = code_lines("#[cfg(test)]\nmod tests;\n");
     assert_eq!(children, ["tests"]);
 }
+
+#[test]
+fn the_tests_table_of_architecture_md_lists_every_integration_test_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let table = architecture
+        .split("\n## ")
+        .find(|s| s.starts_with("Tests"))
+        .expect("ARCHITECTURE.md has a section '## Tests'");
+    let listed: BTreeSet<String> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    let main = std::fs::read_to_string(root.join("tests/it/main.rs")).unwrap();
+    let modules: BTreeSet<String> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("mod "))
+        .map(|l| l.trim_end_matches(';').to_string())
+        .collect();
+    assert!(modules.len() > 20, "{modules:?}");
+    let missing: Vec<&String> = modules.difference(&listed).collect();
+    let stale: Vec<&String> = listed.difference(&modules).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "tests/it modules without a row: {missing:?}; rows without a module: {stale:?}"
+    );
+}

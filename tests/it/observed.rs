@@ -563,30 +563,7 @@ fn the_monthly_nowcast_runs_from_the_prescribing_data_to_a_calibrated_2026_run()
     // months from two years before the June 2026 switch-off to the latest published, then
     // data observed → calibrate escalation-2026 → run --posterior.
     let sb = Sandbox::new();
-    let files = Months {
-        first: (2024, 6),
-        n: 27,
-        change: (2026, 6),
-        scale: 30.0,
-        ..Months::default()
-    }
-    .write(&sb, 5);
-    assert_eq!(files.last().unwrap(), "EPD_202608.csv");
-    let out = observed(
-        &sb,
-        &files,
-        &[
-            "--change",
-            "2026-06",
-            "--out",
-            "obs",
-            "--benchmarks-out",
-            "obs.csv",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = stdout(&out);
-    assert!(report.contains("24 months before, 3 after"), "{report}");
+    observe_to_august_2026(&sb);
     let scenario = shipped("escalation-2026.toml");
     let scenario = scenario.to_str().unwrap();
     let out = sb.run(&[
@@ -649,6 +626,36 @@ fn the_monthly_nowcast_runs_from_the_prescribing_data_to_a_calibrated_2026_run()
     assert!(stdout(&out).contains("Calibrated:"), "{}", stdout(&out));
     let run: serde_json::Value = crate::read_json(&sb.path("post/summary.json"));
     assert!(run["calibrated"].is_object(), "{run}");
+}
+
+/// The nowcast's first step on generated months: EPD months from June 2024 (two years before
+/// the June 2026 switch-off) to August 2026, the rise planted from June 2026, through
+/// `data observed --change 2026-06 --out obs --benchmarks-out obs.csv`.
+pub(crate) fn observe_to_august_2026(sb: &Sandbox) {
+    let files = Months {
+        first: (2024, 6),
+        n: 27,
+        change: (2026, 6),
+        scale: 30.0,
+        ..Months::default()
+    }
+    .write(sb, 5);
+    assert_eq!(files.last().unwrap(), "EPD_202608.csv");
+    let out = observed(
+        sb,
+        &files,
+        &[
+            "--change",
+            "2026-06",
+            "--out",
+            "obs",
+            "--benchmarks-out",
+            "obs.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(report.contains("24 months before, 3 after"), "{report}");
 }
 
 /// The national row of `dir/observed.csv`: the effect a month and its 95% interval.

@@ -375,7 +375,14 @@ fn the_shipped_scenarios_icbs_and_limits_are_served() {
     }
     assert_eq!(
         server.get("/api/limits").json(),
-        json!({ "max_iterations": 5000, "max_runs": 2, "body_limit_bytes": 1_048_576 })
+        json!({
+            "max_iterations": 5000,
+            "max_runs": 2,
+            "max_work_iteration_months": 100_000_000,
+            "timeout_seconds": 300.0,
+            "queue_wait_seconds": 30.0,
+            "body_limit_bytes": 1_048_576
+        })
     );
     // The page and its two files, with the headers that keep it to this server.
     for (path, kind) in [
@@ -1119,12 +1126,14 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
     let server = Server::start(&[]);
     let sb = Sandbox::new();
     let (shot, downloads) = (sb.path("explorer.png"), sb.path("downloads"));
+    crate::observed::observe_to_august_2026(&sb);
     let script = browser.script.with_file_name("explorer.mjs");
     let o = Command::new(&browser.node)
         .arg(&script)
         .arg(format!("http://127.0.0.1:{}", server.port))
         .args([&shot, &downloads])
         .env("CHROMIUM", &browser.chromium)
+        .env("NOWCAST_DIR", sb.path(""))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}\n{}", crate::stdout(&o), stderr(&o));
@@ -1183,6 +1192,34 @@ fn the_explorer_page_edits_runs_compares_and_downloads_in_headless_chromium() {
         "'None chosen' and each ICB"
     );
     assert_eq!(result["footprint"]["selected"], "S0E4D");
+    // The nowcast: the page shows the API's two headlines for the same request, a row for each
+    // month from June 2026 to the scenario's end, three of them observed, and the chart.
+    let nowcast = &result["nowcast"];
+    let text = scenario_text("escalation-2026.toml");
+    let body = json!({
+        "scenario": text,
+        "observations": std::fs::read_to_string(sb.path("obs.csv")).unwrap(),
+        "monthly": std::fs::read_to_string(sb.path("obs/observed_monthly.csv")).unwrap(),
+    });
+    // The page's query, answered at once rather than as it goes.
+    let query = nowcast["query"]
+        .as_str()
+        .unwrap()
+        .replace("&progress=true", "");
+    let api = server.post(&format!("/api/nowcast{query}"), body.to_string().as_bytes());
+    assert_eq!(api.status, 200, "{}", api.text());
+    let run = &api.json()["run"]["summary"];
+    assert_eq!(
+        nowcast["prior"], run["calibrated"]["prior_national_total_gbp"]["mean"],
+        "{result}"
+    );
+    assert_eq!(nowcast["calibrated"], run["national_total_gbp"]["mean"]);
+    assert_eq!(
+        (nowcast["months"].as_u64(), nowcast["observed"].as_u64()),
+        (Some(11), Some(3)),
+        "{result}"
+    );
+    assert_eq!(nowcast["chart"], 1);
     assert_eq!(
         result["footprint"]["note"],
         "Buckinghamshire, Oxfordshire and Berkshire West ICB (QU9) is not one of this scenario's ICBs: 100% of its patients are now in Thames Valley ICB (S0E4D), chosen instead."
@@ -1234,4 +1271,290 @@ fn progress_comes_line_by_line_before_the_result_of_the_same_run() {
     let last: Value = serde_json::from_str(outside.text().lines().last().unwrap()).unwrap();
     assert_eq!(last["status"], 400);
     assert_eq!(last["problems"][0]["field"], "months");
+}
+
+#[test]
+fn the_nowcast_through_the_api_is_the_cli_sequence_with_its_months() {
+    // data observed (generated months to August 2026) → the explorer's nowcast, set against
+    // calibrate → run --posterior on the same scenario, seed and iterations.
+    let sb = Sandbox::new();
+    crate::observed::observe_to_august_2026(&sb);
+    let observations = std::fs::read_to_string(sb.path("obs.csv")).unwrap();
+    let monthly = std::fs::read_to_string(sb.path("obs/observed_monthly.csv")).unwrap();
+    let text = scenario_text("escalation-2026.toml");
+    let server = Server::start(&[]);
+    let body = json!({ "scenario": text, "observations": observations, "monthly": monthly });
+    let reply = server.post(
+        "/api/nowcast?iterations=2000&seed=11",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let api = reply.json();
+    assert_eq!(api["calibration"]["posterior_reported"], true, "{api}");
+
+    let file = shipped("escalation-2026.toml");
+    let file = file.to_str().unwrap();
+    let settings = ["--iterations", "2000", "--seed", "11", "-q"];
+    let o = sb.run(
+        &[
+            &["calibrate", file, "--benchmarks", "obs.csv", "--out", "cal"][..],
+            &settings,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = sb.run(
+        &[
+            &["run", file, "--posterior", "cal", "--out", "post"][..],
+            &settings,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The calibration and the calibrated run are the CLI's, figure for figure.
+    assert_rows_equal(
+        &sb.path("cal/calibration.csv"),
+        &api["calibration"]["figures"],
+    );
+    assert_rows_equal(
+        &sb.path("cal/posterior.csv"),
+        &api["calibration"]["posterior"],
+    );
+    let summary = read_json(&sb.path("post/summary.json"));
+    let (run, calibrated) = (&api["run"]["summary"], &summary["calibrated"]);
+    assert_eq!(run["national_total_gbp"], summary["national_total_gbp"]);
+    for key in [
+        "prior_national_total_gbp",
+        "prior_mean_per_icb_gbp",
+        "effective_sample_size",
+    ] {
+        assert!(!calibrated[key].is_null(), "{key}: {summary}");
+        assert_eq!(run["calibrated"][key], calibrated[key], "{key}");
+    }
+    assert_eq!(
+        run["calibrated"]["posterior"],
+        "the calibration to observations.csv in this request"
+    );
+
+    // The national figure month by month: from its first month, June 2026, to the end of the
+    // scenario; the observed excess cumulated from the monthly table; its last month is the
+    // figure as published (to the penny of each month's rounding).
+    let e = &api["expected"];
+    let figure = read_csv(&sb.path("obs.csv"));
+    let national = figure
+        .iter()
+        .find(|r| r[0] == "observed_excess_national")
+        .unwrap();
+    let published: f64 = national[2].parse().unwrap();
+    assert_eq!(e["id"], "observed_excess_national");
+    assert_eq!(
+        (e["first"].as_str(), e["last"].as_str()),
+        (Some("2026-06"), Some("2026-08"))
+    );
+    let months = e["months"].as_array().unwrap();
+    assert_eq!(months[0]["month"], "2026-06");
+    assert_eq!(months.last().unwrap()["month"], summary["period_end"]);
+    let rows = read_csv(&sb.path("obs/observed_monthly.csv"));
+    let (o, c, after) = (
+        crate::column_index(&rows, "observed_gbp"),
+        crate::column_index(&rows, "counterfactual_gbp"),
+        crate::column_index(&rows, "after_change"),
+    );
+    let mut sum = 0.0;
+    let expected_observed: Vec<f64> = rows[1..]
+        .iter()
+        .filter(|r| r[1] == "national" && r[after] == "true")
+        .map(|r| {
+            sum += r[o].parse::<f64>().unwrap() - r[c].parse::<f64>().unwrap();
+            sum
+        })
+        .collect();
+    let got: Vec<f64> = months
+        .iter()
+        .filter_map(|m| m["observed"].as_f64())
+        .collect();
+    assert_eq!(got, expected_observed);
+    // The figure is the fitted effect cumulated, the line the data less the counterfactual:
+    // they differ by the residuals after the change, well within the figure's standard error.
+    let sd: f64 = national[3].parse().unwrap();
+    assert!(
+        (got[2] - published).abs() <= sd,
+        "{} against {published} ± {sd}",
+        got[2]
+    );
+    for m in months {
+        for view in ["prior", "calibrated"] {
+            let b = &m[view];
+            let (lo, mean, hi) = (
+                b["p05"].as_f64().unwrap(),
+                b["mean"].as_f64().unwrap(),
+                b["p95"].as_f64().unwrap(),
+            );
+            assert!(lo <= mean && mean <= hi, "{m}");
+        }
+    }
+    // Cumulated: the expected mean never falls from one month to the next.
+    let means: Vec<f64> = months
+        .iter()
+        .map(|m| m["prior"]["mean"].as_f64().unwrap())
+        .collect();
+    assert!(means.windows(2).all(|w| w[1] >= w[0] - 1e-6), "{means:?}");
+    assert!(api["chart"].as_str().unwrap().starts_with("<svg"));
+
+    // The observations alone: the same calibration, no observed months in the chart.
+    let body = json!({ "scenario": text, "observations": observations });
+    let reply = server.post(
+        "/api/nowcast?iterations=2000&seed=11",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let alone = reply.json();
+    assert_eq!(alone["calibration"], api["calibration"]);
+    assert!(alone["expected"]["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["observed"].is_null()));
+
+    // A table that is not the observations, or not the monthly file, is refused by file, line
+    // and column, 400.
+    let body =
+        json!({ "scenario": text, "observations": observations, "monthly": "month,icb_code\n" });
+    let reply = server.post("/api/nowcast?iterations=200", body.to_string().as_bytes());
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let problem = &reply.json()["problems"][0];
+    assert_eq!(
+        (problem["file"].as_str(), problem["line"].as_u64()),
+        (Some("observed_monthly.csv"), Some(1)),
+        "{problem}"
+    );
+    let body = json!({ "scenario": text, "observations": monthly });
+    let reply = server.post("/api/nowcast?iterations=200", body.to_string().as_bytes());
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["problems"][0]["file"], "observations.csv");
+}
+
+/// A scenario of `months` months from January 2025 with the medicines optimisation action
+/// of the shipped scenario.
+fn long_scenario(months: u32) -> String {
+    scenario_text("medicines-optimisation-2024.toml")
+        .lines()
+        .map(|l| match l.starts_with("months = ") {
+            true => format!("months = {months}"),
+            false => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_request_over_the_work_budget_is_refused_at_once_naming_the_limit() {
+    let server = Server::start(&["--max-work", "1000000"]);
+    // A 600-month cost of delay at 2,000 iterations: 720 million iteration-months.
+    let text = long_scenario(600);
+    let started = Instant::now();
+    let reply = server.post("/api/settlement?iterations=2000", text.as_bytes());
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let message = reply.json()["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        message,
+        "this request asks for 720,000,000 iteration-months of simulation (2,000 iterations × 600 months × 600 settlement months), more than this server does for one request (at most 1,000,000; `serve --max-work` sets it): ask for fewer iterations, months or runs"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Within the budget it runs: 100 iterations × 600 months × 1 run.
+    let reply = server.post("/api/run?iterations=100", text.as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // A comparison counts two runs, a decision one per option.
+    let reply = server.post(
+        "/api/compare?iterations=1000",
+        json!({ "a": text, "b": text }).to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(
+        reply
+            .text()
+            .contains("1,000 iterations × 600 months × 2 scenarios"),
+        "{}",
+        reply.text()
+    );
+    let limits = server.get("/api/limits").json();
+    assert_eq!(limits["max_work_iteration_months"], 1_000_000);
+}
+
+#[test]
+fn a_run_past_the_timeout_is_stopped_and_says_so_in_its_answer_and_its_stream() {
+    let server = Server::start(&[
+        "--timeout",
+        "1",
+        "--max-runs",
+        "1",
+        "--max-iterations",
+        "200000",
+    ]);
+    let text = scenario_text("collective-action-2024.toml").replacen(
+        "cost_view = \"icb_cash\"",
+        "cost_view = \"icb_cash\"\ngranularity = \"practice\"",
+        1,
+    );
+    let limit = "the request took longer than this server allows (1 s, `serve --timeout` sets it) and was stopped: ask for fewer iterations or months";
+    let started = Instant::now();
+    let reply = server.post("/api/run?iterations=200000", text.as_bytes());
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.json()["error"], limit);
+    // Sent as it goes: progress lines, then the error as the last line.
+    let reply = server.post("/api/run?iterations=200000&progress=true", text.as_bytes());
+    assert_eq!(reply.status, 200);
+    let body = reply.text();
+    let last: Value = serde_json::from_str(body.lines().last().unwrap()).unwrap();
+    assert_eq!(last["error"], limit, "{body}");
+    assert_eq!(last["status"], 503);
+    assert!(
+        body.lines().next().unwrap().contains("\"progress\""),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    // The only run's permit is free again.
+    let small = scenario_text("medicines-optimisation-2024.toml");
+    assert_eq!(
+        server
+            .post("/api/run?iterations=100", small.as_bytes())
+            .status,
+        200
+    );
+}
+
+#[test]
+fn scenario_checks_have_permits_of_their_own_beside_the_runs() {
+    let server = Server::start(&[
+        "--max-runs",
+        "1",
+        "--queue-wait",
+        "0",
+        "--max-iterations",
+        "200000",
+    ]);
+    let running = long_run(&server);
+    // The only run is taken: another run is refused, a check is answered.
+    let small = scenario_text("medicines-optimisation-2024.toml");
+    assert_eq!(
+        server
+            .post("/api/run?iterations=100", small.as_bytes())
+            .status,
+        503
+    );
+    let reply = server.post("/api/validate", small.as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["ok"], true);
+    drop(running);
 }

@@ -220,3 +220,29 @@ fn a_run_with_settlement_has_the_same_table_a_briefing_section_and_reproduces() 
         .unwrap()
         .contains("id=\"settlement\""));
 }
+
+#[test]
+fn a_cost_of_delay_whose_months_cannot_be_held_in_memory_is_refused_before_it_runs() {
+    // One run of 600 months at 50 million iterations fits in a few GiB; each of the 600
+    // months settled keeps its national total of every iteration (8 bytes), 240 GB in all.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let text = scenario("", "12").replace("months = 6", "months = 600");
+    sb.write("s.toml", &text);
+    let out = sb.run(&[
+        "settlement",
+        "s.toml",
+        "--iterations",
+        "50000000",
+        "--out",
+        "x",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("50000000 iterations need about") && message.contains("GiB of memory"),
+        "{message}"
+    );
+    assert!(!sb.path("x").exists());
+}

@@ -295,6 +295,9 @@ const S = {
   compareToml: null,
   settlement: null,
   decision: null,
+  nowcast: null,
+  /** The observations loaded for the nowcast: obs.csv's text and observed_monthly.csv's. */
+  nowcastFiles: { observations: null, monthly: null },
   /** The ICB the user chose (remembered across scenarios and visits). */
   chosenIcb: "",
   /** The ICB picked out in the results: the chosen one, or its successor on a footprint. */
@@ -352,6 +355,8 @@ function refreshButtons() {
   $("#settlement-run").disabled = blocked;
   $("#decide-run").disabled = blocked || !hasOptions();
   $("#decide-run").title = hasOptions() ? "" : "The scenario has no [[options]] to decide between";
+  $("#nowcast-run").disabled = blocked || !S.nowcastFiles.observations;
+  $("#nowcast-run").title = S.nowcastFiles.observations ? "" : "Load obs.csv first";
   for (const id of ["#download-html", "#download-xlsx", "#download-zip"]) $(id).disabled = blocked;
   $("#download-toml").disabled = !S.loaded || S.editPending;
   $("#run").title = problems ? "Fix the problems shown before running" : "";
@@ -457,11 +462,13 @@ async function loadScenarioText(text, id) {
   S.compare = null;
   S.settlement = null;
   S.decision = null;
+  S.nowcast = null;
   renderScenario();
   renderResults();
   $("#compare-result").replaceChildren();
   $("#settlement-result").replaceChildren();
   $("#decide-result").replaceChildren();
+  $("#nowcast-result").replaceChildren();
   renderSettlementMonths();
   if (S.base) {
     $("#iterations").value = String(Math.min(S.base.iterations, S.limits.max_iterations));
@@ -1762,6 +1769,137 @@ function renderDecision() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Nowcast
+// ---------------------------------------------------------------------------------------------
+
+/** Which of data observed's files `text` is, by its header: "observations" (the figures of
+ * --benchmarks-out), "monthly" (observed_monthly.csv) or null. */
+function observedFileKind(text) {
+  const header = text.slice(0, text.search(/\r?\n|$/)).split(",").map((c) => c.trim().replace(/^"|"$/g, ""));
+  if (header[0] === "id" && (header.includes("published") || header.includes("published_gbp"))) return "observations";
+  if (header.includes("observed_gbp") && header.includes("counterfactual_gbp")) return "monthly";
+  return null;
+}
+
+async function loadNowcastFiles(files) {
+  const said = [];
+  for (const file of files) {
+    const text = await file.text();
+    const kind = observedFileKind(text);
+    if (kind) {
+      S.nowcastFiles[kind] = text;
+      said.push(`${file.name}: ${kind === "observations" ? "the observed figures" : "the observed months"}`);
+    } else {
+      said.push(`${file.name}: neither data observed's figures (--benchmarks-out) nor its observed_monthly.csv, so not used`);
+    }
+  }
+  S.nowcast = null;
+  $("#nowcast-result").replaceChildren();
+  const missing = !S.nowcastFiles.observations
+    ? " Load the figures (obs.csv) to calibrate."
+    : !S.nowcastFiles.monthly
+      ? " Without observed_monthly.csv the chart shows the figure alone, not the months."
+      : "";
+  $("#nowcast-loaded").textContent = `${said.join("; ")}.${missing}`;
+  refreshButtons();
+}
+
+async function doNowcast() {
+  const rs = runSettings();
+  if (!rs || $("#nowcast-run").disabled) return;
+  const body = { scenario: S.edited, observations: S.nowcastFiles.observations };
+  if (S.nowcastFiles.monthly) body.monthly = S.nowcastFiles.monthly;
+  try {
+    const { out, seconds } = await busyWhile(`Calibrating to the observations and running, ${thousands(rs.iterations)} iterations…`, () =>
+      simulateWithProgress(`/api/nowcast?${rs.query}`, body),
+    );
+    S.nowcast = out;
+    renderNowcast();
+    setStatus(`Nowcast done in ${secs(seconds)} s.`, "done");
+  } catch (e) {
+    showError(e, "The nowcast failed");
+  }
+}
+
+function renderNowcast() {
+  const box = $("#nowcast-result");
+  box.replaceChildren();
+  const n = S.nowcast;
+  if (!n) return;
+  const s = n.run.summary;
+  const c = n.calibration;
+  const cal = s.calibrated;
+  const interval = (x) => `90% interval ${gbp(x.p05)} to ${gbp(x.p95)}`;
+  const cards = h("div", { id: "nowcast-headline", class: "cards" });
+  const prior = cal ? cal.prior_national_total_gbp : s.national_total_gbp;
+  cards.append(
+    card(gbp(prior.mean), gbp(prior.mcse_mean), `National cost on the priors, mean (${interval(prior)})`, {
+      id: "nowcast-prior",
+      "data-value": String(prior.mean),
+    }),
+  );
+  if (cal) {
+    const post = s.national_total_gbp;
+    cards.append(
+      card(gbp(post.mean), gbp(post.mcse_mean), `National cost calibrated to the observations, mean (${interval(post)}; effective sample size ${Math.round(cal.effective_sample_size)})`, {
+        id: "nowcast-calibrated",
+        "data-value": String(post.mean),
+      }),
+    );
+  }
+  box.append(
+    h(
+      "p",
+      { class: "lead", id: "nowcast-sentence", dataset: { reported: String(c.posterior_reported) } },
+      c.posterior_reported
+        ? `Calibrated to ${c.figures.length} observed figure${c.figures.length === 1 ? "" : "s"} on ${thousands(c.draws)} prior draws (${c.waves} wave${c.waves === 1 ? "" : "s"}): ${s.scenario}, ${monthName(s.period_start)} to ${monthName(s.period_end)}.`
+        : `The calibration reported no posterior: its effective sample size, ${Math.round(c.ess)}, is under ${c.min_ess}, or the figures conflict (see the figures below). The run shown is on the priors.`,
+    ),
+    cards,
+  );
+  if (n.chart)
+    box.append(
+      figure(
+        n.chart,
+        "What the data show so far (the excess above its counterfactual, cumulated, and the figure with its 95% interval) against what the scenario expects of the same quantity, month by month: on the priors and calibrated, each with its 90% interval.",
+        "chart-nowcast",
+      ),
+    );
+  if (n.expected) {
+    const band = (b) => (b ? `${gbp(b.mean)} (${gbp(b.p05)} to ${gbp(b.p95)})` : "–");
+    box.append(
+      sortableTable(
+        "nowcast-months",
+        [
+          { label: "Month", key: (r) => r.month, fmt: (v) => monthName(v) },
+          { label: "Observed so far", key: (r) => r.observed, num: true, fmt: (v) => (v === null || v === undefined ? "–" : gbp(v)) },
+          { label: "Expected on the priors (90% interval)", key: (r) => r.prior && r.prior.mean, num: true, fmt: (v, r) => band(r.prior) },
+          { label: "Expected, calibrated (90% interval)", key: (r) => r.calibrated && r.calibrated.mean, num: true, fmt: (v, r) => band(r.calibrated) },
+        ],
+        n.expected.months,
+        (r) => ({ dataset: { month: r.month } }),
+      ),
+    );
+  }
+  box.append(h("h3", {}, "The observed figures"));
+  box.append(
+    sortableTable(
+      "nowcast-figures",
+      [
+        { label: "Figure", key: (r) => r.label },
+        { label: "Observed", key: (r) => r.published, num: true, fmt: (v, r) => `${gbp(v)} ± ${gbp(r.sd)}` },
+        { label: "Prior mean", key: (r) => r.prior_mean, num: true, fmt: gbp },
+        { label: "Calibrated mean", key: (r) => r.posterior_mean, num: true, fmt: (v) => (Number.isFinite(num(v)) ? gbp(v) : "–") },
+      ],
+      c.figures,
+      (r) => ({ dataset: { figure: r.id } }),
+    ),
+  );
+  if (c.figures_not_used.length)
+    box.append(h("ul", { class: "warnings" }, c.figures_not_used.map((u) => h("li", {}, `${u.id}: ${u.reason}`))));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Downloads
 // ---------------------------------------------------------------------------------------------
 
@@ -1811,6 +1949,8 @@ async function start() {
   $("#settlement-run").addEventListener("click", doSettlement);
   $("#decide-run").addEventListener("click", doDecide);
   $("#decide-scope").addEventListener("change", renderDecision);
+  $("#nowcast-run").addEventListener("click", doNowcast);
+  $("#nowcast-files").addEventListener("change", (ev) => loadNowcastFiles([...ev.target.files]));
   $("#download-toml").addEventListener("click", downloadToml);
   for (const b of $$("[data-format]")) b.addEventListener("click", () => downloadReport(b.dataset.format));
   for (const id of ["#iterations", "#seed"]) {
