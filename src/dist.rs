@@ -34,31 +34,87 @@ pub enum Spec {
     Bernoulli { p: f64 },
 }
 
-/// Names accepted in `dist = "..."`.
-pub const NAMES: &[&str] = &[
-    "fixed",
-    "uniform",
-    "triangular",
-    "pert",
-    "normal",
-    "lognormal",
-    "beta",
-    "bernoulli",
+/// A family of the scenario language: its name in `dist = "..."`, its parameters in the order
+/// users write them, and its name in words (the explorer's forms are built from these,
+/// through `GET /api/families`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Family {
+    pub name: &'static str,
+    pub parameters: &'static [&'static str],
+    pub words: &'static str,
+}
+
+/// Every family, in the order the explorer offers them: the one list of them.
+pub const FAMILIES: [Family; 8] = [
+    Family {
+        name: "fixed",
+        parameters: &["value"],
+        words: "Fixed value",
+    },
+    Family {
+        name: "uniform",
+        parameters: &["min", "max"],
+        words: "Uniform (min to max)",
+    },
+    Family {
+        name: "triangular",
+        parameters: &["min", "mode", "max"],
+        words: "Triangular (min, most likely, max)",
+    },
+    Family {
+        name: "pert",
+        parameters: &["min", "mode", "max"],
+        words: "PERT (min, most likely, max)",
+    },
+    Family {
+        name: "normal",
+        parameters: &["mean", "sd"],
+        words: "Normal (mean, standard deviation)",
+    },
+    Family {
+        name: "lognormal",
+        parameters: &["p05", "p95"],
+        words: "Log-normal (5th and 95th percentiles)",
+    },
+    Family {
+        name: "beta",
+        parameters: &["alpha", "beta"],
+        words: "Beta (alpha, beta)",
+    },
+    Family {
+        name: "bernoulli",
+        parameters: &["p"],
+        words: "Yes/no (probability)",
+    },
 ];
+
+/// Every parameter of any family, in the order users write them, with its name in words.
+pub const PARAMETERS: [(&str, &str); 11] = [
+    ("value", "Value"),
+    ("min", "Min"),
+    ("mode", "Most likely"),
+    ("max", "Max"),
+    ("mean", "Mean"),
+    ("sd", "Standard deviation"),
+    ("p05", "5th percentile"),
+    ("p95", "95th percentile"),
+    ("alpha", "Alpha"),
+    ("beta", "Beta"),
+    ("p", "Probability"),
+];
+
+/// The names accepted in `dist = "..."`, in [`FAMILIES`]' order.
+pub fn names() -> Vec<&'static str> {
+    FAMILIES.iter().map(|f| f.name).collect()
+}
 
 impl Spec {
     /// The parameter keys each distribution takes, in the order users write them.
     pub fn parameters(name: &str) -> Option<&'static [&'static str]> {
-        Some(match name {
-            "fixed" => &["value"],
-            "uniform" => &["min", "max"],
-            "triangular" | "pert" => &["min", "mode", "max"],
-            "normal" => &["mean", "sd"],
-            "lognormal" => &["p05", "p95"],
-            "beta" => &["alpha", "beta"],
-            "bernoulli" => &["p"],
-            _ => return None,
-        })
+        FAMILIES
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.parameters)
     }
 
     /// Builds a spec from its name and parameters in the order of [`Spec::parameters`].
@@ -558,6 +614,37 @@ mod tests {
         Beta as SBeta, ContinuousCDF, LogNormal as SLogNormal, Normal as SNormal,
         Triangular as STriangular, Uniform as SUniform,
     };
+
+    #[test]
+    fn every_family_is_built_named_and_read_back_by_its_own_parameters() {
+        let keys: Vec<&str> = PARAMETERS.iter().map(|(k, _)| *k).collect();
+        for f in FAMILIES {
+            let values: Vec<f64> = (0..f.parameters.len())
+                .map(|k| 0.1 + 0.2 * k as f64)
+                .collect();
+            let spec = Spec::from_parts(f.name, &values)
+                .unwrap_or_else(|| panic!("{} is not built from {:?}", f.name, f.parameters));
+            assert_eq!(spec.name(), f.name);
+            let read: Vec<&str> = spec.values().iter().map(|(k, _)| *k).collect();
+            assert_eq!(read, f.parameters, "{}", f.name);
+            // Each family's parameters are in PARAMETERS, in its order.
+            let at: Vec<usize> = f
+                .parameters
+                .iter()
+                .map(|p| {
+                    keys.iter()
+                        .position(|k| k == p)
+                        .expect("a parameter with words")
+                })
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{}", f.name);
+        }
+        // And every parameter belongs to a family.
+        for k in keys {
+            assert!(FAMILIES.iter().any(|f| f.parameters.contains(&k)), "{k}");
+        }
+        assert_eq!(names().len(), FAMILIES.len());
+    }
 
     const N: usize = 20_000;
 

@@ -7,7 +7,7 @@ use toml::de::DeValue;
 
 use super::reader::{join, kind, read_all, OrAbsent, Reader, Reported, Table, Value};
 use super::{Baseline, CostView, Factor, Uprating, Vary};
-use crate::dist::{Dist, Spec, NAMES};
+use crate::dist::{self, Dist, Spec};
 use crate::price::{Deflators, PriceYear};
 use crate::rng;
 
@@ -167,7 +167,7 @@ fn read_dist_table(
             &t.field("dist"),
             format!(
                 "unknown dist '{dist_name}'; expected one of: {}",
-                NAMES.join(", ")
+                dist::names().join(", ")
             ),
         );
         t.drain();

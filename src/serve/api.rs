@@ -16,7 +16,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::answer::{Answer, ApiError};
+use super::answer::{internal, Answer, ApiError};
 use super::{describe, edit, App, BODY_LIMIT};
 use crate::data::{IcbTable, PATIENTS};
 use crate::error::Error;
@@ -52,7 +52,7 @@ const SCENARIOS: [(&str, &str); 4] = [
 ];
 
 /// The page's files, built into the binary: (name, content type, text).
-const PAGE: [(&str, &str, &str); 3] = [
+const PAGE: [(&str, &str, &str); 4] = [
     (
         "index.html",
         "text/html; charset=utf-8",
@@ -62,6 +62,11 @@ const PAGE: [(&str, &str, &str); 3] = [
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("page/app.js"),
+    ),
+    (
+        "format.js",
+        "text/javascript; charset=utf-8",
+        include_str!("page/format.js"),
     ),
     (
         "style.css",
@@ -89,6 +94,10 @@ pub(super) async fn page_html(State(app): State<Arc<App>>) -> Response {
 
 pub(super) async fn page_js(State(app): State<Arc<App>>) -> Response {
     page(&app, "app.js")
+}
+
+pub(super) async fn page_format_js(State(app): State<Arc<App>>) -> Response {
+    page(&app, "format.js")
 }
 
 pub(super) async fn page_css(State(app): State<Arc<App>>) -> Response {
@@ -185,6 +194,17 @@ fn icb_rows(table: &IcbTable) -> Value {
     Value::Array(rows)
 }
 
+/// `GET /api/families`: the distribution families of the scenario language (`name`,
+/// `parameters` in the order users write them, `words`) and each parameter's name in words:
+/// the page builds its forms from these.
+pub(super) async fn families() -> Json<Value> {
+    let parameters: Vec<Value> = crate::dist::PARAMETERS
+        .iter()
+        .map(|(key, words)| json!({ "key": key, "words": words }))
+        .collect();
+    Json(json!({ "families": crate::dist::FAMILIES, "parameters": parameters }))
+}
+
 /// `GET /api/limits`: what this server allows.
 pub(super) async fn limits(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({
@@ -249,7 +269,7 @@ pub(super) async fn edit(
 }
 
 /// What a simulating request may set in its query string.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, serde::Serialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RunQuery {
     iterations: Option<u64>,
@@ -604,17 +624,16 @@ fn parse_query(query: Option<String>, allowed: &[&str]) -> Answer<RunQuery> {
     let query = query.unwrap_or_default();
     let q: RunQuery = serde_urlencoded::from_str(&query)
         .map_err(|e| ApiError::field("query", "query", format!("'{query}': {e}")))?;
-    let given = [
-        ("iterations", q.iterations.is_some()),
-        ("seed", q.seed.is_some()),
-        ("months", q.months.is_some()),
-        ("format", q.format.is_some()),
-        ("progress", q.progress),
-    ];
-    match given
-        .iter()
-        .find(|(key, set)| *set && !allowed.contains(key))
-    {
+    // The keys given are the fields set (not absent, not false): read from the struct itself.
+    let fields = serde_json::to_value(&q).map_err(internal)?;
+    let given = fields
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(key, value)| {
+            !matches!(value, Value::Null | Value::Bool(false)) && !allowed.contains(&key.as_str())
+        });
+    match given {
         Some((key, _)) => Err(ApiError::field(
             "query",
             key,

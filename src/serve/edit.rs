@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
+use crate::dist;
+
 /// One edit.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -25,22 +27,19 @@ pub enum Edit {
 }
 
 /// The order keys are written in when an edit adds them (JSON objects have none): an
-/// override's ICB and factor, then a distribution's name and parameters as users write them;
-/// other keys follow in name order.
-const KEY_ORDER: [&str; 16] = [
-    "icb", "factor", "dist", "value", "min", "mode", "max", "mean", "sd", "p05", "p95", "alpha",
-    "beta", "p", "start", "end",
-];
+/// override's ICB and factor, then a distribution's name and parameters as users write them
+/// ([`dist::PARAMETERS`]), then an action's start and end; other keys follow in name order.
+fn key_order() -> impl Iterator<Item = &'static str> {
+    ["icb", "factor", "dist"]
+        .into_iter()
+        .chain(dist::PARAMETERS.iter().map(|(k, _)| *k))
+        .chain(["start", "end"])
+}
 
-/// `set`'s entries in [`KEY_ORDER`].
+/// `set`'s entries in [`key_order`].
 fn ordered(set: &Map<String, Json>) -> Vec<(&String, &Json)> {
     let mut entries: Vec<(&String, &Json)> = set.iter().collect();
-    let rank = |k: &str| {
-        KEY_ORDER
-            .iter()
-            .position(|o| *o == k)
-            .unwrap_or(KEY_ORDER.len())
-    };
+    let rank = |k: &str| key_order().position(|o| o == k).unwrap_or(usize::MAX);
     entries.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
     entries
 }
@@ -77,10 +76,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
     Ok(doc.to_string())
 }
 
-/// The keys of a distribution: its name and every parameter.
-const DIST_KEYS: [&str; 12] = [
-    "dist", "value", "min", "mode", "max", "mean", "sd", "p05", "p95", "alpha", "beta", "p",
-];
+/// Whether `key` is a distribution's: its name or a parameter of any family.
+fn is_dist_key(key: &str) -> bool {
+    key == "dist" || dist::PARAMETERS.iter().any(|(k, _)| *k == key)
+}
 
 /// An `[[overrides]]` entry: `icb`, `factor`, `source` as given; a distribution given as
 /// `dist` and its parameters becomes the entry's `value = { dist = …, … }` (a fixed value
@@ -95,7 +94,7 @@ fn override_entry(entry: &Map<String, Json>, n: usize) -> Result<Table, EditErro
             continue;
         };
         match dist {
-            Some(d) if d != "fixed" && DIST_KEYS.contains(&key.as_str()) => {
+            Some(d) if d != "fixed" && is_dist_key(key) => {
                 inline.insert(key.as_str(), value);
             }
             _ if key == "dist" => {}

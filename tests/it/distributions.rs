@@ -3,7 +3,7 @@
 //! continuous ones with a Kolmogorov–Smirnov test, the bernoulli by the frequency of ones, and
 //! a fixed value by not being drawn at all. Plain Monte Carlo and Latin hypercube sampling.
 
-use icb_impact::dist::NAMES;
+use icb_impact::dist::names;
 use icb_impact::engine::{self, Keep};
 use icb_impact::pipeline::{prepare, Config};
 use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal, Triangular, Uniform};
@@ -206,7 +206,7 @@ fn values_of<'a>(factors: &'a [(String, Vec<f64>)], id: &str) -> &'a [f64] {
 #[test]
 fn the_scenario_covers_every_distribution_the_language_offers() {
     let text = scenario("");
-    for name in NAMES {
+    for name in names() {
         assert!(
             text.contains(&format!("dist = \"{name}\"")),
             "{name} is not tested"

@@ -638,6 +638,15 @@ fn require(program: &str, what: &str, skip: &str) -> PathBuf {
 const SKIP_BROWSER: &str = "ICB_IMPACT_SKIP_BROWSER";
 const SKIP_LIBREOFFICE: &str = "ICB_IMPACT_SKIP_LIBREOFFICE";
 
+/// Node.js, for the explorer's unit tests (skipped with the browser's tests).
+pub fn node() -> PathBuf {
+    require(
+        "node",
+        "Node.js, which runs the explorer's unit tests",
+        SKIP_BROWSER,
+    )
+}
+
 /// What opening a page in a browser takes: Chromium, Node.js and playwright-core.
 pub struct Browser {
     pub chromium: PathBuf,

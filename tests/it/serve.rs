@@ -384,10 +384,25 @@ fn the_shipped_scenarios_icbs_and_limits_are_served() {
             "body_limit_bytes": 1_048_576
         })
     );
-    // The page and its two files, with the headers that keep it to this server.
+    // The distribution families the page builds its forms from: the scenario language's.
+    let families = server.get("/api/families").json();
+    let names: Vec<&str> = families["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, icb_impact::dist::names());
+    for f in families["families"].as_array().unwrap() {
+        let parameters = icb_impact::dist::Spec::parameters(f["name"].as_str().unwrap()).unwrap();
+        assert_eq!(f["parameters"], json!(parameters));
+        assert!(!f["words"].as_str().unwrap().is_empty());
+    }
+    // The page and its files, with the headers that keep it to this server.
     for (path, kind) in [
         ("/", "text/html"),
         ("/app.js", "text/javascript"),
+        ("/format.js", "text/javascript"),
         ("/style.css", "text/css"),
     ] {
         let reply = server.get(path);
@@ -1557,4 +1572,62 @@ fn scenario_checks_have_permits_of_their_own_beside_the_runs() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["ok"], true);
     drop(running);
+}
+
+#[test]
+#[cfg_attr(
+    skip_browser,
+    ignore = "ICB_IMPACT_SKIP_BROWSER=1: the tests that need Chromium and Node.js are skipped"
+)]
+fn the_page_s_pure_functions_pass_their_node_tests_and_format_as_the_cli_does() {
+    use icb_impact::money;
+    // Money at every magnitude the page shows, with the ties and carries of three significant
+    // figures, and probabilities across [0, 1] with their ties.
+    let mut cases = Vec::new();
+    for power in -4..13 {
+        for mantissa in [
+            1.0, 1.004, 1.005, 1.0049999, 1.2345, 2.5, 4.3216, 6.1, 9.994, 9.995, 9.9951, 9.999,
+        ] {
+            for sign in [1.0, -1.0] {
+                let x: f64 = sign * mantissa * 10f64.powi(power);
+                cases.push(json!({ "fn": "gbp", "x": x, "cli": money::gbp(x) }));
+            }
+        }
+    }
+    for x in [
+        0.0,
+        1005.0,
+        1015.0,
+        2_125_000.0,
+        999_950.0,
+        999_949.0,
+        12_345.0,
+        0.125,
+    ] {
+        cases.push(json!({ "fn": "gbp", "x": x, "cli": money::gbp(x) }));
+    }
+    for k in 0..=400 {
+        let p = k as f64 / 400.0;
+        cases.push(json!({ "fn": "percent", "x": p, "cli": money::percent(p) }));
+    }
+    for p in [
+        0.005, 0.015, 0.025, 0.125, 0.375, 0.985, 0.995, 0.0099, 0.9901,
+    ] {
+        cases.push(json!({ "fn": "percent", "x": p, "cli": money::percent(p) }));
+    }
+    let sb = Sandbox::new();
+    let path = sb.write("cases.json", &Value::Array(cases).to_string());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(crate::report::node())
+        .arg("--test")
+        .arg(root.join("tests/browser/format.test.mjs"))
+        .env("CASES", &path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{}", crate::stdout(&o), stderr(&o));
+    assert!(
+        crate::stdout(&o).contains("# fail 0"),
+        "{}",
+        crate::stdout(&o)
+    );
 }

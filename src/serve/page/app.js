@@ -1,7 +1,8 @@
-// icb-impact explorer: the browser side of `icb-impact serve`. Plain ES2020, no dependencies,
-// no request anywhere but this server. The page keeps the scenario's TOML as loaded plus a list
+// icb-impact explorer: the browser side of `icb-impact serve`. Plain ES2020 modules (this one
+// and format.js, its pure functions), no dependencies, no build step, no request anywhere but
+// this server. The page keeps the scenario's TOML as loaded plus a list
 // of edits; the server applies the edits (keeping comments) and validates the result.
-"use strict";
+import { gbp, gbpSigned, percent, thousands, secs, num, words, addMonths, monthName, readNumber, round4, observedFileKind } from "./format.js";
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -32,103 +33,21 @@ function h(tag, attrs = {}, ...children) {
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${++uid}`;
 
-/** Pounds with three significant figures, as the CLI writes them: £4.32m, £610k, £14.0m, −£40.0k. */
-function gbp(x) {
-  if (x === null || x === undefined || x === "" || !Number.isFinite(Number(x))) return "–";
-  x = Number(x);
-  const sign = x < 0 ? "−" : "";
-  const a = Math.abs(x);
-  if (a === 0) return "£0";
-  const [mant, expText] = a.toExponential(2).split("e");
-  const exp = parseInt(expText, 10);
-  const digits = mant.replace(".", "");
-  const [unit, power] = exp >= 9 ? ["bn", 9] : exp >= 6 ? ["m", 6] : exp >= 3 ? ["k", 3] : ["", 0];
-  const whole = exp - power + 1;
-  let text;
-  if (whole <= 0) text = "0." + "0".repeat(-whole) + digits;
-  else if (whole >= digits.length) text = digits + "0".repeat(whole - digits.length);
-  else text = digits.slice(0, whole) + "." + digits.slice(whole);
-  return `${sign}£${text}${unit}`;
+// The distribution families and their parameters, as the server serves them (GET
+// /api/families, from the one list in the Rust code): name → parameters, name → words, every
+// parameter, parameter → words.
+let DIST_PARAMS = {};
+let DIST_WORDS = {};
+let ALL_PARAMS = [];
+let PARAM_LABELS = {};
+
+/** Takes the families the server serves. */
+function useFamilies(served) {
+  DIST_PARAMS = Object.fromEntries(served.families.map((f) => [f.name, f.parameters]));
+  DIST_WORDS = Object.fromEntries(served.families.map((f) => [f.name, f.words]));
+  ALL_PARAMS = served.parameters.map((p) => p.key);
+  PARAM_LABELS = Object.fromEntries(served.parameters.map((p) => [p.key, p.words]));
 }
-
-/** A difference with its sign: +£1.20m, −£40.0k. */
-const gbpSigned = (x) => (Number(x) > 0 ? "+" : "") + gbp(x);
-
-/** A probability as the CLI writes it: 0%, under 1%, 37%, over 99%, 100%. */
-function percent(p) {
-  if (p === null || p === undefined || p === "" || !Number.isFinite(Number(p))) return "–";
-  p = Number(p);
-  if (p <= 0) return "0%";
-  if (p >= 1) return "100%";
-  if (p < 0.01) return "under 1%";
-  if (p > 0.99) return "over 99%";
-  return `${Math.round(100 * p)}%`;
-}
-
-const thousands = (n) => Number(n).toLocaleString("en-GB");
-const secs = (x) => (x < 1 ? x.toFixed(2) : x.toFixed(1));
-const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
-
-/** A factor's name in words: share_of_contacts_above_25 → "Share of contacts above 25". */
-const ACRONYMS = { icb: "ICB", icbs: "ICBs", gp: "GP", gps: "GPs", ae: "A&E", ucc: "UCC", caip: "CAIP", nhs: "NHS", pcn: "PCN", ooh: "OOH", uec: "UEC", nhs111: "NHS 111" };
-function words(name) {
-  const parts = String(name).split(".");
-  const one = (part) => {
-    const s = part.replace(/_gbp$/, " (£)").split("_").map((w) => ACRONYMS[w.toLowerCase()] || w).join(" ");
-    return s.charAt(0).toUpperCase() + s.slice(1);
-  };
-  return parts.map((p, i) => (i === 0 ? one(p) : one(p).toLowerCase().replace(/\b(icb|gp|a&e|ucc|caip|nhs)\b/g, (w) => w.toUpperCase()))).join(": ");
-}
-
-/** Month arithmetic on "YYYY-MM". */
-function addMonths(ym, k) {
-  const [y, m] = ym.split("-").map(Number);
-  const t = y * 12 + (m - 1) + k;
-  return `${Math.floor(t / 12)}-${String((t % 12) + 1).padStart(2, "0")}`;
-}
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-function monthName(ym) {
-  const m = /^(\d{4})-(\d{2})$/.exec(String(ym));
-  return m ? `${MONTHS[Number(m[2]) - 1]} ${m[1]}` : String(ym);
-}
-
-const DIST_PARAMS = {
-  fixed: ["value"],
-  uniform: ["min", "max"],
-  triangular: ["min", "mode", "max"],
-  pert: ["min", "mode", "max"],
-  normal: ["mean", "sd"],
-  lognormal: ["p05", "p95"],
-  beta: ["alpha", "beta"],
-  bernoulli: ["p"],
-};
-const DIST_WORDS = {
-  fixed: "Fixed value",
-  uniform: "Uniform (min to max)",
-  triangular: "Triangular (min, most likely, max)",
-  pert: "PERT (min, most likely, max)",
-  normal: "Normal (mean, standard deviation)",
-  lognormal: "Log-normal (5th and 95th percentiles)",
-  beta: "Beta (alpha, beta)",
-  bernoulli: "Yes/no (probability)",
-};
-const ALL_PARAMS = [...new Set(Object.values(DIST_PARAMS).flat())];
-const PARAM_LABELS = {
-  value: "Value", min: "Min", mode: "Most likely", max: "Max", mean: "Mean", sd: "Standard deviation",
-  p05: "5th percentile", p95: "95th percentile", alpha: "Alpha", beta: "Beta", p: "Probability",
-};
-
-/** A number typed by a person: "2,000,000", "£1.5" and " 0.3 " read as numbers; "" as absent. */
-function readNumber(text) {
-  const t = String(text).trim();
-  if (t === "") return null;
-  const cleaned = t.replace(/[,£\s]/g, "");
-  const n = Number(cleaned);
-  return cleaned !== "" && Number.isFinite(n) ? n : t; // not a number: sent as typed, the server says why
-}
-
-/** Four significant figures, for values the page proposes. */
-const round4 = (x) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
 
 // ---------------------------------------------------------------------------------------------
 // The API
@@ -269,7 +188,7 @@ async function simulateWithProgress(url, body) {
 // ---------------------------------------------------------------------------------------------
 
 const S = {
-  limits: { max_iterations: 200000 },
+  limits: null, // GET /api/limits, read before anything is loaded
   scenarios: [],
   icbs: [],
   icbByCode: new Map(),
@@ -1772,15 +1691,6 @@ function renderDecision() {
 // Nowcast
 // ---------------------------------------------------------------------------------------------
 
-/** Which of data observed's files `text` is, by its header: "observations" (the figures of
- * --benchmarks-out), "monthly" (observed_monthly.csv) or null. */
-function observedFileKind(text) {
-  const header = text.slice(0, text.search(/\r?\n|$/)).split(",").map((c) => c.trim().replace(/^"|"$/g, ""));
-  if (header[0] === "id" && (header.includes("published") || header.includes("published_gbp"))) return "observations";
-  if (header.includes("observed_gbp") && header.includes("counterfactual_gbp")) return "monthly";
-  return null;
-}
-
 async function loadNowcastFiles(files) {
   const said = [];
   for (const file of files) {
@@ -1991,15 +1901,21 @@ async function start() {
     reader.readAsText(file, "utf-8");
   });
 
-  let scenarios, icbs, limits;
+  let scenarios, icbs, limits, families;
   try {
-    [scenarios, icbs, limits] = await Promise.all([api("GET", "/api/scenarios"), api("GET", "/api/icbs"), api("GET", "/api/limits")]);
+    [scenarios, icbs, limits, families] = await Promise.all([
+      api("GET", "/api/scenarios"),
+      api("GET", "/api/icbs"),
+      api("GET", "/api/limits"),
+      api("GET", "/api/families"),
+    ]);
   } catch (err) {
     showError(err, "The explorer could not start");
     return;
   }
   S.scenarios = scenarios;
-  S.limits = limits || S.limits;
+  S.limits = limits;
+  useFamilies(families);
   $("#iterations").title = `Up to ${thousands(S.limits.max_iterations)}`;
   scenarioSel.replaceChildren(...scenarios.map((s) => h("option", { value: s.id, text: s.name, title: s.description || "" })));
   let remembered = "";
