@@ -145,6 +145,33 @@ proptest! {
     }
 
     #[test]
+    fn a_value_of_another_kind_anywhere_in_a_scenario_is_judged_with_problems_on_its_lines(
+        text in scenario(),
+        pick in 0usize..400,
+        value in prop_oneof![
+            Just("\"text\""), Just("true"), Just("[1, 2]"), Just("{ a = 1 }"), Just("-1.0e308"),
+            Just("nan"), Just("inf"), Just("-0"), Just("1979-05-27"), Just("\"2024-13\""),
+            Just("[]"), Just("{}"), Just("18446744073709551615"), Just("-5"),
+        ],
+    ) {
+        // Structured: the TOML stays valid and only one value changes kind or range, so the
+        // reader gets past the first line and judges every field. It never panics, and every
+        // problem it finds is on a line of the file.
+        let starts: Vec<usize> = text.match_indices(" = ").map(|(k, _)| k + 3).collect();
+        let at = starts[pick % starts.len()];
+        let end = at + text[at..].find(|c: char| c == ',' || c == '}' || c == '\n').unwrap_or(text.len() - at);
+        let mutated = format!("{}{value}{}", &text[..at], &text[end..]);
+        let lines = mutated.lines().count();
+        if let Err(problems) = parse(&mutated, "m.toml", Path::new("")) {
+            prop_assert!(!problems.problems.is_empty());
+            for p in &problems.problems {
+                prop_assert!(p.line.is_none_or(|l| (1..=lines).contains(&l)), "{p:?} in\n{mutated}");
+                prop_assert!(!p.message.is_empty());
+            }
+        }
+    }
+
+    #[test]
     fn the_scenario_parser_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
         let _ = parse(&text, "a.toml", Path::new(""));
     }
