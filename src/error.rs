@@ -122,6 +122,13 @@ impl Error {
     }
 }
 
+/// The problems of one input file.
+impl From<FileProblems> for Error {
+    fn from(problems: FileProblems) -> Self {
+        Error::Input(vec![problems])
+    }
+}
+
 impl From<polars::error::PolarsError> for Error {
     fn from(e: polars::error::PolarsError) -> Self {
         Error::Output(format!("table: {e}"))

@@ -40,15 +40,6 @@ use crate::settlement::Settlement;
 use crate::summary::RunSummary;
 use tables::{with_view, write_csv, write_json};
 
-/// Optional outputs of a run.
-#[derive(Default)]
-pub struct Extra {
-    /// `samples.parquet` (`run --samples`).
-    pub samples: Option<DataFrame>,
-    /// `report.html` and `report.xlsx`.
-    pub report: bool,
-}
-
 /// A run's tables and charts, as `run` writes them and the explorer sends them.
 struct RunOutputs {
     /// File name and frame (with its cost view column).
@@ -84,18 +75,20 @@ fn run_outputs(scenario: &Scenario, summary: &RunSummary) -> Result<RunOutputs> 
     Ok(RunOutputs { frames, charts })
 }
 
-/// Writes every output of a run to `out`, replacing a previous run's directory as a whole.
+/// Writes every output of a run to `out`, replacing a previous run's directory as a whole:
+/// with `samples`, `samples.parquet` (`run --samples`); with `report`, `report.html` and
+/// `report.xlsx`.
 pub fn write_run(
     out: &Path,
     scenario: &Scenario,
     table: &IcbTable,
     summary: &RunSummary,
     info: &RunInfo,
-    extra: Extra,
+    (samples, report): (Option<DataFrame>, bool),
 ) -> Result<()> {
     let RunOutputs { frames, charts } = run_outputs(scenario, summary)?;
     replace_dir(out, |dir| {
-        if let Some(frame) = extra.samples {
+        if let Some(frame) = samples {
             write_parquet(&dir.join("samples.parquet"), frame)?;
         }
         for (name, frame) in frames {
@@ -107,7 +100,7 @@ pub fn write_run(
         )?;
         write_charts(dir, &charts, info.png)?;
         write_inputs(dir, table, info)?;
-        if extra.report {
+        if report {
             let report = Report {
                 scenario,
                 table,

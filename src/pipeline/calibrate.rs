@@ -14,7 +14,7 @@ use crate::error::{Error, FileProblems, Problem, Result};
 use crate::output;
 use crate::scenario::Scenario;
 
-use super::commands::{per_iteration, run_info};
+use super::simulate::{per_iteration, run_info};
 use super::{simulate, Config, Observer, Prepared, SimConfig};
 
 /// The results of `calibrate`.

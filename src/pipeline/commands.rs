@@ -15,25 +15,8 @@ use crate::report::{self, Report};
 use crate::sensitivity::{self as sa, FactorName, SobolRow, TornadoRow};
 use crate::summary::{ActivityResult, CalibratedHeadline, RunSummary};
 
+use super::simulate::{per_iteration, run_info};
 use super::{simulate, Config, Observer, Prepared, SimConfig, Simulation};
-
-/// How a run of `prepared` on `threads` came about, for its manifest.
-pub(super) fn run_info(
-    prepared: &Prepared,
-    threads: usize,
-    scenario_path: &Path,
-    started: Instant,
-    sim: &SimConfig,
-) -> RunInfo {
-    RunInfo {
-        scenario_path: scenario_path.to_path_buf(),
-        scenario: prepared.scenario_file.clone(),
-        other_inputs: prepared.other_inputs(),
-        threads,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        png: sim.png,
-    }
-}
 
 impl Simulation {
     /// The cost of delay over this run's horizon, on its draws.
@@ -170,19 +153,23 @@ pub fn run(
     let info = simulation.info(&config.scenario, started, &sim);
     let (p, draws) = (&simulation.prepared, &simulation.draws);
     simulation.pool.install(|| {
-        let extra = output::Extra {
-            samples: match samples {
-                true => Some(output::samples_frame(
-                    &p.scenario,
-                    &p.table,
-                    &sa::factor_names(&p.model),
-                    draws,
-                )?),
-                false => None,
-            },
-            report,
+        let samples = match samples {
+            true => Some(output::samples_frame(
+                &p.scenario,
+                &p.table,
+                &sa::factor_names(&p.model),
+                draws,
+            )?),
+            false => None,
         };
-        output::write_run(out, &p.scenario, &p.table, &summary, &info, extra)
+        output::write_run(
+            out,
+            &p.scenario,
+            &p.table,
+            &summary,
+            &info,
+            (samples, report),
+        )
     })?;
     Ok(RunOutput {
         simulation,
@@ -538,22 +525,10 @@ pub fn report(dir: &Path, icb: Option<&str>, obs: &dyn Observer) -> Result<Repor
             Ok(ReportOutput::OnePager { code, path })
         }
         None => {
-            let extra = output::Extra {
-                report: true,
-                ..Default::default()
-            };
             simulation.pool.install(|| {
-                output::write_run(dir, &p.scenario, &p.table, &summary, &info, extra)
+                output::write_run(dir, &p.scenario, &p.table, &summary, &info, (None, true))
             })?;
             Ok(ReportOutput::Briefing(dir.join("report.html")))
         }
-    }
-}
-
-/// `sim` keeping every iteration's values.
-pub(super) fn per_iteration(sim: &SimConfig) -> SimConfig {
-    SimConfig {
-        keep: Keep::PerIteration,
-        ..sim.clone()
     }
 }

@@ -13,7 +13,7 @@ use crate::output;
 use crate::practices::PracticeTable;
 use crate::scenario::{option_action_id, Scenario, NO_OPTION};
 
-use super::commands::{per_iteration, run_info};
+use super::simulate::{per_iteration, run_info};
 use super::{in_scenario, Config, Observer, Prepared, SimConfig};
 
 /// The ICB (table index) each option is for, `None` for every ICB, in the scenario's order;

@@ -362,7 +362,7 @@ fn prepare_scenario(
         None => IcbTable::load(None, &columns)?,
         Some(path) => {
             let file = files.read(path, "the ICB table")?;
-            IcbTable::from_csv(&file.bytes, &file.source, &columns).map_err(one)?
+            IcbTable::from_csv(&file.bytes, &file.source, &columns)?
         }
     };
     let footprint_path = config.footprint.as_ref().or(scenario.footprint.as_ref());
@@ -374,7 +374,7 @@ fn prepare_scenario(
                 None => PracticeTable::load(None)?,
                 Some(path) => {
                     let file = files.read(path, "the practice table")?;
-                    PracticeTable::from_csv(&file.bytes, &file.source).map_err(one)?
+                    PracticeTable::from_csv(&file.bytes, &file.source)?
                 }
             },
         ),
@@ -382,8 +382,7 @@ fn prepare_scenario(
     let footprint = match (footprint_path, &practices) {
         (Some(path), Some(read)) => {
             let file = files.read(path, "the footprint")?;
-            let footprint =
-                Footprint::from_csv(&file.bytes, &file.source, &table, read).map_err(one)?;
+            let footprint = Footprint::from_csv(&file.bytes, &file.source, &table, read)?;
             let (built, moved) = footprint.apply(&table, read);
             let rebuilt = Rebuilt {
                 footprint,
@@ -401,7 +400,7 @@ fn prepare_scenario(
     let icb_map = match config.icb_map.as_ref().or(scenario.icb_map.as_ref()) {
         Some(path) => {
             let file = files.read(path, "the ICB map")?;
-            Some(IcbMap::from_csv(&file.bytes, &file.source, &table).map_err(one)?)
+            Some(IcbMap::from_csv(&file.bytes, &file.source, &table)?)
         }
         None => None,
     };
@@ -450,11 +449,6 @@ fn prepare_scenario(
         posterior,
         model,
     })
-}
-
-/// The problems of one input file as an error.
-fn one(problems: FileProblems) -> Error {
-    Error::Input(vec![problems])
 }
 
 /// Problems of the scenario file at `path`.

@@ -11,7 +11,7 @@ use crate::month::Month;
 use crate::output;
 use crate::settlement::Settlement;
 
-use super::commands::run_info;
+use super::simulate::run_info;
 use super::{simulate, Config, Observer, Prepared, SimConfig};
 
 /// The scenario of `p` settled in each month of `range`, `n` iterations each on the same

@@ -2,8 +2,12 @@
 //! or batches until a target standard error, and the check that every cost is finite.
 
 use crate::engine::{self, Draws, Keep};
+use std::path::Path;
+use std::time::Instant;
+
 use crate::error::{Error, Problem, Result};
 use crate::model::Model;
+use crate::provenance::RunInfo;
 
 use super::{in_scenario, prepare, Config, Observer, Prepared};
 
@@ -266,4 +270,30 @@ fn too_many(n: u64) -> Error {
 
 fn iterations_problem(message: String) -> Error {
     Error::input("--iterations", Problem::new(None, "iterations", message))
+}
+
+/// How a run of `prepared` on `threads` came about, for its manifest.
+pub(super) fn run_info(
+    prepared: &Prepared,
+    threads: usize,
+    scenario_path: &Path,
+    started: Instant,
+    sim: &SimConfig,
+) -> RunInfo {
+    RunInfo {
+        scenario_path: scenario_path.to_path_buf(),
+        scenario: prepared.scenario_file.clone(),
+        other_inputs: prepared.other_inputs(),
+        threads,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        png: sim.png,
+    }
+}
+
+/// `sim` keeping every iteration's values.
+pub(super) fn per_iteration(sim: &SimConfig) -> SimConfig {
+    SimConfig {
+        keep: Keep::PerIteration,
+        ..sim.clone()
+    }
 }

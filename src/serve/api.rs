@@ -440,10 +440,10 @@ pub(super) async fn nowcast(
     let q = parse_query(query, &["iterations", "seed", "progress"])?;
     let request: NowcastRequest = json_body(body)?;
     let figures = crate::benchmark::parse(request.observations.as_bytes(), OBSERVATIONS)
-        .map_err(|p| ApiError::from(Error::Input(vec![p])))?;
+        .map_err(|p| ApiError::from(Error::from(p)))?;
     let observed = match &request.monthly {
         Some(text) => crate::observed::read_national(text.as_bytes(), MONTHLY)
-            .map_err(|p| ApiError::from(Error::Input(vec![p])))?,
+            .map_err(|p| ApiError::from(Error::from(p)))?,
         None => Vec::new(),
     };
     let (config, s) = app.checked(POSTED, request.scenario.as_bytes(), &q)?;

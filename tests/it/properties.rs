@@ -159,7 +159,7 @@ proptest! {
         // problem it finds is on a line of the file.
         let starts: Vec<usize> = text.match_indices(" = ").map(|(k, _)| k + 3).collect();
         let at = starts[pick % starts.len()];
-        let end = at + text[at..].find(|c: char| c == ',' || c == '}' || c == '\n').unwrap_or(text.len() - at);
+        let end = at + text[at..].find([',', '}', '\n']).unwrap_or(text.len() - at);
         let mutated = format!("{}{value}{}", &text[..at], &text[end..]);
         let lines = mutated.lines().count();
         if let Err(problems) = parse(&mutated, "m.toml", Path::new("")) {

@@ -246,3 +246,30 @@ fn a_cost_of_delay_whose_months_cannot_be_held_in_memory_is_refused_before_it_ru
     );
     assert!(!sb.path("x").exists());
 }
+
+#[test]
+fn an_action_settled_before_it_starts_never_acts() {
+    // Action b starts in October 2024 and costs as a does, fading slowly once it ends:
+    // settled in August or September it never acts (nor fades), so those months cost a's
+    // alone, exactly; settled in October it acts, and fades over the months after.
+    let sb = Sandbox::new();
+    sb.write("icbs.csv", TINY_ICBS);
+    let text = scenario("", "12")
+        + "\n[actions.b]\nstart = \"2024-10\"\nend = \"2025-01\"\nrecovery = { \"12\" = 0.5 }\n\
+           [[actions.b.costs]]\ndriver = \"registered_patients\"\nfactors = { per_patient = 12 }\n";
+    sb.write("s.toml", &text);
+    let out = sb.run(&["settlement", "s.toml", "--out", "delay", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = read_csv(&sb.path("delay/settlement.csv"));
+    let national = column(&rows, "national_mean_gbp");
+    let month = 3.25e6;
+    for (k, want) in [month, 2.0 * month].iter().enumerate() {
+        assert!(
+            (number(&national[k]) - want).abs() < 0.01,
+            "{}: {} against {want}",
+            rows[k + 1][0],
+            national[k]
+        );
+    }
+    assert!(number(&national[2]) > 4.0 * month, "{}", national[2]);
+}
