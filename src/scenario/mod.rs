@@ -888,19 +888,7 @@ pub fn parse_with(
         )
         .collect();
     let factor_groups = read_factor_groups(&mut r, top.take("factor_groups"), &national);
-    top.finish(
-        &mut r,
-        &[
-            "scenario",
-            "reference",
-            "engagement",
-            "correlations",
-            "actions",
-            "overrides",
-            "options",
-            "factor_groups",
-        ],
-    );
+    top.finish(&mut r);
     match (scenario, reference, engagement) {
         (Ok(s), Ok(reference), Ok(engagement)) if r.problems.is_empty() => Ok(Scenario {
             reference: reference.unwrap_or_else(default_reference),

@@ -236,7 +236,7 @@ fn read_ramp(r: &mut Reader, t: &mut Table) -> Result<Option<Ramp>, Reported> {
         )),
         Err(reported) => Err(reported),
     };
-    rt.finish(r, &["shape", "months", "tau_months"]);
+    rt.finish(r);
     ramp.map(Some)
 }
 
@@ -310,22 +310,7 @@ fn read_action(
             ),
         )),
     };
-    t.finish(
-        r,
-        &[
-            "label",
-            "description",
-            "start",
-            "end",
-            "ramp_months",
-            "ramp",
-            "notice_months",
-            "recovery",
-            "engaged",
-            "factors",
-            "costs",
-        ],
-    );
+    t.finish(r);
     Ok(Action {
         id: id.to_string(),
         label,
@@ -414,23 +399,7 @@ fn read_cost_line(
     let effect = read_effect(r, &mut t);
     let recovery_field = t.field("recovery");
     let activity = read_line_activity(r, &mut t, factors.as_ref().ok());
-    t.finish(
-        r,
-        &[
-            "label",
-            "description",
-            "driver",
-            "factors",
-            "negative",
-            "views",
-            "ramp_months",
-            "ramp",
-            "notice_months",
-            "recovery",
-            "activity",
-            "unit_cost",
-        ],
-    );
+    t.finish(r);
     let action_timing = action_timing?;
     let effect = effect?;
     effect.check_recovery(r, &recovery_field, action_timing.end)?;

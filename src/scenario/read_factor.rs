@@ -105,15 +105,6 @@ struct Role {
 }
 
 impl Role {
-    /// The keys, in the order problems list them.
-    const KEYS: [&'static str; 5] = [
-        "vary",
-        "view",
-        "baseline",
-        "region_correlation",
-        "participation",
-    ];
-
     /// A bare number's or a baseline's.
     fn plain(vary: Vary) -> Role {
         Role {
@@ -144,12 +135,9 @@ fn read_dist_table(
         .value::<bool>(r, "assumption")
         .or_absent()
         .unwrap_or(false);
-    let mut allowed = vec!["dist", "source", "assumption"];
     let price_field = t.field("price_year");
     let price_value = if full { t.take("price_year") } else { None };
     let role = if full {
-        allowed.extend(Role::KEYS);
-        allowed.push("price_year");
         read_role(r, &mut t, path, default_vary)
     } else {
         Ok(Role::plain(default_vary))
@@ -189,8 +177,7 @@ fn read_dist_table(
             })
         })
         .collect();
-    allowed.extend(params);
-    t.finish(r, &allowed);
+    t.finish(r);
     let years = price_value
         .map(|v| read_price_years(r, &price_field, v, &dist_name, params))
         .transpose();
@@ -245,7 +232,7 @@ fn read_price_years(
                     )),
                 })
                 .collect();
-            t.finish(r, params);
+            t.finish(r);
             read_all(each)
         }
         other => {

@@ -87,7 +87,7 @@ pub(super) fn read_options(
             None => Ok(Vec::new()),
         };
         let span = t.span.clone();
-        t.finish(r, &["id", "label", "icb", "set", "source", "costs"]);
+        t.finish(r);
         let (Ok(id), Ok(set), Ok(costs)) = (id, set, costs) else {
             continue;
         };
@@ -177,7 +177,7 @@ pub(super) fn read_factor_groups(
         let label = t.value::<String>(r, "label").or_absent();
         let factors = t.required::<Vec<String>>(r, "factors");
         let field = t.field("factors");
-        t.finish(r, &["id", "label", "factors"]);
+        t.finish(r);
         let factors = factors.and_then(|(factors, span)| {
             let mut read = Ok(());
             for (k, p) in factors.iter().enumerate() {

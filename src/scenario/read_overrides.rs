@@ -52,7 +52,7 @@ pub(super) fn read_overrides(
         };
         let source = t.value::<String>(r, "source").or_absent();
         let factor_field = t.field("factor");
-        t.finish(r, &["icb", "factor", "value", "source"]);
+        t.finish(r);
         let factor = factor.and_then(|(factor, span)| {
             if paths.contains(&factor.as_str()) {
                 Ok(factor)

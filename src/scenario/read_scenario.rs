@@ -89,27 +89,7 @@ pub(super) fn read_scenario(
         Ok(got) => Ok(got.map(|(share, _)| share)),
         Err(reported) => Err(reported),
     };
-    t.finish(
-        r,
-        &[
-            "name",
-            "description",
-            "start",
-            "months",
-            "iterations",
-            "seed",
-            "data",
-            "cost_view",
-            "sampling",
-            "granularity",
-            "practices",
-            "footprint",
-            "icb_map",
-            "price_year",
-            "posterior",
-            "calibration_discrepancy",
-        ],
-    );
+    t.finish(r);
     if settings.iterations == Some(0) {
         return Err(r.problem_of_setting("iterations", "at least 1 (0 was asked for)"));
     }
@@ -194,7 +174,7 @@ pub(super) fn read_correlations(
         let rho = t.required::<f64>(r, "rank_correlation");
         let source = t.value::<String>(r, "source").or_absent();
         let (between_field, rho_field) = (t.field("between"), t.field("rank_correlation"));
-        t.finish(r, &["between", "rank_correlation", "source"]);
+        t.finish(r);
         let (Ok((between, bspan)), Ok((rho, rspan))) = (between, rho) else {
             continue;
         };
@@ -259,7 +239,7 @@ pub(super) fn read_reference(r: &mut Reader, value: Value) -> Result<Reference, 
     };
     let label = t.value::<String>(r, "label").or_absent();
     let source = t.value::<String>(r, "source").or_absent();
-    t.finish(r, &["per_icb_gbp", "label", "source"]);
+    t.finish(r);
     let per_icb_gbp = per_icb_gbp?;
     // A figure of the user's own without a label is labelled by its value, not by the Pulse text.
     let custom = per_icb_gbp != default.per_icb_gbp;
@@ -302,7 +282,7 @@ pub(super) fn read_engagement(r: &mut Reader, value: Value) -> Result<Engagement
         .map(|v| read_additional(r, v))
         .transpose();
     let source = t.value::<String>(r, "source").or_absent();
-    t.finish(r, &["curve", "icb", "additional", "source"]);
+    t.finish(r);
     Ok(Engagement {
         curve: curve?,
         icb: icb?,

@@ -93,11 +93,14 @@ impl<'t> Reader<'t> {
 }
 
 /// One TOML table being read: keys are taken as they are understood, and whatever is left at
-/// the end is reported as unknown.
+/// the end is reported as unknown, beside the keys the reader asked for (so the keys a table
+/// takes are listed once, where they are read).
 pub struct Table<'i> {
     pub path: String,
     pub span: Range<usize>,
     entries: Vec<(String, Range<usize>, Value<'i>)>,
+    /// Every key asked for, in the order first asked.
+    asked: Vec<String>,
 }
 
 impl<'i> Table<'i> {
@@ -117,6 +120,7 @@ impl<'i> Table<'i> {
                     .into_iter()
                     .map(|(k, v)| (k.get_ref().to_string(), k.span(), v))
                     .collect(),
+                asked: Vec::new(),
             }),
             other => Err(r.problem(
                 &span,
@@ -133,6 +137,9 @@ impl<'i> Table<'i> {
 
     /// Removes and returns a key's raw value.
     pub fn take(&mut self, key: &str) -> Option<Value<'i>> {
+        if !self.asked.iter().any(|k| k == key) {
+            self.asked.push(key.to_string());
+        }
         let at = self.entries.iter().position(|(k, _, _)| k == key)?;
         Some(self.entries.remove(at).2)
     }
@@ -252,8 +259,9 @@ impl<'i> Table<'i> {
         Ok(got.map(|(v, _)| v))
     }
 
-    /// Reports every key that was not taken.
-    pub fn finish(self, r: &mut Reader, allowed: &[&str]) {
+    /// Reports every key that was not taken, naming the keys asked for.
+    pub fn finish(self, r: &mut Reader) {
+        let allowed = &self.asked;
         for (key, span, _) in self.entries {
             let field = join(&self.path, &key);
             r.problem(

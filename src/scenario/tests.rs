@@ -187,12 +187,14 @@ fn each_bad_value_is_reported_with_line_and_field() {
 
 #[test]
 fn unknown_keys_are_rejected_at_every_level() {
+    // Each message lists the keys the reader asked for, in the order it reads them: the one
+    // list of a table's keys is the code that reads them.
     let cases: &[(&str, &str, &str)] = &[
-        ("[scenario]", "[scenario]\nseeds = 1", "s.toml:3: scenario.seeds: unknown key 'seeds'; expected one of: name, description, start, months, iterations, seed, data, cost_view, sampling, granularity, practices, footprint, icb_map, price_year, posterior, calibration_discrepancy"),
-        ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, engagement, correlations, actions, overrides, options, factor_groups"),
+        ("[scenario]", "[scenario]\nseeds = 1", "s.toml:3: scenario.seeds: unknown key 'seeds'; expected one of: price_year, name, description, start, months, iterations, seed, data, cost_view, sampling, granularity, practices, footprint, icb_map, posterior, calibration_discrepancy"),
+        ("[actions.a]", "[output]\nx = 1\n[actions.a]", "s.toml:7: output: unknown key 'output'; expected one of: scenario, reference, engagement, actions, correlations, overrides, options, factor_groups"),
         ("[actions.a]", "[actions.a]\nlable = \"x\"", "s.toml:8: actions.a.lable: unknown key 'lable'; expected one of: label, description, start, end, ramp_months, ramp, notice_months, recovery, engaged, factors, costs"),
-        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, description, driver, factors, negative, views, ramp_months, ramp, notice_months, recovery, activity, unit_cost"),
-        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, vary, view, baseline, region_correlation, participation, price_year, min, mode, max"),
+        ("driver = \"registered_patients\"", "driver = \"registered_patients\"\ndrivers = \"x\"", "s.toml:10: actions.a.costs[0].drivers: unknown key 'drivers'; expected one of: label, driver, factors, description, negative, views, ramp_months, ramp, notice_months, recovery, activity, unit_cost"),
+        ("rate = 2.5", "rate = { dist = \"pert\", min = 0, mde = 0.5, max = 1 }", "s.toml:10: actions.a.costs[0].factors.rate.mde: unknown key 'mde'; expected one of: dist, source, assumption, price_year, participation, vary, view, baseline, region_correlation, min, mode, max"),
     ];
     check_each(cases, |problem, expected| problem == expected);
 }
