@@ -392,14 +392,8 @@ fn band_over_months<DB: DrawingBackend>(
         .house_style(16)
         .draw()?;
     let xs = || (0..months).map(|m| m as f64);
-    let band: Vec<(f64, f64)> = xs()
-        .zip(values.iter().map(|v| v.p95))
-        .chain(xs().rev().zip(values.iter().rev().map(|v| v.p05)))
-        .collect();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))?
-        .label("90% interval")
-        .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
+    let fill = SKY.mix(0.45).filled();
+    draw_band(&mut chart, values, fill, "90% interval")?;
     if median {
         chart
             .draw_series(LineSeries::new(
@@ -409,17 +403,54 @@ fn band_over_months<DB: DrawingBackend>(
             .label("median")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
     }
+    draw_mean(&mut chart, values, BLUE.stroke_width(3), 4, "mean")?;
+    house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 17)
+}
+
+/// A chart over months: month `k` at x = `k`, money on y.
+type MonthsChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The 90% band of `values` (month `k` at x = `k`) filled with `fill`, in the legend as
+/// `label`.
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut MonthsChart<'_, DB>,
+    values: &[&Summary],
+    fill: ShapeStyle,
+    label: &str,
+) -> DrawResult<DB::ErrorType> {
+    let xs = || (0..values.len()).map(|m| m as f64);
+    let band: Vec<(f64, f64)> = xs()
+        .zip(values.iter().map(|v| v.p95))
+        .chain(xs().rev().zip(values.iter().rev().map(|v| v.p05)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, fill)))?
+        .label(label)
+        .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], fill));
+    Ok(())
+}
+
+/// The mean of `values` (month `k` at x = `k`) as a line in `style` (with points of
+/// `point_size`; 0: none), in the legend as `label`.
+fn draw_mean<DB: DrawingBackend>(
+    chart: &mut MonthsChart<'_, DB>,
+    values: &[&Summary],
+    style: ShapeStyle,
+    point_size: u32,
+    label: &str,
+) -> DrawResult<DB::ErrorType> {
+    let xs = (0..values.len()).map(|m| m as f64);
     chart
         .draw_series(
-            LineSeries::new(
-                xs().zip(values.iter().map(|v| v.mean)),
-                BLUE.stroke_width(3),
-            )
-            .point_size(4),
+            LineSeries::new(xs.zip(values.iter().map(|v| v.mean)), style).point_size(point_size),
         )?
-        .label("mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
-    house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 17)
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+    Ok(())
 }
 
 /// The legend every chart shares: the series' labels at `size` in a faint box at `position`.

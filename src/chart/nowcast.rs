@@ -84,41 +84,35 @@ fn draw<DB: DrawingBackend>(
         .y_desc("Excess above the counterfactual, cumulated")
         .house_style(16)
         .draw()?;
-    let xs = || (0..months).map(|m| m as f64);
-    let band = |values: &[Summary]| -> Vec<(f64, f64)> {
-        xs().zip(values.iter().map(|v| v.p95))
-            .chain(xs().rev().zip(values.iter().rev().map(|v| v.p05)))
-            .collect()
-    };
-    chart
-        .draw_series(std::iter::once(Polygon::new(
-            band(&e.prior),
-            GREY.mix(0.18).filled(),
-        )))?
-        .label("expected on the priors, 90% interval")
-        .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], GREY.mix(0.18).filled()));
-    chart
-        .draw_series(LineSeries::new(
-            xs().zip(e.prior.iter().map(|v| v.mean)),
-            GREY.stroke_width(2),
-        ))?
-        .label("expected on the priors, mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], GREY.stroke_width(2)));
+    let prior: Vec<&Summary> = e.prior.iter().collect();
+    draw_band(
+        &mut chart,
+        &prior,
+        GREY.mix(0.18).filled(),
+        "expected on the priors, 90% interval",
+    )?;
+    draw_mean(
+        &mut chart,
+        &prior,
+        GREY.stroke_width(2),
+        0,
+        "expected on the priors, mean",
+    )?;
     if let Some(calibrated) = &e.calibrated {
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(calibrated),
-                SKY.mix(0.45).filled(),
-            )))?
-            .label("expected, calibrated to the figures, 90% interval")
-            .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], SKY.mix(0.45).filled()));
-        chart
-            .draw_series(LineSeries::new(
-                xs().zip(calibrated.iter().map(|v| v.mean)),
-                BLUE.stroke_width(3),
-            ))?
-            .label("expected, calibrated, mean")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(3)));
+        let calibrated: Vec<&Summary> = calibrated.iter().collect();
+        draw_band(
+            &mut chart,
+            &calibrated,
+            SKY.mix(0.45).filled(),
+            "expected, calibrated to the figures, 90% interval",
+        )?;
+        draw_mean(
+            &mut chart,
+            &calibrated,
+            BLUE.stroke_width(3),
+            0,
+            "expected, calibrated, mean",
+        )?;
     }
     let points: Vec<(f64, f64)> = observed
         .iter()

@@ -6,7 +6,6 @@
 //! directory and read back as `run --posterior` reads it), for the explorer.
 
 use crate::benchmark::{Benchmark, Quantity};
-use crate::calibrate::{Calibration, Unused};
 use crate::engine::{self, Keep};
 use crate::error::{Error, Problem, Result};
 use crate::model::Model;
@@ -14,19 +13,14 @@ use crate::scenario::Scope;
 use crate::stats::Summary;
 use crate::summary::Expected;
 
-use super::calibrate::calibrate_figures;
+use super::calibrate::{calibrate_figures, Calibrated};
 use super::commands::{summarise, Also, RunOutput};
 use super::{Config, Observer, Prepared, SimConfig};
 
 /// The results of [`nowcast`].
 pub struct Nowcast {
-    /// The scenario on its priors, as calibrated.
-    pub prepared: Prepared,
-    pub calibration: Calibration,
-    /// The figures calibration did not use, and why.
-    pub unused: Vec<Unused>,
-    /// The figures' table, as named.
-    pub benchmarks: String,
+    /// The calibration, as `calibrate` gives it (the scenario on its priors among it).
+    pub calibrated: Calibrated,
     /// The run calibrated (its summary holds the priors' headline beside its own) when the
     /// calibration reported a posterior, else on the priors.
     pub run: RunOutput,
@@ -67,10 +61,7 @@ pub fn nowcast(
         None => None,
     };
     Ok(Nowcast {
-        prepared: calibrated.prepared,
-        calibration: calibrated.calibration,
-        unused: calibrated.unused,
-        benchmarks: calibrated.benchmarks,
+        calibrated,
         run,
         expected,
     })

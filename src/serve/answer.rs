@@ -58,6 +58,13 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The problems of one input file: 400, as every input problem.
+impl From<FileProblems> for ApiError {
+    fn from(problems: FileProblems) -> ApiError {
+        ApiError::from(Error::from(problems))
+    }
+}
+
 impl ApiError {
     /// The error as the last line of an answer sent as it goes.
     pub(super) fn line(&self) -> Value {

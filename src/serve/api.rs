@@ -439,11 +439,9 @@ pub(super) async fn nowcast(
 ) -> Answer<Response> {
     let q = parse_query(query, &["iterations", "seed", "progress"])?;
     let request: NowcastRequest = json_body(body)?;
-    let figures = crate::benchmark::parse(request.observations.as_bytes(), OBSERVATIONS)
-        .map_err(|p| ApiError::from(Error::from(p)))?;
+    let figures = crate::benchmark::parse(request.observations.as_bytes(), OBSERVATIONS)?;
     let observed = match &request.monthly {
-        Some(text) => crate::observed::read_national(text.as_bytes(), MONTHLY)
-            .map_err(|p| ApiError::from(Error::from(p)))?,
+        Some(text) => crate::observed::read_national(text.as_bytes(), MONTHLY)?,
         None => Vec::new(),
     };
     let (config, s) = app.checked(POSTED, request.scenario.as_bytes(), &q)?;
@@ -466,9 +464,10 @@ pub(super) async fn nowcast(
     let cumulated = crate::observed::cumulative_excess(&observed);
     app.answer(q.progress, move |sim, obs| {
         let n = pipeline::nowcast(&config, &sim, (OBSERVATIONS.to_string(), figures), obs)?;
-        let p = &n.prepared;
+        let c = &n.calibrated;
+        let p = &c.prepared;
         let calibration =
-            output::calibration_document(&p.scenario, &n.calibration, &n.unused, &n.benchmarks)?;
+            output::calibration_document(&p.scenario, &c.calibration, &c.unused, &c.benchmarks)?;
         let mut document = output::nowcast_document(
             &p.scenario,
             &p.table,

@@ -861,12 +861,17 @@ fn every_refusal_is_a_clear_4xx_and_nothing_of_a_named_file_is_read() {
 /// Starts a practice-level run of 200,000 iterations (minutes of work) with its progress
 /// streamed, and returns its connection once the first progress line has come: the run then
 /// holds its permit, until the connection is dropped.
-fn long_run(server: &Server) -> TcpStream {
-    let text = scenario_text("collective-action-2024.toml").replacen(
+/// The whole menu at practice level: minutes of work at 200,000 iterations.
+fn practice_level() -> String {
+    scenario_text("collective-action-2024.toml").replacen(
         "cost_view = \"icb_cash\"",
         "cost_view = \"icb_cash\"\ngranularity = \"practice\"",
         1,
-    );
+    )
+}
+
+fn long_run(server: &Server) -> TcpStream {
+    let text = practice_level();
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     let head = format!(
         "POST /api/run?iterations=200000&progress=true HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
@@ -1513,11 +1518,7 @@ fn a_run_past_the_timeout_is_stopped_and_says_so_in_its_answer_and_its_stream() 
         "--max-iterations",
         "200000",
     ]);
-    let text = scenario_text("collective-action-2024.toml").replacen(
-        "cost_view = \"icb_cash\"",
-        "cost_view = \"icb_cash\"\ngranularity = \"practice\"",
-        1,
-    );
+    let text = practice_level();
     let limit = "the request took longer than this server allows (1 s, `serve --timeout` sets it) and was stopped: ask for fewer iterations or months";
     let started = Instant::now();
     let reply = server.post("/api/run?iterations=200000", text.as_bytes());
